@@ -1,0 +1,6 @@
+export * from './people';
+export * from './gradebook';
+export * from './attendance';
+export * from './voting';
+export * from './content';
+export * from './notifications';
