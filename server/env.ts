@@ -11,6 +11,8 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_SECRET_FILE: z.string().default('.data/jwt-secret'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).default(900),
+  TOKEN_RENEW_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+  SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   WEB_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
@@ -23,6 +25,8 @@ export type Config = {
   redisUrl: string | undefined;
   jwtSecret: string;
   tokenTtlSeconds: number;
+  tokenRenewGraceSeconds: number;
+  sessionMaxAgeSeconds: number;
   webOrigins: string[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   databasePoolSize: number;
@@ -43,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     jwtSecret: e.JWT_SECRET ?? readOrCreateSecret(e.JWT_SECRET_FILE),
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    tokenRenewGraceSeconds: e.TOKEN_RENEW_GRACE_SECONDS,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
     webOrigins: e.WEB_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     logLevel: e.LOG_LEVEL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
@@ -54,6 +60,12 @@ function readOrCreateSecret(file: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dirname(file), { recursive: true });
   const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-  return secret;
+  try {
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another instance created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw error;
+  }
 }

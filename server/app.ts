@@ -1,0 +1,55 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { createDatabase } from '../db/client';
+import { createTokenService } from './auth/tokens';
+import type { Config } from './env';
+import { attachWebSocket } from './transport/ws';
+import { buildYoga } from './yoga';
+
+/** Builds the API; nothing listens until `start()`, and `stop()` undoes everything in reverse. */
+export async function buildApp(config: Config) {
+  const database = createDatabase(config.databaseUrl, { max: config.databasePoolSize });
+  const tokens = createTokenService({
+    secret: config.jwtSecret,
+    ttlSeconds: config.tokenTtlSeconds,
+    renewGraceSeconds: config.tokenRenewGraceSeconds,
+    maxSessionSeconds: config.sessionMaxAgeSeconds,
+  });
+  const yoga = buildYoga({
+    db: database.db,
+    tokens,
+    webOrigins: config.webOrigins,
+    ready: async () => {
+      await database.db.execute(sql`select 1`);
+      return true;
+    },
+  });
+  const server = createServer(yoga);
+  const ws = attachWebSocket(server, yoga, tokens);
+
+  return {
+    yoga,
+    db: database.db,
+    tokens,
+    async start(): Promise<{ port: number; url: string }> {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      return { port, url: `http://${host}:${port}${yoga.graphqlEndpoint}` };
+    },
+    async stop() {
+      await ws.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await database.stop();
+    },
+  };
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

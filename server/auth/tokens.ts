@@ -1,0 +1,56 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+export type Role = 'STUDENT' | 'INSTRUCTOR' | 'ADMIN';
+export type TokenClaims = { userId: string; role: Role; authTime: number; expiresAt: Date };
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'expired' | 'invalid'; claims?: TokenClaims };
+
+const ISSUER = 'homeroom';
+const ALGORITHM = 'HS256';
+
+export type TokenService = ReturnType<typeof createTokenService>;
+
+/**
+ * Short-lived HS256 JWTs. `authTime` is the original sign-in; renewal keeps it, so a session cannot
+ * be stretched forever by renewing (see `maxSessionSeconds`).
+ */
+export function createTokenService(options: { secret: string; ttlSeconds: number; renewGraceSeconds: number; maxSessionSeconds: number }) {
+  const key = new TextEncoder().encode(options.secret);
+
+  async function sign(user: { id: string; role: Role }, authTime = Math.floor(Date.now() / 1000)) {
+    const expiresAt = new Date((Math.floor(Date.now() / 1000) + options.ttlSeconds) * 1000);
+    const token = await new SignJWT({ role: user.role, auth_time: authTime })
+      .setProtectedHeader({ alg: ALGORITHM })
+      .setIssuer(ISSUER)
+      .setSubject(user.id)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(key);
+    return { token, expiresAt };
+  }
+
+  async function verify(token: string, clockToleranceSeconds = 0): Promise<TokenCheck> {
+    try {
+      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: [ALGORITHM], clockTolerance: clockToleranceSeconds });
+      const role = payload.role;
+      if (typeof payload.sub !== 'string' || (role !== 'STUDENT' && role !== 'INSTRUCTOR' && role !== 'ADMIN')) {
+        return { ok: false, reason: 'invalid' };
+      }
+      return {
+        ok: true,
+        claims: { userId: payload.sub, role, authTime: Number(payload.auth_time ?? payload.iat), expiresAt: new Date((payload.exp ?? 0) * 1000) },
+      };
+    } catch (error) {
+      return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
+    }
+  }
+
+  /** Accepts a token expired by at most `renewGraceSeconds`, within the session's maximum age. */
+  async function verifyForRenewal(token: string): Promise<TokenCheck> {
+    const check = await verify(token, options.renewGraceSeconds);
+    if (!check.ok) return check;
+    if (Date.now() / 1000 - check.claims.authTime > options.maxSessionSeconds) return { ok: false, reason: 'expired' };
+    return check;
+  }
+
+  return { sign, verify, verifyForRenewal };
+}

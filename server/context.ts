@@ -1,0 +1,33 @@
+import type { Database } from '../db/client';
+import { createAccess, type Access, type Viewer } from './auth/access';
+import type { TokenService } from './auth/tokens';
+
+export type Context = {
+  db: Database;
+  tokens: TokenService;
+  viewer: Viewer | null;
+  /** Why a presented token was refused; lets errors say "token expired" rather than "sign in". */
+  authError: 'expired' | 'invalid' | null;
+  /** The raw bearer token presented, for `renewToken`. */
+  token: string | null;
+  access: Access;
+};
+
+export type ContextDeps = { db: Database; tokens: TokenService };
+
+export function bearerToken(header: string | null | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match ? match[1] : null;
+}
+
+/** Builds the per-operation context from whatever token the transport carried. */
+export async function createContext(deps: ContextDeps, token: string | null): Promise<Context> {
+  let viewer: Viewer | null = null;
+  let authError: Context['authError'] = null;
+  if (token) {
+    const check = await deps.tokens.verify(token);
+    if (check.ok) viewer = { id: check.claims.userId, role: check.claims.role };
+    else authError = check.reason;
+  }
+  return { ...deps, viewer, authError, token, access: createAccess(deps.db, viewer) };
+}

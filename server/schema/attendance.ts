@@ -1,0 +1,182 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { attendanceRecords, classSessions, enrolments } from '../../db/schema';
+import { builder } from '../builder';
+import { computeAttendanceTotals } from '../domain/attendance-totals';
+import { groupBy, loadOrThrow } from '../lookup';
+import { text } from '../validate';
+import { Course, requireCourse } from './courses';
+import { requireEnrolled, standingKey, type StandingKey } from './grades';
+import { User } from './users';
+
+export const AttendanceStatusEnum = builder.enumType('AttendanceStatus', { values: ['PRESENT', 'LATE', 'ABSENT', 'EXCUSED'] as const });
+
+export const ClassSession = builder.loadableObject('ClassSession', {
+  load: (ids: string[], ctx) => ctx.db.select().from(classSessions).where(inArray(classSessions.id, ids)),
+  sort: (s) => s.id,
+  authScopes: (s) => ({ courseMember: s.courseId }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    startsAt: t.expose('startsAt', { type: 'DateTime' }),
+    course: t.field({ type: Course, resolve: (s) => s.courseId }),
+  }),
+});
+
+export const AttendanceRecord = builder.loadableObject('AttendanceRecord', {
+  load: (ids: string[], ctx) => ctx.db.select().from(attendanceRecords).where(inArray(attendanceRecords.id, ids)),
+  sort: (r) => r.id,
+  authScopes: (r) => ({ courseStaff: r.courseId, self: r.studentId }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.field({ type: AttendanceStatusEnum, resolve: (r) => r.status }),
+    checkedInAt: t.expose('checkedInAt', { type: 'DateTime', nullable: true }),
+    checkedOutAt: t.expose('checkedOutAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    student: t.field({ type: User, resolve: (r) => r.studentId }),
+    session: t.field({ type: ClassSession, resolve: (r) => r.sessionId }),
+  }),
+});
+
+export const AttendanceTotals = builder.loadableObject('AttendanceTotals', {
+  description: "A student's attendance in a course, counted by status.",
+  load: async (keys: StandingKey[], ctx) => {
+    const pairs = keys.map((k) => k.split(':') as [string, string]);
+    const courseIds = [...new Set(pairs.map(([c]) => c))];
+    const studentIds = [...new Set(pairs.map(([, s]) => s))];
+    const [sessionCounts, records] = await Promise.all([
+      ctx.db
+        .select({ courseId: classSessions.courseId, n: sql<number>`count(*)::int` })
+        .from(classSessions)
+        .where(and(inArray(classSessions.courseId, courseIds), sql`${classSessions.startsAt} <= now()`))
+        .groupBy(classSessions.courseId),
+      ctx.db
+        .select({ courseId: attendanceRecords.courseId, studentId: attendanceRecords.studentId, status: attendanceRecords.status })
+        .from(attendanceRecords)
+        .where(and(inArray(attendanceRecords.courseId, courseIds), inArray(attendanceRecords.studentId, studentIds))),
+    ]);
+    return pairs.map(([courseId, studentId]) => ({
+      id: standingKey(courseId, studentId),
+      courseId,
+      studentId,
+      ...computeAttendanceTotals(
+        records.filter((r) => r.courseId === courseId && r.studentId === studentId).map((r) => r.status),
+        sessionCounts.find((c) => c.courseId === courseId)?.n ?? 0,
+      ),
+    }));
+  },
+  sort: (s) => s.id,
+  authScopes: (s) => ({ courseStaff: s.courseId, self: s.studentId }),
+  fields: (t) => ({
+    id: t.exposeID('id', { description: '"<courseId>:<studentId>"' }),
+    course: t.field({ type: Course, resolve: (s) => s.courseId }),
+    student: t.field({ type: User, resolve: (s) => s.studentId }),
+    present: t.exposeInt('present'),
+    late: t.exposeInt('late'),
+    absent: t.exposeInt('absent'),
+    excused: t.exposeInt('excused'),
+    recorded: t.exposeInt('recorded', { description: 'Records kept for this student.' }),
+    sessions: t.exposeInt('sessions', { description: 'Sessions of the course that have started.' }),
+  }),
+});
+
+builder.objectFields(ClassSession, (t) => ({
+  records: t.loadableGroup({
+    type: AttendanceRecord,
+    description: 'Staff see every record; a student sees only their own.',
+    load: async (sessionIds: string[], ctx) => {
+      const own = ctx.viewer?.role === 'STUDENT' ? eq(attendanceRecords.studentId, ctx.viewer.id) : undefined;
+      const rows = await ctx.db.select().from(attendanceRecords).where(and(inArray(attendanceRecords.sessionId, sessionIds), own));
+      const allowed = await Promise.all(rows.map(async (r) => r.studentId === ctx.viewer?.id || (await ctx.access.isStaff(r.courseId))));
+      return rows.filter((_, i) => allowed[i]);
+    },
+    group: groupBy('sessionId'),
+    resolve: (s) => s.id,
+  }),
+  myRecord: t.loadable({
+    type: AttendanceRecord,
+    nullable: true,
+    load: async (sessionIds: string[], ctx) => {
+      if (!ctx.viewer) return sessionIds.map(() => null);
+      const rows = await ctx.db
+        .select()
+        .from(attendanceRecords)
+        .where(and(inArray(attendanceRecords.sessionId, sessionIds), eq(attendanceRecords.studentId, ctx.viewer.id)));
+      return sessionIds.map((id) => rows.find((r) => r.sessionId === id) ?? null);
+    },
+    resolve: (s) => s.id,
+  }),
+}));
+
+builder.objectFields(Course, (t) => ({
+  sessions: t.loadableGroup({
+    type: ClassSession,
+    load: (courseIds: string[], ctx) =>
+      ctx.db.select().from(classSessions).where(inArray(classSessions.courseId, courseIds)).orderBy(asc(classSessions.startsAt), asc(classSessions.id)),
+    group: groupBy('courseId'),
+    resolve: (course) => course.id,
+  }),
+  attendanceTotals: t.field({
+    type: [AttendanceTotals],
+    description: "Staff: every enrolled student's totals; a student: only their own.",
+    resolve: async (course, _args, ctx) => {
+      if (!(await ctx.access.isStaff(course.id))) return ctx.viewer ? [standingKey(course.id, ctx.viewer.id)] : [];
+      const rows = await ctx.db.select({ studentId: enrolments.studentId }).from(enrolments).where(eq(enrolments.courseId, course.id));
+      return rows.map((r) => standingKey(course.id, r.studentId));
+    },
+  }),
+  myAttendanceTotals: t.field({
+    type: AttendanceTotals,
+    nullable: true,
+    resolve: async (course, _args, ctx) => ((await ctx.access.roleIn(course.id)) === 'STUDENT' && ctx.viewer ? standingKey(course.id, ctx.viewer.id) : null),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  recordAttendance: t.field({
+    type: AttendanceRecord,
+    description: 'Creates or updates one student’s record for one session; PRESENT/LATE stamp the check-in time.',
+    args: {
+      sessionId: t.arg.id({ required: true }),
+      studentId: t.arg.id({ required: true }),
+      status: t.arg({ type: AttendanceStatusEnum, required: true }),
+    },
+    authScopes: async (_root, args, ctx) => ({
+      courseStaff: (await loadOrThrow(ClassSession, ctx, args.sessionId, 'sessionId', 'Class session')).courseId,
+    }),
+    resolve: async (_root, args, ctx) => {
+      const session = await loadOrThrow(ClassSession, ctx, args.sessionId, 'sessionId', 'Class session');
+      const studentId = await requireEnrolled(ctx, session.courseId, args.studentId);
+      const attending = args.status === 'PRESENT' || args.status === 'LATE';
+      const checkedInAt = attending ? sql`coalesce(${attendanceRecords.checkedInAt}, now())` : null;
+      const [record] = await ctx.db
+        .insert(attendanceRecords)
+        .values({
+          sessionId: session.id,
+          courseId: session.courseId,
+          studentId,
+          status: args.status,
+          checkedInAt: attending ? new Date() : null,
+          updatedById: ctx.viewer!.id,
+        })
+        .onConflictDoUpdate({
+          target: [attendanceRecords.sessionId, attendanceRecords.studentId],
+          set: { status: args.status, checkedInAt, updatedById: ctx.viewer!.id },
+        })
+        .returning();
+      return record;
+    },
+  }),
+  createClassSession: t.field({
+    type: ClassSession,
+    args: { courseId: t.arg.id({ required: true }), title: t.arg.string({ required: true }), startsAt: t.arg({ type: 'DateTime', required: true }) },
+    authScopes: { signedIn: true },
+    resolve: async (_root, args, ctx) => {
+      const course = await requireCourse(ctx, args.courseId, 'staff');
+      const [row] = await ctx.db
+        .insert(classSessions)
+        .values({ courseId: course.id, title: text(args.title, 'title', { max: 200 }), startsAt: args.startsAt })
+        .returning();
+      return row;
+    },
+  }),
+}));

@@ -1,0 +1,129 @@
+import { and, asc, count, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { comments, posts } from '../../db/schema';
+import { builder } from '../builder';
+import { forbidden } from '../errors';
+import { groupBy, loadOrThrow } from '../lookup';
+import { decodeKeyset, pageSize, toConnection } from '../pagination';
+import { text } from '../validate';
+import { Course, requireCourse } from './courses';
+import { PageInfo } from './scalars';
+import { User } from './users';
+
+type PostRow = typeof posts.$inferSelect;
+
+export const Post = builder.loadableObject('Post', {
+  load: (ids: string[], ctx) => ctx.db.select().from(posts).where(inArray(posts.id, ids)),
+  sort: (p) => p.id,
+  authScopes: (p) => ({ courseMember: p.courseId }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    body: t.exposeString('body'),
+    announcement: t.exposeBoolean('announcement'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    author: t.field({ type: User, resolve: (p) => p.authorId }),
+    course: t.field({ type: Course, resolve: (p) => p.courseId }),
+  }),
+});
+
+export const Comment = builder.loadableObject('Comment', {
+  load: (ids: string[], ctx) => ctx.db.select().from(comments).where(inArray(comments.id, ids)),
+  sort: (c) => c.id,
+  authScopes: (c) => ({ courseMember: c.courseId }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    body: t.exposeString('body'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    author: t.field({ type: User, resolve: (c) => c.authorId }),
+    post: t.field({ type: Post, resolve: (c) => c.postId }),
+  }),
+});
+
+builder.objectFields(Post, (t) => ({
+  comments: t.loadableGroup({
+    type: Comment,
+    description: 'Oldest first.',
+    load: (postIds: string[], ctx) =>
+      ctx.db.select().from(comments).where(inArray(comments.postId, postIds)).orderBy(asc(comments.createdAt), asc(comments.id)),
+    group: groupBy('postId'),
+    resolve: (p) => p.id,
+  }),
+  commentCount: t.loadable({
+    type: 'Int',
+    load: async (postIds: string[], ctx) => {
+      const rows = await ctx.db.select({ postId: comments.postId, n: count() }).from(comments).where(inArray(comments.postId, postIds)).groupBy(comments.postId);
+      return postIds.map((id) => rows.find((r) => r.postId === id)?.n ?? 0);
+    },
+    resolve: (p) => p.id,
+  }),
+}));
+
+const PostEdge = builder.objectRef<{ cursor: string; node: PostRow }>('PostEdge').implement({
+  fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: Post, resolve: (e) => e.node }) }),
+});
+
+const PostConnection = builder
+  .objectRef<{ edges: { cursor: string; node: PostRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; courseId: string }>('PostConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [PostEdge], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
+      totalCount: t.int({
+        resolve: async (c, _args, ctx) => (await ctx.db.select({ n: count() }).from(posts).where(eq(posts.courseId, c.courseId)))[0].n,
+      }),
+    }),
+  });
+
+builder.objectFields(Course, (t) => ({
+  posts: t.field({
+    type: PostConnection,
+    description: 'The course feed, newest first.',
+    args: { first: t.arg.int({ required: false, defaultValue: 20 }), after: t.arg.string({ required: false }) },
+    resolve: async (course, args, ctx) => {
+      const limit = pageSize(args.first);
+      const after = args.after ? decodeKeyset(args.after) : null;
+      const rows = await ctx.db
+        .select()
+        .from(posts)
+        .where(
+          and(
+            eq(posts.courseId, course.id),
+            after ? or(lt(posts.createdAt, after.createdAt), and(eq(posts.createdAt, after.createdAt), lt(posts.id, after.id))) : undefined,
+          ),
+        )
+        .orderBy(desc(posts.createdAt), desc(posts.id))
+        .limit(limit + 1);
+      return { ...toConnection(rows, limit), courseId: course.id };
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createPost: t.field({
+    type: Post,
+    description: 'Posts to a course feed; only staff may post announcements.',
+    args: { courseId: t.arg.id({ required: true }), body: t.arg.string({ required: true }), announcement: t.arg.boolean({ required: false }) },
+    authScopes: { signedIn: true },
+    resolve: async (_root, args, ctx) => {
+      const course = await requireCourse(ctx, args.courseId);
+      if (args.announcement && !(await ctx.access.isStaff(course.id))) throw forbidden('Only instructors post announcements');
+      const [post] = await ctx.db
+        .insert(posts)
+        .values({ courseId: course.id, authorId: ctx.viewer!.id, body: text(args.body, 'body', { max: 10_000 }), announcement: args.announcement ?? false })
+        .returning();
+      return post;
+    },
+  }),
+  createComment: t.field({
+    type: Comment,
+    args: { postId: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
+    authScopes: async (_root, args, ctx) => ({ courseMember: (await loadOrThrow(Post, ctx, args.postId, 'postId', 'Post')).courseId }),
+    resolve: async (_root, args, ctx) => {
+      const post = await loadOrThrow(Post, ctx, args.postId, 'postId', 'Post');
+      const [comment] = await ctx.db
+        .insert(comments)
+        .values({ postId: post.id, courseId: post.courseId, authorId: ctx.viewer!.id, body: text(args.body, 'body', { max: 5000 }) })
+        .returning();
+      return comment;
+    },
+  }),
+}));

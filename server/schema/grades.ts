@@ -1,0 +1,216 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { assessments, enrolments, grades } from '../../db/schema';
+import { builder } from '../builder';
+import type { Context } from '../context';
+import { computeStanding } from '../domain/standing';
+import { badInput, forbidden } from '../errors';
+import { groupBy, loadOrThrow } from '../lookup';
+import { finiteNumber, parseId, text } from '../validate';
+import { Course, requireCourse } from './courses';
+import { User } from './users';
+
+type GradeRow = typeof grades.$inferSelect;
+
+export const AssessmentKind = builder.enumType('AssessmentKind', { values: ['EXAM', 'QUIZ', 'ASSIGNMENT', 'MERIT'] as const });
+
+/** Keeps only the grades this viewer may see: staff see all, everyone else only their own. */
+async function visibleGrades(ctx: Context, rows: GradeRow[]): Promise<GradeRow[]> {
+  const viewer = ctx.viewer;
+  if (!viewer) return [];
+  const visible = await Promise.all(rows.map(async (g) => g.studentId === viewer.id || (await ctx.access.isStaff(g.courseId))));
+  return rows.filter((_, i) => visible[i]);
+}
+
+export const Assessment = builder.loadableObject('Assessment', {
+  load: (ids: string[], ctx) => ctx.db.select().from(assessments).where(inArray(assessments.id, ids)),
+  sort: (a) => a.id,
+  authScopes: (a) => ({ courseMember: a.courseId }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    kind: t.field({ type: AssessmentKind, resolve: (a) => a.kind }),
+    maxScore: t.exposeFloat('maxScore'),
+    weight: t.exposeFloat('weight'),
+    dueAt: t.expose('dueAt', { type: 'DateTime', nullable: true }),
+    course: t.field({ type: Course, resolve: (a) => a.courseId }),
+  }),
+});
+
+export const Grade = builder.loadableObject('Grade', {
+  load: (ids: string[], ctx) => ctx.db.select().from(grades).where(inArray(grades.id, ids)),
+  sort: (g) => g.id,
+  authScopes: (g) => ({ courseStaff: g.courseId, self: g.studentId }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    score: t.exposeFloat('score'),
+    note: t.exposeString('note', { nullable: true }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    student: t.field({ type: User, resolve: (g) => g.studentId }),
+    assessment: t.field({ type: Assessment, resolve: (g) => g.assessmentId }),
+    updatedBy: t.field({ type: User, nullable: true, resolve: (g) => g.updatedById }),
+  }),
+});
+
+export type StandingKey = `${string}:${string}`;
+export const standingKey = (courseId: string, studentId: string): StandingKey => `${courseId}:${studentId}`;
+
+export const Standing = builder.loadableObject('Standing', {
+  description: "A student's weighted average in a course, derived from their grades.",
+  load: async (keys: StandingKey[], ctx) => {
+    const pairs = keys.map((k) => k.split(':') as [string, string]);
+    const courseIds = [...new Set(pairs.map(([c]) => c))];
+    const studentIds = [...new Set(pairs.map(([, s]) => s))];
+    const [allAssessments, allGrades] = await Promise.all([
+      ctx.db.select().from(assessments).where(inArray(assessments.courseId, courseIds)),
+      ctx.db.select().from(grades).where(and(inArray(grades.courseId, courseIds), inArray(grades.studentId, studentIds))),
+    ]);
+    return pairs.map(([courseId, studentId]) => ({
+      id: standingKey(courseId, studentId),
+      courseId,
+      studentId,
+      ...computeStanding({
+        assessments: allAssessments.filter((a) => a.courseId === courseId),
+        grades: allGrades.filter((g) => g.courseId === courseId && g.studentId === studentId),
+      }),
+    }));
+  },
+  sort: (s) => s.id,
+  authScopes: (s) => ({ courseStaff: s.courseId, self: s.studentId }),
+  fields: (t) => ({
+    id: t.exposeID('id', { description: '"<courseId>:<studentId>"' }),
+    course: t.field({ type: Course, resolve: (s) => s.courseId }),
+    student: t.field({ type: User, resolve: (s) => s.studentId }),
+    average: t.exposeFloat('average', { nullable: true, description: 'Weighted percentage 0..100 over graded assessments; null when none is graded.' }),
+    graded: t.exposeInt('graded'),
+    total: t.exposeInt('total'),
+  }),
+});
+
+builder.objectFields(Assessment, (t) => ({
+  grades: t.loadableGroup({
+    type: Grade,
+    description: 'Staff see every grade; a student sees only their own.',
+    load: async (assessmentIds: string[], ctx) => {
+      const own = ctx.viewer?.role === 'STUDENT' ? eq(grades.studentId, ctx.viewer.id) : undefined;
+      const rows = await ctx.db.select().from(grades).where(and(inArray(grades.assessmentId, assessmentIds), own));
+      return visibleGrades(ctx, rows);
+    },
+    group: groupBy('assessmentId'),
+    resolve: (a) => a.id,
+  }),
+  myGrade: t.loadable({
+    type: Grade,
+    nullable: true,
+    load: async (assessmentIds: string[], ctx) => {
+      if (!ctx.viewer) return assessmentIds.map(() => null);
+      const rows = await ctx.db
+        .select()
+        .from(grades)
+        .where(and(inArray(grades.assessmentId, assessmentIds), eq(grades.studentId, ctx.viewer.id)));
+      return assessmentIds.map((id) => rows.find((g) => g.assessmentId === id) ?? null);
+    },
+    resolve: (a) => a.id,
+  }),
+}));
+
+builder.objectFields(Course, (t) => ({
+  assessments: t.loadableGroup({
+    type: Assessment,
+    load: (courseIds: string[], ctx) =>
+      ctx.db.select().from(assessments).where(inArray(assessments.courseId, courseIds)).orderBy(asc(assessments.createdAt), sql`${assessments.dueAt} asc nulls last`, asc(assessments.title)),
+    group: groupBy('courseId'),
+    resolve: (course) => course.id,
+  }),
+  myStanding: t.field({
+    type: Standing,
+    nullable: true,
+    description: "The viewing student's own standing; null for staff.",
+    resolve: async (course, _args, ctx) => ((await ctx.access.roleIn(course.id)) === 'STUDENT' && ctx.viewer ? standingKey(course.id, ctx.viewer.id) : null),
+  }),
+  standings: t.field({
+    type: [Standing],
+    description: "Staff: every enrolled student's standing; a student: only their own.",
+    resolve: async (course, _args, ctx) => {
+      if (!(await ctx.access.isStaff(course.id))) return ctx.viewer ? [standingKey(course.id, ctx.viewer.id)] : [];
+      const rows = await ctx.db.select({ studentId: enrolments.studentId }).from(enrolments).where(eq(enrolments.courseId, course.id));
+      return rows.map((r) => standingKey(course.id, r.studentId));
+    },
+  }),
+}));
+
+export async function requireEnrolled(ctx: Context, courseId: string, rawStudentId: string): Promise<string> {
+  const studentId = parseId(rawStudentId, 'studentId');
+  const [row] = await ctx.db
+    .select()
+    .from(enrolments)
+    .where(and(eq(enrolments.courseId, courseId), eq(enrolments.studentId, studentId)));
+  if (!row) throw badInput('That student is not enrolled in this course', 'studentId');
+  return studentId;
+}
+
+builder.mutationFields((t) => ({
+  recordGrade: t.field({
+    type: Grade,
+    description: 'Creates or updates the grade of one student for one assessment.',
+    args: {
+      assessmentId: t.arg.id({ required: true }),
+      studentId: t.arg.id({ required: true }),
+      score: t.arg.float({ required: true }),
+      note: t.arg.string({ required: false }),
+    },
+    authScopes: async (_root, args, ctx) => ({
+      courseStaff: (await loadOrThrow(Assessment, ctx, args.assessmentId, 'assessmentId', 'Assessment')).courseId,
+    }),
+    resolve: async (_root, args, ctx) => {
+      const assessment = await loadOrThrow(Assessment, ctx, args.assessmentId, 'assessmentId', 'Assessment');
+      const studentId = await requireEnrolled(ctx, assessment.courseId, args.studentId);
+      const score = finiteNumber(args.score, 'score', { min: 0, max: assessment.maxScore });
+      const note = args.note == null ? null : text(args.note, 'note', { min: 0, max: 2000 }) || null;
+      const values = { assessmentId: assessment.id, courseId: assessment.courseId, studentId, score, note, updatedById: ctx.viewer!.id };
+      const [grade] = await ctx.db
+        .insert(grades)
+        .values(values)
+        .onConflictDoUpdate({ target: [grades.assessmentId, grades.studentId], set: { score, note, updatedById: values.updatedById } })
+        .returning();
+      return grade;
+    },
+  }),
+  deleteGrade: t.field({
+    type: Grade,
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: async (_root, args, ctx) => ({ courseStaff: (await loadOrThrow(Grade, ctx, args.id, 'id', 'Grade')).courseId }),
+    resolve: async (_root, args, ctx) => {
+      const grade = await loadOrThrow(Grade, ctx, args.id, 'id', 'Grade');
+      const [deleted] = await ctx.db.delete(grades).where(eq(grades.id, grade.id)).returning();
+      if (!deleted) throw forbidden('That grade was already deleted');
+      return deleted;
+    },
+  }),
+  createAssessment: t.field({
+    type: Assessment,
+    args: {
+      courseId: t.arg.id({ required: true }),
+      title: t.arg.string({ required: true }),
+      kind: t.arg({ type: AssessmentKind, required: true }),
+      maxScore: t.arg.float({ required: true }),
+      weight: t.arg.float({ required: false }),
+      dueAt: t.arg({ type: 'DateTime', required: false }),
+    },
+    authScopes: { signedIn: true },
+    resolve: async (_root, args, ctx) => {
+      const course = await requireCourse(ctx, args.courseId, 'staff');
+      const [row] = await ctx.db
+        .insert(assessments)
+        .values({
+          courseId: course.id,
+          title: text(args.title, 'title', { max: 200 }),
+          kind: args.kind,
+          maxScore: finiteNumber(args.maxScore, 'maxScore', { min: Number.MIN_VALUE, max: 1e6 }),
+          weight: finiteNumber(args.weight ?? 1, 'weight', { min: 0, max: 1000 }),
+          dueAt: args.dueAt ?? null,
+        })
+        .returning();
+      return row;
+    },
+  }),
+}));

@@ -1,0 +1,11 @@
+import { builder } from '../builder';
+import './scalars';
+import './users';
+import './courses';
+import './grades';
+import './attendance';
+import './polls';
+import './content';
+import './notifications';
+
+export const schema = builder.toSchema({ sortSchema: true });

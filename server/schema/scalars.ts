@@ -1,0 +1,24 @@
+import { GraphQLError, Kind } from 'graphql';
+import { builder } from '../builder';
+
+function parseDate(value: unknown): Date {
+  const date = typeof value === 'string' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new GraphQLError('DateTime must be an ISO-8601 string, e.g. "2026-01-31T09:00:00Z"', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return date;
+}
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 timestamp, e.g. "2026-01-31T09:00:00.000Z".',
+  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
+  parseValue: parseDate,
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+export const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});

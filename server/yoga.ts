@@ -1,0 +1,47 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
+import { createGraphQLError, createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
+import { bearerToken, createContext, type ContextDeps } from './context';
+import { mapDatabaseError } from './db-errors';
+import { graphiqlDefaultQuery } from './graphiql';
+import { schema } from './schema';
+
+export type YogaOptions = ContextDeps & {
+  webOrigins: string[];
+  /** Resolves when the instance can serve (database reachable); throws or returns false otherwise. */
+  ready: () => Promise<boolean>;
+};
+
+/** The token travels in the Authorization header (HTTP, SSE) or in connectionParams (graphql-ws). */
+function tokenFrom(request: Request | undefined, connectionParams: Record<string, unknown> | undefined): string | null {
+  const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
+  if (typeof fromParams === 'string') return bearerToken(fromParams) ?? fromParams;
+  const header = request?.headers?.get?.('authorization');
+  return bearerToken(header);
+}
+
+export function buildYoga(options: YogaOptions) {
+  return createYoga<{ connectionParams?: Record<string, unknown> }>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    context: ({ request, connectionParams }) => createContext(options, tokenFrom(request, connectionParams)),
+    cors: { origin: options.webOrigins, credentials: false, methods: ['GET', 'POST'] },
+    graphiql: { title: 'Homeroom API', defaultQuery: graphiqlDefaultQuery, subscriptionsProtocol: 'WS' },
+    renderGraphiQL,
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        const mapped = mapDatabaseError(original);
+        if (mapped) {
+          const at = error instanceof GraphQLError ? { path: error.path, nodes: error.nodes } : {};
+          return createGraphQLError(mapped.message, { ...at, extensions: mapped.extensions });
+        }
+        return maskError(error, message, isDev);
+      },
+    },
+    plugins: [useReadinessCheck({ endpoint: '/ready', check: options.ready })],
+  });
+}
+
+export type Yoga = ReturnType<typeof buildYoga>;
