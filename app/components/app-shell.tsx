@@ -1,0 +1,41 @@
+'use client';
+// Decides what a visitor may see: nothing API-backed until the browser knows the session,
+// /login for the signed-out, the header and page for the signed-in.
+import { usePathname, useRouter } from 'next/navigation';
+import { useEffect, type ReactNode } from 'react';
+import { setSession, useSession } from '../lib/session';
+import { Header } from './header';
+import { Loading } from './status';
+
+export function AppShell({ children }: { children: ReactNode }) {
+  const session = useSession();
+  const pathname = usePathname();
+  const router = useRouter();
+  const onLogin = pathname === '/login';
+
+  useEffect(() => {
+    if (session === null && !onLogin) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
+  }, [session, onLogin, pathname, router]);
+
+  if (onLogin) return <main className="page page-narrow">{children}</main>;
+  if (!session) {
+    return (
+      <main className="page">
+        <Loading />
+      </main>
+    );
+  }
+  // Signing out clears the session; the effect above then moves to /login.
+  const signOut = () => setSession(null);
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <Header session={session} onSignOut={signOut} />
+      <main id="main" className="page">
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,101 @@
+'use client';
+import Link from 'next/link';
+import { useRef, useState, type KeyboardEvent } from 'react';
+import { useQuery } from 'urql';
+import { CourseQuery } from '../../lib/documents';
+import { errorCode } from '../../lib/urql';
+import { ErrorNote, Loading } from '../status';
+import { AttendanceTab } from './attendance-tab';
+import { FeedTab } from './feed-tab';
+import { GradesTab } from './grades-tab';
+import { PollsTab } from './polls-tab';
+
+const TABS = [
+  { id: 'grades', label: 'Grades' },
+  { id: 'attendance', label: 'Attendance' },
+  { id: 'polls', label: 'Polls' },
+  { id: 'feed', label: 'Feed' },
+] as const;
+export type Tab = (typeof TABS)[number]['id'];
+export const isTab = (t: string): t is Tab => TABS.some((x) => x.id === t);
+
+export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) {
+  const [tab, setTab] = useState<Tab>(initialTab);
+  const tabRefs = useRef<Record<string, HTMLButtonElement | null>>({});
+  const [{ data, error, fetching }, refetch] = useQuery({ query: CourseQuery, variables: { id } });
+
+  function select(next: Tab, focus = false) {
+    setTab(next);
+    // Keep the tab in the address so reloads and shared links land on it.
+    const url = new URL(window.location.href);
+    url.searchParams.set('tab', next);
+    window.history.replaceState(null, '', url);
+    if (focus) tabRefs.current[next]?.focus();
+  }
+  function onKeyDown(e: KeyboardEvent) {
+    const i = TABS.findIndex((t) => t.id === tab);
+    const move = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (move) select(TABS[(i + move + TABS.length) % TABS.length].id, true);
+    if (e.key === 'Home') select(TABS[0].id, true);
+    if (e.key === 'End') select(TABS[TABS.length - 1].id, true);
+  }
+
+  if (fetching && !data) return <Loading label="Loading course…" />;
+  if (!data?.course) {
+    const code = errorCode(error);
+    const message =
+      code === 'FORBIDDEN'
+        ? 'You do not have access to this course.'
+        : code === 'NOT_FOUND' || (data && !data.course)
+          ? 'This course does not exist.'
+          : undefined;
+    return (
+      <div className="stack">
+        <ErrorNote error={error} message={message} retry={code ? undefined : () => refetch({ requestPolicy: 'network-only' })} />
+        <p>
+          <Link href="/">Back to the dashboard</Link>
+        </p>
+      </div>
+    );
+  }
+  const course = data.course;
+  const manage = course.viewerCanManage;
+  return (
+    <div className="stack">
+      <div className="course-head">
+        <p className="course-code">{course.code}</p>
+        <h1>{course.title}</h1>
+        <p className="muted">
+          {course.instructors.map((i) => i.name).join(', ') || 'No instructor yet'}
+          {manage && ` · ${course.studentCount} students`}
+        </p>
+      </div>
+      <div role="tablist" aria-label="Course sections" className="tabs" onKeyDown={onKeyDown}>
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            ref={(el) => {
+              tabRefs.current[t.id] = el;
+            }}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls={`panel-${t.id}`}
+            tabIndex={tab === t.id ? 0 : -1}
+            className="tab"
+            onClick={() => select(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <section role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="panel" tabIndex={0}>
+        {tab === 'grades' && <GradesTab courseId={id} manage={manage} />}
+        {tab === 'attendance' && <AttendanceTab courseId={id} manage={manage} />}
+        {tab === 'polls' && <PollsTab courseId={id} manage={manage} />}
+        {tab === 'feed' && <FeedTab courseId={id} manage={manage} />}
+      </section>
+    </div>
+  );
+}

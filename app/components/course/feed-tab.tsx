@@ -1,0 +1,136 @@
+'use client';
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { CreateCommentMutation, CreatePostMutation, FEED_PAGE_SIZE, FeedQuery } from '../../lib/documents';
+import type { Post } from '../../lib/types';
+import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
+
+function CommentForm({ post }: { post: Post }) {
+  const [body, setBody] = useState('');
+  const [{ fetching, error }, createComment] = useMutation(CreateCommentMutation);
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    const r = await createComment({ postId: post.id, body: body.trim() });
+    if (r.data) setBody('');
+  }
+  return (
+    <form className="comment-form" onSubmit={onSubmit}>
+      <input
+        aria-label={`Comment on ${post.author.name}'s post`}
+        placeholder="Write a comment…"
+        value={body}
+        onChange={(e) => setBody(e.target.value)}
+        maxLength={5000}
+      />
+      <button className="btn btn-small" disabled={fetching || !body.trim()}>
+        Comment
+      </button>
+      {error && <ErrorNote error={error} />}
+    </form>
+  );
+}
+
+function PostCard({ post }: { post: Post }) {
+  return (
+    <article className={`card post${post.announcement ? ' is-announcement' : ''}`} data-testid="post" aria-label={`Post by ${post.author.name}`}>
+      <header className="post-head">
+        <strong>{post.author.name}</strong>
+        <time className="muted small" dateTime={post.createdAt}>
+          {formatDateTime(post.createdAt)}
+        </time>
+        {post.announcement && <span className="pill pill-announcement">Announcement</span>}
+      </header>
+      <p className="post-body">{post.body}</p>
+      <section className="comments" aria-label={`Comments (${post.commentCount})`}>
+        {post.comments.length > 0 && (
+          <ul className="comment-list">
+            {post.comments.map((c) => (
+              <li key={c.id} className="comment">
+                <strong>{c.author.name}</strong> <span className="muted small">{formatDateTime(c.createdAt)}</span>
+                <p>{c.body}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+        <CommentForm post={post} />
+      </section>
+    </article>
+  );
+}
+
+function PostForm({ courseId, manage }: { courseId: string; manage: boolean }) {
+  const [body, setBody] = useState('');
+  const [announcement, setAnnouncement] = useState(false);
+  const [{ fetching, error }, createPost] = useMutation(CreatePostMutation);
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    const r = await createPost({ courseId, body: body.trim(), announcement: manage ? announcement : undefined });
+    if (r.data) {
+      setBody('');
+      setAnnouncement(false);
+    }
+  }
+  return (
+    <form className="card form" onSubmit={onSubmit} aria-label="New post">
+      <label className="field">
+        <span>New post</span>
+        <textarea rows={3} value={body} onChange={(e) => setBody(e.target.value)} maxLength={10000} placeholder="Share something with the course…" />
+      </label>
+      {error && <ErrorNote error={error} />}
+      <div className="actions">
+        {manage && (
+          <label className="check">
+            <input type="checkbox" checked={announcement} onChange={(e) => setAnnouncement(e.target.checked)} />
+            <span>Announcement (notifies every student)</span>
+          </label>
+        )}
+        <button className="btn btn-primary" disabled={fetching || !body.trim()}>
+          Post
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** One page of the feed; the first page is the list new posts join (see lib/cache.ts). */
+function FeedPage({ courseId, after, isLast, onLoadMore }: { courseId: string; after?: string; isLast: boolean; onLoadMore: (cursor: string) => void }) {
+  const variables = after ? { id: courseId, first: FEED_PAGE_SIZE, after } : { id: courseId, first: FEED_PAGE_SIZE };
+  const [{ data, error, fetching }, refetch] = useQuery({ query: FeedQuery, variables });
+  if (fetching && !data) return <Loading label="Loading posts…" />;
+  if (!data?.course) return <ErrorNote error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+  const { edges, pageInfo } = data.course.posts;
+  return (
+    <>
+      {!after && edges.length === 0 && <Empty>No posts yet. Start the conversation.</Empty>}
+      {edges.map((e) => (
+        <PostCard key={e.node.id} post={e.node} />
+      ))}
+      {isLast && pageInfo.hasNextPage && pageInfo.endCursor && (
+        <button type="button" className="btn" onClick={() => onLoadMore(pageInfo.endCursor!)}>
+          Load older posts
+        </button>
+      )}
+    </>
+  );
+}
+
+export function FeedTab({ courseId, manage }: { courseId: string; manage: boolean }) {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  return (
+    <div className="stack">
+      <h2>Feed</h2>
+      <PostForm courseId={courseId} manage={manage} />
+      <div className="stack">
+        {cursors.map((after, i) => (
+          <FeedPage
+            key={after ?? 'first'}
+            courseId={courseId}
+            after={after}
+            isLast={i === cursors.length - 1}
+            onLoadMore={(c) => setCursors((cs) => (cs.includes(c) ? cs : [...cs, c]))}
+          />
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,18 @@
+import type { Metadata } from 'next';
+import { CourseView, isTab, type Tab } from '../../components/course/course-view';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Course' };
+
+export default async function CoursePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ tab?: string | string[] }>;
+}) {
+  const { id } = await params;
+  const { tab } = await searchParams;
+  const initialTab: Tab = typeof tab === 'string' && isTab(tab) ? tab : 'grades';
+  return <CourseView id={id} initialTab={initialTab} />;
+}

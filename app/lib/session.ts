@@ -1,0 +1,70 @@
+'use client';
+// The signed-in session (token, expiry, user) lives in localStorage so it survives reloads and
+// is shared by tabs. React reads it through useSession (useSyncExternalStore): on the server and
+// during hydration the session is `undefined` ("not known yet"), so nothing queries the API
+// before the browser knows who is signed in.
+import { useSyncExternalStore } from 'react';
+import type { AuthPayload } from './types';
+
+export type Session = AuthPayload;
+
+const STORAGE_KEY = 'homeroom.session';
+const listeners = new Set<() => void>();
+let current: Session | null | undefined; // undefined = not read from storage yet
+
+function read(): Session | null {
+  try {
+    const raw = window.localStorage.getItem(STORAGE_KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw) as Session;
+    if (!s?.token || !s.expiresAt || !s.user) return null;
+    return isExpired(s) ? null : s;
+  } catch {
+    return null;
+  }
+}
+
+function emit() {
+  for (const l of listeners) l();
+}
+
+export function isExpired(s: Pick<Session, 'expiresAt'>, now = Date.now()): boolean {
+  return Date.parse(s.expiresAt) <= now;
+}
+
+export function getSession(): Session | null {
+  if (typeof window === 'undefined') return null;
+  if (current === undefined) current = read();
+  return current;
+}
+
+export function setSession(s: Session | null): void {
+  current = s;
+  try {
+    if (s) window.localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
+    else window.localStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // Private mode or full storage: the session still lives for this tab.
+  }
+  emit();
+}
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  // Another tab signed in, renewed or signed out.
+  const onStorage = (e: StorageEvent) => {
+    if (e.key !== STORAGE_KEY) return;
+    current = read();
+    emit();
+  };
+  window.addEventListener('storage', onStorage);
+  return () => {
+    listeners.delete(listener);
+    window.removeEventListener('storage', onStorage);
+  };
+}
+
+/** The session: `undefined` while unknown (server render, hydration), `null` when signed out. */
+export function useSession(): Session | null | undefined {
+  return useSyncExternalStore(subscribe, getSession, () => undefined);
+}

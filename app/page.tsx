@@ -1,0 +1,7 @@
+import { Dashboard } from './components/dashboard/dashboard';
+
+export const dynamic = 'force-dynamic';
+
+export default function HomePage() {
+  return <Dashboard />;
+}
