@@ -122,3 +122,18 @@ export function writeOwner(dataDir: string): void {
 export function removeOwner(dataDir: string): void {
   rmSync(join(dataDir, OWNER_FILE), { force: true });
 }
+
+/**
+ * Throwaway clusters (tests) whose owner died without cleaning up: stop their postmaster and remove
+ * their folder. Only folders under `prefix` (e.g. `/tmp/homeroom-test-pg-`) are touched.
+ */
+export async function removeOrphanedClusters(prefix: string, log: (line: string) => void): Promise<void> {
+  for (const pm of listPostmasters()) {
+    if (!pm.dataDir.startsWith(prefix)) continue;
+    const owner = readPid(join(pm.dataDir, OWNER_FILE));
+    if (owner !== undefined && isAlive(owner)) continue;
+    log(`removing orphaned test cluster ${pm.dataDir} (pid ${pm.pid})`);
+    await stopPostmaster(pm.pid);
+    rmSync(pm.dataDir, { recursive: true, force: true });
+  }
+}
