@@ -29,7 +29,9 @@ export function spawnManaged(
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   const pid = child.pid;
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+    createInterface({ input: stream }).on('line', (line) => {
+      if (line.trim() !== '') process.stdout.write(`[${name}] ${line}\n`);
+    });
   }
   if (options.pidFile) {
     mkdirSync(dirname(options.pidFile), { recursive: true });

@@ -58,7 +58,7 @@ export class Shutdown {
   handleSignals(): void {
     const onSignal = (signal: NodeJS.Signals) => {
       if (!this.stopping) {
-        void this.exit(0, `\n${signal}: stopping (press Ctrl-C again to force)`);
+        void this.exit(0, `${signal}: stopping (press Ctrl-C again to force)`);
         return;
       }
       this.log(`${signal} again: forcing exit`);
