@@ -9,15 +9,8 @@ import { AttendanceTab } from './attendance-tab';
 import { FeedTab } from './feed-tab';
 import { GradesTab } from './grades-tab';
 import { PollsTab } from './polls-tab';
+import { TABS, type Tab } from './tabs';
 
-const TABS = [
-  { id: 'grades', label: 'Grades' },
-  { id: 'attendance', label: 'Attendance' },
-  { id: 'polls', label: 'Polls' },
-  { id: 'feed', label: 'Feed' },
-] as const;
-export type Tab = (typeof TABS)[number]['id'];
-export const isTab = (t: string): t is Tab => TABS.some((x) => x.id === t);
 
 export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) {
   const [tab, setTab] = useState<Tab>(initialTab);

@@ -71,7 +71,7 @@ function PostForm({ courseId, manage }: { courseId: string; manage: boolean }) {
     }
   }
   return (
-    <form className="card form" onSubmit={onSubmit} aria-label="New post">
+    <form className="card form" onSubmit={onSubmit} aria-label="Post to the feed">
       <label className="field">
         <span>New post</span>
         <textarea rows={3} value={body} onChange={(e) => setBody(e.target.value)} maxLength={10000} placeholder="Share something with the course…" />

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
-import { CourseView, isTab, type Tab } from '../../components/course/course-view';
+import { CourseView } from '../../components/course/course-view';
+import { isTab, type Tab } from '../../components/course/tabs';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Course' };
