@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * Clean-up of what an earlier, crashed run left behind. Postgres runs in its own process group, so
@@ -125,15 +125,27 @@ export function removeOwner(dataDir: string): void {
 
 /**
  * Throwaway clusters (tests) whose owner died without cleaning up: stop their postmaster and remove
- * their folder. Only folders under `prefix` (e.g. `/tmp/homeroom-test-pg-`) are touched.
+ * their folder. Only folders whose path starts with `prefix` (e.g. `/tmp/homeroom-test-pg-`) are
+ * touched; a folder without an owner file is left alone for an hour (it may be initialising).
  */
 export async function removeOrphanedClusters(prefix: string, log: (line: string) => void): Promise<void> {
+  const ownerAlive = (dir: string) => {
+    const owner = readPid(join(dir, OWNER_FILE));
+    return owner !== undefined && isAlive(owner);
+  };
   for (const pm of listPostmasters()) {
-    if (!pm.dataDir.startsWith(prefix)) continue;
-    const owner = readPid(join(pm.dataDir, OWNER_FILE));
-    if (owner !== undefined && isAlive(owner)) continue;
-    log(`removing orphaned test cluster ${pm.dataDir} (pid ${pm.pid})`);
+    if (!pm.dataDir.startsWith(prefix) || ownerAlive(pm.dataDir)) continue;
+    log(`stopping orphaned test cluster ${pm.dataDir} (pid ${pm.pid})`);
     await stopPostmaster(pm.pid);
-    rmSync(pm.dataDir, { recursive: true, force: true });
+  }
+  const parent = dirname(prefix);
+  const running = new Set(listPostmasters().map((pm) => pm.dataDir));
+  for (const entry of existsSync(parent) ? readdirSync(parent) : []) {
+    const dir = join(parent, entry);
+    if (!dir.startsWith(prefix) || running.has(dir) || ownerAlive(dir)) continue;
+    const hasOwner = existsSync(join(dir, OWNER_FILE));
+    if (!hasOwner && Date.now() - statSync(dir).mtimeMs < 3_600_000) continue;
+    log(`removing orphaned test cluster folder ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
   }
 }

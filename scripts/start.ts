@@ -9,6 +9,7 @@ import { migrate } from '../db/migrate';
 import { seed } from '../db/seed';
 import { startApiInProcess, startApiWatcher } from './lib/api';
 import { printBanner } from './lib/banner';
+import { withBuildLock } from './lib/build-lock';
 import { killLeftoverGroup } from './lib/child';
 import { childEnv, readStartOptions } from './lib/config';
 import { isPortInUse, waitForPort } from './lib/ports';
@@ -39,12 +40,14 @@ async function main(): Promise<void> {
     if (await isPortInUse(port)) throw new Error(`port ${port} is in use by another program: stop it, or set ${name} to a free port`);
   }
 
-  const database = await timed(process.env.DATABASE_URL ? 'using DATABASE_URL' : 'starting embedded Postgres', () =>
-    databaseFromEnv(process.env, (line) => {
+  // Each step registers its stop inside the tracked work, so a Ctrl-C arriving mid-step still undoes it.
+  const database = await timed(process.env.DATABASE_URL ? 'using DATABASE_URL' : 'starting embedded Postgres', async () => {
+    const db = await databaseFromEnv(process.env, (line) => {
       if (/FATAL|PANIC|ERROR|WARNING|stopping leftover|removing stale|cannot reach/.test(line)) log(`[postgres] ${line}`);
-    }),
-  );
-  shutdown.defer('postgres', database.stop);
+    });
+    shutdown.defer('postgres', db.stop);
+    return db;
+  });
   await timed('migrating', () => migrate(database.url));
   if (options.seed) await timed('seeding demo data', () => seed(database.url));
 
@@ -55,12 +58,17 @@ async function main(): Promise<void> {
     await timed(`starting API (watch) on :${options.apiPort}`, () => waitForPort(options.apiPort, { timeoutMs: 120_000, abort: api.exited, what: 'the API' }));
     void api.exited.then(() => shutdown.exit(1, 'the API watcher exited: stopping'));
   } else {
-    const api = await timed(`starting API on :${options.apiPort}`, () => startApiInProcess(env));
-    shutdown.defer('api', api.stop);
+    await timed(`starting API on :${options.apiPort}`, async () => {
+      const api = await startApiInProcess(env);
+      shutdown.defer('api', api.stop);
+    });
     const reason = staleBuildReason();
     if (reason) {
       await timed(`building the web app (${reason})`, () =>
-        buildWeb(env, (child) => shutdown.defer('next build', () => child.stop(), child.kill)),
+        withBuildLock(async () => {
+          // Another copy may have built it while we waited for the lock.
+          if (staleBuildReason()) await buildWeb(env, (child) => shutdown.defer('next build', () => child.stop(), child.kill));
+        }, { log, cancelled: () => shutdown.stopping }),
       );
     }
   }
