@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { cleanLeftovers, removeOwner, stopPostmaster, writeOwner } from './embedded-leftovers';
 
@@ -148,8 +148,10 @@ function reachableDataDir(wanted: string, log: (line: string) => void): string {
   if (ids.status !== 0) return wanted; // the user does not exist yet: the package creates it
   const uid = Number(ids.stdout.trim());
   const gid = Number(spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim());
-  mkdirSync(wanted, { recursive: true });
-  const probe = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', wanted], { uid, gid });
+  // The package chowns the cluster folder itself to that user; what it cannot fix is the way there.
+  const parent = dirname(wanted);
+  mkdirSync(parent, { recursive: true });
+  const probe = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', parent], { uid, gid });
   if (probe.status === 0) return wanted;
   const fallback = `/var/tmp/homeroom-pg-${createHash('sha256').update(wanted).digest('hex').slice(0, 12)}`;
   log(`the ${USER} user cannot reach ${wanted}; keeping the cluster in ${fallback}`);
