@@ -104,6 +104,13 @@ test('student: sees attendance, votes with an instant ballot, posts and comments
   await page.getByRole('link', { name: 'Notifications', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Notifications' })).toBeVisible();
   await expect(page.getByText(/All caught up|unread/)).toBeVisible();
+  // Marking one read lowers the bell's count (announcements and polls notify the student).
+  const bell = page.getByTestId('notification-bell');
+  const unread = Number((await bell.getAttribute('aria-label'))!.match(/(\d+) unread/)![1]);
+  if (unread > 0) {
+    await page.getByRole('button', { name: /^Mark “.*” as read$/ }).first().click();
+    await expect(bell).toHaveAttribute('aria-label', `Notifications, ${unread - 1} unread`);
+  }
   await page.screenshot({ path: shot('student-notifications'), fullPage: true });
   await page.context().close();
 });
