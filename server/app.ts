@@ -4,11 +4,14 @@ import { sql } from 'drizzle-orm';
 import { createDatabase } from '../db/client';
 import { createTokenService } from './auth/tokens';
 import type { Config } from './env';
+import { createLive } from './live';
+import { createLogger } from './logger';
 import { attachWebSocket } from './transport/ws';
 import { buildYoga } from './yoga';
 
 /** Builds the API; nothing listens until `start()`, and `stop()` undoes everything in reverse. */
 export async function buildApp(config: Config) {
+  const log = createLogger(config.logLevel);
   const database = createDatabase(config.databaseUrl, { max: config.databasePoolSize });
   const tokens = createTokenService({
     secret: config.jwtSecret,
@@ -16,23 +19,29 @@ export async function buildApp(config: Config) {
     renewGraceSeconds: config.tokenRenewGraceSeconds,
     maxSessionSeconds: config.sessionMaxAgeSeconds,
   });
+  const live = createLive(config.live, { db: database.db, sql: database.client, log });
   const yoga = buildYoga({
     db: database.db,
     tokens,
+    live,
     webOrigins: config.webOrigins,
+    limits: config.limits,
     ready: async () => {
       await database.db.execute(sql`select 1`);
       return true;
     },
   });
   const server = createServer(yoga);
-  const ws = attachWebSocket(server, yoga, tokens);
+  const ws = attachWebSocket(server, yoga, tokens, { keepAliveMs: config.wsKeepAliveMs });
 
   return {
     yoga,
     db: database.db,
     tokens,
+    live,
+    log,
     async start(): Promise<{ port: number; url: string }> {
+      await live.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
@@ -47,6 +56,7 @@ export async function buildApp(config: Config) {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await live.stop();
       await database.stop();
     },
   };

@@ -37,7 +37,8 @@ export const builder = new SchemaBuilder<{
     }),
     unauthorizedError: (_parent, ctx) => {
       if (ctx.viewer) return forbidden();
-      return ctx.authError === 'expired' ? unauthenticated('Token expired: renew it or sign in again') : unauthenticated();
+      if (ctx.authError === 'expired') return unauthenticated('Token expired: renew it or sign in again');
+      return ctx.authError === 'invalid' ? unauthenticated('Invalid token: sign in again') : unauthenticated();
     },
   },
 });

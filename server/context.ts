@@ -1,9 +1,11 @@
 import type { Database } from '../db/client';
 import { createAccess, type Access, type Viewer } from './auth/access';
 import type { TokenService } from './auth/tokens';
+import type { Live } from './live';
 
 export type Context = {
   db: Database;
+  live: Live;
   tokens: TokenService;
   viewer: Viewer | null;
   /** Why a presented token was refused; lets errors say "token expired" rather than "sign in". */
@@ -13,7 +15,7 @@ export type Context = {
   access: Access;
 };
 
-export type ContextDeps = { db: Database; tokens: TokenService };
+export type ContextDeps = { db: Database; tokens: TokenService; live: Live };
 
 export function bearerToken(header: string | null | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { QueryLimits } from './limits';
+import type { LiveConfig } from './live';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -16,6 +18,19 @@ const schema = z.object({
   WEB_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
+  RELAY_SWEEP_MS: z.coerce.number().int().min(50).default(500),
+  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).default(500),
+  LIVE_REPAIR_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  OUTBOX_RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  OUTBOX_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3600_000),
+  LIVE_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(1000),
+  CONTENT_COALESCE_MS: z.coerce.number().int().min(0).default(250),
+  QUERY_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
+  QUERY_MAX_COST: z.coerce.number().int().min(1).default(20_000),
+  QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  QUERY_MAX_TOKENS: z.coerce.number().int().min(1).default(4000),
+  QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(12_000),
 });
 
 export type Config = {
@@ -30,6 +45,9 @@ export type Config = {
   webOrigins: string[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   databasePoolSize: number;
+  wsKeepAliveMs: number;
+  limits: QueryLimits;
+  live: LiveConfig;
 };
 
 /** Validates the environment once, at start, with an error that says what to fix. */
@@ -52,6 +70,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webOrigins: e.WEB_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     logLevel: e.LOG_LEVEL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    wsKeepAliveMs: e.WS_KEEPALIVE_MS,
+    limits: {
+      maxDepth: e.QUERY_MAX_DEPTH,
+      maxCost: e.QUERY_MAX_COST,
+      maxAliases: e.QUERY_MAX_ALIASES,
+      maxTokens: e.QUERY_MAX_TOKENS,
+      maxDirectives: e.QUERY_MAX_DIRECTIVES,
+    },
+    live: {
+      redisUrl: e.REDIS_URL,
+      relaySweepMs: e.RELAY_SWEEP_MS,
+      relayBatchSize: e.RELAY_BATCH_SIZE,
+      repairIntervalMs: e.LIVE_REPAIR_INTERVAL_MS,
+      retentionDays: e.OUTBOX_RETENTION_DAYS,
+      retentionIntervalMs: e.OUTBOX_RETENTION_INTERVAL_MS,
+      maxQueuedEvents: e.LIVE_MAX_QUEUED_EVENTS,
+      contentCoalesceMs: e.CONTENT_COALESCE_MS,
+    },
   };
 }
 

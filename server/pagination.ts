@@ -1,17 +1,20 @@
 import { badInput } from './errors';
+import { parseId } from './validate';
 
-/** Keyset cursor over (created_at, id) — stable under inserts, unlike offsets. */
-export type Keyset = { createdAt: Date; id: string };
-
-export function encodeKeyset(row: Keyset): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+/**
+ * Keyset cursors name the last row seen; the query compares (created_at, id) against that row's
+ * own values in SQL, so microsecond timestamps are never rounded through JavaScript dates.
+ */
+export function encodeCursor(id: string): string {
+  return Buffer.from(id).toString('base64url');
 }
 
-export function decodeKeyset(cursor: string): Keyset {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw badInput('Malformed pagination cursor', 'after');
-  return { createdAt, id };
+export function decodeCursor(cursor: string, field = 'after'): string {
+  try {
+    return parseId(Buffer.from(cursor, 'base64url').toString(), field);
+  } catch {
+    throw badInput('Malformed pagination cursor', field);
+  }
 }
 
 export function pageSize(first: number | null | undefined, fallback = 20, max = 100): number {
@@ -21,8 +24,8 @@ export function pageSize(first: number | null | undefined, fallback = 20, max = 
 }
 
 /** Builds a connection from rows fetched with `limit + 1` (the extra row only says there is more). */
-export function toConnection<T extends Keyset>(rows: T[], limit: number) {
+export function toConnection<T extends { id: string }>(rows: T[], limit: number) {
   const page = rows.slice(0, limit);
-  const edges = page.map((node) => ({ cursor: encodeKeyset(node), node }));
+  const edges = page.map((node) => ({ cursor: encodeCursor(node.id), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
 }

@@ -11,6 +11,8 @@ export function parseId(value: string | number, field = 'id'): string {
 
 /** Trimmed text with a length range, with an error naming the field. */
 export function text(value: string, field: string, { min = 1, max = 10_000 } = {}): string {
+  // Postgres text cannot hold NUL; refuse it here rather than fail in the database.
+  if (value.includes('\u0000')) throw badInput(`${field} must not contain NUL characters`, field);
   const trimmed = value.trim();
   if (trimmed.length < min || trimmed.length > max) {
     throw badInput(min > 0 && trimmed.length === 0 ? `${field} must not be empty` : `${field} must be ${min} to ${max} characters`, field);

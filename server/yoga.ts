@@ -4,10 +4,13 @@ import { createGraphQLError, createYoga, maskError, useReadinessCheck } from 'gr
 import { bearerToken, createContext, type ContextDeps } from './context';
 import { mapDatabaseError } from './db-errors';
 import { graphiqlDefaultQuery } from './graphiql';
+import { useFreshContextPerEvent } from './live/fresh-context';
+import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
 import { schema } from './schema';
 
 export type YogaOptions = ContextDeps & {
   webOrigins: string[];
+  limits: QueryLimits;
   /** Resolves when the instance can serve (database reachable); throws or returns false otherwise. */
   ready: () => Promise<boolean>;
 };
@@ -40,7 +43,12 @@ export function buildYoga(options: YogaOptions) {
         return maskError(error, message, isDev);
       },
     },
-    plugins: [useReadinessCheck({ endpoint: '/ready', check: options.ready })],
+    plugins: [
+      useReadinessCheck({ endpoint: '/ready', check: options.ready }),
+      useQueryLimits(options.limits),
+      useInputErrorCodes(),
+      useFreshContextPerEvent(),
+    ],
   });
 }
 

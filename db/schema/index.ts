@@ -4,3 +4,4 @@ export * from './attendance';
 export * from './voting';
 export * from './content';
 export * from './notifications';
+export * from './outbox';

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { attendanceRecords, classSessions, enrolments } from '../../db/schema';
+import type { Database } from '../../db/client';
 import { builder } from '../builder';
 import { computeAttendanceTotals } from '../domain/attendance-totals';
 import { groupBy, loadOrThrow } from '../lookup';
@@ -37,33 +38,36 @@ export const AttendanceRecord = builder.loadableObject('AttendanceRecord', {
   }),
 });
 
+/** Attendance totals for many (course, student) pairs in two queries. */
+export async function loadAttendanceTotals(db: Database, keys: StandingKey[]) {
+  const pairs = keys.map((k) => k.split(':') as [string, string]);
+  const courseIds = [...new Set(pairs.map(([c]) => c))];
+  const studentIds = [...new Set(pairs.map(([, s]) => s))];
+  const [sessionCounts, records] = await Promise.all([
+    db
+      .select({ courseId: classSessions.courseId, n: sql<number>`count(*)::int` })
+      .from(classSessions)
+      .where(and(inArray(classSessions.courseId, courseIds), sql`${classSessions.startsAt} <= now()`))
+      .groupBy(classSessions.courseId),
+    db
+      .select({ courseId: attendanceRecords.courseId, studentId: attendanceRecords.studentId, status: attendanceRecords.status })
+      .from(attendanceRecords)
+      .where(and(inArray(attendanceRecords.courseId, courseIds), inArray(attendanceRecords.studentId, studentIds))),
+  ]);
+  return pairs.map(([courseId, studentId]) => ({
+    id: standingKey(courseId, studentId),
+    courseId,
+    studentId,
+    ...computeAttendanceTotals(
+      records.filter((r) => r.courseId === courseId && r.studentId === studentId).map((r) => r.status),
+      sessionCounts.find((c) => c.courseId === courseId)?.n ?? 0,
+    ),
+  }));
+}
+
 export const AttendanceTotals = builder.loadableObject('AttendanceTotals', {
   description: "A student's attendance in a course, counted by status.",
-  load: async (keys: StandingKey[], ctx) => {
-    const pairs = keys.map((k) => k.split(':') as [string, string]);
-    const courseIds = [...new Set(pairs.map(([c]) => c))];
-    const studentIds = [...new Set(pairs.map(([, s]) => s))];
-    const [sessionCounts, records] = await Promise.all([
-      ctx.db
-        .select({ courseId: classSessions.courseId, n: sql<number>`count(*)::int` })
-        .from(classSessions)
-        .where(and(inArray(classSessions.courseId, courseIds), sql`${classSessions.startsAt} <= now()`))
-        .groupBy(classSessions.courseId),
-      ctx.db
-        .select({ courseId: attendanceRecords.courseId, studentId: attendanceRecords.studentId, status: attendanceRecords.status })
-        .from(attendanceRecords)
-        .where(and(inArray(attendanceRecords.courseId, courseIds), inArray(attendanceRecords.studentId, studentIds))),
-    ]);
-    return pairs.map(([courseId, studentId]) => ({
-      id: standingKey(courseId, studentId),
-      courseId,
-      studentId,
-      ...computeAttendanceTotals(
-        records.filter((r) => r.courseId === courseId && r.studentId === studentId).map((r) => r.status),
-        sessionCounts.find((c) => c.courseId === courseId)?.n ?? 0,
-      ),
-    }));
-  },
+  load: (keys: StandingKey[], ctx) => loadAttendanceTotals(ctx.db, keys),
   sort: (s) => s.id,
   authScopes: (s) => ({ courseStaff: s.courseId, self: s.studentId }),
   fields: (t) => ({

@@ -1,9 +1,9 @@
-import { and, asc, count, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { comments, posts } from '../../db/schema';
 import { builder } from '../builder';
 import { forbidden } from '../errors';
 import { groupBy, loadOrThrow } from '../lookup';
-import { decodeKeyset, pageSize, toConnection } from '../pagination';
+import { decodeCursor, pageSize, toConnection } from '../pagination';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
 import { PageInfo } from './scalars';
@@ -80,14 +80,14 @@ builder.objectFields(Course, (t) => ({
     args: { first: t.arg.int({ required: false, defaultValue: 20 }), after: t.arg.string({ required: false }) },
     resolve: async (course, args, ctx) => {
       const limit = pageSize(args.first);
-      const after = args.after ? decodeKeyset(args.after) : null;
+      const after = args.after ? decodeCursor(args.after) : null;
       const rows = await ctx.db
         .select()
         .from(posts)
         .where(
           and(
             eq(posts.courseId, course.id),
-            after ? or(lt(posts.createdAt, after.createdAt), and(eq(posts.createdAt, after.createdAt), lt(posts.id, after.id))) : undefined,
+            after ? sql`(${posts.createdAt}, ${posts.id}) < (select created_at, id from posts where id = ${after})` : undefined,
           ),
         )
         .orderBy(desc(posts.createdAt), desc(posts.id))

@@ -37,7 +37,8 @@ export const Course = builder.loadableObject('Course', {
     }),
     students: t.loadableGroup({
       type: User,
-      description: 'Enrolled students, by name. Staff only.',
+      nullable: true,
+      description: 'Enrolled students, by name. Staff only (null with a FORBIDDEN error for others).',
       authScopes: (course) => ({ courseStaff: course.id }),
       load: (courseIds: string[], ctx) =>
         ctx.db

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { assessments, enrolments, grades } from '../../db/schema';
+import type { Database } from '../../db/client';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { computeStanding } from '../domain/standing';
@@ -54,26 +55,29 @@ export const Grade = builder.loadableObject('Grade', {
 export type StandingKey = `${string}:${string}`;
 export const standingKey = (courseId: string, studentId: string): StandingKey => `${courseId}:${studentId}`;
 
+/** Standings for many (course, student) pairs in two queries. */
+export async function loadStandings(db: Database, keys: StandingKey[]) {
+  const pairs = keys.map((k) => k.split(':') as [string, string]);
+  const courseIds = [...new Set(pairs.map(([c]) => c))];
+  const studentIds = [...new Set(pairs.map(([, s]) => s))];
+  const [allAssessments, allGrades] = await Promise.all([
+    db.select().from(assessments).where(inArray(assessments.courseId, courseIds)),
+    db.select().from(grades).where(and(inArray(grades.courseId, courseIds), inArray(grades.studentId, studentIds))),
+  ]);
+  return pairs.map(([courseId, studentId]) => ({
+    id: standingKey(courseId, studentId),
+    courseId,
+    studentId,
+    ...computeStanding({
+      assessments: allAssessments.filter((a) => a.courseId === courseId),
+      grades: allGrades.filter((g) => g.courseId === courseId && g.studentId === studentId),
+    }),
+  }));
+}
+
 export const Standing = builder.loadableObject('Standing', {
   description: "A student's weighted average in a course, derived from their grades.",
-  load: async (keys: StandingKey[], ctx) => {
-    const pairs = keys.map((k) => k.split(':') as [string, string]);
-    const courseIds = [...new Set(pairs.map(([c]) => c))];
-    const studentIds = [...new Set(pairs.map(([, s]) => s))];
-    const [allAssessments, allGrades] = await Promise.all([
-      ctx.db.select().from(assessments).where(inArray(assessments.courseId, courseIds)),
-      ctx.db.select().from(grades).where(and(inArray(grades.courseId, courseIds), inArray(grades.studentId, studentIds))),
-    ]);
-    return pairs.map(([courseId, studentId]) => ({
-      id: standingKey(courseId, studentId),
-      courseId,
-      studentId,
-      ...computeStanding({
-        assessments: allAssessments.filter((a) => a.courseId === courseId),
-        grades: allGrades.filter((g) => g.courseId === courseId && g.studentId === studentId),
-      }),
-    }));
-  },
+  load: (keys: StandingKey[], ctx) => loadStandings(ctx.db, keys),
   sort: (s) => s.id,
   authScopes: (s) => ({ courseStaff: s.courseId, self: s.studentId }),
   fields: (t) => ({

@@ -7,5 +7,6 @@ import './attendance';
 import './polls';
 import './content';
 import './notifications';
+import './live';
 
 export const schema = builder.toSchema({ sortSchema: true });

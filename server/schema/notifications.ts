@@ -1,8 +1,8 @@
-import { and, count, desc, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { notifications } from '../../db/schema';
 import { builder } from '../builder';
 import { notFound } from '../errors';
-import { decodeKeyset, pageSize, toConnection } from '../pagination';
+import { decodeCursor, pageSize, toConnection } from '../pagination';
 import { parseId } from '../validate';
 import { PageInfo } from './scalars';
 
@@ -52,14 +52,14 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const userId = ctx.viewer!.id;
       const limit = pageSize(args.first);
-      const after = args.after ? decodeKeyset(args.after) : null;
+      const after = args.after ? decodeCursor(args.after) : null;
       const rows = await ctx.db
         .select()
         .from(notifications)
         .where(
           and(
             eq(notifications.userId, userId),
-            after ? or(lt(notifications.createdAt, after.createdAt), and(eq(notifications.createdAt, after.createdAt), lt(notifications.id, after.id))) : undefined,
+            after ? sql`(${notifications.createdAt}, ${notifications.id}) < (select created_at, id from notifications where id = ${after})` : undefined,
           ),
         )
         .orderBy(desc(notifications.createdAt), desc(notifications.id))

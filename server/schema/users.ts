@@ -56,7 +56,7 @@ builder.mutationFields((t) => ({
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const email = args.email.trim().toLowerCase();
-      const [user] = email.length <= 320 ? await ctx.db.select().from(users).where(eq(users.email, email)) : [];
+      const [user] = email.length <= 320 && !email.includes('\u0000') ? await ctx.db.select().from(users).where(eq(users.email, email)) : [];
       const valid = await verifyPassword(args.password.slice(0, 1024), user?.passwordHash ?? DUMMY_HASH);
       if (!user || !valid) throw unauthenticated('Wrong email or password');
       return { ...(await ctx.tokens.sign(user)), user };

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
 import type { Yoga } from '../yoga';
 
@@ -12,8 +12,9 @@ type Extra = { expiryTimer?: NodeJS.Timeout };
  * present a valid token; it is closed (4403 "Token expired") when that token expires, so the
  * client renews and resumes from its cursor.
  */
-export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService) {
+export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService, options: { keepAliveMs: number }) {
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const heartbeat = keepAlive(wss, options.keepAliveMs);
 
   const disposable = useServer(
     {
@@ -68,7 +69,32 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
   return {
     wss,
     async stop() {
+      clearInterval(heartbeat);
       await disposable.dispose();
     },
   };
+}
+
+/**
+ * graphql-ws sends no pings of its own: ping every socket and drop the ones that did not answer
+ * the previous ping, so a dead peer is noticed within two intervals.
+ */
+function keepAlive(wss: WebSocketServer, intervalMs: number) {
+  const alive = new WeakMap<WebSocket, boolean>();
+  wss.on('connection', (socket) => {
+    alive.set(socket, true);
+    socket.on('pong', () => alive.set(socket, true));
+  });
+  const timer = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!alive.get(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

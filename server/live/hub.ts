@@ -1,0 +1,114 @@
+import type { Logger } from '../logger';
+import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
+import { cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './event';
+import type { EventBus } from './event-bus';
+import type { OutboxReader } from './outbox';
+
+export type HubListener = (event: LiveEvent) => void;
+
+const REPAIR_BATCH = 500;
+
+/**
+ * One per instance: takes events from the bus, drops duplicates, repairs gaps from the outbox,
+ * and hands each event, in cursor order, to this instance's live subscriptions.
+ *
+ * Invariant: every event with a cursor at or below `last` has been dispatched (or predates the
+ * hub); every later event will be. A subscription registered now replays up to `last` from the
+ * database and takes everything after it live — the seam has no gap and no duplicate.
+ */
+export function createHub(options: { bus: EventBus; reader: OutboxReader; log: Logger; repairIntervalMs: number }) {
+  const { bus, reader, log } = options;
+  const listeners = new Map<Topic, Set<HubListener>>();
+  let last: Cursor | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  let heardSinceCheck = false;
+  let timer: NodeJS.Timeout | undefined;
+  let unsubscribe = () => {};
+  let dispatched = 0;
+
+  /** Serialises bus deliveries and repairs so events leave in cursor order. */
+  function enqueue(task: () => Promise<void> | void) {
+    chain = chain.then(task).catch((error) => log.error({ err: error }, 'live hub task failed'));
+    return chain;
+  }
+
+  function dispatch(event: LiveEvent, cursor: Cursor) {
+    last = cursor;
+    dispatched += 1;
+    const set = listeners.get(event.topic);
+    if (set) for (const listener of set) listener(event);
+  }
+
+  /** Dispatches every settled outbox event after `last` (and before `until`, if given) from the database. */
+  async function repair(until?: Cursor) {
+    for (;;) {
+      const rows = await reader.readAfter(last!, REPAIR_BATCH);
+      let stop = rows.length < REPAIR_BATCH;
+      for (const row of rows) {
+        const cursor = cursorOfRow(row);
+        if (until && !isAfter(until, cursor)) {
+          stop = true;
+          break;
+        }
+        dispatch(decodeOutboxRow(row), cursor);
+      }
+      if (stop) return;
+    }
+  }
+
+  function accept(event: LiveEvent) {
+    heardSinceCheck = true;
+    return enqueue(async () => {
+      const cursor = parseCursor(event.cursor);
+      if (!last || !isAfter(cursor, last)) return; // already dispatched: a relay re-publish or our own repair
+      if (event.prev && isAfter(parseCursor(event.prev), last)) {
+        log.warn({ from: formatCursor(last), to: event.cursor }, 'gap in the event stream; repairing from the outbox');
+        await repair(cursor);
+        if (!isAfter(cursor, last)) return;
+      }
+      dispatch(event, cursor);
+    });
+  }
+
+  /** When the bus has been quiet, make sure nothing is waiting in the outbox that it failed to bring. */
+  function checkIdle() {
+    const quiet = !heardSinceCheck;
+    heardSinceCheck = false;
+    if (quiet) void enqueue(() => repair());
+  }
+
+  return {
+    async start() {
+      last = await reader.settledCursor();
+      unsubscribe = bus.subscribe(accept);
+      bus.onResume(() => void enqueue(() => repair()));
+      timer = setInterval(checkIdle, options.repairIntervalMs);
+      timer.unref();
+    },
+    /** Registers a listener and returns the seam: the last cursor dispatched before it. */
+    listen(topics: Topic[], listener: HubListener): { seam: Cursor; stop: () => void } {
+      for (const topic of topics) {
+        let set = listeners.get(topic);
+        if (!set) listeners.set(topic, (set = new Set()));
+        set.add(listener);
+      }
+      return {
+        seam: last!,
+        stop: () => {
+          for (const topic of topics) listeners.get(topic)?.delete(listener);
+        },
+      };
+    },
+    lastCursor: () => last,
+    stats: () => ({ dispatched, listeners: [...listeners.values()].reduce((n, s) => n + s.size, 0) }),
+    /** Resolves once everything queued so far has been dispatched (tests, shutdown). */
+    settle: () => chain,
+    async stop() {
+      clearInterval(timer);
+      unsubscribe();
+      await chain;
+    },
+  };
+}
+
+export type Hub = ReturnType<typeof createHub>;

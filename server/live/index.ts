@@ -1,0 +1,136 @@
+import type { Sql } from 'postgres';
+import type { Database } from '../../db/client';
+import { createAccess, type Viewer } from '../auth/access';
+import type { Logger } from '../logger';
+import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
+import { canSee, cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './event';
+import { createInProcessBus, createRedisBus } from './event-bus';
+import { createHub } from './hub';
+import { createOutboxReader, type ReadFilter } from './outbox';
+import { createRelay } from './relay';
+import { openStream, type LiveMessage } from './stream';
+
+export type LiveConfig = {
+  redisUrl: string | undefined;
+  relaySweepMs: number;
+  relayBatchSize: number;
+  repairIntervalMs: number;
+  retentionDays: number;
+  retentionIntervalMs: number;
+  maxQueuedEvents: number;
+  contentCoalesceMs: number;
+};
+
+export type StreamRequest = {
+  viewer: Viewer;
+  topics: Topic[];
+  after: string | null | undefined;
+  courseId?: string | null;
+  pollId?: string | null;
+  /** Called when the viewer's memberships change, to drop cached permissions elsewhere too. */
+  onMembershipChange?: () => void;
+};
+
+/** The whole live pipeline of one instance: outbox reader, bus, hub and (maybe leading) relay. */
+export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; log: Logger }) {
+  const reader = createOutboxReader(deps.sql);
+  const bus = config.redisUrl ? createRedisBus(config.redisUrl, deps.log) : createInProcessBus();
+  const hub = createHub({ bus, reader, log: deps.log, repairIntervalMs: config.repairIntervalMs });
+  const relay = createRelay({
+    sql: deps.sql,
+    reader,
+    bus,
+    log: deps.log,
+    sweepMs: config.relaySweepMs,
+    batchSize: config.relayBatchSize,
+    retentionDays: config.retentionDays,
+    retentionIntervalMs: config.retentionIntervalMs,
+  });
+
+  /** What to read for this viewer: one course, or their courses plus their own personal events. */
+  async function scope(viewer: Viewer, courseId: string | null | undefined, access: ReturnType<typeof createAccess>): Promise<Omit<ReadFilter, 'topics' | 'upTo'>> {
+    if (courseId) return { courseIds: [courseId] };
+    const ids = await access.courseIds();
+    return ids ? { courseIds: ids, audienceUserId: viewer.id } : {};
+  }
+
+  function authorizer(viewer: Viewer, access: ReturnType<typeof createAccess>) {
+    return async (event: LiveEvent) => canSee(event, viewer.id, event.courseId ? await access.roleIn(event.courseId) : null);
+  }
+
+  return {
+    reader,
+    hub,
+    relay,
+    bus,
+    async start() {
+      await hub.start();
+      relay.start();
+    },
+    async stop() {
+      await relay.stop();
+      await hub.stop();
+      await bus.stop();
+    },
+
+    async stream(request: StreamRequest): Promise<AsyncIterableIterator<LiveMessage>> {
+      const { viewer, courseId, pollId } = request;
+      const after = request.after ? parseCursor(request.after) : null;
+      const access = createAccess(deps.db, viewer);
+      const replayFilter = request.topics.includes('notification') ? { audienceUserId: viewer.id } : await scope(viewer, courseId, access);
+      return openStream({
+        hub,
+        reader,
+        topics: request.topics,
+        after,
+        replayFilter,
+        match: (e) => (!courseId || e.courseId === courseId) && (!pollId || e.entityId === pollId),
+        authorize: authorizer(viewer, access),
+        viewerId: viewer.id,
+        onMembershipChange: () => {
+          access.reset();
+          request.onMembershipChange?.();
+        },
+        maxQueue: config.maxQueuedEvents,
+        coalesce: request.topics.includes('content') ? { windowMs: config.contentCoalesceMs, key: (e) => e.courseId } : undefined,
+      });
+    },
+
+    /** The cursor a client pairs with data it is about to read (snapshot, then live, with no gap). */
+    liveCursor: async () => formatCursor(await reader.settledCursor()),
+
+    /** Polling fallback: the events after `after` this viewer may see, and the cursor to ask from next. */
+    async updates(request: { viewer: Viewer; after: string; courseId?: string | null; limit: number }) {
+      const after = parseCursor(request.after);
+      if (isAfter(await reader.prunedThrough(), after)) {
+        const cursor = await reader.settledCursor();
+        return { messages: [{ kind: 'resync', cursor: formatCursor(cursor), occurredAt: new Date().toISOString() }] as LiveMessage[], cursor: formatCursor(cursor), hasMore: false, resyncRequired: true };
+      }
+      const access = createAccess(deps.db, request.viewer);
+      const filter = await scope(request.viewer, request.courseId, access);
+      const rows = await reader.readAfter(after, request.limit, { ...filter, topics: ['grade', 'attendance', 'poll', 'content', 'notification'] });
+      const authorize = authorizer(request.viewer, access);
+      const messages: LiveMessage[] = [];
+      const content = new Map<string, Extract<LiveMessage, { kind: 'event' }>>();
+      for (const row of rows) {
+        const event = decodeOutboxRow(row);
+        if (request.courseId && event.courseId !== request.courseId && event.topic !== 'notification') continue;
+        if (!(await authorize(event))) continue;
+        // Content is a signal, not the content: one per course per page, with the whole burst.
+        const coalesced = event.topic === 'content' && event.courseId ? content.get(event.courseId) : undefined;
+        if (coalesced) {
+          coalesced.event = event;
+          coalesced.batch.push(event);
+          continue;
+        }
+        const message = { kind: 'event' as const, event, batch: [event] };
+        if (event.topic === 'content' && event.courseId) content.set(event.courseId, message);
+        messages.push(message);
+      }
+      const last: Cursor = rows.length ? cursorOfRow(rows.at(-1)!) : after;
+      return { messages, cursor: formatCursor(last), hasMore: rows.length === request.limit, resyncRequired: false };
+    },
+  };
+}
+
+export type Live = ReturnType<typeof createLive>;

@@ -1,0 +1,144 @@
+import type { ReservedSql, Sql } from 'postgres';
+import type { Logger } from '../logger';
+import { type Cursor, formatCursor, ORIGIN } from './cursor';
+import { cursorOfRow, decodeOutboxRow } from './event';
+import type { EventBus } from './event-bus';
+import type { OutboxReader } from './outbox';
+import { pruneOutbox } from './retention';
+
+// Any constant shared by every instance; spells "homeroom" in ASCII.
+const RELAY_LOCK_KEY = 0x686f6d65726f6f6dn;
+
+export type RelayOptions = {
+  sql: Sql;
+  reader: OutboxReader;
+  bus: EventBus;
+  log: Logger;
+  /** Upper bound on delay when a NOTIFY is missed; also how often a follower tries to take over. */
+  sweepMs: number;
+  batchSize: number;
+  retentionDays: number;
+  retentionIntervalMs: number;
+};
+
+/**
+ * Publishes outbox events in cursor order. Exactly one instance leads, holding a Postgres
+ * advisory lock on a dedicated connection; if that connection or process dies the lock is freed
+ * and a follower takes over within one sweep. NOTIFY only wakes the leader early.
+ */
+export function createRelay(options: RelayOptions) {
+  const { sql, reader, bus, log } = options;
+  let conn: ReservedSql | null = null;
+  let leader = false;
+  let stopped = false;
+  let published: Cursor = ORIGIN;
+  let lastPublishAt = 0;
+  let wake: (() => void) | null = null;
+  let unlisten: (() => Promise<void>) | null = null;
+  let loop: Promise<void> | null = null;
+  let nextPrune = 0;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function tryLead(): Promise<boolean> {
+    conn ??= await sql.reserve();
+    const [row] = await conn<{ locked: boolean }[]>`select pg_try_advisory_lock(${RELAY_LOCK_KEY.toString()}::bigint) as locked`;
+    return row.locked;
+  }
+
+  async function becomeLeader() {
+    leader = true;
+    const [state] = await sql<{ xid: string | null; id: string | null }[]>`
+      select published_xid::text as xid, published_id::text as id from outbox_state where id = 1`;
+    published = state?.xid ? { xid: BigInt(state.xid), id: BigInt(state.id ?? 0) } : ORIGIN;
+    const listener = await sql.listen('outbox', () => wake?.(), () => wake?.());
+    unlisten = listener.unlisten;
+    log.info({ from: formatCursor(published) }, 'relay: leading');
+  }
+
+  async function publishBatch(): Promise<number> {
+    const rows = await reader.readAfter(published, options.batchSize);
+    if (rows.length === 0) return 0;
+    let prev = formatCursor(published);
+    for (const row of rows) {
+      const event = decodeOutboxRow(row, prev);
+      bus.publish(event);
+      prev = event.cursor;
+    }
+    published = cursorOfRow(rows.at(-1)!);
+    lastPublishAt = Date.now();
+    await sql`update outbox_state set published_xid = ${published.xid.toString()}::xid8, published_id = ${published.id.toString()} where id = 1`;
+    return rows.length;
+  }
+
+  async function stepDown(reason: unknown) {
+    if (leader) log.warn({ err: reason instanceof Error ? reason.message : reason }, 'relay: lost leadership');
+    leader = false;
+    await unlisten?.().catch(() => {});
+    unlisten = null;
+    const old = conn;
+    conn = null;
+    // A broken reserved connection is not returned to the pool.
+    try {
+      old?.release();
+    } catch {
+      /* already gone */
+    }
+  }
+
+  async function run() {
+    while (!stopped) {
+      try {
+        if (!leader) {
+          if (await tryLead()) await becomeLeader();
+          else {
+            await sleep(options.sweepMs);
+            continue;
+          }
+        }
+        // The reserved connection holds the lock: if it has died, so has our leadership.
+        await conn!`select 1`;
+        const n = await publishBatch();
+        if (Date.now() >= nextPrune) {
+          nextPrune = Date.now() + options.retentionIntervalMs;
+          await pruneOutbox(sql, { olderThanDays: options.retentionDays, upTo: published, log });
+        }
+        if (n < options.batchSize) await sleep(options.sweepMs);
+      } catch (error) {
+        if (stopped) break;
+        await stepDown(error);
+        await sleep(options.sweepMs);
+      }
+    }
+  }
+
+  return {
+    start() {
+      loop = run();
+    },
+    isLeader: () => leader,
+    /** Seconds since the leader last published; 0 when there was nothing to publish. */
+    publishedCursor: () => formatCursor(published),
+    lastPublishAt: () => lastPublishAt,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      if (leader && conn) {
+        await conn`select pg_advisory_unlock(${RELAY_LOCK_KEY.toString()}::bigint)`.catch(() => {});
+      }
+      await stepDown('stopping');
+    },
+  };
+}
+
+export type Relay = ReturnType<typeof createRelay>;

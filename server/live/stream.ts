@@ -1,0 +1,180 @@
+import { userError } from '../errors';
+import { type Cursor, isAfter, maxCursor, parseCursor } from './cursor';
+import { decodeOutboxRow, type LiveEvent, type Topic } from './event';
+import type { Hub } from './hub';
+import type { OutboxReader, ReadFilter } from './outbox';
+
+/** What a live subscription yields: events (a coalesced burst keeps all of them), a resync signal, or a final error. */
+export type LiveMessage =
+  | { kind: 'event'; event: LiveEvent; batch: LiveEvent[] }
+  | { kind: 'resync'; cursor: string; occurredAt: string }
+  | { kind: 'error'; error: Error };
+
+export type StreamOptions = {
+  hub: Hub;
+  reader: OutboxReader;
+  topics: Topic[];
+  after: Cursor | null;
+  /** Narrows the replay query; authorization still decides event by event. */
+  replayFilter: Omit<ReadFilter, 'topics' | 'upTo'>;
+  /** Argument filters (course, poll): cheap and synchronous. */
+  match: (event: LiveEvent) => boolean;
+  /** Whether the viewer may see this event now. */
+  authorize: (event: LiveEvent) => Promise<boolean> | boolean;
+  /** A membership change for this viewer: forget cached permissions before the next event. */
+  viewerId: string;
+  onMembershipChange: () => void;
+  maxQueue: number;
+  /** Events with the same key that arrive within the window leave as one message. */
+  coalesce?: { windowMs: number; key: (event: LiveEvent) => string | null };
+};
+
+const REPLAY_PAGE = 500;
+
+export function slowConsumerError() {
+  return userError('BAD_USER_INPUT', 'Too many undelivered events: resubscribe with `after` set to the last cursor you received', {
+    code: 'SLOW_CONSUMER',
+  });
+}
+
+/**
+ * A live subscription: replays from the outbox up to the hub's seam, then continues with live
+ * events after it — no gap, no duplicate. Bounded: a consumer that falls `maxQueue` events behind
+ * gets a final SLOW_CONSUMER error and resumes from its cursor.
+ */
+export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMessage> {
+  const raw: LiveEvent[] = [];
+  const out: { message: LiveMessage; key: string | null; readyAt: number }[] = [];
+  let closed = false;
+  let pull: ((result: IteratorResult<LiveMessage>) => void) | null = null;
+  let wakePump: (() => void) | null = null;
+  let timer: NodeJS.Timeout | undefined;
+
+  const { seam, stop: unlisten } = options.hub.listen([...options.topics, 'membership'], (event) => {
+    if (closed) return;
+    if (raw.length + out.length >= options.maxQueue) return fail(slowConsumerError());
+    raw.push(event);
+    wakePump?.();
+  });
+
+  function fail(error: Error) {
+    raw.length = 0;
+    out.length = 0;
+    out.push({ message: { kind: 'error', error }, key: null, readyAt: 0 });
+    closed = true;
+    unlisten();
+    deliver();
+  }
+
+  function emit(message: LiveMessage) {
+    const key = message.kind === 'event' && options.coalesce ? options.coalesce.key(message.event) : null;
+    const tail = out.at(-1);
+    if (key !== null && tail && tail.key === key && tail.message.kind === 'event' && message.kind === 'event') {
+      tail.message = { kind: 'event', event: message.event, batch: [...tail.message.batch, message.event] };
+      return;
+    }
+    out.push({ message, key, readyAt: key !== null ? Date.now() + options.coalesce!.windowMs : 0 });
+    deliver();
+  }
+
+  function deliver() {
+    if (!pull) return;
+    const head = out[0];
+    if (!head) {
+      if (closed) finish({ value: undefined, done: true });
+      return;
+    }
+    const wait = head.readyAt - Date.now();
+    if (wait > 0) {
+      clearTimeout(timer);
+      timer = setTimeout(deliver, wait);
+      return;
+    }
+    out.shift();
+    finish({ value: head.message, done: false });
+  }
+
+  function finish(result: IteratorResult<LiveMessage>) {
+    const resolve = pull;
+    pull = null;
+    resolve?.(result);
+  }
+
+  async function consider(event: LiveEvent) {
+    if (event.topic === 'membership') {
+      if (event.audienceUserId === options.viewerId) options.onMembershipChange();
+      return;
+    }
+    if (!options.topics.includes(event.topic) || !options.match(event)) return;
+    if (await options.authorize(event)) emit({ kind: 'event', event, batch: [event] });
+  }
+
+  async function replay(after: Cursor) {
+    if (isAfter(await options.reader.prunedThrough(), after)) {
+      emit({ kind: 'resync', cursor: `${seam.xid}.${seam.id}`, occurredAt: new Date().toISOString() });
+      return;
+    }
+    let from = after;
+    for (;;) {
+      const rows = await options.reader.readAfter(from, REPLAY_PAGE, { ...options.replayFilter, topics: [...options.topics, 'membership'], upTo: seam });
+      for (const row of rows) {
+        if (closed) return;
+        await consider(decodeOutboxRow(row));
+      }
+      if (rows.length < REPLAY_PAGE) return;
+      from = parseCursor(decodeOutboxRow(rows.at(-1)!).cursor);
+    }
+  }
+
+  async function pump() {
+    try {
+      let floor = seam;
+      if (options.after) {
+        await replay(options.after);
+        floor = maxCursor(options.after, seam);
+      }
+      while (!closed) {
+        const event = raw.shift();
+        if (!event) {
+          await new Promise<void>((resolve) => (wakePump = resolve));
+          wakePump = null;
+          continue;
+        }
+        if (isAfter(parseCursor(event.cursor), floor)) await consider(event);
+      }
+    } catch (error) {
+      if (!closed) fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  void pump();
+
+  function close() {
+    if (closed && out.length === 0) return;
+    closed = true;
+    out.length = 0;
+    clearTimeout(timer);
+    unlisten();
+    wakePump?.();
+    finish({ value: undefined, done: true });
+  }
+
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next() {
+      return new Promise<IteratorResult<LiveMessage>>((resolve) => {
+        pull = resolve;
+        deliver();
+      });
+    },
+    async return() {
+      close();
+      return { value: undefined, done: true };
+    },
+    async throw(error) {
+      close();
+      throw error;
+    },
+  };
+}
