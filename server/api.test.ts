@@ -531,7 +531,7 @@ describe('notifications', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 3; page++) {
-      const { notifications: n } = await ok(LIST, { first: 4, after }, bearer);
+      const { notifications: n }: { notifications: any } = await ok(LIST, { first: 4, after }, bearer);
       expect(n.unreadCount).toBe(9);
       seen.push(...n.edges.map((e: { node: { id: string } }) => e.node.id));
       expect(n.pageInfo.hasNextPage).toBe(page < 2);

@@ -35,8 +35,8 @@ describe('keyset pagination drops rows whose timestamps share a millisecond', ()
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 50; page++) {
-      const result = await api.gql(`query($after: String) { notifications(first: 1, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id } } } }`, { after }, bearer);
-      const connection = result.data.notifications;
+      const result: { data: any } = await api.gql(`query($after: String) { notifications(first: 1, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id } } } }`, { after }, bearer);
+      const connection: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { id: string } }[] } = result.data.notifications;
       seen.push(...connection.edges.map((e: { node: { id: string } }) => e.node.id));
       if (!connection.pageInfo.hasNextPage) break;
       after = connection.pageInfo.endCursor;
@@ -54,12 +54,12 @@ describe('keyset pagination drops rows whose timestamps share a millisecond', ()
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 50; page++) {
-      const result = await api.gql(
+      const result: { data: any } = await api.gql(
         `query($id: ID!, $after: String) { course(id: $id) { posts(first: 2, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id } } } } }`,
         { id: course.id, after },
         bearer,
       );
-      const connection = result.data.course.posts;
+      const connection: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { id: string } }[] } = result.data.course.posts;
       seen.push(...connection.edges.map((e: { node: { id: string } }) => e.node.id));
       if (!connection.pageInfo.hasNextPage) break;
       after = connection.pageInfo.endCursor;
