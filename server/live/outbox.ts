@@ -37,7 +37,8 @@ export function createOutboxReader(sql: Sql) {
                 ? sql`and audience_user_id = ${audienceUserId}`
                 : sql``
         }
-      order by xid, id
+      -- Qualified: the bare names would sort by the text aliases above ("200" < "50").
+      order by outbox.xid, outbox.id
       limit ${limit}`;
   }
 
