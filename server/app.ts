@@ -1,17 +1,19 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'drizzle-orm';
 import { createDatabase } from '../db/client';
 import { createTokenService } from './auth/tokens';
 import type { Config } from './env';
 import { createLive } from './live';
 import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+import { readiness } from './readiness';
 import { attachWebSocket } from './transport/ws';
 import { buildYoga } from './yoga';
 
 /** Builds the API; nothing listens until `start()`, and `stop()` undoes everything in reverse. */
 export async function buildApp(config: Config) {
   const log = createLogger(config.logLevel);
+  const metrics = createMetrics();
   const database = createDatabase(config.databaseUrl, { max: config.databasePoolSize });
   const tokens = createTokenService({
     secret: config.jwtSecret,
@@ -19,20 +21,18 @@ export async function buildApp(config: Config) {
     renewGraceSeconds: config.tokenRenewGraceSeconds,
     maxSessionSeconds: config.sessionMaxAgeSeconds,
   });
-  const live = createLive(config.live, { db: database.db, sql: database.client, log });
+  const live = createLive(config.live, { db: database.db, sql: database.client, log, metrics });
   const yoga = buildYoga({
     db: database.db,
     tokens,
     live,
     webOrigins: config.webOrigins,
     limits: config.limits,
-    ready: async () => {
-      await database.db.execute(sql`select 1`);
-      return true;
-    },
+    metrics,
+    ready: () => readiness({ db: database.db, live, redisConfigured: Boolean(config.redisUrl) }),
   });
   const server = createServer(yoga);
-  const ws = attachWebSocket(server, yoga, tokens, { keepAliveMs: config.wsKeepAliveMs });
+  const ws = attachWebSocket(server, yoga, tokens, { keepAliveMs: config.wsKeepAliveMs, metrics });
 
   return {
     yoga,
@@ -40,6 +40,7 @@ export async function buildApp(config: Config) {
     tokens,
     live,
     log,
+    metrics,
     async start(): Promise<{ port: number; url: string }> {
       await live.start();
       await new Promise<void>((resolve, reject) => {

@@ -6,13 +6,15 @@ import { mapDatabaseError } from './db-errors';
 import { graphiqlDefaultQuery } from './graphiql';
 import { useFreshContextPerEvent } from './live/fresh-context';
 import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
+import { type Metrics, useMetrics } from './metrics';
 import { schema } from './schema';
 
 export type YogaOptions = ContextDeps & {
   webOrigins: string[];
   limits: QueryLimits;
-  /** Resolves when the instance can serve (database reachable); throws or returns false otherwise. */
-  ready: () => Promise<boolean>;
+  metrics: Metrics;
+  /** 200 when this instance can serve and deliver, 503 otherwise, with the details as JSON. */
+  ready: () => Promise<Response>;
 };
 
 /** The token travels in the Authorization header (HTTP, SSE) or in connectionParams (graphql-ws). */
@@ -45,6 +47,7 @@ export function buildYoga(options: YogaOptions) {
     },
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: options.ready }),
+      useMetrics(options.metrics),
       useQueryLimits(options.limits),
       useInputErrorCodes(),
       useFreshContextPerEvent(),

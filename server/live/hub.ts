@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
 import { cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './event';
 import type { EventBus } from './event-bus';
@@ -16,7 +17,7 @@ const REPAIR_BATCH = 500;
  * hub); every later event will be. A subscription registered now replays up to `last` from the
  * database and takes everything after it live — the seam has no gap and no duplicate.
  */
-export function createHub(options: { bus: EventBus; reader: OutboxReader; log: Logger; repairIntervalMs: number }) {
+export function createHub(options: { bus: EventBus; reader: OutboxReader; log: Logger; repairIntervalMs: number; metrics?: Metrics }) {
   const { bus, reader, log } = options;
   const listeners = new Map<Topic, Set<HubListener>>();
   let last: Cursor | null = null;
@@ -63,6 +64,7 @@ export function createHub(options: { bus: EventBus; reader: OutboxReader; log: L
       if (!last || !isAfter(cursor, last)) return; // already dispatched: a relay re-publish or our own repair
       if (event.prev && isAfter(parseCursor(event.prev), last)) {
         log.warn({ from: formatCursor(last), to: event.cursor }, 'gap in the event stream; repairing from the outbox');
+        options.metrics?.gapsRepaired.inc();
         await repair(cursor);
         if (!isAfter(cursor, last)) return;
       }

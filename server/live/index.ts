@@ -2,6 +2,7 @@ import type { Sql } from 'postgres';
 import type { Database } from '../../db/client';
 import { createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
 import { canSee, cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './event';
 import { createInProcessBus, createRedisBus } from './event-bus';
@@ -32,10 +33,11 @@ export type StreamRequest = {
 };
 
 /** The whole live pipeline of one instance: outbox reader, bus, hub and (maybe leading) relay. */
-export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; log: Logger }) {
+export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; log: Logger; metrics?: Metrics }) {
+  const { metrics } = deps;
   const reader = createOutboxReader(deps.sql);
   const bus = config.redisUrl ? createRedisBus(config.redisUrl, deps.log) : createInProcessBus();
-  const hub = createHub({ bus, reader, log: deps.log, repairIntervalMs: config.repairIntervalMs });
+  const hub = createHub({ bus, reader, log: deps.log, repairIntervalMs: config.repairIntervalMs, metrics });
   const relay = createRelay({
     sql: deps.sql,
     reader,
@@ -45,6 +47,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; l
     batchSize: config.relayBatchSize,
     retentionDays: config.retentionDays,
     retentionIntervalMs: config.retentionIntervalMs,
+    metrics,
   });
 
   /** What to read for this viewer: one course, or their courses plus their own personal events. */
@@ -93,6 +96,15 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; l
         },
         maxQueue: config.maxQueuedEvents,
         coalesce: request.topics.includes('content') ? { windowMs: config.contentCoalesceMs, key: (e) => e.courseId } : undefined,
+        observe: metrics && {
+          opened: () => metrics.subscriptions.inc({ topic: request.topics[0] }),
+          closed: () => metrics.subscriptions.dec({ topic: request.topics[0] }),
+          delivered: (m) => {
+            if (m.kind === 'event') metrics.deliveries.inc({ topic: m.event.topic });
+            else if (m.kind === 'resync') metrics.resyncs.inc();
+            else metrics.slowConsumers.inc();
+          },
+        },
       });
     },
 

@@ -1,5 +1,6 @@
 import type { ReservedSql, Sql } from 'postgres';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, ORIGIN } from './cursor';
 import { cursorOfRow, decodeOutboxRow } from './event';
 import type { EventBus } from './event-bus';
@@ -19,6 +20,7 @@ export type RelayOptions = {
   batchSize: number;
   retentionDays: number;
   retentionIntervalMs: number;
+  metrics?: Metrics;
 };
 
 /**
@@ -57,6 +59,7 @@ export function createRelay(options: RelayOptions) {
 
   async function becomeLeader() {
     leader = true;
+    options.metrics?.relayLeader.set(1);
     const [state] = await sql<{ xid: string | null; id: string | null }[]>`
       select published_xid::text as xid, published_id::text as id from outbox_state where id = 1`;
     published = state?.xid ? { xid: BigInt(state.xid), id: BigInt(state.id ?? 0) } : ORIGIN;
@@ -67,7 +70,10 @@ export function createRelay(options: RelayOptions) {
 
   async function publishBatch(): Promise<number> {
     const rows = await reader.readAfter(published, options.batchSize);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) {
+      options.metrics?.relayLag.set(0);
+      return 0;
+    }
     let prev = formatCursor(published);
     for (const row of rows) {
       const event = decodeOutboxRow(row, prev);
@@ -76,6 +82,8 @@ export function createRelay(options: RelayOptions) {
     }
     published = cursorOfRow(rows.at(-1)!);
     lastPublishAt = Date.now();
+    options.metrics?.relayed.inc(rows.length);
+    options.metrics?.relayLag.set((Date.now() - new Date(rows.at(-1)!.created_at).getTime()) / 1000);
     await sql`update outbox_state set published_xid = ${published.xid.toString()}::xid8, published_id = ${published.id.toString()} where id = 1`;
     return rows.length;
   }
@@ -83,6 +91,7 @@ export function createRelay(options: RelayOptions) {
   async function stepDown(reason: unknown) {
     if (leader) log.warn({ err: reason instanceof Error ? reason.message : reason }, 'relay: lost leadership');
     leader = false;
+    options.metrics?.relayLeader.set(0);
     await unlisten?.().catch(() => {});
     unlisten = null;
     const old = conn;

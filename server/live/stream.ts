@@ -27,6 +27,8 @@ export type StreamOptions = {
   maxQueue: number;
   /** Events with the same key that arrive within the window leave as one message. */
   coalesce?: { windowMs: number; key: (event: LiveEvent) => string | null };
+  /** Observes what leaves the stream (metrics). */
+  observe?: { opened(): void; delivered(message: LiveMessage): void; closed(): void };
 };
 
 const REPLAY_PAGE = 500;
@@ -50,7 +52,14 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   let wakePump: (() => void) | null = null;
   let timer: NodeJS.Timeout | undefined;
 
-  const { seam, stop: unlisten } = options.hub.listen([...options.topics, 'membership'], (event) => {
+  options.observe?.opened();
+  let observedClose = false;
+  const unlistenOnce = () => {
+    if (!observedClose) options.observe?.closed();
+    observedClose = true;
+    stopListening();
+  };
+  const { seam, stop: stopListening } = options.hub.listen([...options.topics, 'membership'], (event) => {
     if (closed) return;
     if (raw.length + out.length >= options.maxQueue) return fail(slowConsumerError());
     raw.push(event);
@@ -62,7 +71,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     out.length = 0;
     out.push({ message: { kind: 'error', error }, key: null, readyAt: 0 });
     closed = true;
-    unlisten();
+    unlistenOnce();
     deliver();
   }
 
@@ -91,6 +100,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
       return;
     }
     out.shift();
+    options.observe?.delivered(head.message);
     finish({ value: head.message, done: false });
   }
 
@@ -153,7 +163,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     closed = true;
     out.length = 0;
     clearTimeout(timer);
-    unlisten();
+    unlistenOnce();
     wakePump?.();
     finish({ value: undefined, done: true });
   }

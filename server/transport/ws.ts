@@ -3,6 +3,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
+import type { Metrics } from '../metrics';
 import type { Yoga } from '../yoga';
 
 type Extra = { expiryTimer?: NodeJS.Timeout };
@@ -12,8 +13,9 @@ type Extra = { expiryTimer?: NodeJS.Timeout };
  * present a valid token; it is closed (4403 "Token expired") when that token expires, so the
  * client renews and resumes from its cursor.
  */
-export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService, options: { keepAliveMs: number }) {
+export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService, options: { keepAliveMs: number; metrics?: Metrics }) {
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  options.metrics?.countSocketsWith(() => wss.clients.size);
   const heartbeat = keepAlive(wss, options.keepAliveMs);
 
   const disposable = useServer(

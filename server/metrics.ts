@@ -1,0 +1,50 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { Plugin } from 'graphql-yoga';
+
+/** Prometheus metrics of one instance; the process defaults (CPU, memory, event loop) included. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'homeroom_' });
+  let countSockets = () => 0;
+  const metrics = {
+    registry,
+    /** The WebSocket server tells how to count its sockets when scraped. */
+    countSocketsWith: (count: () => number) => {
+      countSockets = count;
+    },
+    openSockets: new Gauge({
+      name: 'homeroom_open_sockets',
+      help: 'Open graphql-ws sockets',
+      registers: [registry],
+      collect() {
+        this.set(countSockets());
+      },
+    }),
+    subscriptions: new Gauge({ name: 'homeroom_subscriptions_active', help: 'Live subscriptions by topic', labelNames: ['topic'], registers: [registry] }),
+    relayed: new Counter({ name: 'homeroom_events_relayed_total', help: 'Outbox events published by this instance while leading', registers: [registry] }),
+    relayLag: new Gauge({ name: 'homeroom_relay_lag_seconds', help: 'Age of the newest event at its publication (0 when idle)', registers: [registry] }),
+    relayLeader: new Gauge({ name: 'homeroom_relay_leader', help: '1 when this instance leads the relay', registers: [registry] }),
+    deliveries: new Counter({ name: 'homeroom_deliveries_total', help: 'Events handed to subscribers', labelNames: ['topic'], registers: [registry] }),
+    resyncs: new Counter({ name: 'homeroom_resyncs_total', help: 'Resync signals sent (cursor older than retention)', registers: [registry] }),
+    slowConsumers: new Counter({ name: 'homeroom_slow_consumers_total', help: 'Subscriptions ended for falling too far behind', registers: [registry] }),
+    gapsRepaired: new Counter({ name: 'homeroom_gap_repairs_total', help: 'Gaps in the event stream repaired from the outbox', registers: [registry] }),
+    errors: new Counter({ name: 'homeroom_graphql_errors_total', help: 'GraphQL errors by extensions.code', labelNames: ['code'], registers: [registry] }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Serves GET /metrics and counts GraphQL errors by code. */
+export function useMetrics(metrics: Metrics): Plugin {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/metrics') return;
+      endResponse(new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
+    },
+    onResultProcess({ result }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
+      for (const error of result.errors) metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+    },
+  };
+}
