@@ -39,7 +39,7 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
     const message =
       code === 'FORBIDDEN'
         ? 'You do not have access to this course.'
-        : code === 'NOT_FOUND' || (data && !data.course)
+        : code === 'NOT_FOUND' || code === 'BAD_USER_INPUT' || (data && !data.course)
           ? 'This course does not exist.'
           : undefined;
     return (
