@@ -56,11 +56,16 @@ export class Shutdown {
   }
 
   handleSignals(): void {
+    let firstAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       if (!this.stopping) {
+        firstAt = Date.now();
         void this.exit(0, `${signal}: stopping (press Ctrl-C again to force)`);
         return;
       }
+      // One Ctrl-C often arrives twice: from the terminal to our process group and forwarded by
+      // npm (`exec` makes us npm's child). Only a later signal is a person asking to force.
+      if (Date.now() - firstAt < 2_000) return;
       this.log(`${signal} again: forcing exit`);
       for (const step of this.steps) step.kill?.();
       process.exit(1);
