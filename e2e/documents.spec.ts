@@ -1,0 +1,17 @@
+import { expect, test } from '@playwright/test';
+import { buildSchema, Kind, validate, type DocumentNode } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as documents from '../app/lib/documents';
+
+// Every operation the web app sends must be valid against the API's printed schema, so a schema
+// change that breaks the app fails here with the operation's name (no browser needed).
+test('every web app operation is valid against schema.graphql', () => {
+  const schema = buildSchema(readFileSync(join(import.meta.dirname, '..', 'schema.graphql'), 'utf8'));
+  const operations = Object.entries(documents).filter(
+    ([, doc]) => typeof doc === 'object' && (doc as DocumentNode).definitions?.some((d) => d.kind === Kind.OPERATION_DEFINITION),
+  );
+  expect(operations.length).toBeGreaterThan(20);
+  const problems = operations.flatMap(([name, doc]) => validate(schema, doc as DocumentNode).map((e) => `${name}: ${e.message}`));
+  expect(problems).toEqual([]);
+});
