@@ -297,6 +297,40 @@ const queries: Case[] = [
     allowed: (data, { persona, course }) =>
       expect(data.course.polls[0].myVote).toBe(persona === 'studentIn' ? course.poll.options['Friday morning'] : null),
   }),
+  op({
+    operation: 'liveCursor',
+    who: [U, A, A, A, A, A],
+    document: `{ liveCursor }`,
+    allowed: (data) => expect(data.liveCursor).toEqual(expect.any(String)),
+  }),
+  op({
+    // The polling fallback: the same events as the subscriptions, under the same rules.
+    operation: 'updates (grade events of the course)',
+    who: [U, A, F, A, F, A],
+    document: `query($after: String!, $c: ID) { updates(after: $after, courseId: $c) {
+      events { __typename ... on GradeEvent { action grade { score student { id } assessment { id } } standing { student { id } } } } } }`,
+    prepare: async ({ api, sql, course, token, persona }) => {
+      const { data } = await api.gql(`{ liveCursor }`, {}, token ?? (await api.tokenFor('admin@homeroom.test')));
+      // Two grades recorded after that cursor: the student's own and a classmate's.
+      const score = (PERSONAS.indexOf(persona) + 1) / 2; // distinct per caller, within max 5
+      const classmate = await bystander(sql, course, 0);
+      for (const studentId of [api.f.user('student@homeroom.test'), classmate]) {
+        await sql`insert into grades (assessment_id, course_id, student_id, score) values (${course.assessments.Participation.id}, ${course.id}, ${studentId}, ${score})
+                  on conflict (assessment_id, student_id) do update set score = excluded.score`;
+      }
+      return { after: data.liveCursor as string, classmate, score };
+    },
+    variables: ({ course }, { after }) => ({ after, c: course.id }),
+    allowed: (data, { persona, userId, api }, { classmate, score }) => {
+      type Event = { __typename: string; grade: { score: number; student: { id: string } } | null; standing: { student: { id: string } } | null };
+      const grades = (data.updates.events as Event[]).filter((e) => e.__typename === 'GradeEvent' && e.grade?.score === score);
+      const students = new Set(grades.map((e) => e.grade!.student.id));
+      const sam = api.f.user('student@homeroom.test');
+      // A student receives only their own rows; staff receive everyone's.
+      expect(students).toEqual(persona === 'studentIn' ? new Set([userId]) : new Set([sam, classmate]));
+      for (const e of grades) if (e.standing) expect(e.standing.student.id).toBe(e.grade!.student.id);
+    },
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ export type GraphQLResult<T = any> = { status: number; data: T | null | undefine
 
 export type ApiHarness = {
   app: App;
+  /** postgres:// URL of this file's database (e.g. for a second, started instance: startTestApp). */
+  databaseUrl: string;
   /** A direct connection to this file's database, to check what the API did (or did not) write. */
   sql: postgres.Sql;
   f: Fixtures;
@@ -56,6 +58,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
     const fetch = (path: string, init?: RequestInit) => Promise.resolve(built.yoga.fetch(new Request(`http://test${path}`, init)));
     return {
       app: built,
+      databaseUrl: database.url,
       sql,
       f,
       fetch,
