@@ -111,6 +111,14 @@ builder.objectFields(ClassSession, (t) => ({
   }),
 }));
 
+builder.objectFields(AttendanceRecord, (t) => ({
+  totals: t.field({
+    type: AttendanceTotals,
+    description: "The student's attendance totals in the course, as they are after this record.",
+    resolve: (r) => standingKey(r.courseId, r.studentId),
+  }),
+}));
+
 builder.objectFields(Course, (t) => ({
   sessions: t.loadableGroup({
     type: ClassSession,

@@ -68,8 +68,8 @@ export const Course = builder.loadableObject('Course', {
 });
 
 /** Resolves a course id argument, refusing malformed, unknown and foreign courses distinctly. */
-export async function requireCourse(ctx: Context, rawId: string, need: 'member' | 'staff' = 'member'): Promise<CourseRow> {
-  const id = parseId(rawId, 'courseId');
+export async function requireCourse(ctx: Context, rawId: string, need: 'member' | 'staff' = 'member', field = 'courseId'): Promise<CourseRow> {
+  const id = parseId(rawId, field);
   const [course] = await ctx.db.select().from(courses).where(eq(courses.id, id));
   if (!course) throw notFound('Course');
   const allowed = need === 'staff' ? await ctx.access.isStaff(id) : await ctx.access.isMember(id);
@@ -97,7 +97,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { signedIn: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => requireCourse(ctx, args.id),
+    resolve: (_root, args, ctx) => requireCourse(ctx, args.id, 'member', 'id'),
   }),
 }));
 

@@ -117,6 +117,14 @@ builder.objectFields(Assessment, (t) => ({
   }),
 }));
 
+builder.objectFields(Grade, (t) => ({
+  standing: t.field({
+    type: Standing,
+    description: "The student's standing in the course, as it is after this grade.",
+    resolve: (g) => standingKey(g.courseId, g.studentId),
+  }),
+}));
+
 builder.objectFields(Course, (t) => ({
   assessments: t.loadableGroup({
     type: Assessment,

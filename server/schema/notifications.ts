@@ -44,6 +44,12 @@ const NotificationConnection = builder
   });
 
 builder.queryFields((t) => ({
+  unreadNotificationCount: t.int({
+    description: "How many of the caller's notifications are unread (the bell).",
+    authScopes: { signedIn: true },
+    resolve: async (_root, _args, ctx) =>
+      (await ctx.db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, ctx.viewer!.id), isNull(notifications.readAt))))[0].n,
+  }),
   notifications: t.field({
     type: NotificationConnection,
     description: "The caller's own notifications, newest first.",
