@@ -29,6 +29,7 @@ export async function buildApp(config: Config) {
     webOrigins: config.webOrigins,
     limits: config.limits,
     metrics,
+    log,
     ready: () => readiness({ db: database.db, live, redisConfigured: Boolean(config.redisUrl) }),
   });
   const server = createServer(yoga);

@@ -6,6 +6,7 @@ import { mapDatabaseError } from './db-errors';
 import { graphiqlDefaultQuery } from './graphiql';
 import { useFreshContextPerEvent } from './live/fresh-context';
 import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
+import type { Logger } from './logger';
 import { type Metrics, useMetrics } from './metrics';
 import { schema } from './schema';
 
@@ -13,6 +14,7 @@ export type YogaOptions = ContextDeps & {
   webOrigins: string[];
   limits: QueryLimits;
   metrics: Metrics;
+  log: Logger;
   /** 200 when this instance can serve and deliver, 503 otherwise, with the details as JSON. */
   ready: () => Promise<Response>;
 };
@@ -30,6 +32,13 @@ export function buildYoga(options: YogaOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Yoga's own messages (masked internal errors with their cause) go to the structured log.
+    logging: {
+      debug: (...args: unknown[]) => options.log.debug({ yoga: args.slice(1) }, String(args[0])),
+      info: (...args: unknown[]) => options.log.info({ yoga: args.slice(1) }, String(args[0])),
+      warn: (...args: unknown[]) => options.log.warn({ yoga: args.slice(1) }, String(args[0])),
+      error: (...args: unknown[]) => options.log.error({ err: args[0] instanceof Error ? args[0] : undefined, yoga: args.slice(1) }, String(args[0])),
+    },
     context: ({ request, connectionParams }) => createContext(options, tokenFrom(request, connectionParams)),
     cors: { origin: options.webOrigins, credentials: false, methods: ['GET', 'POST'] },
     graphiql: { title: 'Homeroom API', defaultQuery: graphiqlDefaultQuery, subscriptionsProtocol: 'WS' },

@@ -89,7 +89,8 @@ export function createRelay(options: RelayOptions) {
   }
 
   async function stepDown(reason: unknown) {
-    if (leader) log.warn({ err: reason instanceof Error ? reason.message : reason }, 'relay: lost leadership');
+    if (leader && !stopped) log.warn({ err: reason instanceof Error ? reason.message : reason }, 'relay: lost leadership');
+    else if (leader) log.info('relay: handed over leadership');
     leader = false;
     options.metrics?.relayLeader.set(0);
     await unlisten?.().catch(() => {});
