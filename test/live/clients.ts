@@ -165,3 +165,23 @@ export async function gqlOk<T = any>(url: string, query: string, variables: Reco
   if (result.errors?.length || !result.data) throw new Error(`GraphQL error: ${JSON.stringify(result.errors)}`);
   return result.data;
 }
+
+/** Pages through `updates` from `after` until `hasMore` is false; returns every event and the last cursor. */
+export async function allUpdates(url: string, token: string, after: string, courseId?: string) {
+  const query = /* GraphQL */ `
+    query ($after: String!, $courseId: ID) {
+      updates(after: $after, courseId: $courseId, first: 200) {
+        cursor hasMore resyncRequired
+        events { __typename ... on GradeEvent { cursor } ... on AttendanceEvent { cursor } ... on PollEvent { cursor } ... on ContentAvailableEvent { cursor changes } ... on NotificationEvent { cursor } }
+      }
+    }`;
+  const events: { __typename: string; cursor: string; changes?: number }[] = [];
+  let cursor = after;
+  for (let page = 0; page < 100; page++) {
+    const { updates } = await gqlOk(url, query, { after: cursor, courseId }, token);
+    events.push(...updates.events);
+    cursor = updates.cursor;
+    if (!updates.hasMore) return { events, cursor, resyncRequired: updates.resyncRequired as boolean };
+  }
+  throw new Error('updates: more than 100 pages');
+}

@@ -23,6 +23,8 @@ export type LiveDatabase = {
   /** A direct connection of the test's own (writes, outbox checks). */
   sql: postgres.Sql;
   f: Fixtures;
+  /** A seeded user's id and role (for the visibility oracle). */
+  persona(email: string): { id: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' };
   /** A signed token for a seeded user (default: the app's normal lifetime). */
   token(email: string, ttlSeconds?: number): Promise<string>;
   /**
@@ -47,7 +49,7 @@ export type LiveDatabase = {
 export async function openLiveDatabase(options: { fixedWidthCursors?: boolean } = {}): Promise<LiveDatabase> {
   const db = await createTestDatabase();
   await seed(db.url);
-  const sql = postgres(db.url, { max: 4, onnotice: () => {} });
+  const sql = postgres(db.url, { max: 6, onnotice: () => {} });
   if (options.fixedWidthCursors ?? true) {
     await sql`select setval('outbox_id_seq', greatest(1000000, (select last_value from outbox_id_seq)))`;
     await sql.reserve().then(async (conn) => {
@@ -66,6 +68,11 @@ export async function openLiveDatabase(options: { fixedWidthCursors?: boolean } 
     db,
     sql,
     f,
+    persona(email) {
+      const user = roles.get(email);
+      if (!user) throw new Error(`no seeded user ${email}`);
+      return { id: user.id, role: user.role };
+    },
     async token(email, ttlSeconds = 900) {
       const user = roles.get(email);
       if (!user) throw new Error(`no seeded user ${email}`);

@@ -1,0 +1,187 @@
+/**
+ * Order without holes (live contract 1, 4, 5): cursors follow (xid, id), a transaction that is
+ * still open holds back every event after it, and a replay seam under concurrent writes delivers
+ * each visible event exactly once, in order.
+ */
+import type postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  allUpdates,
+  compareCursor,
+  connectLive,
+  expectedFor,
+  gqlOk,
+  GRADE_CHANGED,
+  LIVE_CURSOR,
+  loadMemberships,
+  openLiveDatabase,
+  startLiveApp,
+  strictlyIncreasing,
+  type LiveDatabase,
+  type LiveTestApp,
+} from '../../test/live';
+
+let ldb: LiveDatabase;
+let sql: postgres.Sql;
+let api: LiveTestApp;
+beforeAll(async () => {
+  ldb = await openLiveDatabase();
+  sql = ldb.sql;
+  api = await startLiveApp({ databaseUrl: ldb.url });
+});
+afterAll(async () => {
+  await api?.stop();
+  await ldb?.close();
+});
+
+const liveCursor = async (token: string) => (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor as string;
+
+/** Rows of the outbox at or below `cursor`, committed now. */
+const rowsUpTo = async (cursor: string) => {
+  const [xid, id] = cursor.split('.');
+  return (await sql<{ n: number }[]>`select count(*)::int as n from outbox where (xid, id) <= (${xid}::xid8, ${id}::bigint)`)[0].n;
+};
+
+/** Sequential single-row grade writes (each its own transaction) to Homework 1, over the students of a course. */
+function startWriter(course: ReturnType<LiveDatabase['f']['course']>, count: number, onCommit?: (i: number) => void) {
+  let stop = false;
+  const done = (async () => {
+    for (let i = 0; i < count && !stop; i++) {
+      const student = course.studentIds[i % course.studentIds.length];
+      await sql`update grades set note = ${`w${i}`} where assessment_id = ${course.assessments['Homework 1'].id} and student_id = ${student}`;
+      onCommit?.(i + 1);
+    }
+  })();
+  return { done, stop: () => (stop = true) };
+}
+
+describe('order without holes', () => {
+  it('an open transaction with the lower xid but the higher outbox id holds back a later commit; nobody sees a hole', async () => {
+    const math = ldb.f.course('MATH101');
+    const quiz = math.assessments['Quiz 1'].id;
+    const token = await ldb.token('instructor@homeroom.test');
+    const start = await liveCursor(token);
+
+    const conn = connectLive(api.wsUrl, token);
+    const stream = conn.subscribe<{ cursor: string; grade: { student: { id: string } } }>(GRADE_CHANGED, { courseId: math.id, after: start });
+
+    // Handed-out cursors, each with how many outbox rows at or below it were committed right after.
+    const handed: { cursor: string; rows: number; from: string }[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const live = await liveCursor(token);
+        handed.push({ cursor: live, rows: await rowsUpTo(live), from: 'liveCursor' });
+        const page = await allUpdates(api.url, token, start, math.id);
+        handed.push({ cursor: page.cursor, rows: await rowsUpTo(page.cursor), from: 'updates' });
+      }
+    })();
+
+    const burst = startWriter(math, 60);
+    const t1 = await sql.reserve();
+    const t2 = await sql.reserve();
+    try {
+      await t1`begin`;
+      const [{ xid: xid1 }] = await t1<{ xid: string }[]>`select pg_current_xact_id()::text as xid`; // T1 takes its xid first…
+      await t2`begin`;
+      await t2`update grades set note = 'T2' where assessment_id = ${quiz} and student_id = ${math.studentIds[0]}`;
+      const [a] = await t2<{ cursor: string }[]>`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
+      await t1`update grades set note = 'T1' where assessment_id = ${quiz} and student_id = ${math.studentIds[1]}`;
+      const [b] = await t1<{ cursor: string }[]>`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
+      // …but writes its event after T2: a higher outbox id, a lower cursor.
+      expect(BigInt(b.cursor.split('.')[1])).toBeGreaterThan(BigInt(a.cursor.split('.')[1]));
+      expect(compareCursor(b.cursor, a.cursor)).toBe(-1);
+      expect(b.cursor.split('.')[0]).toBe(xid1);
+
+      await t2`commit`; // T2 commits first, with the higher cursor.
+      await burst.done; // and 60 more transactions commit behind the open T1
+
+      // While T1 is open nothing at or after it is handed out: not by liveCursor, not by updates.
+      const live = await liveCursor(token);
+      expect(compareCursor(live, b.cursor)).toBe(-1);
+      const page = await allUpdates(api.url, token, start, math.id);
+      expect(compareCursor(page.cursor, b.cursor)).toBe(-1);
+      expect(page.events.map((e) => e.cursor)).not.toContain(a.cursor);
+      expect(stream.cursors()).not.toContain(a.cursor);
+
+      await t1`commit`;
+    } finally {
+      t1.release();
+      t2.release();
+    }
+
+    // A sentinel after everything: once it arrives, every earlier event has been delivered.
+    await sql`update grades set note = 'sentinel' where assessment_id = ${quiz} and student_id = ${math.studentIds[2]}`;
+    const expected = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id).map((r) => r.cursor);
+    expect(expected.length).toBe(63);
+    await stream.find((e) => e.cursor === expected.at(-1), 15_000, 'the sentinel');
+    watching = false;
+    await watcher;
+    await conn.dispose();
+
+    expect(stream.cursors()).toEqual(expected); // each once, in cursor order: T1's event before T2's
+    expect(strictlyIncreasing(stream.cursors())).toBe(true);
+
+    const page = await allUpdates(api.url, token, start, math.id);
+    expect(page.events.map((e) => e.cursor)).toEqual(expected);
+    expect(page.cursor).toBe(expected.at(-1));
+
+    // No cursor was ever handed out before an event that appeared behind it later.
+    expect(handed.length).toBeGreaterThan(2);
+    for (const h of handed) expect({ ...h, rows: await rowsUpTo(h.cursor) }).toEqual(h);
+  });
+});
+
+describe('replay seam under concurrent writes', () => {
+  it('`after` = a liveCursor read earlier, subscribed while a writer commits: every visible event once, in order', async () => {
+    const math = ldb.f.course('MATH101');
+    const hist = ldb.f.course('HIST201');
+    const instructor = ldb.persona('instructor@homeroom.test');
+    const student = ldb.persona('student@homeroom.test');
+    const [instructorToken, studentToken] = await Promise.all([ldb.token('instructor@homeroom.test'), ldb.token('student@homeroom.test')]);
+    const before = await liveCursor(studentToken);
+
+    const subscribed: { after: string }[] = [];
+    let mid = '';
+    const conn = { instructor: connectLive(api.wsUrl, instructorToken), student: connectLive(api.wsUrl, studentToken) };
+    const streams: { name: string; stream: ReturnType<typeof conn.student.subscribe>; after: () => string; viewer: typeof student; courseId?: string }[] = [];
+
+    // Two writers over two courses; subscriptions open while they run.
+    let subscribeNow!: () => void;
+    const subscribeAt = new Promise<void>((resolve) => (subscribeNow = resolve));
+    const writers = [
+      startWriter(math, 120, (i) => {
+        if (i === 10) void liveCursor(studentToken).then((c) => (mid = c));
+        if (i >= 40 && mid && subscribed.length === 0) {
+          streams.push(
+            { name: 'instructor, MATH, after before', stream: conn.instructor.subscribe(GRADE_CHANGED, { courseId: math.id, after: before }), after: () => before, viewer: instructor, courseId: math.id },
+            { name: 'student, all courses, after before', stream: conn.student.subscribe(GRADE_CHANGED, { after: before }), after: () => before, viewer: student },
+            { name: 'student, all courses, after mid', stream: conn.student.subscribe(GRADE_CHANGED, { after: mid }), after: () => mid, viewer: student },
+          );
+          subscribed.push({ after: mid });
+          subscribeNow();
+        }
+      }).done,
+      startWriter(hist, 80).done,
+    ];
+    await subscribeAt;
+    await Promise.all(writers);
+    expect(subscribed).toHaveLength(1);
+
+    // The sentinel: a grade of the student's in MATH, which all three subscriptions may see.
+    await sql`update grades set note = 'seam sentinel' where assessment_id = ${math.assessments['Quiz 1'].id} and student_id = ${student.id}`;
+    const memberships = await loadMemberships(sql);
+    for (const s of streams) {
+      const expected = expectedFor(await ldb.outbox(s.after()), s.viewer, memberships, { topic: 'grade', courseId: s.courseId }).map((r) => r.cursor);
+      await s.stream.find((e) => e.cursor === expected.at(-1), 15_000, `the sentinel (${s.name})`);
+      expect(s.stream.cursors(), s.name).toEqual(expected);
+      expect(strictlyIncreasing(s.stream.cursors()), s.name).toBe(true);
+      expect(s.stream.errors, s.name).toEqual([]);
+    }
+    // The student saw only their own grades, from both courses.
+    const own = streams[1].stream.items as { grade: { student: { id: string } } }[];
+    expect(own.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(own.map((e) => e.grade.student.id))).toEqual(new Set([student.id]));
+    await Promise.all([conn.instructor.dispose(), conn.student.dispose()]);
+  });
+});
