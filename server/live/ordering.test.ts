@@ -16,6 +16,7 @@ import {
   loadMemberships,
   openLiveDatabase,
   startLiveApp,
+  streamsRegistered,
   strictlyIncreasing,
   type LiveDatabase,
   type LiveTestApp,
@@ -129,6 +130,45 @@ describe('order without holes', () => {
     // No cursor was ever handed out before an event that appeared behind it later.
     expect(handed.length).toBeGreaterThan(2);
     for (const h of handed) expect({ ...h, rows: await rowsUpTo(h.cursor) }).toEqual(h);
+  });
+});
+
+describe('cursors of varying width', () => {
+  // Regression: the outbox reader once sorted by the text aliases of xid and id ("1000" < "999"),
+  // so the relay published 1000… before 991…999 and every hub dropped the latter as already seen.
+  it('a transaction whose outbox ids cross a power of ten arrives whole and in order (live, replay, updates)', async () => {
+    const math = ldb.f.course('MATH101');
+    const token = await ldb.token('instructor@homeroom.test');
+    const start = await liveCursor(token);
+    const conn = connectLive(api.wsUrl, token);
+    try {
+      const live = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
+      await streamsRegistered(api, 1); // registered before the write: everything comes live
+
+      // Move the identity just below the next power of ten, so the next transaction crosses it.
+      const [{ last }] = await sql<{ last: string }[]>`select last_value::text as last from outbox_id_seq`;
+      let boundary = 10n ** BigInt(last.length);
+      if (boundary - BigInt(last) < 40n) boundary *= 10n;
+      await sql`select setval('outbox_id_seq', ${(boundary - 10n).toString()}::bigint)`;
+      await sql`update grades set note = 'crossing' where assessment_id = ${math.assessments['Quiz 1'].id}`; // one transaction, ids across the boundary
+      await sql`update grades set note = 'sentinel' where assessment_id = ${math.assessments['Homework 1'].id} and student_id = ${math.studentIds[0]}`;
+      const expected = (await ldb.outbox(start)).filter((r) => r.topic === 'grade').map((r) => r.cursor);
+      expect(expected).toHaveLength(math.studentIds.length + 1);
+      expect(expected.map((c) => c.split('.')[1].length)).toContain(boundary.toString().length);
+
+      await live.find((e) => e.cursor === expected.at(-1), 10_000, 'the sentinel');
+      const page = await allUpdates(api.url, token, start, math.id);
+      const replay = conn.subscribe(GRADE_CHANGED, { courseId: math.id, after: start });
+      await replay.find((e) => e.cursor === expected.at(-1), 10_000, 'the sentinel (replay)');
+      expect({ live: live.cursors(), replay: replay.cursors(), updates: page.events.map((e) => e.cursor), updatesCursor: page.cursor }).toEqual({
+        live: expected,
+        replay: expected,
+        updates: expected,
+        updatesCursor: expected.at(-1),
+      });
+    } finally {
+      await conn.dispose();
+    }
   });
 });
 

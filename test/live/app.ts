@@ -35,3 +35,12 @@ export async function startLiveApp(options: { databaseUrl: string; redisUrl?: st
   let stopped: Promise<void> | undefined;
   return { app, config, url: `${baseUrl}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, baseUrl, port, stop: () => (stopped ??= app.stop()) };
 }
+
+/**
+ * Resolves once the instance's hub has at least `streams` live subscriptions registered (each
+ * listens to its topics plus `membership`, so one stream counts 2 or more listeners).
+ */
+export async function streamsRegistered(app: LiveTestApp, streams: number, timeoutMs = 10_000) {
+  const { waitFor } = await import('./wait');
+  await waitFor(() => app.app.live.hub.stats().listeners >= streams * 2, { timeoutMs, what: `${streams} registered live streams` });
+}

@@ -37,30 +37,11 @@ export type LiveDatabase = {
   close(): Promise<void>;
 };
 
-/**
- * A fresh clone of the migrated template with the demo seed, and a connection to it.
- *
- * `fixedWidthCursors` (default true) moves outbox ids to 1,000,000+ and the cluster's transaction
- * ids to 100,000+, so no cursor part changes its number of digits while the suite runs. The outbox
- * reader orders by the text of xid and id (see server/live/known-bugs.test.ts, "sorts cursors as
- * text"): until that is fixed, a burst that crosses 999→1000 loses events at random and would make
- * every other live test flaky. The known-bugs test crosses such a boundary on purpose.
- */
-export async function openLiveDatabase(options: { fixedWidthCursors?: boolean } = {}): Promise<LiveDatabase> {
+/** A fresh clone of the migrated template with the demo seed, and a connection to it. */
+export async function openLiveDatabase(): Promise<LiveDatabase> {
   const db = await createTestDatabase();
   await seed(db.url);
   const sql = postgres(db.url, { max: 6, onnotice: () => {} });
-  if (options.fixedWidthCursors ?? true) {
-    await sql`select setval('outbox_id_seq', greatest(1000000, (select last_value from outbox_id_seq)))`;
-    await sql.reserve().then(async (conn) => {
-      try {
-        await conn`set synchronous_commit = off`;
-        await conn.unsafe(`do $$ begin while pg_current_xact_id() < '100000'::xid8 loop commit; end loop; end $$`);
-      } finally {
-        conn.release();
-      }
-    });
-  }
   const f = await loadFixtures(sql);
   const roles = new Map((await sql<{ id: string; email: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' }[]>`select id, email, role from users`).map((u) => [u.email, u]));
   return {
