@@ -802,14 +802,28 @@ describe('HTTP endpoints', () => {
     expect(html).not.toMatch(/<link[^>]+href=["']https?:\/\/(unpkg|cdn|esm)/i);
   });
 
-  it('answers GET /graphql?query=… with JSON for API clients', async () => {
-    const response = await api.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { accept: 'application/json' } });
+  // GET is a "simple" request browsers send cross-site without a preflight: it needs a CSRF header.
+  const csrf = { 'graphql-require-preflight': '1' };
+
+  it('answers GET /graphql?query=… with JSON for API clients that send the CSRF header', async () => {
+    const response = await api.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { accept: 'application/json', ...csrf } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { me: null } });
   });
 
+  it('refuses a GET query without a CSRF header (403) and a form-encoded POST', async () => {
+    const get = await api.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { accept: 'application/json' } });
+    expect(get.status).toBe(403);
+    const form = await api.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: `query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`,
+    });
+    expect(form.status).toBe(403);
+  });
+
   it('refuses a mutation over GET', async () => {
-    const response = await api.fetch(`/graphql?query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`, { headers: { accept: 'application/json' } });
+    const response = await api.fetch(`/graphql?query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`, { headers: { accept: 'application/json', ...csrf } });
     expect(response.status).toBe(405);
   });
 });

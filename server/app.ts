@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDatabase } from '../db/client';
+import { createLoginLimiter } from './auth/login-limiter';
 import { createTokenService } from './auth/tokens';
 import type { Config } from './env';
 import { createLive } from './live';
@@ -26,6 +27,8 @@ export async function buildApp(config: Config) {
     db: database.db,
     tokens,
     live,
+    loginLimiter: createLoginLimiter(database.db, config.login),
+    trustProxy: config.trustProxy,
     webOrigins: config.webOrigins,
     limits: config.limits,
     metrics,
@@ -33,7 +36,13 @@ export async function buildApp(config: Config) {
     ready: () => readiness({ db: database.db, live, redisConfigured: Boolean(config.redisUrl) }),
   });
   const server = createServer(yoga);
-  const ws = attachWebSocket(server, yoga, tokens, { keepAliveMs: config.wsKeepAliveMs, metrics });
+  const ws = attachWebSocket(
+    server,
+    yoga,
+    tokens,
+    { ...config.sockets, keepAliveMs: config.wsKeepAliveMs, webOrigins: config.webOrigins },
+    { metrics, log },
+  );
 
   return {
     yoga,

@@ -1,21 +1,23 @@
 import type { Database } from '../db/client';
 import { createAccess, type Access, type Viewer } from './auth/access';
+import type { LoginLimiter } from './auth/login-limiter';
 import type { TokenService } from './auth/tokens';
 import type { Live } from './live';
 
-export type Context = {
-  db: Database;
-  live: Live;
-  tokens: TokenService;
+export type Context = ContextDeps & {
   viewer: Viewer | null;
   /** Why a presented token was refused; lets errors say "token expired" rather than "sign in". */
   authError: 'expired' | 'invalid' | null;
   /** The raw bearer token presented, for `renewToken`. */
   token: string | null;
   access: Access;
+  /** The client's address, for rate limits. */
+  clientAddress: string;
+  /** Set on graphql-ws: closes the socket with a code clients retry on (slow consumers). */
+  closeSlowSocket?: () => void;
 };
 
-export type ContextDeps = { db: Database; tokens: TokenService; live: Live };
+export type ContextDeps = { db: Database; tokens: TokenService; live: Live; loginLimiter: LoginLimiter };
 
 export function bearerToken(header: string | null | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -23,7 +25,11 @@ export function bearerToken(header: string | null | undefined): string | null {
 }
 
 /** Builds the per-operation context from whatever token the transport carried. */
-export async function createContext(deps: ContextDeps, token: string | null): Promise<Context> {
+export async function createContext(
+  deps: ContextDeps,
+  token: string | null,
+  transport: { clientAddress: string; closeSlowSocket?: () => void },
+): Promise<Context> {
   let viewer: Viewer | null = null;
   let authError: Context['authError'] = null;
   if (token) {
@@ -31,5 +37,5 @@ export async function createContext(deps: ContextDeps, token: string | null): Pr
     if (check.ok) viewer = { id: check.claims.userId, role: check.claims.role };
     else authError = check.reason;
   }
-  return { ...deps, viewer, authError, token, access: createAccess(deps.db, viewer) };
+  return { ...deps, ...transport, viewer, authError, token, access: createAccess(deps.db, viewer) };
 }

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { LoginLimits } from './auth/login-limiter';
 import type { QueryLimits } from './limits';
+import type { SocketLimits } from './transport/ws';
 import type { LiveConfig } from './live';
 
 const schema = z.object({
@@ -31,6 +33,13 @@ const schema = z.object({
   QUERY_MAX_TOKENS: z.coerce.number().int().min(1).default(4000),
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(12_000),
+  WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(10),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
+  LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(300),
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  TRUST_PROXY: z.enum(['0', '1']).default('0'),
 });
 
 export type Config = {
@@ -46,6 +55,10 @@ export type Config = {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   databasePoolSize: number;
   wsKeepAliveMs: number;
+  sockets: Omit<SocketLimits, 'keepAliveMs' | 'webOrigins'>;
+  login: LoginLimits;
+  /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
+  trustProxy: boolean;
   limits: QueryLimits;
   live: LiveConfig;
 };
@@ -71,6 +84,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
+    sockets: {
+      maxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
+      maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+      maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+    },
+    login: { perAccount: e.LOGIN_ATTEMPTS_PER_ACCOUNT, perAddress: e.LOGIN_ATTEMPTS_PER_ADDRESS, windowSeconds: e.LOGIN_WINDOW_SECONDS },
+    trustProxy: e.TRUST_PROXY === '1',
     limits: {
       maxDepth: e.QUERY_MAX_DEPTH,
       maxCost: e.QUERY_MAX_COST,

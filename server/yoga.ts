@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
@@ -15,6 +17,7 @@ export type YogaOptions = ContextDeps & {
   limits: QueryLimits;
   metrics: Metrics;
   log: Logger;
+  trustProxy: boolean;
   /** 200 when this instance can serve and deliver, 503 otherwise, with the details as JSON. */
   ready: () => Promise<Response>;
 };
@@ -27,8 +30,13 @@ function tokenFrom(request: Request | undefined, connectionParams: Record<string
   return bearerToken(header);
 }
 
+function clientAddress(req: IncomingMessage | undefined, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req?.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  return forwarded || req?.socket?.remoteAddress || 'unknown';
+}
+
 export function buildYoga(options: YogaOptions) {
-  return createYoga<{ connectionParams?: Record<string, unknown> }>({
+  return createYoga<{ connectionParams?: Record<string, unknown>; req?: IncomingMessage; closeSlowSocket?: () => void }>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -39,7 +47,8 @@ export function buildYoga(options: YogaOptions) {
       warn: (...args: unknown[]) => options.log.warn({ yoga: args.slice(1) }, String(args[0])),
       error: (...args: unknown[]) => options.log.error({ err: args[0] instanceof Error ? args[0] : undefined, yoga: args.slice(1) }, String(args[0])),
     },
-    context: ({ request, connectionParams }) => createContext(options, tokenFrom(request, connectionParams)),
+    context: ({ request, connectionParams, req, closeSlowSocket }) =>
+      createContext(options, tokenFrom(request, connectionParams), { clientAddress: clientAddress(req, options.trustProxy), closeSlowSocket }),
     cors: { origin: options.webOrigins, credentials: false, methods: ['GET', 'POST'] },
     graphiql: { title: 'Homeroom API', defaultQuery: graphiqlDefaultQuery, subscriptionsProtocol: 'WS' },
     renderGraphiQL,
@@ -56,6 +65,8 @@ export function buildYoga(options: YogaOptions) {
     },
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: options.ready }),
+      // Browsers may not send simple (non-preflighted) GraphQL requests without this header.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'graphql-require-preflight'] }),
       useMetrics(options.metrics),
       useQueryLimits(options.limits),
       useInputErrorCodes(),

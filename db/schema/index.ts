@@ -5,3 +5,4 @@ export * from './voting';
 export * from './content';
 export * from './notifications';
 export * from './outbox';
+export * from './rate-limits';

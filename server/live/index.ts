@@ -30,6 +30,8 @@ export type StreamRequest = {
   pollId?: string | null;
   /** Called when the viewer's memberships change, to drop cached permissions elsewhere too. */
   onMembershipChange?: () => void;
+  /** How to end a consumer that fell too far behind (graphql-ws: close the socket, retryably). */
+  onOverflow?: () => void;
 };
 
 /** The whole live pipeline of one instance: outbox reader, bus, hub and (maybe leading) relay. */
@@ -95,6 +97,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; l
           request.onMembershipChange?.();
         },
         maxQueue: config.maxQueuedEvents,
+        onOverflow: request.onOverflow,
         coalesce: request.topics.includes('content') ? { windowMs: config.contentCoalesceMs, key: (e) => e.courseId } : undefined,
         observe: metrics && {
           opened: () => metrics.subscriptions.inc({ topic: request.topics[0] }),

@@ -25,6 +25,8 @@ export type StreamOptions = {
   viewerId: string;
   onMembershipChange: () => void;
   maxQueue: number;
+  /** Called instead of sending a final SLOW_CONSUMER error, when the transport can do better. */
+  onOverflow?: () => void;
   /** Events with the same key that arrive within the window leave as one message. */
   coalesce?: { windowMs: number; key: (event: LiveEvent) => string | null };
   /** Observes what leaves the stream (metrics). */
@@ -61,10 +63,17 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   };
   const { seam, stop: stopListening } = options.hub.listen([...options.topics, 'membership'], (event) => {
     if (closed) return;
-    if (raw.length + out.length >= options.maxQueue) return fail(slowConsumerError());
+    if (raw.length + out.length >= options.maxQueue) return overflow();
     raw.push(event);
     wakePump?.();
   });
+
+  function overflow() {
+    if (!options.onOverflow) return fail(slowConsumerError());
+    options.observe?.delivered({ kind: 'error', error: slowConsumerError() });
+    close();
+    options.onOverflow();
+  }
 
   function fail(error: Error) {
     raw.length = 0;

@@ -189,6 +189,7 @@ function subscribeTo(ctx: Context, topics: Topic[], args: { after?: string | nul
     courseId: args.courseId ? parseId(args.courseId, 'courseId') : null,
     pollId: args.pollId ? parseId(args.pollId, 'pollId') : null,
     onMembershipChange: () => ctx.access.reset(),
+    onOverflow: ctx.closeSlowSocket,
   });
 }
 

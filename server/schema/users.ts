@@ -56,9 +56,16 @@ builder.mutationFields((t) => ({
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const email = args.email.trim().toLowerCase();
-      const [user] = email.length <= 320 && !email.includes('\u0000') ? await ctx.db.select().from(users).where(eq(users.email, email)) : [];
+      // Not an address anyone can have: refuse like any wrong login, without touching the database.
+      if (email.length > 320 || email.includes('\u0000')) throw unauthenticated('Wrong email or password');
+      await ctx.loginLimiter.check(email, ctx.clientAddress);
+      const [user] = await ctx.db.select().from(users).where(eq(users.email, email));
       const valid = await verifyPassword(args.password.slice(0, 1024), user?.passwordHash ?? DUMMY_HASH);
-      if (!user || !valid) throw unauthenticated('Wrong email or password');
+      if (!user || !valid) {
+        await ctx.loginLimiter.failed(email);
+        throw unauthenticated('Wrong email or password');
+      }
+      await ctx.loginLimiter.succeeded(email);
       return { ...(await ctx.tokens.sign(user)), user };
     },
   }),

@@ -1,49 +1,105 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
+import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Yoga } from '../yoga';
+import { isAllowedOrigin } from './origin';
 
-type Extra = { expiryTimer?: NodeJS.Timeout };
+export type SocketLimits = {
+  keepAliveMs: number;
+  maxMessageBytes: number;
+  maxSocketsPerUser: number;
+  maxSubscriptionsPerSocket: number;
+  webOrigins: string[];
+};
+
+/** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
+export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
+
+type SocketState = { userId?: string; expiryTimer?: NodeJS.Timeout; subscriptions: number };
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP. A connection must
  * present a valid token; it is closed (4403 "Token expired") when that token expires, so the
- * client renews and resumes from its cursor.
+ * client renews and resumes from its cursor. Protocol violations get graphql-ws's own close codes.
  */
-export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService, options: { keepAliveMs: number; metrics?: Metrics }) {
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  options.metrics?.countSocketsWith(() => wss.clients.size);
-  const heartbeat = keepAlive(wss, options.keepAliveMs);
+export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService, limits: SocketLimits, deps: { metrics?: Metrics; log: Logger }) {
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    // Larger frames close the socket with 1009 before they are parsed.
+    maxPayload: limits.maxMessageBytes,
+    // Browsers send Origin; a page on a foreign site must not ride on a user's token.
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) => isAllowedOrigin(origin, req, limits.webOrigins),
+  });
+  deps.metrics?.countSocketsWith(() => wss.clients.size);
+  const heartbeat = keepAlive(wss, limits.keepAliveMs);
+  const socketsPerUser = new Map<string, number>();
+  const states = new WeakMap<object, SocketState>();
+  const stateOf = (extra: object) => {
+    let state = states.get(extra);
+    if (!state) states.set(extra, (state = { subscriptions: 0 }));
+    return state;
+  };
 
   const disposable = useServer(
     {
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : null;
         const check = token ? await tokens.verify(token) : null;
         if (!check?.ok) {
           const reason = !check ? 'Missing token: send connectionParams.authorization' : check.reason === 'expired' ? 'Token expired' : 'Invalid token';
-          ctx.extra.socket.close(CloseCode.Forbidden, reason);
+          socket.close(CloseCode.Forbidden, reason);
           return false;
         }
-        const extra = ctx.extra as typeof ctx.extra & Extra;
+        const userId = check.claims.userId;
+        const open = socketsPerUser.get(userId) ?? 0;
+        if (open >= limits.maxSocketsPerUser) {
+          // 1008 is fatal for graphql-ws clients: retrying cannot help until another socket closes.
+          socket.close(1008, `Too many sockets for this user (limit ${limits.maxSocketsPerUser})`);
+          return false;
+        }
+        socketsPerUser.set(userId, open + 1);
+        const state = stateOf(ctx.extra);
+        state.userId = userId;
         const ms = check.claims.expiresAt.getTime() - Date.now();
-        extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms));
+        state.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms));
         return true;
       },
-      onClose: (ctx) => clearTimeout((ctx.extra as typeof ctx.extra & Extra).expiryTimer),
+      onClose: (ctx) => {
+        const state = stateOf(ctx.extra);
+        clearTimeout(state.expiryTimer);
+        if (state.userId) {
+          const left = (socketsPerUser.get(state.userId) ?? 1) - 1;
+          if (left > 0) socketsPerUser.set(state.userId, left);
+          else socketsPerUser.delete(state.userId);
+        }
+      },
+      onComplete: (ctx) => {
+        stateOf(ctx.extra).subscriptions -= 1;
+      },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
+        const state = stateOf(ctx.extra);
+        if (state.subscriptions >= limits.maxSubscriptionsPerSocket) {
+          return [new GraphQLError(`Too many operations on this socket (limit ${limits.maxSubscriptionsPerSocket})`, { extensions: { code: 'TOO_MANY_REQUESTS' } })];
+        }
+        const socket = ctx.extra.socket;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
-          socket: ctx.extra.socket,
+          socket,
           params,
+          // A subscription that falls too far behind closes the socket with a code clients retry on.
+          closeSlowSocket: () => socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
         });
         let document;
         try {
@@ -52,7 +108,10 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           // Answer this operation with an error instead of closing everyone's socket.
           return [error as never];
         }
-        const args = {
+        const errors = validate(schema, document);
+        if (errors.length) return errors;
+        state.subscriptions += 1;
+        return {
           schema,
           operationName: params.operationName,
           document,
@@ -60,9 +119,6 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
       },
     },
     wss,
@@ -70,8 +126,10 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
 
   return {
     wss,
+    /** Closes every socket with 1012 (clients reconnect, elsewhere, and resume) and stops. */
     async stop() {
       clearInterval(heartbeat);
+      for (const socket of wss.clients) socket.close(RETRYABLE.serviceRestart, 'Server restarting: reconnect and resume');
       await disposable.dispose();
     },
   };
