@@ -6,7 +6,7 @@ import { createGraphQLError, createYoga, maskError, useReadinessCheck } from 'gr
 import { bearerToken, createContext, type ContextDeps } from './context';
 import { mapDatabaseError } from './db-errors';
 import { graphiqlDefaultQuery } from './graphiql';
-import { useFreshContextPerEvent } from './live/fresh-context';
+import { useSharedSubscriptionExecution } from './live/shared-execution';
 import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
 import type { Logger } from './logger';
 import { type Metrics, useMetrics } from './metrics';
@@ -70,7 +70,7 @@ export function buildYoga(options: YogaOptions) {
       useMetrics(options.metrics),
       useQueryLimits(options.limits),
       useInputErrorCodes(),
-      useFreshContextPerEvent(),
+      useSharedSubscriptionExecution(),
     ],
   });
 }

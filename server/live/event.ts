@@ -50,6 +50,17 @@ export function decodeOutboxRow(row: OutboxRow, prev: string | null = null): Liv
 }
 
 /**
+ * Subscribers with the same share scope see the same result for an event (unless they select
+ * viewer-dependent fields, see shared-execution.ts), so it is executed once for all of them.
+ * Personal events (your notification, your own grade as a student) are never shared.
+ */
+export function shareScope(event: Pick<LiveEvent, 'topic'>, role: CourseRole | null): string | null {
+  if (event.topic === 'notification' || !role) return null;
+  if (role === 'STUDENT' && (event.topic === 'grade' || event.topic === 'attendance')) return null;
+  return role;
+}
+
+/**
  * Who may see an event, given the viewer's current role in its course. Grades and attendance are
  * personal (staff see all of their course); polls and content belong to the course; notifications
  * to their user alone. Membership events are internal.

@@ -4,7 +4,7 @@ import { createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
-import { canSee, cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './event';
+import { canSee, cursorOfRow, shareScope, decodeOutboxRow, type LiveEvent, type Topic } from './event';
 import { createInProcessBus, createRedisBus } from './event-bus';
 import { createHub } from './hub';
 import { createOutboxReader, type ReadFilter } from './outbox';
@@ -60,7 +60,10 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; l
   }
 
   function authorizer(viewer: Viewer, access: ReturnType<typeof createAccess>) {
-    return async (event: LiveEvent) => canSee(event, viewer.id, event.courseId ? await access.roleIn(event.courseId) : null);
+    return async (event: LiveEvent) => {
+      const role = event.courseId ? await access.roleIn(event.courseId) : null;
+      return { visible: canSee(event, viewer.id, role), shareScope: shareScope(event, role) };
+    };
   }
 
   return {
@@ -130,7 +133,8 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; l
       for (const row of rows) {
         const event = decodeOutboxRow(row);
         if (request.courseId && event.courseId !== request.courseId && event.topic !== 'notification') continue;
-        if (!(await authorize(event))) continue;
+        const { visible, shareScope: scope } = await authorize(event);
+        if (!visible) continue;
         // Content is a signal, not the content: one per course per page, with the whole burst.
         const coalesced = event.topic === 'content' && event.courseId ? content.get(event.courseId) : undefined;
         if (coalesced) {
@@ -138,7 +142,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; l
           coalesced.batch.push(event);
           continue;
         }
-        const message = { kind: 'event' as const, event, batch: [event] };
+        const message = { kind: 'event' as const, event, batch: [event], shareScope: scope };
         if (event.topic === 'content' && event.courseId) content.set(event.courseId, message);
         messages.push(message);
       }

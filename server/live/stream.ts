@@ -6,7 +6,7 @@ import type { OutboxReader, ReadFilter } from './outbox';
 
 /** What a live subscription yields: events (a coalesced burst keeps all of them), a resync signal, or a final error. */
 export type LiveMessage =
-  | { kind: 'event'; event: LiveEvent; batch: LiveEvent[] }
+  | { kind: 'event'; event: LiveEvent; batch: LiveEvent[]; shareScope: string | null }
   | { kind: 'resync'; cursor: string; occurredAt: string }
   | { kind: 'error'; error: Error };
 
@@ -19,8 +19,8 @@ export type StreamOptions = {
   replayFilter: Omit<ReadFilter, 'topics' | 'upTo'>;
   /** Argument filters (course, poll): cheap and synchronous. */
   match: (event: LiveEvent) => boolean;
-  /** Whether the viewer may see this event now. */
-  authorize: (event: LiveEvent) => Promise<boolean> | boolean;
+  /** Whether the viewer may see this event now, and with whom its result may be shared. */
+  authorize: (event: LiveEvent) => Promise<{ visible: boolean; shareScope: string | null }>;
   /** A membership change for this viewer: forget cached permissions before the next event. */
   viewerId: string;
   onMembershipChange: () => void;
@@ -88,7 +88,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     const key = message.kind === 'event' && options.coalesce ? options.coalesce.key(message.event) : null;
     const tail = out.at(-1);
     if (key !== null && tail && tail.key === key && tail.message.kind === 'event' && message.kind === 'event') {
-      tail.message = { kind: 'event', event: message.event, batch: [...tail.message.batch, message.event] };
+      tail.message = { ...tail.message, event: message.event, batch: [...tail.message.batch, message.event] };
       return;
     }
     out.push({ message, key, readyAt: key !== null ? Date.now() + options.coalesce!.windowMs : 0 });
@@ -125,7 +125,8 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
       return;
     }
     if (!options.topics.includes(event.topic) || !options.match(event)) return;
-    if (await options.authorize(event)) emit({ kind: 'event', event, batch: [event] });
+    const { visible, shareScope } = await options.authorize(event);
+    if (visible) emit({ kind: 'event', event, batch: [event], shareScope });
   }
 
   async function replay(after: Cursor) {
