@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { startEmbeddedPostgres } from '../../db/embedded';
+import { migrate } from '../../db/migrate';
+import { seed } from '../../db/seed';
+import { getFreePort } from '../../scripts/lib/ports';
+import { startRedisServer } from '../../test/redis';
+import { findPids } from './procfs';
+
+export type Population = {
+  courses: string[];
+  /** Subscribers: instructors, each teaching one course (course = index % courses). */
+  staff: { id: string; courseIndex: number }[];
+  /** Per course, the grade rows the writer updates. */
+  grades: string[][];
+};
+
+/** Pins a running process and all its threads to the given cores (children inherit it). */
+export function pin(pid: number, cores: string) {
+  spawnSync('taskset', ['-apc', cores, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * A throwaway Postgres (embedded, free port, folder in /tmp) and Redis (free port), migrated and
+ * seeded like the tests, plus the bench population. Both run on the load core, away from the
+ * systems under test.
+ */
+export async function startInfra(options: { staff: number; courses: number; studentsPerCourse: number; loadCore: string; log: (line: string) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'homeroom-bench-'));
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getFreePort(), database: 'bench', ephemeral: true });
+  const redis = await startRedisServer().catch(async (error) => {
+    await pg.stop();
+    throw error;
+  });
+  const stop = async () => {
+    await redis.stop().catch(() => {});
+    await pg.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const postmaster = Number(readFileSync(join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    pin(postmaster, options.loadCore);
+    for (const pid of findPids(`redis-server 127.0.0.1:${redis.port}`)) pin(pid, options.loadCore);
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+    // Postgres backends forked before the pin (the initial ones) keep their old mask: re-pin them.
+    for (const row of await sql<{ pid: number }[]>`select pid from pg_stat_activity`) pin(row.pid, options.loadCore);
+    await migrate(pg.url);
+    await seed(pg.url);
+    const population = await createPopulation(sql, options);
+    await sql.end();
+    options.log(`postgres ${pg.url} (pid ${postmaster}), redis ${redis.url}; ${population.staff.length} subscribers over ${population.courses.length} courses`);
+    return { databaseUrl: pg.url, redisUrl: redis.url, postmasterPid: postmaster, population, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The bench school, inserted with SQL: passwords are never checked (tokens are minted directly). */
+async function createPopulation(sql: postgres.Sql, o: { staff: number; courses: number; studentsPerCourse: number }): Promise<Population> {
+  const courses = (
+    await sql<{ id: string }[]>`
+      insert into courses (code, title) select 'BENCH' || g, 'Bench course ' || g from generate_series(0, ${o.courses - 1}) g
+      returning id`
+  ).map((r) => r.id);
+  const staffRows = await sql<{ id: string; n: number }[]>`
+    insert into users (email, name, role, password_hash)
+    select 'bench-staff-' || g || '@bench.test', 'Bench Staff ' || g, 'INSTRUCTOR', 'bench-no-login' from generate_series(0, ${o.staff - 1}) g
+    returning id, substring(email from 'bench-staff-(\\d+)@')::int as n`;
+  const staff = staffRows.sort((a, b) => a.n - b.n).map((r) => ({ id: r.id, courseIndex: r.n % o.courses }));
+  await sql`
+    insert into teaching_assignments (course_id, instructor_id)
+    select (${courses}::uuid[])[s.course_index + 1], s.id
+    from unnest(${staff.map((s) => s.id)}::uuid[], ${staff.map((s) => s.courseIndex)}::int[]) as s(id, course_index)`;
+  const grades: string[][] = [];
+  for (const [i, courseId] of courses.entries()) {
+    const [assessment] = await sql<{ id: string }[]>`
+      insert into assessments (course_id, title, kind, max_score) values (${courseId}, 'Bench quiz', 'QUIZ', 100) returning id`;
+    const students = await sql<{ id: string }[]>`
+      insert into users (email, name, role, password_hash)
+      select 'bench-student-' || ${i} || '-' || g || '@bench.test', 'Bench Student ' || g, 'STUDENT', 'bench-no-login'
+      from generate_series(0, ${o.studentsPerCourse - 1}) g returning id`;
+    await sql`insert into enrolments (course_id, student_id) select ${courseId}, id from unnest(${students.map((s) => s.id)}::uuid[]) as id`;
+    const rows = await sql<{ id: string }[]>`
+      insert into grades (assessment_id, course_id, student_id, score)
+      select ${assessment.id}, ${courseId}, id, 50 from unnest(${students.map((s) => s.id)}::uuid[]) as id returning id`;
+    grades.push(rows.map((r) => r.id));
+  }
+  return { courses, staff, grades };
+}

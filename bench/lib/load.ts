@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { GeneratorCommand, GeneratorReply, GeneratorReport, SubscriberSpec } from '../load/protocol';
+import { merge, newHistogram } from './hist';
+
+const GENERATOR = fileURLToPath(new URL('../load/generator.ts', import.meta.url));
+
+type Worker = { child: ChildProcess; waiters: ((reply: GeneratorReply) => void)[] };
+
+/** Load-generator worker processes pinned to the load core, driven over IPC. */
+export async function startGenerators(count: number, core: string) {
+  const workers: Worker[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = spawn('taskset', ['-c', core, process.execPath, '--max-old-space-size=4096', '--import', 'tsx', GENERATOR], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const worker: Worker = { child, waiters: [] };
+    child.on('message', (reply: GeneratorReply) => worker.waiters.shift()?.(reply));
+    workers.push(worker);
+    await new Promise<void>((resolve, reject) => {
+      worker.waiters.push(() => resolve());
+      child.once('exit', (code) => reject(new Error(`load generator exited (${code}) before it started`)));
+    });
+  }
+
+  const ask = <T extends GeneratorReply['type']>(w: Worker, command: GeneratorCommand, _expect: T) =>
+    new Promise<Extract<GeneratorReply, { type: T }>>((resolve) => {
+      w.waiters.push((reply) => resolve(reply as Extract<GeneratorReply, { type: T }>));
+      w.child.send(command);
+    });
+
+  return {
+    pids: () => workers.map((w) => w.child.pid!),
+    /** Splits the subscribers round-robin over the workers and opens every socket and subscription. */
+    async connect(options: { url: string | string[]; query: string; resumeWithCursor: boolean; subscribers: SubscriberSpec[]; concurrency?: number }) {
+      const urls = Array.isArray(options.url) ? options.url : [options.url];
+      // With several servers, each worker talks to one of them: subscribers split across instances.
+      const results = await Promise.all(
+        workers.map((w, i) =>
+          ask(w, {
+            type: 'connect',
+            url: urls[i % urls.length],
+            query: options.query,
+            resumeWithCursor: options.resumeWithCursor,
+            subscribers: options.subscribers.filter((_, j) => j % workers.length === i),
+            concurrency: options.concurrency ?? 100,
+          }, 'connected'),
+        ),
+      );
+      return { connected: results.reduce((n, r) => n + r.connected, 0), failed: results.reduce((n, r) => n + r.failed, 0), ms: Math.max(...results.map((r) => r.ms)) };
+    },
+    async phase(start: number, end: number) {
+      await Promise.all(workers.map((w) => ask(w, { type: 'phase', start, end }, 'phase-ready')));
+    },
+    async progress() {
+      const r = await Promise.all(workers.map((w) => ask(w, { type: 'progress' }, 'progress')));
+      return { received: r.reduce((n, x) => n + x.received, 0), open: r.reduce((n, x) => n + x.open, 0) };
+    },
+    async report(courseOfSeq: number[], sent: number): Promise<GeneratorReport> {
+      const parts = await Promise.all(workers.map((w) => ask(w, { type: 'report', courseOfSeq, sent }, 'report')));
+      const total: GeneratorReport = { hist: newHistogram(), received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, errors: 0, closes: 0, firstAt: Infinity, lastAt: 0, otherErrors: [], expected: 0, lost: 0, duplicated: 0, distinct: 0 };
+      for (const p of parts) {
+        merge(total.hist, p.hist);
+        for (const k of ['received', 'outOfPhase', 'slowConsumer', 'resumed', 'errors', 'closes', 'expected', 'lost', 'duplicated', 'distinct'] as const) total[k] += p[k];
+        if (p.firstAt) total.firstAt = Math.min(total.firstAt, p.firstAt);
+        total.lastAt = Math.max(total.lastAt, p.lastAt);
+        total.otherErrors.push(...p.otherErrors);
+      }
+      if (total.firstAt === Infinity) total.firstAt = 0;
+      return total;
+    },
+    async stop() {
+      await Promise.all(
+        workers.map(async (w) => {
+          if (w.child.exitCode !== null) return;
+          const exited = new Promise((resolve) => w.child.once('exit', resolve));
+          w.child.send({ type: 'close' });
+          const timer = setTimeout(() => w.child.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
+    },
+  };
+}
+
+export type Generators = Awaited<ReturnType<typeof startGenerators>>;

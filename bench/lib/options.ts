@@ -1,0 +1,52 @@
+/** Sizes and durations of a run: the full benchmark, or `--quick` (a smoke check under 2 minutes). */
+export function parseOptions(argv: string[]) {
+  const quick = argv.includes('--quick');
+  const only = argv.find((a) => a.startsWith('--systems='))?.slice('--systems='.length).split(',');
+  const scenarios = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
+  const noProfile = argv.includes('--no-profile');
+  const base = quick
+    ? {
+        quick: true,
+        courses: 10,
+        studentsPerCourse: 10,
+        subscribers: 100,
+        idleSubscribers: 300,
+        steadyRate: 50,
+        steadySeconds: 3,
+        saturationRates: [100, 400],
+        stepSeconds: 2,
+        overloadSeconds: 3,
+        overloadMaxQueued: 20,
+        twoInstanceSeconds: 3,
+        profileSeconds: 3,
+        generators: 2,
+      }
+    : {
+        quick: false,
+        courses: 10,
+        studentsPerCourse: 50,
+        subscribers: 1000,
+        idleSubscribers: 10_000,
+        steadyRate: 100,
+        steadySeconds: 20,
+        saturationRates: [50, 100, 150, 200, 300, 450, 650, 900, 1300, 1800],
+        stepSeconds: 8,
+        overloadSeconds: 30,
+        overloadMaxQueued: 100,
+        twoInstanceSeconds: 20,
+        profileSeconds: 20,
+        generators: 2,
+      };
+  return {
+    ...base,
+    systems: only as ('homeroom' | 'postgraphile' | 'raw-ws')[] | undefined,
+    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e'],
+    profile: !noProfile,
+    /** p99 above this ends the saturation search. */
+    p99LimitMs: 100,
+    serverCore: '0',
+    loadCore: '1',
+  };
+}
+
+export type Options = ReturnType<typeof parseOptions>;

@@ -1,0 +1,101 @@
+import { summary } from './hist';
+import type { Generators } from './load';
+import { cpuDelta, cpuSeconds, cpuSnapshot, round, rssKiB, treeCpuSeconds } from './procfs';
+import type { Writer } from './writer';
+
+export type PhaseResult = Awaited<ReturnType<typeof runPhase>>;
+
+/**
+ * One measured phase: tell the receivers which events count, write `rate` events/s for
+ * `seconds` (open loop), wait until every expected delivery arrived or nothing moved for
+ * `quietMs`, then read every receiver's histogram and counters and the kernel's CPU/RSS figures.
+ */
+export async function runPhase(o: {
+  label: string;
+  gens: Generators;
+  writer: Writer;
+  rate: number;
+  seconds: number;
+  subscribersPerCourse: number[];
+  serverPids: number[];
+  postmasterPid: number;
+  quietMs?: number;
+  drainTimeoutMs?: number;
+  log: (line: string) => void;
+}) {
+  const { start, end } = o.writer.peek(o.rate, o.seconds);
+  await o.gens.phase(start, end);
+  const before = {
+    server: o.serverPids.reduce((s, pid) => s + cpuSeconds(pid), 0),
+    db: treeCpuSeconds(o.postmasterPid),
+    load: o.gens.pids().reduce((s, pid) => s + cpuSeconds(pid), 0) + cpuSeconds(process.pid),
+    cpu: cpuSnapshot(),
+    rss: o.serverPids.reduce((s, pid) => s + rssKiB(pid), 0),
+  };
+  let peakRss = before.rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, o.serverPids.reduce((s, pid) => s + rssKiB(pid), 0))), 250);
+
+  const wrote = await o.writer.run({ rate: o.rate, seconds: o.seconds });
+  const expected = wrote.courseOfSeq.reduce((n, c) => n + (c >= 0 ? o.subscribersPerCourse[c] : 0), 0);
+  const quietMs = o.quietMs ?? 3000;
+  const deadline = Date.now() + (o.drainTimeoutMs ?? 30_000);
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const { received } = await o.gens.progress();
+    if (received >= expected) break;
+    if (received !== last) (last = received), (lastChange = Date.now());
+    if (Date.now() - lastChange > quietMs || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  clearInterval(sampler);
+  const after = {
+    server: o.serverPids.reduce((s, pid) => s + cpuSeconds(pid), 0),
+    db: treeCpuSeconds(o.postmasterPid),
+    load: o.gens.pids().reduce((s, pid) => s + cpuSeconds(pid), 0) + cpuSeconds(process.pid),
+    cpu: cpuSnapshot(),
+    rss: o.serverPids.reduce((s, pid) => s + rssKiB(pid), 0),
+  };
+  const report = await o.gens.report(wrote.courseOfSeq, end - start);
+  const latency = summary(report.hist);
+  const spanSeconds = Math.max(o.seconds, report.lastAt > wrote.t0 ? (report.lastAt - wrote.t0) / 1e6 : 0);
+  const perDelivery = (seconds: number) => (report.received ? round((seconds * 1e6) / report.received, 1) : null);
+  const cpu = cpuDelta(before.cpu, after.cpu);
+  const result = {
+    label: o.label,
+    rate: o.rate,
+    seconds: o.seconds,
+    events: end - start,
+    writeFailures: wrote.failed,
+    writerBehind: wrote.behind,
+    commitMs: wrote.commitMs,
+    expectedDeliveries: expected,
+    delivered: report.received,
+    lost: report.lost,
+    duplicated: report.duplicated,
+    outOfPhase: report.outOfPhase,
+    slowConsumerErrors: report.slowConsumer,
+    resubscribes: report.resumed,
+    otherErrors: report.errors,
+    socketCloses: report.closes,
+    errorSamples: report.otherErrors.slice(0, 5),
+    latencyMs: latency,
+    deliveriesPerSecond: round(report.received / spanSeconds, 0),
+    offeredDeliveriesPerSecond: round(expected / o.seconds, 0),
+    serverCpuSeconds: round(after.server - before.server, 2),
+    serverCpuPct: round((100 * (after.server - before.server)) / spanSeconds, 1),
+    serverCpuMicrosPerDelivery: perDelivery(after.server - before.server),
+    dbCpuMicrosPerDelivery: perDelivery(after.db - before.db),
+    loadCpuPct: round((100 * (after.load - before.load)) / spanSeconds, 1),
+    serverRssMiB: { start: round(before.rss / 1024, 1), peak: round(peakRss / 1024, 1), end: round(after.rss / 1024, 1) },
+    stealPct: cpu.stealPct,
+    corePct: cpu.corePct,
+  };
+  o.log(
+    `  ${o.label}: ${o.rate} ev/s → ${result.delivered}/${expected} delivered (${result.deliveriesPerSecond}/s), p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms, ` +
+      `lost ${result.lost} dup ${result.duplicated}, server ${result.serverCpuMicrosPerDelivery} µs/delivery (${result.serverCpuPct}% core), steal ${cpu.stealPct}%, cores ${JSON.stringify(cpu.corePct)}` +
+      (report.slowConsumer ? `, SLOW_CONSUMER ${report.slowConsumer}` : '') +
+      (report.errors || report.closes ? `, errors ${report.errors} closes ${report.closes} ${report.otherErrors.slice(0, 2).join(' | ')}` : ''),
+  );
+  return result;
+}

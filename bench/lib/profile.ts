@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from './scenarios';
+import { runPhase } from './phase';
+import { round } from './procfs';
+import { PROFILE_DIR, QUERIES, startSystem } from './systems';
+
+type CpuProfile = {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+};
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Which package (or repo file) a script URL belongs to. */
+export function moduleOf(url: string, fn: string): string {
+  if (!url) return `(${fn || 'native'})`.replace(/^\(\((.*)\)\)$/, '($1)');
+  if (url.startsWith('node:')) return url;
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = path.slice(nm + 'node_modules/'.length).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  return path.startsWith(REPO) ? relative(REPO, path) : path;
+}
+
+/** Self time per function and per module of a .cpuprofile, as shares of the busy (non-idle) time. */
+export function analyseProfile(profile: CpuProfile, top = 25) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const fnTime = new Map<string, number>();
+  const modTime = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]);
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (!node) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') {
+      idle += dt;
+      continue;
+    }
+    total += dt;
+    const mod = moduleOf(url, functionName);
+    const key = `${functionName || '(anonymous)'} ${url ? `${mod}:${lineNumber + 1}` : ''}`.trim();
+    fnTime.set(key, (fnTime.get(key) ?? 0) + dt);
+    modTime.set(mod, (modTime.get(mod) ?? 0) + dt);
+  }
+  const rank = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, ms: round(us / 1000, 1), pct: round((100 * us) / total, 1) }));
+  return { busyMs: round(total / 1000, 0), idleMs: round(idle / 1000, 0), functions: rank(fnTime), modules: rank(modTime) };
+}
+
+/**
+ * Scenario (a) again, on its own, with Homeroom under `node --cpu-prof` (the profiler's overhead
+ * stays out of the measured numbers). The .cpuprofile stays in bench/.tmp/ (git-ignored).
+ */
+export async function summariseProfile(ctx: Context) {
+  const o = ctx.options;
+  ctx.log('== profile: homeroom under --cpu-prof, scenario (a)');
+  const since = Date.now();
+  const system = await startSystem('homeroom', { instances: 1, core: o.serverCore, env: ctx.env, sql: ctx.writer.sql, profile: true, log: ctx.log });
+  ctx.track(system.stop);
+  const gens = await ctx.startGenerators();
+  let phase = null;
+  try {
+    const specs = ctx.specs.slice(0, o.subscribers);
+    await gens.connect({ url: system.urls, ...QUERIES.homeroom, subscribers: specs, concurrency: 100 });
+    const perCourse = new Array<number>(o.courses).fill(0);
+    for (const s of specs) perCourse[s.courseIndex] += 1;
+    const args = { gens, writer: ctx.writer, subscribersPerCourse: perCourse, serverPids: system.pids, postmasterPid: ctx.infra.postmasterPid, log: ctx.log };
+    await runPhase({ ...args, label: 'profile warm-up', rate: o.courses * 2, seconds: 1, quietMs: 2000, log: () => {} });
+    phase = await runPhase({ ...args, label: 'profiled (a)', rate: o.steadyRate, seconds: o.profileSeconds });
+  } finally {
+    await gens.stop();
+    ctx.untrack(gens.stop);
+    await system.stop();
+    ctx.untrack(system.stop);
+  }
+  const file = readdirSync(PROFILE_DIR)
+    .filter((f) => f.startsWith('homeroom-') && f.endsWith('.cpuprofile'))
+    .map((f) => join(PROFILE_DIR, f))
+    .filter((f) => statSync(f).mtimeMs >= since)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!file) return { file: null, error: 'no .cpuprofile written' };
+  const summary = analyseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+  ctx.log(`  profile ${relative(REPO, file)}: busy ${summary.busyMs} ms; top modules ${summary.modules.slice(0, 5).map((m) => `${m.name} ${m.pct}%`).join(', ')}`);
+  return { file: relative(REPO, file), deliveries: phase?.delivered ?? null, serverCpuMicrosPerDelivery: phase?.serverCpuMicrosPerDelivery ?? null, ...summary };
+}

@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type postgres from 'postgres';
+import { getFreePort } from '../../scripts/lib/ports';
+
+export type SystemName = 'homeroom' | 'postgraphile' | 'raw-ws';
+export const SYSTEMS: SystemName[] = ['raw-ws', 'homeroom', 'postgraphile'];
+
+const SELECTION = 'cursor action occurredAt grade { id score note student { id } assessment { id } }';
+
+/** The same subscription, spelled for each system; every one yields the same JSON shape. */
+export const QUERIES: Record<SystemName, { query: string; resumeWithCursor: boolean }> = {
+  homeroom: { query: `subscription ($c: ID, $after: String) { gradeChanged(courseId: $c, after: $after) { ${SELECTION} } }`, resumeWithCursor: true },
+  // PostGraphile's Grade: same columns; relations aliased to the same names.
+  postgraphile: {
+    query: 'subscription ($c: UUID!) { gradeChanged(c: $c) { cursor action occurredAt grade { id score note student: userByStudentId { id } assessment: assessmentByAssessmentId { id } } } }',
+    resumeWithCursor: false,
+  },
+  'raw-ws': { query: `subscription ($c: ID) { gradeChanged(courseId: $c) { ${SELECTION} } }`, resumeWithCursor: false },
+};
+
+const SERVER_FILE: Record<SystemName, string> = {
+  homeroom: fileURLToPath(new URL('../servers/homeroom.ts', import.meta.url)),
+  postgraphile: fileURLToPath(new URL('../servers/postgraphile.ts', import.meta.url)),
+  'raw-ws': fileURLToPath(new URL('../servers/raw-ws.ts', import.meta.url)),
+};
+
+export const PROFILE_DIR = fileURLToPath(new URL('../.tmp/', import.meta.url));
+
+/** The NOTIFY PostGraphile listens to: installed only while PostGraphile is the system under test. */
+async function installPostgraphileTrigger(sql: postgres.Sql) {
+  await sql.unsafe(`
+    create or replace function bench_tg_grades__notify() returns trigger language plpgsql as $$
+    begin
+      perform pg_notify('bench_grade:' || new.course_id,
+        json_build_object('id', new.id, 'action', case tg_op when 'INSERT' then 'CREATED' else 'UPDATED' end,
+                          'cursor', pg_current_xact_id()::text, 'occurredAt', now())::text);
+      return null;
+    end $$;
+    drop trigger if exists bench_grades_notify on grades;
+    create trigger bench_grades_notify after insert or update on grades for each row execute function bench_tg_grades__notify();`);
+}
+
+async function removePostgraphileTrigger(sql: postgres.Sql) {
+  await sql.unsafe('drop trigger if exists bench_grades_notify on grades; drop function if exists bench_tg_grades__notify();');
+}
+
+export type RunningSystem = { name: SystemName; pids: number[]; urls: string[]; stop(): Promise<void> };
+
+/**
+ * Starts `instances` server processes of a system, each pinned to the server core, each in its
+ * own Node process (so its CPU and RSS are its own), and waits for `READY <port>`.
+ */
+export async function startSystem(
+  name: SystemName,
+  options: { instances: number; core: string; env: Record<string, string>; sql: postgres.Sql; profile?: boolean; log: (line: string) => void },
+): Promise<RunningSystem> {
+  if (name === 'postgraphile') await installPostgraphileTrigger(options.sql);
+  const children: ChildProcess[] = [];
+  const urls: string[] = [];
+  const stop = async () => {
+    await Promise.all(children.map(stopChild));
+    if (name === 'postgraphile') await removePostgraphileTrigger(options.sql);
+  };
+  try {
+    for (let i = 0; i < options.instances; i++) {
+      const port = await getFreePort();
+      const nodeArgs = ['--expose-gc', '--max-old-space-size=8192'];
+      if (options.profile) {
+        mkdirSync(PROFILE_DIR, { recursive: true });
+        nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}-${i}.cpuprofile`);
+      }
+      const child = spawn('taskset', ['-c', options.core, process.execPath, ...nodeArgs, '--import', 'tsx', SERVER_FILE[name]], {
+        env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      const ready = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s`)), 60_000);
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /READY (\d+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`${name} exited (${code}) before it was ready:\n${out.slice(-2000)}`));
+        });
+      });
+      child.stdout!.resume();
+      urls.push(`ws://127.0.0.1:${ready}/graphql`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  options.log(`${name}: ${options.instances} instance(s) on core ${options.core} (pids ${children.map((c) => c.pid).join(', ')})`);
+  return { name, pids: children.map((c) => c.pid!), urls, stop };
+}
+
+async function stopChild(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,184 @@
+import WebSocket from 'ws';
+import { monoMicros, newHistogram, record, type Histogram } from '../lib/hist';
+import type { GeneratorCommand, GeneratorReply, SubscriberSpec } from './protocol';
+
+/**
+ * A load-generator worker: holds many graphql-transport-ws sockets, one subscription each, and
+ * measures every event against the time the writer *scheduled* it (the row's note carries
+ * `<seq>:<scheduled µs on CLOCK_MONOTONIC>`), so a slow server cannot hide its queueing
+ * (open loop). Counts every event per subscriber to find losses and duplicates. A subscription
+ * ended with SLOW_CONSUMER resubscribes `after` its last cursor, as a real client would.
+ */
+type Sub = {
+  spec: SubscriberSpec;
+  socket: WebSocket | null;
+  opId: number;
+  cursor: string | null;
+  counts: Uint8Array;
+  acked: boolean;
+  closed: boolean;
+};
+
+const subs: Sub[] = [];
+let config: Extract<GeneratorCommand, { type: 'connect' }> | null = null;
+let phase = { start: 0, end: 0 };
+let hist: Histogram = newHistogram();
+let stats = freshStats();
+
+function freshStats() {
+  return { received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, errors: 0, closes: 0, firstAt: 0, lastAt: 0, otherErrors: [] as string[] };
+}
+
+const send = (reply: GeneratorReply) => process.send!(reply);
+
+function subscribe(sub: Sub) {
+  const cfg = config!;
+  sub.opId += 1;
+  const variables: Record<string, unknown> = { c: sub.spec.courseId };
+  if (cfg.resumeWithCursor && sub.cursor) variables.after = sub.cursor;
+  sub.socket!.send(JSON.stringify({ id: String(sub.opId), type: 'subscribe', payload: { query: cfg.query, variables } }));
+}
+
+function onMessage(sub: Sub, text: string) {
+  if (text.includes('"type":"next"')) {
+    const now = monoMicros();
+    const at = text.indexOf('"note":"');
+    if (at < 0) return;
+    const colon = text.indexOf(':', at + 8);
+    const seq = Number(text.slice(at + 8, colon));
+    const scheduled = Number(text.slice(colon + 1, text.indexOf('"', colon + 1)));
+    const c = text.indexOf('"cursor":"');
+    if (c >= 0) sub.cursor = text.slice(c + 10, text.indexOf('"', c + 10));
+    if (seq < phase.start || seq >= phase.end) {
+      stats.outOfPhase += 1;
+      return;
+    }
+    const i = seq - phase.start;
+    if (sub.counts[i] < 255) sub.counts[i] += 1;
+    stats.received += 1;
+    if (!stats.firstAt) stats.firstAt = now;
+    stats.lastAt = now;
+    record(hist, now - scheduled);
+    return;
+  }
+  const msg = JSON.parse(text) as { type: string; id?: string; payload?: any };
+  if (msg.type === 'connection_ack') {
+    sub.acked = true;
+    subscribe(sub);
+  } else if (msg.type === 'ping') {
+    sub.socket?.send('{"type":"pong"}');
+  } else if (msg.type === 'error' && msg.id === String(sub.opId)) {
+    const errors = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+    const slow = errors.some((e: any) => e?.extensions?.code === 'SLOW_CONSUMER');
+    if (slow) stats.slowConsumer += 1;
+    else {
+      stats.errors += 1;
+      if (stats.otherErrors.length < 5) stats.otherErrors.push(JSON.stringify(errors).slice(0, 300));
+    }
+    // A real client resumes from its cursor (Homeroom); without cursors it can only start over.
+    if (!sub.closed) {
+      stats.resumed += 1;
+      subscribe(sub);
+    }
+  } else if (msg.type === 'complete' && msg.id === String(sub.opId) && !sub.closed) {
+    stats.resumed += 1;
+    subscribe(sub);
+  }
+}
+
+function open(sub: Sub): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(config!.url, 'graphql-transport-ws', { perMessageDeflate: false });
+    sub.socket = socket;
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (!settled) (settled = true), resolve(ok);
+    };
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${sub.spec.token}` } })));
+    socket.on('message', (data) => {
+      const text = String(data);
+      onMessage(sub, text);
+      if (sub.acked) done(true);
+    });
+    socket.on('error', () => done(false));
+    socket.on('close', (code, reason) => {
+      if (!sub.closed) {
+        stats.closes += 1;
+        if (stats.otherErrors.length < 5) stats.otherErrors.push(`close ${code} ${String(reason)}`);
+      }
+      done(false);
+    });
+  });
+}
+
+async function connectAll(specs: SubscriberSpec[], concurrency: number) {
+  const started = Date.now();
+  for (const spec of specs) subs.push({ spec, socket: null, opId: 0, cursor: null, counts: new Uint8Array(0), acked: false, closed: false });
+  let next = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < subs.length) {
+        const sub = subs[next++];
+        if (!(await open(sub))) failed += 1;
+      }
+    }),
+  );
+  return { connected: subs.length - failed, failed, ms: Date.now() - started };
+}
+
+/** Per subscriber: events of its course that never came (lost) and extra copies (duplicated). */
+function account(courseOfSeq: number[], sent: number) {
+  let expected = 0;
+  let lost = 0;
+  let duplicated = 0;
+  let distinct = 0;
+  for (const sub of subs) {
+    for (let i = 0; i < sent; i++) {
+      if (courseOfSeq[i] !== sub.spec.courseIndex) continue;
+      expected += 1;
+      const n = sub.counts[i];
+      if (n === 0) lost += 1;
+      else {
+        distinct += 1;
+        duplicated += n - 1;
+      }
+    }
+  }
+  return { expected, lost, duplicated, distinct };
+}
+
+process.on('message', async (command: GeneratorCommand) => {
+  switch (command.type) {
+    case 'connect': {
+      config = command;
+      send({ type: 'connected', ...(await connectAll(command.subscribers, command.concurrency)) });
+      break;
+    }
+    case 'phase': {
+      phase = { start: command.start, end: command.end };
+      for (const sub of subs) sub.counts = new Uint8Array(command.end - command.start);
+      hist = newHistogram();
+      stats = freshStats();
+      send({ type: 'phase-ready' });
+      break;
+    }
+    case 'progress':
+      send({ type: 'progress', received: stats.received, open: subs.filter((s) => s.socket?.readyState === WebSocket.OPEN).length });
+      break;
+    case 'report':
+      send({ type: 'report', hist, ...stats, ...account(command.courseOfSeq, command.sent) });
+      break;
+    case 'close': {
+      for (const sub of subs) {
+        sub.closed = true;
+        sub.socket?.terminate();
+      }
+      send({ type: 'closed' });
+      setTimeout(() => process.exit(0), 50);
+      break;
+    }
+  }
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'hello' });

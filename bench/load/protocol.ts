@@ -1,0 +1,38 @@
+import type { Histogram } from '../lib/hist';
+
+/** IPC between the harness and its load-generator workers. */
+export type SubscriberSpec = { token: string; courseId: string; courseIndex: number };
+
+export type GeneratorCommand =
+  | { type: 'connect'; url: string; query: string; resumeWithCursor: boolean; subscribers: SubscriberSpec[]; concurrency: number }
+  /** Count only events with seq in [start, end) from now on; reset latency and counters. */
+  | { type: 'phase'; start: number; end: number }
+  | { type: 'progress' }
+  /** courseOfSeq[i]: course index of event start+i; sent: how many events were committed. */
+  | { type: 'report'; courseOfSeq: number[]; sent: number }
+  | { type: 'close' };
+
+export type GeneratorReport = {
+  hist: Histogram;
+  received: number;
+  outOfPhase: number;
+  slowConsumer: number;
+  resumed: number;
+  errors: number;
+  closes: number;
+  firstAt: number;
+  lastAt: number;
+  otherErrors: string[];
+  expected: number;
+  lost: number;
+  duplicated: number;
+  distinct: number;
+};
+
+export type GeneratorReply =
+  | { type: 'hello' }
+  | { type: 'connected'; connected: number; failed: number; ms: number }
+  | { type: 'phase-ready' }
+  | { type: 'progress'; received: number; open: number }
+  | ({ type: 'report' } & GeneratorReport)
+  | { type: 'closed' };

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { createTokenService } from '../server/auth/tokens';
+import { startInfra, pin } from './lib/infra';
+import { startGenerators } from './lib/load';
+import { parseOptions } from './lib/options';
+import { cpuDelta, cpuSnapshot } from './lib/procfs';
+import { summariseProfile } from './lib/profile';
+import { writeResults } from './lib/report';
+import { runScenarios, type Context } from './lib/scenarios';
+import { SYSTEMS } from './lib/systems';
+import { createWriter } from './lib/writer';
+
+// `npm run bench [-- --quick] [--systems=homeroom,raw-ws] [--scenarios=a,c] [--no-profile]`
+// Everything runs on this machine over loopback, bounded in time and count, and stops itself.
+const options = parseOptions(process.argv.slice(2));
+const started = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+
+// The harness itself (writer, bookkeeping) shares the load core with the generators and databases.
+pin(process.pid, options.loadCore);
+const cleanups: (() => Promise<void>)[] = [];
+let exiting = false;
+async function cleanup() {
+  while (cleanups.length) await cleanups.pop()!().catch((e) => log(`cleanup failed: ${e}`));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (exiting) return;
+    exiting = true;
+    log(`${signal}: stopping everything`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+try {
+  const cpuAtStart = cpuSnapshot();
+  const infra = await startInfra({
+    staff: Math.max(options.subscribers, options.idleSubscribers),
+    courses: options.courses,
+    studentsPerCourse: options.studentsPerCourse,
+    loadCore: options.loadCore,
+    log,
+  });
+  cleanups.push(infra.stop);
+  const writer = createWriter(infra.databaseUrl, infra.population);
+  cleanups.push(writer.stop);
+
+  const jwtSecret = randomBytes(48).toString('base64url');
+  const tokens = createTokenService({ secret: jwtSecret, ttlSeconds: 4 * 3600, renewGraceSeconds: 0, maxSessionSeconds: 86_400 });
+  const specs = await Promise.all(
+    infra.population.staff.map(async (s) => ({
+      token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' })).token,
+      courseId: infra.population.courses[s.courseIndex],
+      courseIndex: s.courseIndex,
+    })),
+  );
+  log(`minted ${specs.length} tokens`);
+
+  const ctx: Context = {
+    options,
+    infra,
+    writer,
+    specs,
+    env: { DATABASE_URL: infra.databaseUrl, JWT_SECRET: jwtSecret, DATABASE_POOL_SIZE: '10' },
+    startGenerators: async () => {
+      const gens = await startGenerators(options.generators, options.loadCore);
+      cleanups.push(gens.stop);
+      return gens;
+    },
+    track: (stop) => cleanups.push(stop),
+    untrack: (stop) => {
+      const i = cleanups.indexOf(stop);
+      if (i >= 0) cleanups.splice(i, 1);
+    },
+    log,
+  };
+  const systems = options.systems ?? SYSTEMS;
+  const results = await runScenarios(ctx, systems);
+
+  let profile = null;
+  if (options.profile && systems.includes('homeroom')) profile = await summariseProfile(ctx);
+
+  const run = {
+    date: new Date().toISOString(),
+    quick: options.quick,
+    machine: { cores: 2, node: process.version, serverCore: options.serverCore, loadCore: options.loadCore },
+    options,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    cpuWholeRun: cpuDelta(cpuAtStart, cpuSnapshot()),
+    results,
+    profile,
+  };
+  const files = writeResults(run);
+  log(`results: ${files.join(', ')}`);
+  await cleanup();
+  log(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+  process.exit(0);
+} catch (error) {
+  console.error(error);
+  await cleanup();
+  process.exit(1);
+}
