@@ -1,11 +1,13 @@
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { E2E } from './ports';
 
 export type Role = 'admin' | 'instructor' | 'student';
+/** A demo role, or any seeded account by email (e.g. "student01@homeroom.test"). */
+export type Who = Role | `${string}@${string}`;
 export const PASSWORD = 'homeroom';
-export const emailOf = (role: Role) => `${role}@homeroom.test`;
+export const emailOf = (who: Who) => (who.includes('@') ? who : `${who}@homeroom.test`);
 
-type AuthPayload = { token: string; expiresAt: string; user: { id: string; name: string; email: string; role: string } };
+export type AuthPayload = { token: string; expiresAt: string; user: { id: string; name: string; email: string; role: string } };
 
 /** A GraphQL request to the e2e API, straight from the test (no browser); throws on errors. */
 export async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
@@ -22,7 +24,7 @@ export async function gql<T = any>(query: string, variables: Record<string, unkn
   return body.data as T;
 }
 
-export async function apiLogin(role: Role): Promise<AuthPayload> {
+export async function apiLogin(role: Who): Promise<AuthPayload> {
   const data = await gql<{ login: AuthPayload }>(
     `mutation ($email: String!, $password: String!) {
       login(email: $email, password: $password) { token expiresAt user { id name email role } }
@@ -37,8 +39,20 @@ export async function apiLogin(role: Role): Promise<AuthPayload> {
  * in localStorage, obtained from the API), showing the dashboard. Close it with
  * `page.context().close()`.
  */
-export async function signedInPage(browser: Browser, role: Role, options: { viewport?: { width: number; height: number } } = {}): Promise<Page> {
-  const session = await apiLogin(role);
+export async function signedInPage(
+  browser: Browser,
+  role: Who,
+  options: {
+    viewport?: { width: number; height: number };
+    /** The session to store instead of a fresh login (e.g. a short-lived token). */
+    session?: AuthPayload;
+    /** Runs on the new context before the first page loads (e.g. to route its WebSocket). */
+    prepare?: (context: BrowserContext) => Promise<void>;
+    /** Where to land instead of the dashboard. */
+    path?: string;
+  } = {},
+): Promise<Page> {
+  const session = options.session ?? (await apiLogin(role));
   const context = await browser.newContext({
     baseURL: E2E.webUrl,
     viewport: options.viewport,
@@ -47,8 +61,9 @@ export async function signedInPage(browser: Browser, role: Role, options: { view
       origins: [{ origin: E2E.webUrl, localStorage: [{ name: 'homeroom.session', value: JSON.stringify(session) }] }],
     },
   });
+  await options.prepare?.(context);
   const page = await context.newPage();
-  await page.goto('/');
+  await page.goto(options.path ?? '/');
   await expect(page.getByTestId('signed-in-user')).toContainText(session.user.name);
   return page;
 }

@@ -26,6 +26,8 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     HOMEROOM_API_URL: E2E.apiUrl,
     NEXT_TELEMETRY_DISABLED: '1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // A known secret lets a test mint a token that expires mid-session (e2e/tokens.ts).
+    JWT_SECRET: E2E.jwtSecret,
   },
 });
 

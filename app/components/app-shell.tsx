@@ -1,24 +1,28 @@
 'use client';
-// Decides what a visitor may see: nothing API-backed until the browser knows the session,
+// Decides what a visitor may see: nothing API-backed until the browser knows the session (and,
+// signed in, the live cursor: views read after it, so no change between the two is missed),
 // /login for the signed-out, the header and page for the signed-in.
 import { usePathname, useRouter } from 'next/navigation';
 import { useEffect, type ReactNode } from 'react';
+import { useLiveState } from '../lib/live/react';
 import { setSession, useSession } from '../lib/session';
 import { Header } from './header';
 import { Loading } from './status';
+import { Toasts } from './toasts';
 
 export function AppShell({ children }: { children: ReactNode }) {
   const session = useSession();
   const pathname = usePathname();
   const router = useRouter();
   const onLogin = pathname === '/login';
+  const { ready } = useLiveState();
 
   useEffect(() => {
     if (session === null && !onLogin) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
   }, [session, onLogin, pathname, router]);
 
   if (onLogin) return <main className="page page-narrow">{children}</main>;
-  if (!session) {
+  if (!session || !ready) {
     return (
       <main className="page">
         <Loading />
@@ -36,6 +40,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <main id="main" className="page">
         {children}
       </main>
+      <Toasts />
     </>
   );
 }

@@ -4,6 +4,7 @@ import { usePathname } from 'next/navigation';
 import { useQuery } from 'urql';
 import { NOTIFICATIONS_PAGE_SIZE, NotificationsQuery } from '../lib/documents';
 import type { Session } from '../lib/session';
+import { ConnectionStatus } from './connection-status';
 
 const roleLabel = { STUDENT: 'Student', INSTRUCTOR: 'Instructor', ADMIN: 'Admin' } as const;
 
@@ -46,8 +47,7 @@ export function Header({ session, onSignOut }: { session: Session; onSignOut: ()
           </Link>
         </nav>
         <div className="header-tools">
-          {/* Filled in by the live-updates issue: Live / Reconnecting / Offline — polling. */}
-          <span className="connection-status" data-testid="connection-status" aria-live="polite" />
+          <ConnectionStatus />
           <Bell />
           <span className="who" data-testid="signed-in-user">
             <span className="who-name">{session.user.name}</span>

@@ -1,7 +1,7 @@
 // graphcache configuration: how entities are keyed, how mutation results update lists, and the
 // optimistic ballot. Entities (Grade, Poll, Standing, …) update themselves when a result carries
-// them; only lists, links and derived values need code here. Subscription updaters belong in
-// ./urql.ts next to the subscription exchange (live issue).
+// them; only lists, links and derived values need code here. Live (subscription) updaters are in
+// ./live/updaters.ts.
 import type { Cache, Data, KeyingConfig, OptimisticMutationConfig, UpdatesConfig } from '@urql/exchange-graphcache';
 import { FEED_PAGE_SIZE, FeedQuery, PollFields } from './documents';
 import type { Poll } from './types';
@@ -21,10 +21,16 @@ export const keys: KeyingConfig = {
   NotificationConnection: embedded,
   NotificationEdge: embedded,
   UpdatesPage: embedded,
+  // Live events (./live/documents.ts) carry entities but are not entities themselves.
+  GradeEvent: embedded,
+  AttendanceEvent: embedded,
+  PollEvent: embedded,
+  ContentAvailableEvent: embedded,
+  NotificationEvent: embedded,
 };
 
 /** Adds `item` to the list at entity.field unless it is there already (lists not loaded are left alone). */
-function addToList(cache: Cache, entity: Key | null, field: string, item: Data, where: 'start' | 'end' = 'end') {
+export function addToList(cache: Cache, entity: Key | null, field: string, item: Data, where: 'start' | 'end' = 'end') {
   if (!entity) return;
   const list = cache.resolve(entity, field);
   const itemKey = cache.keyOfEntity(item);
@@ -32,6 +38,12 @@ function addToList(cache: Cache, entity: Key | null, field: string, item: Data, 
   const keysNow = list as Key[];
   if (keysNow.includes(itemKey)) return;
   cache.link(entity, field, where === 'start' ? [itemKey, ...keysNow] : [...keysNow, itemKey]);
+}
+
+/** Removes the entity `itemKey` from the list at entity.field, if that list is loaded. */
+export function removeFromList(cache: Cache, entity: Key, field: string, itemKey: Key) {
+  const list = cache.resolve(entity, field);
+  if (Array.isArray(list) && (list as Key[]).includes(itemKey)) cache.link(entity, field, (list as Key[]).filter((k) => k !== itemKey));
 }
 
 /** Refetches every variant (any arguments) of entity.field that the cache holds. */

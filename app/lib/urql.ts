@@ -1,29 +1,27 @@
 'use client';
 // The urql client and its provider. The client is built once per signed-in user (a new user gets
 // an empty cache, so nothing of the previous user's data can show), reads the current token on
-// every request, renews the token shortly before it expires and sends the browser to /login when
-// the API says UNAUTHENTICATED.
+// every request, renews the token shortly before it expires (and whenever the API or the socket
+// says it has expired) and sends the browser to /login when the API refuses the session.
 //
-// Live updates (next issue) plug in here, and only here:
-//   1. `subscriptionUpdates` below: graphcache updaters for Subscription fields
-//      (gradeChanged → invalidate/link, pollChanged → tallies, contentAvailable → banner, …).
-//   2. `exchanges` in makeClient: add `subscriptionExchange({ forwardSubscription })` after
-//      fetchExchange, fed by a graphql-ws client created in the browser only (never during SSR),
-//      with `connectionParams: () => ({ authorization: getSession()?.token })`.
+// Live updates: a signed-in tab also gets a live connection (./live/connection.ts): one graphql-ws
+// socket, one subscription per topic, resumed from the last cursor applied, with polling while
+// the socket is down. Its events reach graphcache as subscription results; ./live/updaters.ts
+// applies them. docs/web-live.md describes the whole path.
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { Client, CombinedError, fetchExchange, mapExchange, Provider, type Exchange } from 'urql';
+import type { DocumentNode } from 'graphql';
 import { createElement, useCallback, useEffect, useMemo, type ReactNode } from 'react';
 import { keys, mutationUpdates, optimistic } from './cache';
 import { RenewTokenMutation } from './documents';
-import { getSession, isExpired, setSession, useSession, type Session } from './session';
-import type { UpdatesConfig } from '@urql/exchange-graphcache';
+import { createLive, type Live } from './live/connection';
+import { LiveContext } from './live/react';
+import { liveUpdates } from './live/updaters';
+import { getSession, setSession, useSession, type Session } from './session';
 
 export const DEFAULT_API_URL = 'http://localhost:4000/graphql';
 /** Renew this long before the token expires (or at 80% of a shorter lifetime). */
 const RENEW_MARGIN_MS = 60_000;
-
-/** Subscription updaters (live issue): entities update themselves; lists and deletions need code. */
-const subscriptionUpdates: NonNullable<UpdatesConfig['Subscription']> = {};
 
 export function errorCode(error: CombinedError | undefined | null): string | undefined {
   return error?.graphQLErrors.find((e) => e.extensions?.code)?.extensions?.code as string | undefined;
@@ -40,79 +38,123 @@ export function errorMessage(error: CombinedError | undefined | null): string {
   return gqlError.message;
 }
 
-type ClientOptions = { url: string; onUnauthenticated: () => void };
+type ClientOptions = { url: string; onUnauthenticated: () => void; viewerId?: string };
+export type AppClient = { client: Client; live: Live | null; renew: () => Promise<boolean> };
 
-export function makeClient({ url, onUnauthenticated }: ClientOptions): Client {
+const authHeaders = () => {
+  const token = getSession()?.token;
+  return token ? { headers: { authorization: `Bearer ${token}` } } : {};
+};
+const isAuthOperation = (query: DocumentNode) =>
+  query.definitions.some((d) => d.kind === 'OperationDefinition' && (d.name?.value === 'Login' || d.name?.value === 'RenewToken'));
+
+export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions): AppClient {
+  let renewing: Promise<boolean> | null = null;
+  /** Trades the token for a fresh one (one request at a time); false when that did not work. */
+  const renew = (): Promise<boolean> =>
+    (renewing ??= (async () => {
+      try {
+        if (!getSession()) return false;
+        const result = await client.mutation(RenewTokenMutation, {}).toPromise();
+        if (result.data?.renewToken) {
+          setSession(result.data.renewToken);
+          return true;
+        }
+        if (errorCode(result.error) === 'UNAUTHENTICATED') onUnauthenticated();
+        return false;
+      } finally {
+        renewing = null;
+      }
+    })());
+
+  // The live connection exists only in a signed-in browser tab, never during server rendering.
+  const live =
+    typeof window !== 'undefined' && viewerId
+      ? createLive({
+          url,
+          getToken: () => getSession()?.token,
+          getExpiry: () => {
+            const at = getSession()?.expiresAt;
+            return at ? Date.parse(at) : undefined;
+          },
+          renew,
+          fetchClient: new Client({ url, exchanges: [fetchExchange], preferGetMethod: false, requestPolicy: 'network-only', fetchOptions: authHeaders }),
+        })
+      : null;
+
+  const retried = new Set<number>();
   const exchanges: Exchange[] = [
+    ...(live ? [live.trackExchange] : []),
     mapExchange({
       onError(error, operation) {
-        // Only a signed-in request can mean "your session is gone" (a wrong password on
-        // /login is answered with an error too, without any session).
-        const isLogin = operation.query.definitions.some((d) => d.kind === 'OperationDefinition' && d.name?.value === 'Login');
-        if (!isLogin && getSession() && errorCode(error) === 'UNAUTHENTICATED') onUnauthenticated();
+        // Only a signed-in request can mean "your session is gone" (a wrong password on /login
+        // is answered with an error too, without any session). An expired token is renewed and
+        // the query asked again once; a refused renewal signs out (see renew).
+        if (isAuthOperation(operation.query) || !getSession() || errorCode(error) !== 'UNAUTHENTICATED') return;
+        void renew().then((ok) => {
+          if (!ok || operation.kind !== 'query' || retried.has(operation.key)) return;
+          retried.add(operation.key);
+          setTimeout(() => retried.delete(operation.key), 10_000);
+          client.reexecuteOperation(operation);
+        });
       },
     }),
     cacheExchange({
       keys,
-      updates: { Mutation: mutationUpdates, Subscription: subscriptionUpdates },
+      updates: { ...liveUpdates(viewerId), Mutation: mutationUpdates },
       optimistic,
     }),
+    ...(live ? [live.socketExchange] : []),
     fetchExchange,
   ];
-  return new Client({
+  const client: Client = new Client({
     url,
     exchanges,
     preferGetMethod: false,
-    // Until live updates land, revisiting a view shows the cache and refreshes it.
+    // Revisiting a view shows the cache (kept current by live events) and refreshes it: entities
+    // outside the live contract (new assessments, sessions, enrolments) catch up that way.
     requestPolicy: 'cache-and-network',
-    fetchOptions: () => {
-      const token = getSession()?.token;
-      return token ? { headers: { authorization: `Bearer ${token}` } } : {};
-    },
+    fetchOptions: authHeaders,
   });
+  live?.attach(client);
+  return { client, live, renew };
 }
 
 /** Renews the token RENEW_MARGIN_MS before it expires; also checks when the tab wakes up. */
-function useTokenRenewal(client: Client, session: Session | null | undefined, signOut: () => void) {
+function useTokenRenewal(renew: () => Promise<boolean>, session: Session | null | undefined) {
   useEffect(() => {
     if (!session) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let renewing = false;
     const lifetime = Date.parse(session.expiresAt) - Date.now();
     const margin = Math.min(RENEW_MARGIN_MS, Math.max(1_000, lifetime * 0.2));
-    const renew = async () => {
-      if (renewing) return;
-      if (isExpired(session)) return signOut();
-      renewing = true;
-      const result = await client.mutation(RenewTokenMutation, {}).toPromise();
-      renewing = false;
-      if (result.data?.renewToken) setSession(result.data.renewToken);
-      else if (errorCode(result.error) === 'UNAUTHENTICATED') signOut();
-      else timer = setTimeout(renew, 5_000); // network hiccup: try again soon
+    const run = async () => {
+      // Success replaces the session (and re-runs this effect); a refusal signs out.
+      if (!(await renew()) && getSession()) timer = setTimeout(run, 5_000); // network hiccup
     };
     const due = () => Date.parse(session.expiresAt) - margin - Date.now();
-    timer = setTimeout(renew, Math.max(0, due()));
+    timer = setTimeout(run, Math.max(0, due()));
     const onWake = () => {
-      if (document.visibilityState === 'visible' && due() <= 0) void renew();
+      if (document.visibilityState === 'visible' && due() <= 0) void run();
     };
     document.addEventListener('visibilitychange', onWake);
     return () => {
       clearTimeout(timer);
       document.removeEventListener('visibilitychange', onWake);
     };
-  }, [client, session, signOut]);
+  }, [renew, session]);
 }
 
 export function UrqlProvider({ apiUrl, children }: { apiUrl: string; children: ReactNode }) {
   const session = useSession();
-  const userId = session?.user.id ?? null;
+  const userId = session?.user.id;
   // Clearing the session is enough: the app shell sends a signed-out visitor to /login.
   const signOut = useCallback(() => setSession(null), []);
-  // One client per signed-in user: signing out or in starts from an empty cache.
-  const client = useMemo(
-    () => makeClient({ url: apiUrl, onUnauthenticated: signOut }),
-    [apiUrl, userId, signOut],
-  );
-  useTokenRenewal(client, session, signOut);
-  return createElement(Provider, { value: client }, children);
+  // One client (and live connection) per signed-in user: signing out or in starts from an empty cache.
+  const app = useMemo(() => makeClient({ url: apiUrl, onUnauthenticated: signOut, viewerId: userId }), [apiUrl, userId, signOut]);
+  useEffect(() => {
+    app.live?.start();
+    return () => app.live?.stop();
+  }, [app]);
+  useTokenRenewal(app.renew, session);
+  return createElement(LiveContext.Provider, { value: app.live }, createElement(Provider, { value: app.client }, children));
 }

@@ -1,9 +1,10 @@
 'use client';
-import { useState, type FormEvent } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useCallback, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import { useClient, useMutation, useQuery } from 'urql';
 import { CreateCommentMutation, CreatePostMutation, FEED_PAGE_SIZE, FeedQuery } from '../../lib/documents';
 import type { Post } from '../../lib/types';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
+import { NewContentBanner, useNewContent } from './new-content';
 
 function CommentForm({ post }: { post: Post }) {
   const [body, setBody] = useState('');
@@ -114,13 +115,40 @@ function FeedPage({ courseId, after, isLast, onLoadMore }: { courseId: string; a
   );
 }
 
+/** The banner for what arrived since the first page was read; loading reads that page again. */
+function NewContent({ courseId, topRef }: { courseId: string; topRef: RefObject<HTMLElement | null> }) {
+  const client = useClient();
+  const variables = { id: courseId, first: FEED_PAGE_SIZE };
+  const [{ data }] = useQuery({ query: FeedQuery, variables, requestPolicy: 'cache-only' });
+  const known = useMemo(() => {
+    const ids = new Set<string>();
+    for (const e of data?.course?.posts.edges ?? []) {
+      ids.add(`p${e.node.id}`);
+      for (const c of e.node.comments) ids.add(`c${c.id}`);
+    }
+    return ids;
+  }, [data]);
+  const load = useCallback(async () => {
+    await client.query(FeedQuery, { id: courseId, first: FEED_PAGE_SIZE }, { requestPolicy: 'network-only' }).toPromise();
+  }, [client, courseId]);
+  const pending = useNewContent(courseId, known, topRef, load);
+  const onLoad = async () => {
+    await pending.load();
+    topRef.current?.scrollIntoView({ block: 'start' });
+    topRef.current?.focus();
+  };
+  return <NewContentBanner posts={pending.posts} comments={pending.comments} loading={pending.loading} onLoad={() => void onLoad()} />;
+}
+
 export function FeedTab({ courseId, manage }: { courseId: string; manage: boolean }) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const topRef = useRef<HTMLDivElement>(null);
   return (
     <div className="stack">
       <h2>Feed</h2>
       <PostForm courseId={courseId} manage={manage} />
-      <div className="stack">
+      <NewContent courseId={courseId} topRef={topRef} />
+      <div className="stack feed-list" ref={topRef} tabIndex={-1}>
         {cursors.map((after, i) => (
           <FeedPage
             key={after ?? 'first'}

@@ -1,7 +1,7 @@
 'use client';
 // The instructor's grade sheet: students × assessments, every cell an input that saves on
 // change (blur or Enter). Clearing a recorded cell deletes that grade.
-import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { DeleteGradeMutation, GradeSheetQuery, RecordGradeMutation } from '../../lib/documents';
 import type { Assessment, Grade } from '../../lib/types';
@@ -12,22 +12,49 @@ import { NewAssessmentForm } from './new-assessment-form';
 type Student = { id: string; name: string; email: string };
 type CellState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved' } | { kind: 'error'; message: string };
 
+/** How long a colleague's edit stays highlighted (the CSS animation runs as long). */
+const HIGHLIGHT_MS = 2_500;
+
 function GradeCell({ assessment, student, grade }: { assessment: Assessment; student: Student; grade: Grade | undefined }) {
   const serverValue = grade ? formatScore(grade.score) : '';
   const [draft, setDraft] = useState(serverValue);
   const [focused, setFocused] = useState(false);
   const [state, setState] = useState<CellState>({ kind: 'idle' });
+  const [highlight, setHighlight] = useState(0); // > 0 while highlighted; a new value restarts it
   const [, recordGrade] = useMutation(RecordGradeMutation);
   const [, deleteGrade] = useMutation(DeleteGradeMutation);
+  // The value the person started editing from: leaving a cell untouched never saves it, so a
+  // colleague's edit that arrived meanwhile is not overwritten with the old value.
+  const base = useRef(serverValue);
+  const shown = useRef(serverValue);
+  const draftRef = useRef(draft);
+  draftRef.current = draft;
 
-  // Someone else's edit (or a refetch) shows up unless this cell is being edited.
+  // Someone else's edit (or a refetch) shows up unless this cell is being edited; either way a
+  // change that did not come from this cell's own save is highlighted briefly.
   useEffect(() => {
-    if (!focused && state.kind !== 'error') setDraft(serverValue);
+    if (shown.current === serverValue) return;
+    shown.current = serverValue;
+    const typed = draftRef.current.trim();
+    const ownSave = typed === serverValue || (typed !== '' && Number(typed) === grade?.score);
+    if (ownSave) return setHighlight(0);
+    setHighlight((h) => h + 1);
+    const timer = setTimeout(() => setHighlight(0), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [serverValue, grade?.score]);
+  useEffect(() => {
+    if (!focused && state.kind !== 'error') {
+      setDraft(serverValue);
+      base.current = serverValue;
+    }
   }, [serverValue, focused, state.kind]);
 
   async function save() {
     const text = draft.trim();
-    if (text === serverValue) {
+    if (text === serverValue || (text === base.current && state.kind !== 'error')) {
+      // Unchanged by this person: show the latest value (maybe a colleague's) instead.
+      setDraft(serverValue);
+      base.current = serverValue;
       if (state.kind === 'error') setState({ kind: 'idle' });
       return;
     }
@@ -52,13 +79,20 @@ function GradeCell({ assessment, student, grade }: { assessment: Assessment; stu
     if (e.key === 'Enter') void save();
     if (e.key === 'Escape') {
       setDraft(serverValue);
+      base.current = serverValue;
       setState({ kind: 'idle' });
     }
   }
 
   const errorId = `err-${assessment.id}-${student.id}`;
+  const changedWhileEditing = focused && serverValue !== base.current;
   return (
-    <td className={`grade-cell is-${state.kind}`} data-state={state.kind}>
+    <td
+      // key-less restart of the animation: the attribute's value changes with every new edit
+      className={`grade-cell is-${state.kind}${highlight ? ` flash-${highlight % 2}` : ''}`}
+      data-state={state.kind}
+      data-highlight={highlight ? 'true' : undefined}
+    >
       <input
         type="number"
         inputMode="decimal"
@@ -71,7 +105,10 @@ function GradeCell({ assessment, student, grade }: { assessment: Assessment; stu
         aria-describedby={state.kind === 'error' ? errorId : undefined}
         value={draft}
         onChange={(e) => setDraft(e.target.value)}
-        onFocus={() => setFocused(true)}
+        onFocus={() => {
+          base.current = serverValue;
+          setFocused(true);
+        }}
         onBlur={() => {
           setFocused(false);
           void save();
@@ -84,6 +121,16 @@ function GradeCell({ assessment, student, grade }: { assessment: Assessment; stu
         </span>
       )}
       {state.kind === 'saving' && <span className="visually-hidden" role="status">Saving…</span>}
+      {changedWhileEditing && (
+        <span className="cell-note" role="status">
+          Now {serverValue === '' ? 'empty' : serverValue}
+        </span>
+      )}
+      {highlight > 0 && !changedWhileEditing && (
+        <span className="visually-hidden" role="status">
+          Updated to {serverValue === '' ? 'no grade' : serverValue}
+        </span>
+      )}
     </td>
   );
 }
