@@ -21,7 +21,7 @@ import {
   openLiveDatabase,
   POLL_CHANGED,
   startLiveApp,
-  streamsRegistered,
+  newStreams,
   strictlyIncreasing,
   type LiveConnection,
   type LiveDatabase,
@@ -101,11 +101,12 @@ describe('authorization matrix', () => {
       return { subs, refused };
     }
 
+    const registered = newStreams(api);
     const live = callers.map((c) => subscribeAll(c));
     const liveSubs = live.flatMap((l) => l.subs);
     expect(liveSubs).toHaveLength(47);
     expect(live.flatMap((l) => l.refused)).toHaveLength(22);
-    await streamsRegistered(api, liveSubs.length);
+    await registered(liveSubs.length);
 
     // The events: personal ones for several students, course-wide ones in three courses, notifications made by triggers.
     const [studentIn, other, out] = [persona.studentIn.id, persona.otherStudentIn.id, persona.studentOut.id];
@@ -194,11 +195,12 @@ describe('membership changes mid-stream', () => {
     const conn = connectLive(api.wsUrl, studentToken);
     const adminConn = connectLive(api.wsUrl, adminToken);
     try {
+      const registered = newStreams(api);
       const anyCourse = conn.subscribe(GRADE_CHANGED, {});
       const histOnly = conn.subscribe(GRADE_CHANGED, { courseId: hist.id });
       const content = conn.subscribe(CONTENT_AVAILABLE, { courseId: hist.id });
       const admin = adminConn.subscribe(GRADE_CHANGED, { courseId: hist.id });
-      await streamsRegistered(api, 4);
+      await registered(4);
 
       const grade = (course: typeof hist, score: number) => ldb.setGrade(course.assessments.Midterm.id, course.id, student.id, score);
       const cursorOf = async (course: typeof hist) =>

@@ -14,7 +14,7 @@ import {
   loadMemberships,
   openLiveDatabase,
   startLiveApp,
-  streamsRegistered,
+  newStreams,
   strictlyIncreasing,
   waitFor,
   type LiveConnection,
@@ -108,10 +108,11 @@ describe('two instances, one Redis', () => {
     const onB = connectLive(b.wsUrl, instructorToken);
     const onA = connectLive(a.wsUrl, instructorToken);
     connections.push(onB, onA);
+    const [onBReady, onAReady] = [newStreams(b), newStreams(a)];
     const streamB = onB.subscribe<{ cursor: string; grade: { id: string; score: number } }>(GRADE_CHANGED, { courseId: math.id });
     const streamA = onA.subscribe<{ cursor: string }>(GRADE_CHANGED, { courseId: math.id });
-    await streamsRegistered(b, 1);
-    await streamsRegistered(a, 1);
+    await onBReady(1);
+    await onAReady(1);
 
     const record = /* GraphQL */ `mutation ($a: ID!, $s: ID!, $score: Float!) { recordGrade(assessmentId: $a, studentId: $s, score: $score) { id score } }`;
     const viaApi: number[] = [];
@@ -188,17 +189,18 @@ describe('two instances, one Redis', () => {
     const [leader] = leaders();
     const follower = instances().find((x) => x !== leader)!;
     const after = await cursorNow();
+    const registered = newStreams(follower);
     const watches = await watch(follower, 'follower', after);
-    await streamsRegistered(follower, 2);
+    await registered(2);
 
     let firstPublish: number | null = null;
+    let stopping: Promise<{ t0: number; t1: number }> | null = null;
     const burst = (async () => {
       for (let i = 0; i < 120; i++) {
         await write();
         if (i === 40) stopping = stopLeader();
       }
     })();
-    let stopping: Promise<{ t0: number; t1: number }> | null = null;
     async function stopLeader() {
       const t0 = performance.now();
       stopped.add(leader);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../../test';
-import { connectLive, GRADE_CHANGED, openLiveDatabase, startLiveApp, streamsRegistered, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import { connectLive, GRADE_CHANGED, openLiveDatabase, startLiveApp, newStreams, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
 beforeAll(async () => {
@@ -79,8 +79,9 @@ describe('known bugs', () => {
       const math = ldb.f.course('MATH101');
       const conn = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test', 30 * 24 * 3600));
       try {
+        const registered = newStreams(api);
         const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
-        await Promise.race([streamsRegistered(api, 1), conn.closes.count(1)]);
+        await Promise.race([registered(1), conn.closes.count(1)]);
         await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 77);
         await stream.until(() => stream.items.length > 0 || conn.closes.items.length > 0, 10_000, 'an event or a close');
         expect(conn.closes.items).toEqual([]);

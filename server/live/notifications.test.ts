@@ -11,7 +11,7 @@ import {
   NOTIFICATION_RECEIVED,
   openLiveDatabase,
   startLiveApp,
-  streamsRegistered,
+  newStreams,
   type LiveConnection,
   type LiveDatabase,
   type LiveStream,
@@ -41,12 +41,13 @@ describe('notifications created by the system', () => {
     const WATCHED = ['student@homeroom.test', 'student01@homeroom.test', 'student11@homeroom.test', 'instructor@homeroom.test', 'instructor2@homeroom.test', 'admin@homeroom.test'];
     const token = Object.fromEntries(await Promise.all(WATCHED.map(async (e) => [e, await ldb.token(e)])));
     const streams: Record<string, LiveStream<Note>> = {};
+    const registered = newStreams(api);
     for (const email of WATCHED) {
       const conn = connectLive(api.wsUrl, token[email]);
       conns.push(conn);
       streams[email] = conn.subscribe<Note>(NOTIFICATION_RECEIVED);
     }
-    await streamsRegistered(api, WATCHED.length);
+    await registered(WATCHED.length);
     const start = (await gqlOk(api.url, LIVE_CURSOR, {}, token['admin@homeroom.test'])).liveCursor as string;
     const instructor = token['instructor@homeroom.test'];
 

@@ -16,9 +16,10 @@ import {
   loadMemberships,
   openLiveDatabase,
   startLiveApp,
-  streamsRegistered,
+  newStreams,
   strictlyIncreasing,
   type LiveDatabase,
+  type LiveStream,
   type LiveTestApp,
 } from '../../test/live';
 
@@ -142,8 +143,9 @@ describe('cursors of varying width', () => {
     const start = await liveCursor(token);
     const conn = connectLive(api.wsUrl, token);
     try {
+      const registered = newStreams(api);
       const live = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
-      await streamsRegistered(api, 1); // registered before the write: everything comes live
+      await registered(1); // registered before the write: everything comes live
 
       // Move the identity just below the next power of ten, so the next transaction crosses it.
       const [{ last }] = await sql<{ last: string }[]>`select last_value::text as last from outbox_id_seq`;
@@ -184,7 +186,7 @@ describe('replay seam under concurrent writes', () => {
     const subscribed: { after: string }[] = [];
     let mid = '';
     const conn = { instructor: connectLive(api.wsUrl, instructorToken), student: connectLive(api.wsUrl, studentToken) };
-    const streams: { name: string; stream: ReturnType<typeof conn.student.subscribe>; after: () => string; viewer: typeof student; courseId?: string }[] = [];
+    const streams: { name: string; stream: LiveStream<any>; after: () => string; viewer: typeof student; courseId?: string }[] = [];
 
     // Two writers over two courses; subscriptions open while they run.
     let subscribeNow!: () => void;

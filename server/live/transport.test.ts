@@ -6,7 +6,7 @@
 import { createTokenService } from '../auth/tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../../test';
-import { connectLive, gqlOk, GRADE_CHANGED, LIVE_CURSOR, openLiveDatabase, rawSocket, sseSubscribe, startLiveApp, streamsRegistered, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import { connectLive, gqlOk, GRADE_CHANGED, LIVE_CURSOR, openLiveDatabase, rawSocket, sseSubscribe, startLiveApp, newStreams, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
 let api: LiveTestApp;
@@ -54,8 +54,9 @@ describe('graphql-ws: tokens', () => {
     const { token, expiresAt } = await tokens.sign({ id: ldb.f.user('instructor@homeroom.test'), role: 'INSTRUCTOR' });
     const conn = connectLive(api.wsUrl, token);
     try {
+      const registered = newStreams(api);
       const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
-      await streamsRegistered(api, 1);
+      await registered(1);
       await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[3], 40);
       await stream.count(1, 5_000);
       const [closed] = await conn.closes.count(1, 10_000);

@@ -37,10 +37,19 @@ export async function startLiveApp(options: { databaseUrl: string; redisUrl?: st
 }
 
 /**
- * Resolves once the instance's hub has at least `streams` live subscriptions registered (each
- * listens to its topics plus `membership`, so one stream counts 2 or more listeners).
+ * Counts live subscriptions registering with an instance's hub from now on:
+ *
+ *   const registered = newStreams(api);
+ *   conn.subscribe(…); conn.subscribe(…);
+ *   await registered(2); // both streams take events from here on
+ *
+ * (Each stream listens to its topic plus `membership`: two hub listeners per stream.)
  */
-export async function streamsRegistered(app: LiveTestApp, streams: number, timeoutMs = 10_000) {
-  const { waitFor } = await import('./wait');
-  await waitFor(() => app.app.live.hub.stats().listeners >= streams * 2, { timeoutMs, what: `${streams} registered live streams` });
+export function newStreams(app: LiveTestApp) {
+  const listeners = () => app.app.live.hub.stats().listeners;
+  const base = listeners();
+  return async (streams: number, timeoutMs = 10_000) => {
+    const { waitFor } = await import('./wait');
+    await waitFor(() => listeners() >= base + streams * 2, { timeoutMs, what: `${streams} new live streams` });
+  };
 }

@@ -1,5 +1,5 @@
 /** Live-pipeline test helpers (server/live/*.test.ts). */
-export { startLiveApp, streamsRegistered, type LiveTestApp } from './app';
+export { newStreams, startLiveApp, type LiveTestApp } from './app';
 export { allUpdates, connectLive, gql, gqlOk, LiveStream, rawSocket, sseSubscribe, type Closed, type GqlError, type LiveConnection } from './clients';
 export { compareCursor, openLiveDatabase, strictlyIncreasing, type LiveDatabase, type OutboxEntry } from './db';
 export { Collector, TimeoutError, waitFor } from './wait';
