@@ -14,7 +14,8 @@ const schema = z.object({
   REDIS_URL: z.string().url({ message: 'must be a redis:// URL' }).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_SECRET_FILE: z.string().default('.data/jwt-secret'),
-  TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).default(900),
+  // At most a day: tokens are meant to be short-lived and renewed (and Node timers top out at 24.8 days).
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
   TOKEN_RENEW_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
   SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   WEB_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),

@@ -35,13 +35,14 @@ export type StreamRequest = {
 };
 
 /** The whole live pipeline of one instance: outbox reader, bus, hub and (maybe leading) relay. */
-export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; log: Logger; metrics?: Metrics }) {
+export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; databaseUrl: string; log: Logger; metrics?: Metrics }) {
   const { metrics } = deps;
   const reader = createOutboxReader(deps.sql);
   const bus = config.redisUrl ? createRedisBus(config.redisUrl, deps.log) : createInProcessBus();
   const hub = createHub({ bus, reader, log: deps.log, repairIntervalMs: config.repairIntervalMs, metrics });
   const relay = createRelay({
     sql: deps.sql,
+    databaseUrl: deps.databaseUrl,
     reader,
     bus,
     log: deps.log,

@@ -1,4 +1,4 @@
-import type { ReservedSql, Sql } from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, ORIGIN } from './cursor';
@@ -12,6 +12,8 @@ const RELAY_LOCK_KEY = 0x686f6d65726f6f6dn;
 
 export type RelayOptions = {
   sql: Sql;
+  /** The lock lives on a connection of its own, opened from this URL. */
+  databaseUrl: string;
   reader: OutboxReader;
   bus: EventBus;
   log: Logger;
@@ -30,7 +32,7 @@ export type RelayOptions = {
  */
 export function createRelay(options: RelayOptions) {
   const { sql, reader, bus, log } = options;
-  let conn: ReservedSql | null = null;
+  let lock: { sql: Sql; pid: number } | null = null;
   let leader = false;
   let stopped = false;
   let published: Cursor = ORIGIN;
@@ -51,9 +53,27 @@ export function createRelay(options: RelayOptions) {
       wake = done;
     });
 
+  /**
+   * A one-connection client that never recycles itself (postgres.js would, after 30–60 min), so
+   * the session that holds the lock lives as long as it can. Not a reserved pool connection:
+   * postgres.js crashes the process when a reserved connection's backend dies (porsager/postgres#1208).
+   */
+  async function openLockConnection() {
+    const client = postgres(options.databaseUrl, { max: 1, idle_timeout: 0, max_lifetime: 0, onnotice: () => {} });
+    const [row] = await client<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    return { sql: client, pid: row.pid };
+  }
+
+  /** Leadership holds only while the session that took the lock is the one we are talking to. */
+  async function stillHoldsLock(): Promise<boolean> {
+    if (!lock) return false;
+    const [row] = await lock.sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    return row.pid === lock.pid;
+  }
+
   async function tryLead(): Promise<boolean> {
-    conn ??= await sql.reserve();
-    const [row] = await conn<{ locked: boolean }[]>`select pg_try_advisory_lock(${RELAY_LOCK_KEY.toString()}::bigint) as locked`;
+    lock ??= await openLockConnection();
+    const [row] = await lock.sql<{ locked: boolean }[]>`select pg_try_advisory_lock(${RELAY_LOCK_KEY.toString()}::bigint) as locked`;
     return row.locked;
   }
 
@@ -95,14 +115,9 @@ export function createRelay(options: RelayOptions) {
     options.metrics?.relayLeader.set(0);
     await unlisten?.().catch(() => {});
     unlisten = null;
-    const old = conn;
-    conn = null;
-    // A broken reserved connection is not returned to the pool.
-    try {
-      old?.release();
-    } catch {
-      /* already gone */
-    }
+    const old = lock;
+    lock = null;
+    await old?.sql.end({ timeout: 1 }).catch(() => {});
   }
 
   async function run() {
@@ -115,8 +130,8 @@ export function createRelay(options: RelayOptions) {
             continue;
           }
         }
-        // The reserved connection holds the lock: if it has died, so has our leadership.
-        await conn!`select 1`;
+        // If the lock's session died (and the client reconnected), so did our leadership.
+        if (!(await stillHoldsLock())) throw new Error('the relay lock connection was lost');
         const n = await publishBatch();
         if (Date.now() >= nextPrune) {
           nextPrune = Date.now() + options.retentionIntervalMs;
@@ -143,8 +158,8 @@ export function createRelay(options: RelayOptions) {
       stopped = true;
       wake?.();
       await loop;
-      if (leader && conn) {
-        await conn`select pg_advisory_unlock(${RELAY_LOCK_KEY.toString()}::bigint)`.catch(() => {});
+      if (leader && lock) {
+        await lock.sql`select pg_advisory_unlock(${RELAY_LOCK_KEY.toString()}::bigint)`.catch(() => {});
       }
       await stepDown('stopping');
     },

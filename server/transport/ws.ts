@@ -69,7 +69,8 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
         socketsPerUser.set(userId, open + 1);
         const state = stateOf(ctx.extra);
         state.userId = userId;
-        const ms = check.claims.expiresAt.getTime() - Date.now();
+        // Node timers hold at most 2^31-1 ms; TOKEN_TTL_SECONDS is capped far below that.
+        const ms = Math.min(check.claims.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
         state.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms));
         return true;
       },
