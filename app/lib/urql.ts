@@ -78,7 +78,7 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
             return at ? Date.parse(at) : undefined;
           },
           renew,
-          fetchClient: new Client({ url, exchanges: [fetchExchange], preferGetMethod: false, requestPolicy: 'network-only', fetchOptions: authHeaders }),
+          fetchOptions: authHeaders,
         })
       : null;
 

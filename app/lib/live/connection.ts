@@ -6,7 +6,18 @@
 // last one applied for its topic is dropped (so it is applied at most once), the others reach
 // urql as a result of the topic's subscription operation, where graphcache's updaters apply them.
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { makeOperation, subscriptionExchange, type Client, type Exchange, type Operation, type OperationResult } from 'urql';
+import {
+  Client as UrqlClient,
+  fetchExchange,
+  formatDocument,
+  makeOperation,
+  mapExchange,
+  subscriptionExchange,
+  type Client,
+  type Exchange,
+  type Operation,
+  type OperationResult,
+} from 'urql';
 import { pipe, tap } from 'wonka';
 import { backoffDelay, createWaker } from './backoff';
 import { isAfter, maxCursor, minCursor, type Cursor } from './cursor';
@@ -33,8 +44,8 @@ export type LiveOptions = {
   getExpiry: () => number | undefined;
   /** Renews the token; resolves false when that failed (the caller signs out on a refusal). */
   renew: () => Promise<boolean>;
-  /** A fetch-only client (no cache) for liveCursor and updates. */
-  fetchClient: Client;
+  /** Headers (the token) for the HTTP requests: liveCursor and updates. */
+  fetchOptions: () => RequestInit;
   pollIntervalMs?: number;
 };
 
@@ -66,6 +77,19 @@ export function createLive(options: LiveOptions) {
   const stateListeners = new Set<() => void>();
   const activeQueries = new Map<number, Operation>();
   const waker = createWaker();
+  // liveCursor and updates go around the cache: polled events must reach graphcache the way
+  // pushed ones do, through deliver(). graphcache needs __typename on every object it writes,
+  // which it adds to the documents it sends itself; this client must add them too.
+  const fetchClient = new UrqlClient({
+    url: options.url,
+    exchanges: [
+      mapExchange({ onOperation: (op) => makeOperation(op.kind, { ...op, query: formatDocument(op.query) }, op.context) }),
+      fetchExchange,
+    ],
+    preferGetMethod: false,
+    requestPolicy: 'network-only',
+    fetchOptions: options.fetchOptions,
+  });
   let state: LiveState = { status: 'connecting', ready: false, updatedAt: null, checking: false };
   let client: Client | null = null;
   let running = false;
@@ -74,8 +98,10 @@ export function createLive(options: LiveOptions) {
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
   let startTimer: ReturnType<typeof setTimeout> | undefined;
   let renewBeforeConnect = false;
+  let tokenSent: string | undefined;
   let authCloses = 0;
   let lastRefresh = 0;
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   function setState(patch: Partial<LiveState>) {
     state = { ...state, ...patch };
@@ -119,7 +145,7 @@ export function createLive(options: LiveOptions) {
     keepAlive: KEEPALIVE_MS,
     retryWait: async (retries) => {
       // Closed for an expired token: renew (in connectionParams) and come back at once.
-      if (renewBeforeConnect && authCloses <= 1) return waker.sleep(100 + Math.random() * 200);
+      if (authCloses === 1) return waker.sleep(50 + Math.random() * 200);
       await waker.sleep(backoffDelay(retries));
     },
     connectionParams: async () => {
@@ -128,9 +154,11 @@ export function createLive(options: LiveOptions) {
         renewBeforeConnect = false;
         await options.renew();
       }
-      const token = options.getToken();
-      return token ? { authorization: `Bearer ${token}` } : {};
+      tokenSent = options.getToken();
+      return tokenSent ? { authorization: `Bearer ${tokenSent}` } : {};
     },
+    // A socket that opens but is never acknowledged (a stuck proxy) is closed and retried.
+    connectionAckWaitTimeout: 10_000,
     on: {
       connected: (socket) => {
         authCloses = 0;
@@ -154,8 +182,9 @@ export function createLive(options: LiveOptions) {
         clearTimeout(pongTimer);
         const code = (event as { code?: number } | undefined)?.code;
         if (code === 4403) {
-          // Refused or expired token: renew before the next connect.
-          renewBeforeConnect = true;
+          // Refused or expired token: renew before the next connect, unless the token was
+          // renewed meanwhile (the scheduled renewal ran, but this socket still had the old one).
+          renewBeforeConnect = options.getToken() === tokenSent;
           authCloses += 1;
         }
         if (!running) return;
@@ -257,7 +286,7 @@ export function createLive(options: LiveOptions) {
         let after: Cursor | null = minCursor(TOPICS.map((t) => cursors.get(t.field)));
         if (!after) return void (await begin());
         for (let page = 0; page < 50; page++) {
-          const result: OperationResult<UpdatesData> = await options.fetchClient.query(UpdatesQuery, { after, first: POLL_PAGE }, { requestPolicy: 'network-only' }).toPromise();
+          const result: OperationResult<UpdatesData> = await fetchClient.query(UpdatesQuery, { after, first: POLL_PAGE }, { requestPolicy: 'network-only' }).toPromise();
           if (await renewedAfter(result.error)) continue;
           if (!result.data) throw result.error ?? new Error('no data');
           const { events, cursor, hasMore, resyncRequired } = result.data.updates;
@@ -301,7 +330,7 @@ export function createLive(options: LiveOptions) {
   }
   async function readCursorAndSubscribe() {
     if (!running || subscriptions.length) return;
-    const read = () => options.fetchClient.query(LiveCursorQuery, {}, { requestPolicy: 'network-only' }).toPromise();
+    const read = () => fetchClient.query(LiveCursorQuery, {}, { requestPolicy: 'network-only' }).toPromise();
     let result = await read();
     if (await renewedAfter(result.error).catch(() => false)) result = await read();
     if (!running || subscriptions.length) return;
@@ -387,16 +416,26 @@ export function createLive(options: LiveOptions) {
       clearTimeout(offlineTimer);
       clearTimeout(startTimer);
       clearTimeout(pongTimer);
+      clearTimeout(refreshTimer);
+      refreshTimer = undefined;
       offlineTimer = undefined;
       waker.wake();
     },
-    /** The refresh button: poll now and retry the socket now (debounced). */
+    /**
+     * The refresh button: retry the socket now and poll. Clicks in quick succession make one
+     * request (the last click within REFRESH_DEBOUNCE_MS is served when that time is up).
+     */
     refresh() {
-      const now = Date.now();
-      if (now - lastRefresh < REFRESH_DEBOUNCE_MS) return;
-      lastRefresh = now;
       waker.wake();
-      void poll().catch(() => {});
+      if (refreshTimer) return;
+      const check = () => {
+        refreshTimer = undefined;
+        lastRefresh = Date.now();
+        void poll().catch(() => {});
+      };
+      const wait = lastRefresh + REFRESH_DEBOUNCE_MS - Date.now();
+      if (wait <= 0) check();
+      else refreshTimer = setTimeout(check, wait);
     },
     getState: () => state,
     subscribe(listener: () => void) {
