@@ -90,6 +90,10 @@ async function expectExactlyOnce(watches: Watch[]) {
   }
 }
 
+const lockHolders = async () =>
+  (await sql<{ pid: number }[]>`
+    select pid from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`).map((r) => r.pid);
+
 const stats = (samples: number[]) => {
   const s = [...samples].sort((x, y) => x - y);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(1);
@@ -162,7 +166,21 @@ describe('two instances, one Redis', () => {
     });
   });
 
-  // Killing the relay's lock connection: see known-bugs.test.ts (it crashes the process today).
+  // Regression: the lock once lived on a reserved pool connection; when its backend died,
+  // postgres.js threw an uncaught TypeError (porsager/postgres#1208): a real API process exited,
+  // and where the exception was swallowed the relay hung as a leader without the lock.
+  it('pg_terminate_backend of the relay’s lock connection: exactly one leader again, nothing lost', async () => {
+    const after = await cursorNow();
+    const watches = [...(await watch(a, 'A', after)), ...(await watch(b, 'B', after))];
+    for (let i = 0; i < 10; i++) await write();
+    const [holder] = await lockHolders();
+    await sql`select pg_terminate_backend(${holder})`;
+    for (let i = 0; i < 20; i++) await write();
+    await waitFor(async () => (await lockHolders()).some((pid) => pid !== holder), { what: 'a new lock holder' });
+    await waitFor(() => leaders().length === 1, { what: 'exactly one leader' });
+    await expectExactlyOnce(watches);
+    expect(leaders()).toHaveLength(1);
+  });
 
   it('Redis restarts mid-stream: subscribers on both instances miss nothing and get nothing twice', async () => {
     const after = await cursorNow();

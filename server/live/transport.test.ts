@@ -67,6 +67,24 @@ describe('graphql-ws: tokens', () => {
       await conn.dispose();
     }
   });
+
+  // Regression: the expiry timer once overflowed (Node timers hold at most 24.8 days) and closed
+  // every socket with a long-lived token at once.
+  it('a token valid for 30 days keeps its socket open and delivering', async () => {
+    const math = ldb.f.course('MATH101');
+    const conn = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test', 30 * 24 * 3600));
+    try {
+      const registered = newStreams(api);
+      const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
+      await Promise.race([registered(1), conn.closes.count(1)]);
+      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 77);
+      await stream.until(() => stream.items.length > 0 || conn.closes.items.length > 0, 10_000, 'an event or a close');
+      expect(conn.closes.items).toEqual([]);
+      expect(stream.items).toHaveLength(1);
+    } finally {
+      await conn.dispose();
+    }
+  });
 });
 
 describe('graphql-ws: bad operations', () => {

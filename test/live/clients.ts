@@ -141,6 +141,8 @@ export async function sseSubscribe(url: string, query: string, variables: Record
     contentType: response.headers.get('content-type'),
     events,
     ended: () => events.until(() => ended, 15_000, 'the end of the SSE stream'),
+    /** True once the server ended the response (or it was aborted). */
+    isEnded: () => ended,
     async close() {
       abort.abort();
       await reading;
