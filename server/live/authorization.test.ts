@@ -241,4 +241,31 @@ describe('membership changes mid-stream', () => {
       await Promise.all([conn.dispose(), adminConn.dispose()]);
     }
   });
+
+  it('an instructor removed from a course stops receiving its students’ grades, and keeps their other course', async () => {
+    const hist = ldb.f.course('HIST201');
+    const phys = ldb.f.course('PHYS110');
+    const instructor = ldb.f.user('instructor2@homeroom.test');
+    const conn = connectLive(api.wsUrl, await ldb.token('instructor2@homeroom.test'));
+    try {
+      const registered = newStreams(api);
+      const grades = conn.subscribe(GRADE_CHANGED, {});
+      await registered(1);
+      const last = async () =>
+        (await sql<{ cursor: string }[]>`select o.xid::text || '.' || o.id::text as cursor from outbox o where o.topic = 'grade' order by o.xid desc, o.id desc limit 1`)[0].cursor;
+      await ldb.setGrade(hist.assessments.Midterm.id, hist.id, hist.studentIds[3], 30);
+      const before = await last();
+      await sql`delete from teaching_assignments where course_id = ${hist.id} and instructor_id = ${instructor}`;
+      await ldb.setGrade(hist.assessments.Midterm.id, hist.id, hist.studentIds[4], 31);
+      const hidden = await last();
+      await ldb.setGrade(phys.assessments.Midterm.id, phys.id, phys.studentIds[0], 32);
+      const still = await last();
+      await grades.find((e) => e.cursor === still, 10_000, 'the PHYS grade');
+      expect(grades.cursors()).toEqual([before, still]);
+      expect(grades.cursors()).not.toContain(hidden);
+    } finally {
+      await conn.dispose();
+      await sql`insert into teaching_assignments (course_id, instructor_id) values (${hist.id}, ${instructor}) on conflict do nothing`;
+    }
+  });
 });
