@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../../test';
 import { createTokenService } from '../auth/tokens';
-import { GRADE_CHANGED, newStreams, openLiveDatabase, sseSubscribe, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import { allUpdates, connectLive, GRADE_CHANGED, newStreams, openLiveDatabase, sseSubscribe, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
 beforeAll(async () => {
@@ -45,6 +45,44 @@ describe('known bugs', () => {
         expect({ ended: sse.isEnded(), eventsAfterExpiry: sse.events.items.filter((e) => e.data).length }).toEqual({ ended: true, eventsAfterExpiry: 0 });
       } finally {
         await sse.close();
+      }
+    });
+  });
+
+  /**
+   * A cursor from the future gets silence, forever: `updates` echoes it back with no events and
+   * `resyncRequired: false`, and a subscription with that `after` drops every live event as
+   * "already seen" (stream.ts: floor = max(after, seam)) until the database's xids pass it. A
+   * client holds such a cursor after the database is restored from a backup or replaced (xids
+   * start lower), or when pointed at another environment: it then misses everything, silently.
+   * Contract 4: "no gap … if the cursor is older than the outbox keeps, the first message says
+   * so": the same answer fits a cursor that cannot exist yet. Fix idea: in stream.ts `replay` and
+   * index.ts `updates`, treat `after.xid >= pg_snapshot_xmax(pg_current_snapshot())` (no
+   * transaction with that xid has even started) like a pruned cursor: RESYNC / resyncRequired.
+   */
+  describe('a cursor from the future', () => {
+    let api: LiveTestApp;
+    beforeAll(async () => {
+      api = await startLiveApp({ databaseUrl: ldb.url });
+    });
+    afterAll(() => api?.stop());
+
+    it('is answered with a resync (it is answered with silence)', async () => {
+      const math = ldb.f.course('MATH101');
+      const token = await ldb.token('instructor@homeroom.test');
+      const [{ next }] = await ldb.sql<{ next: string }[]>`select pg_snapshot_xmax(pg_current_snapshot())::text as next`;
+      const future = `${BigInt(next) + 1_000_000n}.0`;
+      const page = await allUpdates(api.url, token, future, math.id);
+      expect(page.resyncRequired).toBe(true);
+
+      const conn = connectLive(api.wsUrl, token);
+      try {
+        const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id, after: future });
+        await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[1], 61);
+        const [first] = await stream.count(1, 5_000);
+        expect(first.action).toBe('RESYNC');
+      } finally {
+        await conn.dispose();
       }
     });
   });
