@@ -7,7 +7,7 @@
 // Live updates: a signed-in tab also gets a live connection (./live/connection.ts): one graphql-ws
 // socket, one subscription per topic, resumed from the last cursor applied, with polling while
 // the socket is down. Its events reach graphcache as subscription results; ./live/updaters.ts
-// applies them. docs/web-live.md describes the whole path.
+// applies them. app/lib/live/README.md describes the whole path.
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { Client, CombinedError, fetchExchange, mapExchange, Provider, type Exchange } from 'urql';
 import type { DocumentNode } from 'graphql';

@@ -1,6 +1,6 @@
 // The live connection of one signed-in tab: one graphql-ws socket carrying one subscription per
 // topic, the cursor of the last event applied per topic, the polling fallback while the socket is
-// down, and the state the header shows. docs/web-live.md explains the moving parts.
+// down, and the state the header shows. ./README.md explains the moving parts.
 //
 // Every event, pushed or polled, goes through deliver(): an event whose cursor is not after the
 // last one applied for its topic is dropped (so it is applied at most once), the others reach
