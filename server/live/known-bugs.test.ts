@@ -86,4 +86,56 @@ describe('known bugs', () => {
       }
     });
   });
+
+  /**
+   * server/live/relay.ts: the NOTIFY handler calls `wake?.()`, and `wake` is only set while the
+   * relay sleeps. A commit whose NOTIFY arrives while the relay is busy (reading, publishing,
+   * `update outbox_state`, pruning, `select pg_backend_pid()`) is not remembered: when that
+   * iteration read fewer than a batch, the relay sleeps a full RELAY_SWEEP_MS before it reads the
+   * new event. In practice: an instructor saving two grades in quick succession sees the second
+   * one arrive up to 500 ms late (the cluster test's p95 shows it now and then). This test makes
+   * the relay busy on purpose (a lock on outbox_state holds its `update`), commits meanwhile,
+   * and expects the event well before the sweep (RELAY_SWEEP_MS=5000 here). Fix: a `pending` flag
+   * set by the handler and checked (and cleared) before sleeping.
+   */
+  describe('a commit that lands while the relay is busy', () => {
+    let api: LiveTestApp;
+    beforeAll(async () => {
+      api = await startLiveApp({ databaseUrl: ldb.url, env: { RELAY_SWEEP_MS: '5000', LIVE_REPAIR_INTERVAL_MS: '20000' } });
+      await waitFor(() => api.app.live.relay.isLeader(), { what: 'the relay to lead' });
+    });
+    afterAll(() => api?.stop());
+
+    it('is published as soon as the relay is free (it waits for the next sweep)', async () => {
+      const math = ldb.f.course('MATH101');
+      const conn = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test'));
+      const blocker = await ldb.sql.reserve();
+      try {
+        const registered = newStreams(api);
+        const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
+        await registered(1);
+        await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[2], 69); // the relay has caught up and sleeps after this one
+        await stream.count(1, 10_000);
+        await blocker`begin`;
+        // A table lock, not a row lock: it takes no transaction id, so it holds back no event.
+        await blocker`lock table outbox_state in exclusive mode`;
+        expect((await blocker`select pg_current_xact_id_if_assigned() as xid`)[0].xid).toBeNull();
+        await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 70); // published, then the relay blocks in `update outbox_state`
+        await stream.count(2, 10_000);
+        await waitFor(
+          async () => (await ldb.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike 'update outbox_state%'`).length > 0,
+          { what: 'the relay to wait on the outbox_state lock' },
+        );
+        await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[1], 71); // its NOTIFY arrives while the relay is busy
+        await blocker`rollback`;
+        const freed = performance.now();
+        await stream.count(3, 15_000);
+        const latency = performance.now() - freed;
+        expect(latency, 'ms from the relay being free to the event').toBeLessThan(1_000);
+      } finally {
+        blocker.release();
+        await conn.dispose();
+      }
+    });
+  });
 });
