@@ -38,6 +38,7 @@ try {
     staff: Math.max(options.subscribers, options.idleSubscribers),
     courses: options.courses,
     studentsPerCourse: options.studentsPerCourse,
+    assessmentsPerCourse: options.assessmentsPerCourse,
     loadCore: options.loadCore,
     log,
   });
@@ -77,8 +78,8 @@ try {
   const systems = options.systems ?? SYSTEMS;
   const results = await runScenarios(ctx, systems);
 
-  let profile = null;
-  if (options.profile && systems.includes('homeroom')) profile = await summariseProfile(ctx);
+  let profile = results.homeroom?.profile ?? null;
+  if (!options.quick && options.profile && systems.includes('homeroom')) profile = await summariseProfile(ctx);
 
   const run = {
     date: new Date().toISOString(),

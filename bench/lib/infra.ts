@@ -14,7 +14,12 @@ export type Population = {
   courses: string[];
   /** Subscribers: instructors, each teaching one course (course = index % courses). */
   staff: { id: string; courseIndex: number }[];
-  /** Per course, the grade rows the writer updates. */
+  /**
+   * Per course, the grade rows the writer updates, round-robin. Every system re-reads the row when
+   * it delivers (the state now, not at commit), so a row must not be written again while an event
+   * about it may still be in flight: many rows per course keep the reuse period long (≥ 10 s at
+   * the highest rates), or a late event would carry a later note and be miscounted.
+   */
   grades: string[][];
 };
 
@@ -28,7 +33,7 @@ export function pin(pid: number, cores: string) {
  * seeded like the tests, plus the bench population. Both run on the load core, away from the
  * systems under test.
  */
-export async function startInfra(options: { staff: number; courses: number; studentsPerCourse: number; loadCore: string; log: (line: string) => void }) {
+export async function startInfra(options: { staff: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number; loadCore: string; log: (line: string) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'homeroom-bench-'));
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getFreePort(), database: 'bench', ephemeral: true });
   const redis = await startRedisServer().catch(async (error) => {
@@ -60,7 +65,7 @@ export async function startInfra(options: { staff: number; courses: number; stud
 }
 
 /** The bench school, inserted with SQL: passwords are never checked (tokens are minted directly). */
-async function createPopulation(sql: postgres.Sql, o: { staff: number; courses: number; studentsPerCourse: number }): Promise<Population> {
+async function createPopulation(sql: postgres.Sql, o: { staff: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number }): Promise<Population> {
   const courses = (
     await sql<{ id: string }[]>`
       insert into courses (code, title) select 'BENCH' || g, 'Bench course ' || g from generate_series(0, ${o.courses - 1}) g
@@ -77,8 +82,9 @@ async function createPopulation(sql: postgres.Sql, o: { staff: number; courses: 
     from unnest(${staff.map((s) => s.id)}::uuid[], ${staff.map((s) => s.courseIndex)}::int[]) as s(id, course_index)`;
   const grades: string[][] = [];
   for (const [i, courseId] of courses.entries()) {
-    const [assessment] = await sql<{ id: string }[]>`
-      insert into assessments (course_id, title, kind, max_score) values (${courseId}, 'Bench quiz', 'QUIZ', 100) returning id`;
+    const assessments = await sql<{ id: string }[]>`
+      insert into assessments (course_id, title, kind, max_score)
+      select ${courseId}, 'Bench quiz ' || g, 'QUIZ', 100 from generate_series(1, ${o.assessmentsPerCourse}) g returning id`;
     const students = await sql<{ id: string }[]>`
       insert into users (email, name, role, password_hash)
       select 'bench-student-' || ${i} || '-' || g || '@bench.test', 'Bench Student ' || g, 'STUDENT', 'bench-no-login'
@@ -86,7 +92,8 @@ async function createPopulation(sql: postgres.Sql, o: { staff: number; courses: 
     await sql`insert into enrolments (course_id, student_id) select ${courseId}, id from unnest(${students.map((s) => s.id)}::uuid[]) as id`;
     const rows = await sql<{ id: string }[]>`
       insert into grades (assessment_id, course_id, student_id, score)
-      select ${assessment.id}, ${courseId}, id, 50 from unnest(${students.map((s) => s.id)}::uuid[]) as id returning id`;
+      select a, ${courseId}, s, 50 from unnest(${assessments.map((a) => a.id)}::uuid[]) as a, unnest(${students.map((s) => s.id)}::uuid[]) as s
+      returning id`;
     grades.push(rows.map((r) => r.id));
   }
   return { courses, staff, grades };

@@ -58,10 +58,11 @@ export async function startGenerators(count: number, core: string) {
     },
     async report(courseOfSeq: number[], sent: number): Promise<GeneratorReport> {
       const parts = await Promise.all(workers.map((w) => ask(w, { type: 'report', courseOfSeq, sent }, 'report')));
-      const total: GeneratorReport = { hist: newHistogram(), received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, errors: 0, closes: 0, firstAt: Infinity, lastAt: 0, otherErrors: [], expected: 0, lost: 0, duplicated: 0, distinct: 0 };
+      const total: GeneratorReport = { hist: newHistogram(), received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, reconnects: 0, closeCodes: {}, errors: 0, closes: 0, firstAt: Infinity, lastAt: 0, otherErrors: [], expected: 0, lost: 0, duplicated: 0, distinct: 0 };
       for (const p of parts) {
         merge(total.hist, p.hist);
-        for (const k of ['received', 'outOfPhase', 'slowConsumer', 'resumed', 'errors', 'closes', 'expected', 'lost', 'duplicated', 'distinct'] as const) total[k] += p[k];
+        for (const k of ['received', 'outOfPhase', 'slowConsumer', 'resumed', 'reconnects', 'errors', 'closes', 'expected', 'lost', 'duplicated', 'distinct'] as const) total[k] += p[k];
+        for (const [code, n] of Object.entries(p.closeCodes)) total.closeCodes[code] = (total.closeCodes[code] ?? 0) + n;
         if (p.firstAt) total.firstAt = Math.min(total.firstAt, p.firstAt);
         total.lastAt = Math.max(total.lastAt, p.lastAt);
         total.otherErrors.push(...p.otherErrors);

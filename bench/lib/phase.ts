@@ -63,6 +63,8 @@ export async function runPhase(o: {
   const cpu = cpuDelta(before.cpu, after.cpu);
   const result = {
     label: o.label,
+    t0: wrote.t0,
+    spanSeconds: round(spanSeconds, 3),
     rate: o.rate,
     seconds: o.seconds,
     events: end - start,
@@ -76,6 +78,8 @@ export async function runPhase(o: {
     outOfPhase: report.outOfPhase,
     slowConsumerErrors: report.slowConsumer,
     resubscribes: report.resumed,
+    reconnects: report.reconnects,
+    closeCodes: report.closeCodes,
     otherErrors: report.errors,
     socketCloses: report.closes,
     errorSamples: report.otherErrors.slice(0, 5),
@@ -95,7 +99,7 @@ export async function runPhase(o: {
     `  ${o.label}: ${o.rate} ev/s → ${result.delivered}/${expected} delivered (${result.deliveriesPerSecond}/s), p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms, ` +
       `lost ${result.lost} dup ${result.duplicated}, server ${result.serverCpuMicrosPerDelivery} µs/delivery (${result.serverCpuPct}% core), steal ${cpu.stealPct}%, cores ${JSON.stringify(cpu.corePct)}` +
       (report.slowConsumer ? `, SLOW_CONSUMER ${report.slowConsumer}` : '') +
-      (report.errors || report.closes ? `, errors ${report.errors} closes ${report.closes} ${report.otherErrors.slice(0, 2).join(' | ')}` : ''),
+      (report.errors || report.closes ? `, errors ${report.errors} closes ${JSON.stringify(report.closeCodes)} reconnects ${report.reconnects} ${report.otherErrors.slice(0, 2).join(' | ')}` : ''),
   );
   return result;
 }

@@ -7,6 +7,7 @@ import { round } from './procfs';
 import { PROFILE_DIR, QUERIES, startSystem } from './systems';
 
 type CpuProfile = {
+  startTime: number;
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
   samples: number[];
   timeDeltas: number[];
@@ -28,16 +29,18 @@ export function moduleOf(url: string, fn: string): string {
 }
 
 /** Self time per function and per module of a .cpuprofile, as shares of the busy (non-idle) time. */
-export function analyseProfile(profile: CpuProfile, top = 25) {
+export function analyseProfile(profile: CpuProfile, top = 25, window?: { from: number; to: number }) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const fnTime = new Map<string, number>();
   const modTime = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const node = byId.get(profile.samples[i]);
     const dt = profile.timeDeltas[i] ?? 0;
-    if (!node) continue;
+    at += dt;
+    if (!node || (window && (at < window.from || at > window.to))) continue;
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === '(idle)') {
       idle += dt;
@@ -83,13 +86,31 @@ export async function summariseProfile(ctx: Context) {
     await system.stop();
     ctx.untrack(system.stop);
   }
-  const file = readdirSync(PROFILE_DIR)
-    .filter((f) => f.startsWith('homeroom-') && f.endsWith('.cpuprofile'))
+  return analyseLatest(ctx, since, phase);
+}
+
+/** Reads the newest Homeroom .cpuprofile written since `since`, restricted to the phase's window. */
+export function analyseLatest(ctx: Context, since: number, phase: { t0: number; spanSeconds: number; delivered: number; serverCpuMicrosPerDelivery: number | null } | null) {
+  // The newest run's folder; in it, the main thread's profile is the largest (the loader thread idles).
+  const folder = readdirSync(PROFILE_DIR)
+    .filter((f) => f.startsWith('homeroom-profile-'))
     .map((f) => join(PROFILE_DIR, f))
     .filter((f) => statSync(f).mtimeMs >= since)
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  const file = folder
+    ? readdirSync(folder)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(folder, f))
+        .sort((a, b) => statSync(b).size - statSync(a).size)[0]
+    : undefined;
   if (!file) return { file: null, error: 'no .cpuprofile written' };
-  const summary = analyseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+  // Only the measured phase counts: start-up (tsx compiling TypeScript, schema building) and
+  // connection set-up are left out. V8's profile clock is CLOCK_MONOTONIC, like the harness's.
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const window = phase ? { from: phase.t0, to: phase.t0 + phase.spanSeconds * 1e6 } : undefined;
+  let summary = analyseProfile(profile, 25, window);
+  if (summary.busyMs === 0) summary = analyseProfile(profile); // clocks disagree: whole profile
+  ctx.log(`  profile window: ${summary.busyMs} ms busy, ${summary.idleMs} ms idle`);
   ctx.log(`  profile ${relative(REPO, file)}: busy ${summary.busyMs} ms; top modules ${summary.modules.slice(0, 5).map((m) => `${m.name} ${m.pct}%`).join(', ')}`);
   return { file: relative(REPO, file), deliveries: phase?.delivered ?? null, serverCpuMicrosPerDelivery: phase?.serverCpuMicrosPerDelivery ?? null, ...summary };
 }

@@ -7,7 +7,7 @@ const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const NAMES = { 'raw-ws': 'raw ws (ceiling)', homeroom: 'Homeroom', postgraphile: 'PostGraphile v5' } as const;
 type Name = keyof typeof NAMES;
 
-type Run = { date: string; quick: boolean; durationSeconds: number; cpuWholeRun: { stealPct: number; corePct: Record<string, number> }; results: Partial<Record<Name, SystemResults>>; profile: unknown; options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number; overloadMaxQueued: number } };
+type Run = { date: string; quick: boolean; durationSeconds: number; cpuWholeRun: { stealPct: number; corePct: Record<string, number> }; results: Partial<Record<Name, SystemResults>>; profile: unknown; options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number } };
 
 type Row = { label: string; get: (r: SystemResults) => number | string | null | undefined; ratio?: boolean; digits?: number };
 
@@ -40,8 +40,8 @@ function rows(run: Run): Row[] {
     { label: '(e) delivered/s under overload', get: (r) => r.overload?.deliveriesPerSecond, ratio: true },
     { label: '(e) p99 latency under overload, ms', get: (r) => r.overload?.latencyMs.p99, ratio: true },
     { label: '(e) server RSS start → peak, MiB', get: (r) => (r.overload ? `${r.overload.serverRssMiB.start} → ${r.overload.serverRssMiB.peak}` : null) },
-    { label: '(e) SLOW_CONSUMER ends / resubscribes', get: (r) => (r.overload ? `${r.overload.slowConsumerErrors} / ${r.overload.resubscribes}` : null) },
-    { label: '(e) lost / duplicated (after resume)', get: (r) => (r.overload ? `${r.overload.lost} / ${r.overload.duplicated}` : null) },
+    { label: '(e) slow consumers: SLOW_CONSUMER errors / sockets closed / reconnects', get: (r) => (r.overload ? `${r.overload.slowConsumerErrors} / ${r.overload.socketCloses} / ${r.overload.reconnects}` : null) },
+    { label: '(e) lost / duplicated (client resumes from cursor where it can)', get: (r) => (r.overload ? `${r.overload.lost} / ${r.overload.duplicated}` : null) },
     { label: '(e) recovery p99 at steady rate, ms', get: (r) => r.overload?.recovery?.latencyMs.p99, ratio: true, digits: 2 },
     { label: 'CPU steal during (a), %', get: (r) => r.steady?.stealPct },
   ];

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
 import { getFreePort } from '../../scripts/lib/ports';
@@ -12,9 +12,10 @@ const SELECTION = 'cursor action occurredAt grade { id score note student { id }
 /** The same subscription, spelled for each system; every one yields the same JSON shape. */
 export const QUERIES: Record<SystemName, { query: string; resumeWithCursor: boolean }> = {
   homeroom: { query: `subscription ($c: ID, $after: String) { gradeChanged(courseId: $c, after: $after) { ${SELECTION} } }`, resumeWithCursor: true },
-  // PostGraphile's Grade: same columns; relations aliased to the same names.
+  // PostGraphile's Grade: `id` is its global Node id, `rowId` the uuid; aliases give the same JSON shape.
   postgraphile: {
-    query: 'subscription ($c: UUID!) { gradeChanged(c: $c) { cursor action occurredAt grade { id score note student: userByStudentId { id } assessment: assessmentByAssessmentId { id } } } }',
+    query:
+      'subscription ($c: UUID!) { gradeChanged(c: $c) { cursor action occurredAt grade { id: rowId score note student: userByStudentId { id: rowId } assessment: assessmentByAssessmentIdAndCourseId { id: rowId } } } }',
     resumeWithCursor: false,
   },
   'raw-ws': { query: `subscription ($c: ID) { gradeChanged(courseId: $c) { ${SELECTION} } }`, resumeWithCursor: false },
@@ -68,12 +69,15 @@ export async function startSystem(
       const port = await getFreePort();
       const nodeArgs = ['--expose-gc', '--max-old-space-size=8192'];
       if (options.profile) {
-        mkdirSync(PROFILE_DIR, { recursive: true });
-        nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}-${i}.cpuprofile`);
+        // One folder per run: every thread (main, and tsx's module-loader worker) writes its own profile.
+        nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}${name}-profile-${Date.now()}-${i}`);
       }
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      // Server output (PostGraphile's schema warnings, crashes) goes to bench/.tmp/<system>-<i>.log.
+      const stderr = openSync(`${PROFILE_DIR}${name}-${i}.log`, 'w');
       const child = spawn('taskset', ['-c', options.core, process.execPath, ...nodeArgs, '--import', 'tsx', SERVER_FILE[name]], {
         env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'pipe', stderr],
       });
       children.push(child);
       const ready = await new Promise<number>((resolve, reject) => {

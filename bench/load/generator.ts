@@ -20,13 +20,15 @@ type Sub = {
 };
 
 const subs: Sub[] = [];
+/** Close codes a graphql-ws client retries on: server restarting (1012), try again later (1013). */
+const RETRYABLE = new Set([1012, 1013]);
 let config: Extract<GeneratorCommand, { type: 'connect' }> | null = null;
 let phase = { start: 0, end: 0 };
 let hist: Histogram = newHistogram();
 let stats = freshStats();
 
 function freshStats() {
-  return { received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, errors: 0, closes: 0, firstAt: 0, lastAt: 0, otherErrors: [] as string[] };
+  return { received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, reconnects: 0, errors: 0, closes: 0, firstAt: 0, lastAt: 0, otherErrors: [] as string[], closeCodes: {} as Record<string, number> };
 }
 
 const send = (reply: GeneratorReply) => process.send!(reply);
@@ -39,16 +41,28 @@ function subscribe(sub: Sub) {
   sub.socket!.send(JSON.stringify({ id: String(sub.opId), type: 'subscribe', payload: { query: cfg.query, variables } }));
 }
 
-function onMessage(sub: Sub, text: string) {
-  if (text.includes('"type":"next"')) {
+const NEXT = Buffer.from('"type":"next"');
+const NOTE = Buffer.from('"note":"');
+const CURSOR = Buffer.from('"cursor":"');
+const QUOTE = 0x22;
+const COLON = 0x3a;
+
+/**
+ * The hot path works on the frame's bytes (no UTF-8 decode, no JSON.parse): one generator core
+ * must keep up with tens of thousands of frames a second, or it, not the server, sets the ceiling.
+ */
+function onMessage(sub: Sub, data: Buffer) {
+  if (data.indexOf(NEXT) >= 0) {
     const now = monoMicros();
-    const at = text.indexOf('"note":"');
+    const at = data.indexOf(NOTE);
     if (at < 0) return;
-    const colon = text.indexOf(':', at + 8);
-    const seq = Number(text.slice(at + 8, colon));
-    const scheduled = Number(text.slice(colon + 1, text.indexOf('"', colon + 1)));
-    const c = text.indexOf('"cursor":"');
-    if (c >= 0) sub.cursor = text.slice(c + 10, text.indexOf('"', c + 10));
+    const colon = data.indexOf(COLON, at + NOTE.length);
+    const seq = Number(data.toString('latin1', at + NOTE.length, colon));
+    const scheduled = Number(data.toString('latin1', colon + 1, data.indexOf(QUOTE, colon + 1)));
+    if (config!.resumeWithCursor) {
+      const c = data.indexOf(CURSOR);
+      if (c >= 0) sub.cursor = data.toString('latin1', c + CURSOR.length, data.indexOf(QUOTE, c + CURSOR.length));
+    }
     if (seq < phase.start || seq >= phase.end) {
       stats.outOfPhase += 1;
       return;
@@ -61,6 +75,7 @@ function onMessage(sub: Sub, text: string) {
     record(hist, now - scheduled);
     return;
   }
+  const text = data.toString();
   const msg = JSON.parse(text) as { type: string; id?: string; payload?: any };
   if (msg.type === 'connection_ack') {
     sub.acked = true;
@@ -75,8 +90,9 @@ function onMessage(sub: Sub, text: string) {
       stats.errors += 1;
       if (stats.otherErrors.length < 5) stats.otherErrors.push(JSON.stringify(errors).slice(0, 300));
     }
-    // A real client resumes from its cursor (Homeroom); without cursors it can only start over.
-    if (!sub.closed) {
+    // A real client resumes from its cursor (Homeroom; without cursors it can only start over).
+    // Any other error is the harness's or the server's bug: counted, not retried.
+    if (slow && !sub.closed) {
       stats.resumed += 1;
       subscribe(sub);
     }
@@ -88,25 +104,32 @@ function onMessage(sub: Sub, text: string) {
 
 function open(sub: Sub): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(config!.url, 'graphql-transport-ws', { perMessageDeflate: false });
+    const socket = new WebSocket(config!.url, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true });
     sub.socket = socket;
     let settled = false;
     const done = (ok: boolean) => {
       if (!settled) (settled = true), resolve(ok);
     };
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${sub.spec.token}` } })));
-    socket.on('message', (data) => {
-      const text = String(data);
-      onMessage(sub, text);
+    socket.on('message', (data: Buffer) => {
+      onMessage(sub, data);
       if (sub.acked) done(true);
     });
     socket.on('error', () => done(false));
     socket.on('close', (code, reason) => {
-      if (!sub.closed) {
-        stats.closes += 1;
-        if (stats.otherErrors.length < 5) stats.otherErrors.push(`close ${code} ${String(reason)}`);
-      }
+      const wasAcked = sub.acked;
+      sub.acked = false;
       done(false);
+      if (sub.closed || socket !== sub.socket) return;
+      stats.closes += 1;
+      stats.closeCodes[code] = (stats.closeCodes[code] ?? 0) + 1;
+      if (stats.otherErrors.length < 5 && !RETRYABLE.has(code)) stats.otherErrors.push(`close ${code} ${String(reason)}`);
+      // Like a real client: reconnect after a short jittered pause and resume from the last
+      // cursor it applied (retryable codes and dropped connections only; never a refusal).
+      if (wasAcked && (RETRYABLE.has(code) || code === 1006)) {
+        stats.reconnects += 1;
+        setTimeout(() => void open(sub), 100 + Math.random() * 400);
+      }
     });
   });
 }

@@ -18,6 +18,8 @@ export type GeneratorReport = {
   outOfPhase: number;
   slowConsumer: number;
   resumed: number;
+  reconnects: number;
+  closeCodes: Record<string, number>;
   errors: number;
   closes: number;
   firstAt: number;
