@@ -63,6 +63,7 @@ test('socket down: "Offline — polling" keeps updates coming; back to Live, wha
   //    made while the socket was away arrives once (replayed from the cursor, or polled).
   await net.cut();
   await expect(status(page)).toHaveText(/^(Reconnecting|Offline — polling)/, { timeout: 5_000 });
+  await page.screenshot({ path: shot('live-reconnecting') });
   await recordGrade(token, midterm.id, sam.id, c);
   net.restore();
   await waitLive(page, 15_000);
