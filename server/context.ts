@@ -10,6 +10,8 @@ export type Context = ContextDeps & {
   authError: 'expired' | 'invalid' | null;
   /** The raw bearer token presented, for `renewToken`. */
   token: string | null;
+  /** When the presented (valid) token expires: live streams end then, on every transport. */
+  tokenExpiresAt: Date | null;
   access: Access;
   /** The client's address, for rate limits. */
   clientAddress: string;
@@ -32,10 +34,14 @@ export async function createContext(
 ): Promise<Context> {
   let viewer: Viewer | null = null;
   let authError: Context['authError'] = null;
+  let tokenExpiresAt: Date | null = null;
   if (token) {
     const check = await deps.tokens.verify(token);
-    if (check.ok) viewer = { id: check.claims.userId, role: check.claims.role };
+    if (check.ok) {
+      viewer = { id: check.claims.userId, role: check.claims.role };
+      tokenExpiresAt = check.claims.expiresAt;
+    }
     else authError = check.reason;
   }
-  return { ...deps, ...transport, viewer, authError, token, access: createAccess(deps.db, viewer) };
+  return { ...deps, ...transport, viewer, authError, token, tokenExpiresAt, access: createAccess(deps.db, viewer) };
 }

@@ -30,6 +30,8 @@ export type StreamRequest = {
   pollId?: string | null;
   /** Called when the viewer's memberships change, to drop cached permissions elsewhere too. */
   onMembershipChange?: () => void;
+  /** When the viewer's token expires: the stream ends then. */
+  endsAt?: Date | null;
   /** How to end a consumer that fell too far behind (graphql-ws: close the socket, retryably). */
   onOverflow?: () => void;
 };
@@ -102,6 +104,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
         },
         maxQueue: config.maxQueuedEvents,
         onOverflow: request.onOverflow,
+        endsAt: request.endsAt,
         coalesce: request.topics.includes('content') ? { windowMs: config.contentCoalesceMs, key: (e) => e.courseId } : undefined,
         observe: metrics && {
           opened: () => metrics.subscriptions.inc({ topic: request.topics[0] }),
@@ -121,7 +124,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
     /** Polling fallback: the events after `after` this viewer may see, and the cursor to ask from next. */
     async updates(request: { viewer: Viewer; after: string; courseId?: string | null; limit: number }) {
       const after = parseCursor(request.after);
-      if (isAfter(await reader.prunedThrough(), after)) {
+      if (!(await reader.canReplayFrom(after))) {
         const cursor = await reader.settledCursor();
         return { messages: [{ kind: 'resync', cursor: formatCursor(cursor), occurredAt: new Date().toISOString() }] as LiveMessage[], cursor: formatCursor(cursor), hasMore: false, resyncRequired: true };
       }

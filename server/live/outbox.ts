@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { type Cursor, ORIGIN } from './cursor';
+import { type Cursor, isAfter, ORIGIN } from './cursor';
 import type { OutboxRow, Topic } from './event';
 
 export type ReadFilter = {
@@ -51,14 +51,23 @@ export function createOutboxReader(sql: Sql) {
     return { xid: BigInt(row.xmin), id: 0n };
   }
 
-  /** Events older than this were deleted by retention: a cursor behind it cannot be replayed. */
-  async function prunedThrough(): Promise<Cursor> {
-    const [row] = await sql<{ xid: string | null; id: string | null }[]>`
-      select pruned_xid::text as xid, pruned_id::text as id from outbox_state where id = 1`;
-    return row?.xid ? { xid: BigInt(row.xid), id: BigInt(row.id ?? 0) } : ORIGIN;
+  /**
+   * Whether events after `after` can be replayed exactly: not when retention deleted some of them,
+   * nor when the cursor names a transaction that has not even started (a restored or replaced
+   * database, another environment) — either way the client must refetch.
+   */
+  async function canReplayFrom(after: Cursor): Promise<boolean> {
+    const [row] = await sql<{ pruned_xid: string | null; pruned_id: string | null; xmax: string }[]>`
+      select pruned_xid::text, pruned_id::text, pg_snapshot_xmax(pg_current_snapshot())::text as xmax
+      from outbox_state where id = 1`;
+    // (xmax, 0) is the boundary liveCursor hands out when nothing is in flight; past it, nothing exists yet.
+    const xmax = BigInt(row.xmax);
+    if (after.xid > xmax || (after.xid === xmax && after.id > 0n)) return false;
+    const pruned = row.pruned_xid ? { xid: BigInt(row.pruned_xid), id: BigInt(row.pruned_id ?? 0) } : ORIGIN;
+    return !isAfter(pruned, after);
   }
 
-  return { readAfter, settledCursor, prunedThrough };
+  return { readAfter, settledCursor, canReplayFrom };
 }
 
 export type OutboxReader = ReturnType<typeof createOutboxReader>;

@@ -38,16 +38,28 @@ export function createRelay(options: RelayOptions) {
   let published: Cursor = ORIGIN;
   let lastPublishAt = 0;
   let wake: (() => void) | null = null;
+  // A NOTIFY that arrives while the relay is busy must not wait for the next sweep.
+  let pending = false;
   let unlisten: (() => Promise<void>) | null = null;
   let loop: Promise<void> | null = null;
   let nextPrune = 0;
 
+  const nudge = () => {
+    pending = true;
+    wake?.();
+  };
+
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (pending) {
+        pending = false;
+        return resolve();
+      }
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         wake = null;
+        pending = false;
         resolve();
       }
       wake = done;
@@ -83,7 +95,7 @@ export function createRelay(options: RelayOptions) {
     const [state] = await sql<{ xid: string | null; id: string | null }[]>`
       select published_xid::text as xid, published_id::text as id from outbox_state where id = 1`;
     published = state?.xid ? { xid: BigInt(state.xid), id: BigInt(state.id ?? 0) } : ORIGIN;
-    const listener = await sql.listen('outbox', () => wake?.(), () => wake?.());
+    const listener = await sql.listen('outbox', nudge, nudge);
     unlisten = listener.unlisten;
     log.info({ from: formatCursor(published) }, 'relay: leading');
   }

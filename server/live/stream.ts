@@ -25,6 +25,8 @@ export type StreamOptions = {
   viewerId: string;
   onMembershipChange: () => void;
   maxQueue: number;
+  /** The stream ends with a final UNAUTHENTICATED error then (the token it was opened with expires). */
+  endsAt?: Date | null;
   /** Called instead of sending a final SLOW_CONSUMER error, when the transport can do better. */
   onOverflow?: () => void;
   /** Events with the same key that arrive within the window leave as one message. */
@@ -53,6 +55,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   let pull: ((result: IteratorResult<LiveMessage>) => void) | null = null;
   let wakePump: (() => void) | null = null;
   let timer: NodeJS.Timeout | undefined;
+  let expiry: NodeJS.Timeout | undefined;
 
   options.observe?.opened();
   let observedClose = false;
@@ -76,6 +79,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   }
 
   function fail(error: Error) {
+    clearTimeout(expiry);
     raw.length = 0;
     out.length = 0;
     out.push({ message: { kind: 'error', error }, key: null, readyAt: 0 });
@@ -129,19 +133,20 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     if (visible) emit({ kind: 'event', event, batch: [event], shareScope });
   }
 
-  async function replay(after: Cursor) {
-    if (isAfter(await options.reader.prunedThrough(), after)) {
+  /** Replays (after, seam]; false when it cannot (RESYNC sent instead: live continues after the seam). */
+  async function replay(after: Cursor): Promise<boolean> {
+    if (!(await options.reader.canReplayFrom(after))) {
       emit({ kind: 'resync', cursor: `${seam.xid}.${seam.id}`, occurredAt: new Date().toISOString() });
-      return;
+      return false;
     }
     let from = after;
     for (;;) {
       const rows = await options.reader.readAfter(from, REPLAY_PAGE, { ...options.replayFilter, topics: [...options.topics, 'membership'], upTo: seam });
       for (const row of rows) {
-        if (closed) return;
+        if (closed) return true;
         await consider(decodeOutboxRow(row));
       }
-      if (rows.length < REPLAY_PAGE) return;
+      if (rows.length < REPLAY_PAGE) return true;
       from = parseCursor(decodeOutboxRow(rows.at(-1)!).cursor);
     }
   }
@@ -149,10 +154,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   async function pump() {
     try {
       let floor = seam;
-      if (options.after) {
-        await replay(options.after);
-        floor = maxCursor(options.after, seam);
-      }
+      if (options.after && (await replay(options.after))) floor = maxCursor(options.after, seam);
       while (!closed) {
         const event = raw.shift();
         if (!event) {
@@ -168,11 +170,17 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   }
   void pump();
 
+  // Node timers hold at most 2^31-1 ms; tokens live far shorter.
+  expiry = options.endsAt
+    ? setTimeout(() => fail(userError('UNAUTHENTICATED', 'Token expired: renew it and resubscribe with `after`', { reason: 'token expired' })), Math.min(Math.max(0, options.endsAt.getTime() - Date.now()), 2 ** 31 - 1))
+    : undefined;
+
   function close() {
     if (closed && out.length === 0) return;
     closed = true;
     out.length = 0;
     clearTimeout(timer);
+    clearTimeout(expiry);
     unlistenOnce();
     wakePump?.();
     finish({ value: undefined, done: true });

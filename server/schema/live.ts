@@ -190,6 +190,7 @@ function subscribeTo(ctx: Context, topics: Topic[], args: { after?: string | nul
     pollId: args.pollId ? parseId(args.pollId, 'pollId') : null,
     onMembershipChange: () => ctx.access.reset(),
     onOverflow: ctx.closeSlowSocket,
+    endsAt: ctx.tokenExpiresAt,
   });
 }
 

@@ -1,6 +1,5 @@
 /**
- * Live-pipeline bugs found by the live suite, each isolated in a failing test. When one is fixed,
- * its test passes: move it to the matching live test file as a regression.
+ * Live-pipeline bugs the live suite found, kept as regressions: each test failed before its fix.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../../test';
@@ -13,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => ldb?.close());
 
-describe('known bugs', () => {
+describe('live regressions', () => {
   /**
    * A graphql-ws socket is closed 4403 "Token expired" when its token expires (server/transport/
    * ws.ts), so the client renews and resumes; an SSE subscription (Yoga's built-in SSE on
@@ -31,7 +30,7 @@ describe('known bugs', () => {
     });
     afterAll(() => api?.stop());
 
-    it('the stream ends when the token expires (it keeps delivering events)', async () => {
+    it('the stream ends with UNAUTHENTICATED when the token expires', async () => {
       const math = ldb.f.course('MATH101');
       const tokens = createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 2, renewGraceSeconds: 0, maxSessionSeconds: 3600 });
       const { token, expiresAt } = await tokens.sign({ id: ldb.f.user('instructor@homeroom.test'), role: 'INSTRUCTOR' });
@@ -67,7 +66,7 @@ describe('known bugs', () => {
     });
     afterAll(() => api?.stop());
 
-    it('is answered with a resync (it is answered with silence)', async () => {
+    it('is answered with a resync, then live events', async () => {
       const math = ldb.f.course('MATH101');
       const token = await ldb.token('instructor@homeroom.test');
       const [{ next }] = await ldb.sql<{ next: string }[]>`select pg_snapshot_xmax(pg_current_snapshot())::text as next`;
@@ -106,7 +105,7 @@ describe('known bugs', () => {
     });
     afterAll(() => api?.stop());
 
-    it('is published as soon as the relay is free (it waits for the next sweep)', async () => {
+    it('is published as soon as the relay is free, not at the next sweep', async () => {
       const math = ldb.f.course('MATH101');
       const conn = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test'));
       const blocker = await ldb.sql.reserve();
