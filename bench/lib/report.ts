@@ -25,6 +25,7 @@ function rows(run: Run): Row[] {
     { label: '(a) deliveries/s', get: (r) => r.steady?.deliveriesPerSecond, ratio: true },
     { label: '(a) lost / duplicated', get: (r) => (r.steady ? `${r.steady.lost} / ${r.steady.duplicated}` : null) },
     { label: '(a) server CPU per delivery, µs', get: (r) => r.steady?.serverCpuMicrosPerDelivery, ratio: true },
+    { label: '(a) → deliveries/s one whole core could do (10⁶ ÷ µs; robust to noise)', get: (r) => (r.steady?.serverCpuMicrosPerDelivery ? 1e6 / r.steady.serverCpuMicrosPerDelivery : null), ratio: true },
     { label: '(a) Postgres CPU per delivery, µs', get: (r) => r.steady?.dbCpuMicrosPerDelivery, ratio: true, digits: 2 },
     { label: '(a) server core busy, %', get: (r) => r.steady?.serverCpuPct, ratio: true },
     { label: '(a) server RSS peak, MiB', get: (r) => r.steady?.serverRssMiB.peak, ratio: true },
@@ -32,6 +33,8 @@ function rows(run: Run): Row[] {
     { label: '(b) RSS before → after, MiB', get: (r) => (r.idle ? `${r.idle.rssBeforeMiB} → ${r.idle.rssAfterMiB}` : null) },
     { label: '(c) max sustained deliveries/s (p99 ≤ 100 ms, no loss)', get: (r) => r.saturation?.sustainedDeliveriesPerSecond, ratio: true },
     { label: '(c) at event rate, ev/s', get: (r) => r.saturation?.sustainedRate, ratio: true },
+    { label: '(c) first failing step: server core %, load core % (who was the bottleneck)', get: (r) => failing(r) },
+    { label: '(c) search ended because', get: (r) => r.saturation?.stoppedBecause },
     { label: '(d) two instances: p99 latency, ms', get: (r) => r.twoInstances?.latencyMs.p99, ratio: true, digits: 2 },
     { label: '(d) two instances: server CPU per delivery, µs', get: (r) => r.twoInstances?.serverCpuMicrosPerDelivery, ratio: true },
     { label: '(d) two instances: lost / duplicated', get: (r) => (r.twoInstances ? `${r.twoInstances.lost} / ${r.twoInstances.duplicated}` : null) },
@@ -45,6 +48,14 @@ function rows(run: Run): Row[] {
     { label: '(e) recovery p99 at steady rate, ms', get: (r) => r.overload?.recovery?.latencyMs.p99, ratio: true, digits: 2 },
     { label: 'CPU steal during (a), %', get: (r) => r.steady?.stealPct },
   ];
+}
+
+/** At the step that failed: how busy the server process and the load core were. */
+function failing(r: SystemResults): string | null {
+  const steps = r.saturation?.steps;
+  const last = steps?.at(-1);
+  if (!last || r.saturation?.stoppedBecause === 'ran out of steps') return null;
+  return `${last.serverCpuPct}% / ${last.corePct.cpu1 ?? '?'}%`;
 }
 
 export function markdownTable(run: Run): string {
