@@ -3,15 +3,20 @@ import { buildSchema, Kind, validate, type DocumentNode } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as documents from '../app/lib/documents';
+import * as liveDocuments from '../app/lib/live/documents';
 
 // Every operation the web app sends must be valid against the API's printed schema, so a schema
 // change that breaks the app fails here with the operation's name (no browser needed).
 test('every web app operation is valid against schema.graphql', () => {
   const schema = buildSchema(readFileSync(join(import.meta.dirname, '..', 'schema.graphql'), 'utf8'));
-  const operations = Object.entries(documents).filter(
+  const operations = Object.entries({ ...documents, ...liveDocuments }).filter(
     ([, doc]) => typeof doc === 'object' && (doc as DocumentNode).definitions?.some((d) => d.kind === Kind.OPERATION_DEFINITION),
   );
-  expect(operations.length).toBeGreaterThan(20);
+  expect(operations.length).toBeGreaterThan(27);
+  // The live subscriptions and the polling query ask for the same event fields.
+  for (const name of ['GradeChangedSubscription', 'NotificationReceivedSubscription', 'UpdatesQuery', 'LiveCursorQuery']) {
+    expect(operations.map(([n]) => n)).toContain(name);
+  }
   const problems = operations.flatMap(([name, doc]) => validate(schema, doc as DocumentNode).map((e) => `${name}: ${e.message}`));
   expect(problems).toEqual([]);
 });

@@ -57,6 +57,8 @@ const OFFLINE_AFTER_MS = 3_000;
 const KEEPALIVE_MS = 10_000;
 const PONG_TIMEOUT_MS = 5_000;
 const REFRESH_DEBOUNCE_MS = 1_500;
+/** How long the app waits for the starting cursor before it shows its views anyway. */
+const READY_TIMEOUT_MS = 5_000;
 const POLL_PAGE = 200;
 
 const toWsUrl = (url: string) => new URL(url, typeof window === 'undefined' ? 'http://localhost' : window.location.href).href.replace(/^http/, 'ws');
@@ -97,6 +99,7 @@ export function createLive(options: LiveOptions) {
   let offlineTimer: ReturnType<typeof setTimeout> | undefined;
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
   let startTimer: ReturnType<typeof setTimeout> | undefined;
+  let readyTimer: ReturnType<typeof setTimeout> | undefined;
   let renewBeforeConnect = false;
   let tokenSent: string | undefined;
   let authCloses = 0;
@@ -345,6 +348,7 @@ export function createLive(options: LiveOptions) {
     const late = state.ready; // views were loaded without a cursor: read them again
     for (const t of TOPICS) if (!cursors.get(t.field)) cursors.set(t.field, cursor);
     subscriptions = TOPICS.map((t) => client!.subscription(t.document, {}).subscribe(() => {}));
+    clearTimeout(readyTimer);
     setState({ ready: true, updatedAt: Date.now() });
     if (late) resync();
   }
@@ -402,6 +406,9 @@ export function createLive(options: LiveOptions) {
       window.addEventListener('online', tryNow);
       window.addEventListener('offline', onOffline);
       document.addEventListener('visibilitychange', onVisible);
+      // A slow API must not hold the whole app: after a while the views load anyway, and are
+      // read again (resync) once the cursor arrives.
+      readyTimer = setTimeout(() => state.ready || setState({ ready: true }), READY_TIMEOUT_MS);
       void begin();
     },
     stop() {
@@ -415,6 +422,7 @@ export function createLive(options: LiveOptions) {
       stopPolling();
       clearTimeout(offlineTimer);
       clearTimeout(startTimer);
+      clearTimeout(readyTimer);
       clearTimeout(pongTimer);
       clearTimeout(refreshTimer);
       refreshTimer = undefined;
