@@ -3,7 +3,7 @@
  * fix lands, its case passes and moves to the file of its topic as a regression.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackedSocket, answerOrClose, watchGrades, type GradeWatch } from '../../test/hardening';
+import { ackedSocket, answerOrClose, runOperation, watchGrades, type GradeWatch } from '../../test/hardening';
 import { gql, GRADE_CHANGED, LIVE_CURSOR, openLiveDatabase, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -148,5 +148,51 @@ describe('known bugs', () => {
       nullPreflight: await allowOrigin('null', 'OPTIONS'),
       nullPost: await allowOrigin('null', 'POST'),
     }).toEqual({ foreignPreflight: null, foreignPost: null, nullPreflight: null, nullPost: null });
+  });
+
+  /**
+   * server/limits.ts `useInputErrorCodes` gives refusals without a code (variables that do not
+   * coerce: "NaN" for a Float, an enum value that does not exist) their BAD_USER_INPUT in Yoga's
+   * `onResultProcess`, which only runs for HTTP responses. graphql-ws sends the raw execution
+   * result, so over graphql-ws the same mistake arrives without `extensions.code` (README: "Errors
+   * carry extensions.code"; clients branch on it). Syntax and validation errors already carry
+   * GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED on both transports (the control rows below).
+   * Fix: add the code in graphql-ws's `onNext` for results without `data` (server/transport/ws.ts),
+   * or move the mapping into an envelop `onExecute` → `onExecuteDone` hook, which both transports run.
+   */
+  it('over graphql-ws, refusals carry the same extensions.code as over HTTP', async () => {
+    const math = ldb.f.course('MATH101');
+    const token = await ldb.token('instructor@homeroom.test');
+    const cases = {
+      'a variable that does not coerce': [
+        `mutation($a: ID!, $s: ID!, $score: Float!) { recordGrade(assessmentId: $a, studentId: $s, score: $score) { id } }`,
+        { a: math.assessments.Midterm.id, s: math.studentIds[0], score: 'NaN' },
+      ],
+      'an enum variable that does not exist': [
+        `mutation($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`,
+        { s: math.sessions['Lesson 1'], st: math.studentIds[0], status: 'SLEEPING' },
+      ],
+      'a syntax error': ['{ me { id ', {}],
+      'an unknown field': ['{ me { password } }', {}],
+    } as const;
+    const http: Record<string, unknown> = {};
+    const ws: Record<string, unknown> = {};
+    const socket = await ackedSocket(api.wsUrl, token);
+    try {
+      for (const [what, [query, variables]] of Object.entries(cases)) {
+        http[what] = ((await gql(api.url, query, variables, token)).errors ?? []).map((e) => e.extensions?.code ?? '(no code)');
+        const { results, error } = await runOperation(socket, query, variables);
+        ws[what] = (error ?? results.flatMap((r) => r.errors ?? [])).map((e) => e.extensions?.code ?? '(no code)');
+      }
+    } finally {
+      socket.close();
+    }
+    expect(http).toEqual({
+      'a variable that does not coerce': ['BAD_USER_INPUT'],
+      'an enum variable that does not exist': ['BAD_USER_INPUT'],
+      'a syntax error': ['GRAPHQL_PARSE_FAILED'],
+      'an unknown field': ['GRAPHQL_VALIDATION_FAILED'],
+    });
+    expect(ws).toEqual(http);
   });
 });

@@ -3,4 +3,4 @@ export { spawnApi, type SpawnedApi, type LogLine } from './spawn';
 export { craftToken, type CraftedToken } from './tokens';
 export { parseMetrics, metric, type MetricSample } from './metrics';
 export { watchGrades, type GradeWatch } from './watch';
-export { ackedSocket, ackOrClose, answerOrClose, initResult, upgrade } from './sockets';
+export { ackedSocket, ackOrClose, answerOrClose, initResult, runOperation, upgrade } from './sockets';

@@ -53,7 +53,33 @@ export async function initResult(ws: ReturnType<typeof rawSocket>, payload: unkn
 /** Resolves once operation `id` got an answer (next, error or complete) or the socket closed. */
 export async function answerOrClose(ws: ReturnType<typeof rawSocket>, id: string, timeoutMs = 15_000) {
   const closed = () => ws.closes.items.length > 0;
-  ws.socket.once('close', () => ws.messages.notify());
+  notifyOnClose(ws);
   await ws.messages.until(() => closed() || ws.messages.items.some((m) => m.id === id), timeoutMs, `an answer to ${id} or a close`);
   return { answer: ws.messages.items.find((m) => m.id === id) ?? null, closed: ws.closes.items[0] ?? null };
+}
+
+let operationIds = 0;
+/**
+ * Runs one operation over an acked raw socket and resolves when it ended: its `next` payloads, its
+ * `error` payload, or the close that ended it.
+ */
+export async function runOperation(ws: ReturnType<typeof rawSocket>, query: string, variables: Record<string, unknown> = {}, timeoutMs = 15_000) {
+  const id = `op${++operationIds}`;
+  await ws.send({ id, type: 'subscribe', payload: { query, variables } });
+  notifyOnClose(ws);
+  await ws.messages.until(() => ws.closes.items.length > 0 || ws.messages.items.some((m) => m.id === id && (m.type === 'complete' || m.type === 'error')), timeoutMs, `operation ${id} to end`);
+  const mine = ws.messages.items.filter((m) => m.id === id);
+  return {
+    results: mine.filter((m) => m.type === 'next').map((m) => m.payload as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] }),
+    error: mine.find((m) => m.type === 'error')?.payload as { message: string; extensions?: Record<string, any> }[] | undefined,
+    closed: ws.closes.items[0] ?? null,
+  };
+}
+
+const notifying = new WeakSet<object>();
+/** Makes waits on `messages` wake up when the socket closes too. */
+function notifyOnClose(ws: ReturnType<typeof rawSocket>) {
+  if (notifying.has(ws.socket)) return;
+  notifying.add(ws.socket);
+  ws.socket.on('close', () => ws.messages.notify());
 }
