@@ -22,8 +22,15 @@ export function useQueryLimits(limits: QueryLimits): Plugin {
  * code; clients branch on `extensions.code`, so every such refusal becomes BAD_USER_INPUT.
  */
 export function useInputErrorCodes(): Plugin {
+  // Nothing ran (no `data`): by the GraphQL-over-HTTP spec such a refusal is a 400, not a 200.
   const withCode = (error: GraphQLError) =>
-    error.extensions?.code ? error : new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+    error.extensions?.code
+      ? error
+      : new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: withStatus(error.extensions) });
+  const withStatus = (extensions: GraphQLError['extensions']) => {
+    const http = (extensions?.http as { status?: number } | undefined) ?? { status: 400 };
+    return { ...extensions, code: http.status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT', http };
+  };
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;

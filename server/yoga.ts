@@ -49,7 +49,11 @@ export function buildYoga(options: YogaOptions) {
     },
     context: ({ request, connectionParams, req, closeSlowSocket }) =>
       createContext(options, tokenFrom(request, connectionParams), { clientAddress: clientAddress(req, options.trustProxy), closeSlowSocket }),
-    cors: { origin: options.webOrigins, credentials: false, methods: ['GET', 'POST'] },
+    // Only the web app's origins get CORS headers; any other (and the opaque "null") gets none.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin && options.webOrigins.includes(origin) ? { origin: [origin], credentials: false, methods: ['GET', 'POST'] } : false;
+    },
     graphiql: { title: 'Homeroom API', defaultQuery: graphiqlDefaultQuery, subscriptionsProtocol: 'WS' },
     renderGraphiQL,
     maskedErrors: {

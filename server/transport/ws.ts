@@ -20,7 +20,7 @@ export type SocketLimits = {
 /** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
 export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
 
-type SocketState = { userId?: string; expiryTimer?: NodeJS.Timeout; subscriptions: number };
+type SocketState = { userId?: string; expiryTimer?: NodeJS.Timeout };
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP. A connection must
@@ -42,7 +42,7 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
   const states = new WeakMap<object, SocketState>();
   const stateOf = (extra: object) => {
     let state = states.get(extra);
-    if (!state) states.set(extra, (state = { subscriptions: 0 }));
+    if (!state) states.set(extra, (state = {}));
     return state;
   };
 
@@ -83,14 +83,11 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           else socketsPerUser.delete(state.userId);
         }
       },
-      onComplete: (ctx) => {
-        stateOf(ctx.extra).subscriptions -= 1;
-      },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const state = stateOf(ctx.extra);
-        if (state.subscriptions >= limits.maxSubscriptionsPerSocket) {
+        // graphql-ws's own registry: a `complete` removes its id at once, and this id is already in it.
+        if (Object.keys(ctx.subscriptions).length - 1 >= limits.maxSubscriptionsPerSocket) {
           return [new GraphQLError(`Too many operations on this socket (limit ${limits.maxSubscriptionsPerSocket})`, { extensions: { code: 'TOO_MANY_REQUESTS' } })];
         }
         const socket = ctx.extra.socket;
@@ -109,9 +106,14 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           // Answer this operation with an error instead of closing everyone's socket.
           return [error as never];
         }
-        const errors = validate(schema, document);
+        let errors;
+        try {
+          errors = validate(schema, document);
+        } catch (error) {
+          // graphql-armor's rules throw their refusal: answer this operation, keep the socket.
+          return [error as never];
+        }
         if (errors.length) return errors;
-        state.subscriptions += 1;
         return {
           schema,
           operationName: params.operationName,
