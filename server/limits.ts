@@ -17,25 +17,34 @@ export function useQueryLimits(limits: QueryLimits): Plugin {
   }) as Plugin;
 }
 
+/** Errors without a code get BAD_USER_INPUT (or FORBIDDEN for a 403) and an HTTP status. */
+function withCode(error: GraphQLError): GraphQLError {
+  if (error.extensions?.code) return error;
+  const http = (error.extensions?.http as { status?: number } | undefined) ?? { status: 400 };
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: { ...error.extensions, code: http.status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT', http },
+  });
+}
+
 /**
  * graphql-js reports bad variables ("NaN" for a Float) and graphql-armor its limits without a
- * code; clients branch on `extensions.code`, so every such refusal becomes BAD_USER_INPUT.
+ * code; clients branch on `extensions.code`. For a result where nothing ran (no `data`), every
+ * such refusal becomes BAD_USER_INPUT — by the GraphQL-over-HTTP spec a 400, not a 200.
  */
+export function withInputErrorCodes<T>(result: T): T {
+  if (!result || typeof result !== 'object' || Array.isArray(result) || !('errors' in result) || !result.errors) return result;
+  if ('data' in result && result.data !== undefined) return result;
+  return { ...result, errors: (result.errors as GraphQLError[]).map(withCode) };
+}
+
+/** Applies `withInputErrorCodes` to HTTP and SSE responses (graphql-ws: see transport/ws.ts). */
 export function useInputErrorCodes(): Plugin {
-  // Nothing ran (no `data`): by the GraphQL-over-HTTP spec such a refusal is a 400, not a 200.
-  const withCode = (error: GraphQLError) =>
-    error.extensions?.code
-      ? error
-      : new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: withStatus(error.extensions) });
-  const withStatus = (extensions: GraphQLError['extensions']) => {
-    const http = (extensions?.http as { status?: number } | undefined) ?? { status: 400 };
-    return { ...extensions, code: http.status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT', http };
-  };
   return {
     onResultProcess({ result, setResult }) {
-      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
-      if ('data' in result && result.data !== undefined) return;
-      setResult({ ...result, errors: result.errors.map((e) => withCode(e as GraphQLError)) });
+      const coded = withInputErrorCodes(result);
+      if (coded !== result) setResult(coded);
     },
   };
 }

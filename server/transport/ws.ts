@@ -7,6 +7,7 @@ import type { TokenService } from '../auth/tokens';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Yoga } from '../yoga';
+import { withInputErrorCodes } from '../limits';
 import { isAllowedOrigin } from './origin';
 
 export type SocketLimits = {
@@ -82,6 +83,11 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           if (left > 0) socketsPerUser.set(state.userId, left);
           else socketsPerUser.delete(state.userId);
         }
+      },
+      // The same error codes as over HTTP (Yoga's result hooks do not run for graphql-ws).
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const coded = withInputErrorCodes(result);
+        return coded === result ? undefined : (coded as never);
       },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
