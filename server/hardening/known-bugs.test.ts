@@ -195,4 +195,41 @@ describe('known bugs', () => {
     });
     expect(ws).toEqual(http);
   });
+
+  /**
+   * server/metrics.ts `useMetrics` counts `homeroom_graphql_errors_total` in Yoga's
+   * `onResultProcess`, which runs in Yoga's HTTP pipeline only. graphql-ws bypasses it
+   * (server/transport/ws.ts executes through `getEnveloped`), so no error sent over graphql-ws is
+   * ever counted: FORBIDDEN/UNAUTHENTICATED subscriptions, bad variables, TOO_MANY_REQUESTS — the
+   * transport the web app uses for everything live. (An SSE subscription refused at subscribe time
+   * is counted: the control below. Errors that arrive later inside an SSE stream are not either,
+   * as onResultProcess sees the stream, not its items.) Fix: count in an envelop hook every
+   * transport runs (`onExecute`/`onSubscribe` → `onExecuteDone`/`onSubscribeResult`, with
+   * `handleStreamOrSingleExecutionResult` for streams), or also in graphql-ws's `onNext`/`onError`.
+   */
+  it('errors sent over graphql-ws are counted in homeroom_graphql_errors_total (as over SSE)', async () => {
+    const phys = ldb.f.course('PHYS110');
+    const token = await ldb.token('student@homeroom.test');
+    const forbidden = async () => {
+      const text = await (await fetch(`${api.baseUrl}/metrics`)).text();
+      return Number(/^homeroom_graphql_errors_total\{code="FORBIDDEN"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await forbidden();
+    const socket = await ackedSocket(api.wsUrl, token);
+    try {
+      const { results } = await runOperation(socket, GRADE_CHANGED, { courseId: phys.id });
+      expect(results.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    } finally {
+      socket.close();
+    }
+    const afterWs = await forbidden();
+    const sse = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: GRADE_CHANGED, variables: { courseId: phys.id } }),
+    });
+    expect(await sse.text()).toContain('"code":"FORBIDDEN"');
+    const afterSse = await forbidden();
+    expect({ graphqlWs: afterWs - before, sse: afterSse - afterWs }).toEqual({ graphqlWs: 1, sse: 1 });
+  });
 });
