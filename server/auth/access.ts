@@ -12,6 +12,8 @@ export type CourseRole = 'ADMIN' | 'INSTRUCTOR' | 'STUDENT';
  */
 export function createAccess(db: Database, viewer: Viewer | null) {
   let memberships: Promise<Map<string, CourseRole>> | undefined;
+  // The same map once loaded, so hot paths (live events) can answer without awaiting.
+  let loaded: Map<string, CourseRole> | undefined;
 
   function load(): Promise<Map<string, CourseRole>> {
     if (!viewer) return Promise.resolve(new Map());
@@ -23,6 +25,7 @@ export function createAccess(db: Database, viewer: Viewer | null) {
       const map = new Map<string, CourseRole>();
       for (const e of enrolled) map.set(e.courseId, 'STUDENT');
       for (const t of taught) map.set(t.courseId, 'INSTRUCTOR');
+      loaded = map;
       return map;
     })();
     return memberships;
@@ -37,6 +40,12 @@ export function createAccess(db: Database, viewer: Viewer | null) {
   return {
     viewer,
     roleIn,
+    /** The role if already known without I/O; `undefined` when it must be loaded (use roleIn). */
+    knownRoleIn(courseId: string): CourseRole | null | undefined {
+      if (!viewer) return null;
+      if (viewer.role === 'ADMIN') return 'ADMIN';
+      return loaded ? (loaded.get(courseId) ?? null) : undefined;
+    },
     /** Course ids the viewer belongs to; `null` means every course (ADMIN). */
     async courseIds(): Promise<string[] | null> {
       if (viewer?.role === 'ADMIN') return null;
@@ -52,6 +61,7 @@ export function createAccess(db: Database, viewer: Viewer | null) {
     /** Forget cached memberships, e.g. after an enrolment change in the same request. */
     reset() {
       memberships = undefined;
+      loaded = undefined;
     },
   };
 }

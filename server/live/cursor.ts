@@ -8,6 +8,15 @@ export type Cursor = { xid: bigint; id: bigint };
 
 export const ORIGIN: Cursor = { xid: 0n, id: 0n };
 
+const parsed = new WeakMap<object, Cursor>();
+
+/** The parsed cursor of an event, parsed once however many subscribers look at it. */
+export function cursorOf(event: { cursor: string }): Cursor {
+  let cursor = parsed.get(event);
+  if (!cursor) parsed.set(event, (cursor = parseCursor(event.cursor)));
+  return cursor;
+}
+
 export function formatCursor(c: Cursor): string {
   return `${c.xid}.${c.id}`;
 }

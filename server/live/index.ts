@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import type { Database } from '../../db/client';
-import { createAccess, type Viewer } from '../auth/access';
+import { type CourseRole, createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
@@ -63,9 +63,11 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
   }
 
   function authorizer(viewer: Viewer, access: ReturnType<typeof createAccess>) {
-    return async (event: LiveEvent) => {
-      const role = event.courseId ? await access.roleIn(event.courseId) : null;
-      return { visible: canSee(event, viewer.id, role), shareScope: shareScope(event, role) };
+    const verdict = (event: LiveEvent, role: CourseRole | null) => ({ visible: canSee(event, viewer.id, role), shareScope: shareScope(event, role) });
+    return (event: LiveEvent) => {
+      if (!event.courseId) return verdict(event, null);
+      const known = access.knownRoleIn(event.courseId);
+      return known !== undefined ? verdict(event, known) : access.roleIn(event.courseId).then((role) => verdict(event, role));
     };
   }
 

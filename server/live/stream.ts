@@ -1,5 +1,5 @@
 import { userError } from '../errors';
-import { type Cursor, isAfter, maxCursor, parseCursor } from './cursor';
+import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
 import { decodeOutboxRow, type LiveEvent, type Topic } from './event';
 import type { Hub } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
@@ -10,6 +10,8 @@ export type LiveMessage =
   | { kind: 'resync'; cursor: string; occurredAt: string }
   | { kind: 'error'; error: Error };
 
+type Verdict = { visible: boolean; shareScope: string | null };
+
 export type StreamOptions = {
   hub: Hub;
   reader: OutboxReader;
@@ -19,8 +21,8 @@ export type StreamOptions = {
   replayFilter: Omit<ReadFilter, 'topics' | 'upTo'>;
   /** Argument filters (course, poll): cheap and synchronous. */
   match: (event: LiveEvent) => boolean;
-  /** Whether the viewer may see this event now, and with whom its result may be shared. */
-  authorize: (event: LiveEvent) => Promise<{ visible: boolean; shareScope: string | null }>;
+  /** Whether the viewer may see this event now, and with whom its result may be shared (sync when permissions are cached). */
+  authorize: (event: LiveEvent) => Verdict | Promise<Verdict>;
   /** A membership change for this viewer: forget cached permissions before the next event. */
   viewerId: string;
   onMembershipChange: () => void;
@@ -123,13 +125,19 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     resolve?.(result);
   }
 
-  async function consider(event: LiveEvent) {
+  /** Sync whenever it can be: this runs for every subscriber on every event. */
+  function consider(event: LiveEvent): Promise<void> | void {
     if (event.topic === 'membership') {
       if (event.audienceUserId === options.viewerId) options.onMembershipChange();
       return;
     }
     if (!options.topics.includes(event.topic) || !options.match(event)) return;
-    const { visible, shareScope } = await options.authorize(event);
+    const verdict = options.authorize(event);
+    if (verdict instanceof Promise) return verdict.then((v) => admit(event, v));
+    admit(event, verdict);
+  }
+
+  function admit(event: LiveEvent, { visible, shareScope }: Verdict) {
     if (visible) emit({ kind: 'event', event, batch: [event], shareScope });
   }
 
@@ -162,7 +170,9 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
           wakePump = null;
           continue;
         }
-        if (isAfter(parseCursor(event.cursor), floor)) await consider(event);
+        if (!isAfter(cursorOf(event), floor)) continue;
+        const pending = consider(event);
+        if (pending) await pending;
       }
     } catch (error) {
       if (!closed) fail(error instanceof Error ? error : new Error(String(error)));
