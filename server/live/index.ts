@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import type { Database } from '../../db/client';
-import { type CourseRole, createAccess, type Viewer } from '../auth/access';
+import { type Access, type CourseRole, createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
@@ -24,12 +24,12 @@ export type LiveConfig = {
 
 export type StreamRequest = {
   viewer: Viewer;
+  /** The subscribing request's permissions, already warmed by its scope checks: reused, not reloaded. */
+  access?: Access;
   topics: Topic[];
   after: string | null | undefined;
   courseId?: string | null;
   pollId?: string | null;
-  /** Called when the viewer's memberships change, to drop cached permissions elsewhere too. */
-  onMembershipChange?: () => void;
   /** When the viewer's token expires: the stream ends then. */
   endsAt?: Date | null;
   /** How to end a consumer that fell too far behind (graphql-ws: close the socket, retryably). */
@@ -45,7 +45,6 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
   const relay = createRelay({
     sql: deps.sql,
     databaseUrl: deps.databaseUrl,
-    reader,
     bus,
     log: deps.log,
     sweepMs: config.relaySweepMs,
@@ -89,7 +88,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
     async stream(request: StreamRequest): Promise<AsyncIterableIterator<LiveMessage>> {
       const { viewer, courseId, pollId } = request;
       const after = request.after ? parseCursor(request.after) : null;
-      const access = createAccess(deps.db, viewer);
+      const access = request.access ?? createAccess(deps.db, viewer);
       const replayFilter = request.topics.includes('notification') ? { audienceUserId: viewer.id } : await scope(viewer, courseId, access);
       return openStream({
         hub,
@@ -100,10 +99,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
         match: (e) => (!courseId || e.courseId === courseId) && (!pollId || e.entityId === pollId),
         authorize: authorizer(viewer, access),
         viewerId: viewer.id,
-        onMembershipChange: () => {
-          access.reset();
-          request.onMembershipChange?.();
-        },
+        onMembershipChange: () => access.reset(),
         maxQueue: config.maxQueuedEvents,
         onOverflow: request.onOverflow,
         endsAt: request.endsAt,

@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, ORIGIN } from './cursor';
 import { cursorOfRow, decodeOutboxRow } from './event';
 import type { EventBus } from './event-bus';
-import type { OutboxReader } from './outbox';
+import { createOutboxReader } from './outbox';
 import { pruneOutbox } from './retention';
 
 // Any constant shared by every instance; spells "homeroom" in ASCII.
@@ -14,7 +14,6 @@ export type RelayOptions = {
   sql: Sql;
   /** The lock lives on a connection of its own, opened from this URL. */
   databaseUrl: string;
-  reader: OutboxReader;
   bus: EventBus;
   log: Logger;
   /** Upper bound on delay when a NOTIFY is missed; also how often a follower tries to take over. */
@@ -31,7 +30,7 @@ export type RelayOptions = {
  * and a follower takes over within one sweep. NOTIFY only wakes the leader early.
  */
 export function createRelay(options: RelayOptions) {
-  const { sql, reader, bus, log } = options;
+  const { sql, bus, log } = options;
   let lock: { sql: Sql; pid: number } | null = null;
   let leader = false;
   let stopped = false;
@@ -92,7 +91,7 @@ export function createRelay(options: RelayOptions) {
   async function becomeLeader() {
     leader = true;
     options.metrics?.relayLeader.set(1);
-    const [state] = await sql<{ xid: string | null; id: string | null }[]>`
+    const [state] = await lock!.sql<{ xid: string | null; id: string | null }[]>`
       select published_xid::text as xid, published_id::text as id from outbox_state where id = 1`;
     published = state?.xid ? { xid: BigInt(state.xid), id: BigInt(state.id ?? 0) } : ORIGIN;
     const listener = await sql.listen('outbox', nudge, nudge);
@@ -101,7 +100,8 @@ export function createRelay(options: RelayOptions) {
   }
 
   async function publishBatch(): Promise<number> {
-    const rows = await reader.readAfter(published, options.batchSize);
+    // The leader reads and writes on its own lock connection: a busy request pool cannot stall it.
+    const rows = await createOutboxReader(lock!.sql).readAfter(published, options.batchSize);
     if (rows.length === 0) {
       options.metrics?.relayLag.set(0);
       return 0;
@@ -116,7 +116,7 @@ export function createRelay(options: RelayOptions) {
     lastPublishAt = Date.now();
     options.metrics?.relayed.inc(rows.length);
     options.metrics?.relayLag.set((Date.now() - new Date(rows.at(-1)!.created_at).getTime()) / 1000);
-    await sql`update outbox_state set published_xid = ${published.xid.toString()}::xid8, published_id = ${published.id.toString()} where id = 1`;
+    await lock!.sql`update outbox_state set published_xid = ${published.xid.toString()}::xid8, published_id = ${published.id.toString()} where id = 1`;
     return rows.length;
   }
 
@@ -147,7 +147,7 @@ export function createRelay(options: RelayOptions) {
         const n = await publishBatch();
         if (Date.now() >= nextPrune) {
           nextPrune = Date.now() + options.retentionIntervalMs;
-          await pruneOutbox(sql, { olderThanDays: options.retentionDays, upTo: published, log });
+          await pruneOutbox(lock!.sql, { olderThanDays: options.retentionDays, upTo: published, log });
         }
         if (n < options.batchSize) await sleep(options.sweepMs);
       } catch (error) {

@@ -188,7 +188,7 @@ function subscribeTo(ctx: Context, topics: Topic[], args: { after?: string | nul
     after: args.after,
     courseId: args.courseId ? parseId(args.courseId, 'courseId') : null,
     pollId: args.pollId ? parseId(args.pollId, 'pollId') : null,
-    onMembershipChange: () => ctx.access.reset(),
+    access: ctx.access,
     onOverflow: ctx.closeSlowSocket,
     endsAt: ctx.tokenExpiresAt,
   });
