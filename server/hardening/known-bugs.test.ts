@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ackedSocket, answerOrClose, runOperation, watchGrades, type GradeWatch } from '../../test/hardening';
-import { gql, GRADE_CHANGED, LIVE_CURSOR, openLiveDatabase, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import { connectLive, gql, GRADE_CHANGED, LIVE_CURSOR, newStreams, openLiveDatabase, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
 let api: LiveTestApp;
@@ -231,5 +231,64 @@ describe('known bugs', () => {
     expect(await sse.text()).toContain('"code":"FORBIDDEN"');
     const afterSse = await forbidden();
     expect({ graphqlWs: afterWs - before, sse: afterSse - afterWs }).toEqual({ graphqlWs: 1, sse: 1 });
+  });
+
+  /**
+   * server/live/stream.ts: the LIVE_MAX_QUEUED_EVENTS bound counts `raw.length + out.length`, and
+   * `raw` receives every event of the stream's topics from the hub *before* any filtering: events
+   * of other courses, events the viewer may not see, events at or before the seam, and events the
+   * server simply has not executed yet. So the bound measures the instance's own backlog, not the
+   * consumer's: one commit (or one relay batch, up to RELAY_BATCH_SIZE=500) with more events than
+   * the bound closes every graphql-ws socket subscribed to that topic with 1013 — fast readers and
+   * subscribers of unrelated courses included — and they all reconnect and replay at once. With the
+   * defaults (1000) a bulk grade import of a large course, or a relay catching up after an outage,
+   * does this to the whole instance. Expected: only a consumer that does not read falls behind.
+   * Fix: count only what `consider` accepted (`out`), and only while the consumer is not pulling
+   * (e.g. overflow when `out.length >= maxQueue` *and* no `next()` was pending for N ms, or bound
+   * transport backpressure: ws `bufferedAmount` / the time graphql-ws has been awaiting a send);
+   * filter `match` (course, poll) in the hub listener before queueing.
+   */
+  describe('the queue bound (LIVE_MAX_QUEUED_EVENTS=50) and a burst of 100 events in one commit', () => {
+    let small: LiveTestApp;
+    beforeAll(async () => {
+      const math = ldb.f.course('MATH101');
+      await ldb.sql`
+        insert into grades (assessment_id, course_id, student_id, score)
+        select a.id, a.course_id, e.student_id, 1 from assessments a join enrolments e on e.course_id = a.course_id
+        where a.course_id = ${math.id} on conflict (assessment_id, student_id) do nothing`;
+      small = await startLiveApp({ databaseUrl: ldb.url, env: { LIVE_MAX_QUEUED_EVENTS: '50' } });
+      // Start after the setup's events: only the burst below reaches the streams live.
+      const end = (await ldb.outbox()).at(-1)!;
+      await waitFor(() => {
+        const last = small.app.live.hub.lastCursor();
+        return last && (last.xid > BigInt(end.xid) || (last.xid === BigInt(end.xid) && last.id >= BigInt(end.id)));
+      }, { timeoutMs: 15_000, what: 'the hub to dispatch the setup' });
+    });
+    afterAll(() => small?.stop());
+
+    it('neither a subscriber of another course nor a fast subscriber of this one is closed', async () => {
+      const math = ldb.f.course('MATH101');
+      const phys = ldb.f.course('PHYS110');
+      const fastReader = connectLive(small.wsUrl, await ldb.token('instructor@homeroom.test'));
+      const elsewhere = connectLive(small.wsUrl, await ldb.token('instructor2@homeroom.test'));
+      try {
+        const registered = newStreams(small);
+        const mathStream = fastReader.subscribe(GRADE_CHANGED, { courseId: math.id });
+        const physStream = elsewhere.subscribe(GRADE_CHANGED, { courseId: phys.id });
+        await registered(2);
+        const [{ n }] = await ldb.sql<{ n: number }[]>`with u as (update grades set score = 2 where course_id = ${math.id} returning 1) select count(*)::int as n from u`;
+        expect(n).toBeGreaterThanOrEqual(100);
+        await mathStream.until(() => mathStream.done || mathStream.items.length >= n, 20_000, 'the burst or the end');
+        await ldb.setGrade(phys.assessments.Midterm.id, phys.id, phys.studentIds[0], 3); // one for the other course
+        await physStream.until(() => physStream.done || physStream.items.length >= 1, 20_000, 'its own event or the end');
+        expect({
+          fastReader: { closes: fastReader.closes.items, events: mathStream.items.length },
+          elsewhere: { closes: elsewhere.closes.items, events: physStream.items.length },
+        }).toEqual({ fastReader: { closes: [], events: n }, elsewhere: { closes: [], events: 1 } });
+      } finally {
+        await fastReader.dispose();
+        await elsewhere.dispose();
+      }
+    });
   });
 });
