@@ -1,12 +1,13 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { attendanceRecords, classSessions, enrolments } from '../../db/schema';
+import { attendanceRecords, classSessions } from '../../db/schema';
 import type { Database } from '../../db/client';
 import { builder } from '../builder';
 import { computeAttendanceTotals } from '../domain/attendance-totals';
 import { groupBy, loadOrThrow } from '../lookup';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
-import { requireEnrolled, standingKey, type StandingKey } from './grades';
+import { requireEnrolled } from './grades';
+import { ownStudentKey, splitKeys, studentKey, type StudentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
 export const AttendanceStatusEnum = builder.enumType('AttendanceStatus', { values: ['PRESENT', 'LATE', 'ABSENT', 'EXCUSED'] as const });
@@ -39,10 +40,8 @@ export const AttendanceRecord = builder.loadableObject('AttendanceRecord', {
 });
 
 /** Attendance totals for many (course, student) pairs in two queries. */
-export async function loadAttendanceTotals(db: Database, keys: StandingKey[]) {
-  const pairs = keys.map((k) => k.split(':') as [string, string]);
-  const courseIds = [...new Set(pairs.map(([c]) => c))];
-  const studentIds = [...new Set(pairs.map(([, s]) => s))];
+export async function loadAttendanceTotals(db: Database, keys: StudentKey[]) {
+  const { pairs, courseIds, studentIds } = splitKeys(keys);
   const [sessionCounts, records] = await Promise.all([
     db
       .select({ courseId: classSessions.courseId, n: sql<number>`count(*)::int` })
@@ -55,7 +54,7 @@ export async function loadAttendanceTotals(db: Database, keys: StandingKey[]) {
       .where(and(inArray(attendanceRecords.courseId, courseIds), inArray(attendanceRecords.studentId, studentIds))),
   ]);
   return pairs.map(([courseId, studentId]) => ({
-    id: standingKey(courseId, studentId),
+    id: studentKey(courseId, studentId),
     courseId,
     studentId,
     ...computeAttendanceTotals(
@@ -67,7 +66,7 @@ export async function loadAttendanceTotals(db: Database, keys: StandingKey[]) {
 
 export const AttendanceTotals = builder.loadableObject('AttendanceTotals', {
   description: "A student's attendance in a course, counted by status.",
-  load: (keys: StandingKey[], ctx) => loadAttendanceTotals(ctx.db, keys),
+  load: (keys: StudentKey[], ctx) => loadAttendanceTotals(ctx.db, keys),
   sort: (s) => s.id,
   authScopes: (s) => ({ courseStaff: s.courseId, self: s.studentId }),
   fields: (t) => ({
@@ -115,7 +114,7 @@ builder.objectFields(AttendanceRecord, (t) => ({
   totals: t.field({
     type: AttendanceTotals,
     description: "The student's attendance totals in the course, as they are after this record.",
-    resolve: (r) => standingKey(r.courseId, r.studentId),
+    resolve: (r) => studentKey(r.courseId, r.studentId),
   }),
 }));
 
@@ -130,16 +129,12 @@ builder.objectFields(Course, (t) => ({
   attendanceTotals: t.field({
     type: [AttendanceTotals],
     description: "Staff: every enrolled student's totals; a student: only their own.",
-    resolve: async (course, _args, ctx) => {
-      if (!(await ctx.access.isStaff(course.id))) return ctx.viewer ? [standingKey(course.id, ctx.viewer.id)] : [];
-      const rows = await ctx.db.select({ studentId: enrolments.studentId }).from(enrolments).where(eq(enrolments.courseId, course.id));
-      return rows.map((r) => standingKey(course.id, r.studentId));
-    },
+    resolve: (course, _args, ctx) => visibleStudentKeys(ctx, course.id),
   }),
   myAttendanceTotals: t.field({
     type: AttendanceTotals,
     nullable: true,
-    resolve: async (course, _args, ctx) => ((await ctx.access.roleIn(course.id)) === 'STUDENT' && ctx.viewer ? standingKey(course.id, ctx.viewer.id) : null),
+    resolve: (course, _args, ctx) => ownStudentKey(ctx, course.id),
   }),
 }));
 

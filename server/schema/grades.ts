@@ -8,6 +8,7 @@ import { badInput, forbidden } from '../errors';
 import { groupBy, loadOrThrow } from '../lookup';
 import { finiteNumber, parseId, text } from '../validate';
 import { Course, requireCourse } from './courses';
+import { ownStudentKey, splitKeys, studentKey, type StudentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
 type GradeRow = typeof grades.$inferSelect;
@@ -52,20 +53,15 @@ export const Grade = builder.loadableObject('Grade', {
   }),
 });
 
-export type StandingKey = `${string}:${string}`;
-export const standingKey = (courseId: string, studentId: string): StandingKey => `${courseId}:${studentId}`;
-
 /** Standings for many (course, student) pairs in two queries. */
-export async function loadStandings(db: Database, keys: StandingKey[]) {
-  const pairs = keys.map((k) => k.split(':') as [string, string]);
-  const courseIds = [...new Set(pairs.map(([c]) => c))];
-  const studentIds = [...new Set(pairs.map(([, s]) => s))];
+export async function loadStandings(db: Database, keys: StudentKey[]) {
+  const { pairs, courseIds, studentIds } = splitKeys(keys);
   const [allAssessments, allGrades] = await Promise.all([
     db.select().from(assessments).where(inArray(assessments.courseId, courseIds)),
     db.select().from(grades).where(and(inArray(grades.courseId, courseIds), inArray(grades.studentId, studentIds))),
   ]);
   return pairs.map(([courseId, studentId]) => ({
-    id: standingKey(courseId, studentId),
+    id: studentKey(courseId, studentId),
     courseId,
     studentId,
     ...computeStanding({
@@ -77,7 +73,7 @@ export async function loadStandings(db: Database, keys: StandingKey[]) {
 
 export const Standing = builder.loadableObject('Standing', {
   description: "A student's weighted average in a course, derived from their grades.",
-  load: (keys: StandingKey[], ctx) => loadStandings(ctx.db, keys),
+  load: (keys: StudentKey[], ctx) => loadStandings(ctx.db, keys),
   sort: (s) => s.id,
   authScopes: (s) => ({ courseStaff: s.courseId, self: s.studentId }),
   fields: (t) => ({
@@ -121,7 +117,7 @@ builder.objectFields(Grade, (t) => ({
   standing: t.field({
     type: Standing,
     description: "The student's standing in the course, as it is after this grade.",
-    resolve: (g) => standingKey(g.courseId, g.studentId),
+    resolve: (g) => studentKey(g.courseId, g.studentId),
   }),
 }));
 
@@ -137,16 +133,12 @@ builder.objectFields(Course, (t) => ({
     type: Standing,
     nullable: true,
     description: "The viewing student's own standing; null for staff.",
-    resolve: async (course, _args, ctx) => ((await ctx.access.roleIn(course.id)) === 'STUDENT' && ctx.viewer ? standingKey(course.id, ctx.viewer.id) : null),
+    resolve: (course, _args, ctx) => ownStudentKey(ctx, course.id),
   }),
   standings: t.field({
     type: [Standing],
     description: "Staff: every enrolled student's standing; a student: only their own.",
-    resolve: async (course, _args, ctx) => {
-      if (!(await ctx.access.isStaff(course.id))) return ctx.viewer ? [standingKey(course.id, ctx.viewer.id)] : [];
-      const rows = await ctx.db.select({ studentId: enrolments.studentId }).from(enrolments).where(eq(enrolments.courseId, course.id));
-      return rows.map((r) => standingKey(course.id, r.studentId));
-    },
+    resolve: (course, _args, ctx) => visibleStudentKeys(ctx, course.id),
   }),
 }));
 

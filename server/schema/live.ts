@@ -10,7 +10,8 @@ import { loadOrThrow } from '../lookup';
 import { parseId } from '../validate';
 import { requireCourse } from './courses';
 import { AttendanceRecord, AttendanceTotals, loadAttendanceTotals } from './attendance';
-import { Grade, loadStandings, Standing, standingKey } from './grades';
+import { Grade, loadStandings, Standing } from './grades';
+import { studentKey } from './student-keys';
 import { Notification } from './notifications';
 import { Poll } from './polls';
 
@@ -61,7 +62,7 @@ builder.objectFields(GradeEvent, (t) => ({
     resolve: async (m, _args, ctx) => {
       const e = eventOf(m);
       if (!e?.courseId || !e.audienceUserId) return null;
-      const key = standingKey(e.courseId, e.audienceUserId);
+      const key = studentKey(e.courseId, e.audienceUserId);
       return memo(e, 'standing', async () => (await loadStandings(ctx.db, [key]))[0]);
     },
   }),
@@ -83,7 +84,7 @@ builder.objectFields(AttendanceEvent, (t) => ({
     resolve: async (m, _args, ctx) => {
       const e = eventOf(m);
       if (!e?.courseId || !e.audienceUserId) return null;
-      const key = standingKey(e.courseId, e.audienceUserId);
+      const key = studentKey(e.courseId, e.audienceUserId);
       return memo(e, 'totals', async () => (await loadAttendanceTotals(ctx.db, [key]))[0]);
     },
   }),
