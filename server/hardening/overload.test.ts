@@ -21,7 +21,7 @@ beforeAll(async () => {
     databaseUrl: ldb.url,
     // Our own keep-alive must not be what ends the paused socket.
     env: { LIVE_MAX_QUEUED_EVENTS: String(MAX_QUEUED), WS_KEEPALIVE_MS: '120000' },
-  }, 90_000);
+  });
 });
 afterAll(async () => {
   await api?.stop();
@@ -144,5 +144,5 @@ describe('a slow consumer beside fast ones', () => {
       slow.close();
       await Promise.all(fast.map((c) => c.dispose()));
     }
-  }, 90_000);
+  }, 60_000);
 });

@@ -247,18 +247,17 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
       ['a vote for an option of another poll', pupil, `mutation($p: ID!, $o: ID!) { castVote(pollId: $p, optionId: $o) { id } }`, { p: math.poll.id, o: Object.values(phys.poll.options)[0] }, 'BAD_USER_INPUT'],
       ['deleting an unknown grade', instructor, `mutation($id: ID!) { deleteGrade(id: $id) { id } }`, { id: unknown }, 'NOT_FOUND'],
       ['marking someone else’s notification', pupil, `mutation($id: ID!) { markNotificationRead(id: $id) { id } }`, { id: unknown }, 'NOT_FOUND'],
-      // Variables that do not coerce are refused too; their missing `extensions.code` over
-      // graphql-ws is a known bug (known-bugs.test.ts), so only "refused" is checked here.
-      ['a status that is not an enum value (variable)', instructor, `mutation($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`, { s: math.sessions['Lesson 1'], st: student, status: 'SLEEPING' }, 'REFUSED'],
-      ['a score that is not a number (variable "NaN")', instructor, RECORD_GRADE, { a: midterm.id, s: student, score: 'NaN' }, 'REFUSED'],
+      // Variables that do not coerce. (Regression: over graphql-ws these once came without a code.)
+      ['a status that is not an enum value (variable)', instructor, `mutation($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`, { s: math.sessions['Lesson 1'], st: student, status: 'SLEEPING' }, 'BAD_USER_INPUT'],
+      ['a score that is not a number (variable "NaN")', instructor, RECORD_GRADE, { a: midterm.id, s: student, score: 'NaN' }, 'BAD_USER_INPUT'],
     ];
     const outcomes: Record<string, unknown> = {};
     try {
-      for (const [what, ws, query, variables, expected] of cases) {
+      for (const [what, ws, query, variables] of cases) {
         const { results, error, closed } = await runOperation(ws, query, variables);
         const refusal = error ?? results.flatMap((r) => r.errors ?? []);
         const noData = results.every((r) => !r.data || Object.values(r.data).every((v) => v === null));
-        outcomes[what] = closed ? `closed ${closed.code}` : !noData ? 'ran' : expected === 'REFUSED' && refusal.length ? ['REFUSED'] : refusal.map((e) => e.extensions?.code ?? '(no code)');
+        outcomes[what] = closed ? `closed ${closed.code}` : !noData ? 'ran' : refusal.map((e) => e.extensions?.code ?? '(no code)');
       }
     } finally {
       instructor.close();
@@ -267,6 +266,47 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
     expect(outcomes).toEqual(Object.fromEntries(cases.map(([what, , , , code]) => [what, [code]])));
     expect(await snapshot(ldb.sql, tables)).toEqual(before);
     await watch.alive();
+  });
+
+  // Regression: Yoga's HTTP pipeline coded these; graphql-ws sent them raw, without a code.
+  it('refusals carry the same extensions.code over graphql-ws as over HTTP', async () => {
+    const math = ldb.f.course('MATH101');
+    const token = await tokenOf('instructor@homeroom.test');
+    const cases = {
+      'a variable that does not coerce': [RECORD_GRADE, { a: math.assessments.Midterm.id, s: math.studentIds[0], score: 'NaN' }],
+      'an enum variable that does not exist': [
+        `mutation($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`,
+        { s: math.sessions['Lesson 1'], st: math.studentIds[0], status: 'SLEEPING' },
+      ],
+      'a missing required variable': [RECORD_GRADE, { a: math.assessments.Midterm.id, s: math.studentIds[0] }],
+      'a syntax error': ['{ me { id ', {}],
+      'an unknown field': ['{ me { password } }', {}],
+      'no token for a signed-in field': ['{ courses { id } }', {}],
+    } as const;
+    const http: Record<string, unknown> = {};
+    const ws: Record<string, unknown> = {};
+    const socket = await ackedSocket(api.wsUrl, token);
+    try {
+      for (const [what, [query, variables]] of Object.entries(cases)) {
+        const anonymous = what.startsWith('no token');
+        http[what] = ((await gql(api.url, query, variables, anonymous ? null : token)).errors ?? []).map((e) => e.extensions?.code ?? '(no code)');
+        if (anonymous) continue; // graphql-ws has no anonymous sockets
+        const { results, error } = await runOperation(socket, query, variables);
+        ws[what] = (error ?? results.flatMap((r) => r.errors ?? [])).map((e) => e.extensions?.code ?? '(no code)');
+      }
+    } finally {
+      socket.close();
+    }
+    expect(http).toEqual({
+      'a variable that does not coerce': ['BAD_USER_INPUT'],
+      'an enum variable that does not exist': ['BAD_USER_INPUT'],
+      'a missing required variable': ['BAD_USER_INPUT'],
+      'a syntax error': ['GRAPHQL_PARSE_FAILED'],
+      'an unknown field': ['GRAPHQL_VALIDATION_FAILED'],
+      'no token for a signed-in field': ['UNAUTHENTICATED'],
+    });
+    const { 'no token for a signed-in field': _anonymous, ...overWs } = http;
+    expect(ws).toEqual(overWs);
   });
 
   it('over HTTP: an enum literal that does not exist is a validation error (400); a 2 MB string is refused by length', async () => {
