@@ -14,7 +14,8 @@ let api: LiveTestApp;
 let watch: GradeWatch;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({ databaseUrl: ldb.url });
+  // Behind one trusted proxy, with a small per-address sign-in limit (the X-Forwarded-For case).
+  api = await startLiveApp({ databaseUrl: ldb.url, env: { TRUST_PROXY: '1', LOGIN_ATTEMPTS_PER_ADDRESS: '3' } });
   watch = await watchGrades(api, ldb, 'admin@homeroom.test');
 });
 afterAll(async () => {
@@ -118,5 +119,73 @@ describe('known bugs', () => {
         await elsewhere.dispose();
       }
     });
+  });
+
+  /**
+   * server/yoga.ts `clientAddress`: with TRUST_PROXY=1 the address is the *first* (leftmost)
+   * X-Forwarded-For entry. A proxy appends the address it saw to whatever the client sent, so the
+   * leftmost entry is the client's own invention: by sending `X-Forwarded-For: <anything>` each
+   * time, one machine gets a fresh per-address sign-in budget per request, and the per-address
+   * limit (the brute-force guard across accounts) does nothing behind a proxy. Expected: the entry
+   * the trusted proxy appended, i.e. the last one. Fix: `split(',').at(-1).trim()` (or
+   * TRUST_PROXY=<number of proxies> and take that many from the right).
+   */
+  it('behind a trusted proxy, the client cannot escape the per-address sign-in limit by prepending addresses', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(api.url, {
+        method: 'POST',
+        // What a proxy forwards: the client's own header, then the address it saw (always the same).
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${i}, 203.0.113.50` },
+        body: JSON.stringify({ query: 'mutation { login(email: "student20@homeroom.test", password: "wrong") { token } }' }),
+      });
+      outcomes.push((await response.json()).errors?.[0]?.extensions?.code);
+    }
+    expect(outcomes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'TOO_MANY_REQUESTS']);
+  });
+
+  /**
+   * server/app.ts `stop()` (SIGTERM): after closing the sockets it calls `server.close()` and at
+   * once `server.closeAllConnections()`, which cuts HTTP requests that are still running. A
+   * mutation in flight at that moment loses its response (the client sees a reset) although its
+   * transaction commits a moment later: the client cannot tell whether its grade was saved, and
+   * a retry may apply it twice. Expected: stop accepting, let in-flight requests finish (up to a
+   * deadline), then close. Fix: `server.close()` + `server.closeIdleConnections()`, wait for the
+   * close callback (or a deadline, e.g. 10 s, then `closeAllConnections()`), and only then stop
+   * the live pipeline and the pool.
+   */
+  it('a mutation in flight when the instance stops gets its response', async () => {
+    const math = ldb.f.course('MATH101');
+    const doomed = await startLiveApp({ databaseUrl: ldb.url });
+    const blocker = await ldb.sql.reserve();
+    let stopping: Promise<void> | undefined;
+    try {
+      // Hold the mutation inside the server: a lock on grades, taken before it arrives.
+      await blocker`begin`;
+      await blocker`lock table grades in exclusive mode`;
+      const token = await ldb.token('instructor@homeroom.test');
+      const inFlight = fetch(doomed.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: `mutation { recordGrade(assessmentId: "${math.assessments['Homework 1'].id}", studentId: "${math.studentIds[5]}", score: 13) { score } }` }),
+      }).then(
+        async (response) => ({ status: response.status, body: await response.json() }),
+        (error: Error & { cause?: { code?: string } }) => ({ failed: `${error.message} (${error.cause?.code})` }),
+      );
+      await waitFor(async () => (await ldb.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%grades%'`).length > 0, {
+        what: 'the mutation to wait on the lock',
+      });
+      stopping = doomed.stop();
+      // Once it accepts no new connections, let the mutation finish.
+      await waitFor(async () => fetch(`${doomed.baseUrl}/health`).then(() => false, () => true), { what: 'the instance to stop accepting' });
+      await blocker`rollback`;
+      const outcome = await inFlight;
+      const [saved] = await ldb.sql`select score from grades where assessment_id = ${math.assessments['Homework 1'].id} and student_id = ${math.studentIds[5]}`;
+      expect({ saved: saved?.score ?? null, outcome }).toEqual({ saved: 13, outcome: { status: 200, body: { data: { recordGrade: { score: 13 } } } } });
+    } finally {
+      await blocker`rollback`.catch(() => {});
+      blocker.release();
+      await (stopping ?? doomed.stop());
+    }
   });
 });

@@ -123,6 +123,14 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
     expect(over.body.errors![0].message).toMatch(/Token limit of 4000 exceeded/);
   });
 
+  it('a request body over 25 MB (Yoga’s default cap) → 413 REQUEST_ENTITY_TOO_LARGE; the server keeps serving', async () => {
+    const body = JSON.stringify({ query: '{ __typename }', variables: { padding: 'p'.repeat(25_000_001) } });
+    const response = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body });
+    expect(response.status).toBe(413);
+    expect(codesOf((await response.json()) as never)).toEqual(['REQUEST_ENTITY_TOO_LARGE']);
+    expect((await post('{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+  });
+
   // Regression: graphql-armor's rules throw their refusal; unguarded in onSubscribe, that closed
   // the whole socket with 4500 (every other subscription on it with it).
   it('over graphql-ws each limit answers that operation with an `error`; the socket and its live subscription stay', async () => {
