@@ -67,7 +67,9 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     stopListening();
   };
   const { seam, stop: stopListening } = options.hub.listen([...options.topics, 'membership'], (event) => {
-    if (closed) return;
+    if (closed || !concerns(event)) return;
+    // Only events for this subscriber count against its bound. A single commit larger than the
+    // bound still ends it (it resumes from its cursor): see the known bug in server/hardening.
     if (raw.length + out.length >= options.maxQueue) return overflow();
     raw.push(event);
     wakePump?.();
@@ -125,13 +127,19 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     resolve?.(result);
   }
 
+  /** The cheap, synchronous part of deciding whether an event is for this subscriber. */
+  function concerns(event: LiveEvent): boolean {
+    if (event.topic === 'membership') return event.audienceUserId === options.viewerId;
+    return options.topics.includes(event.topic) && options.match(event);
+  }
+
   /** Sync whenever it can be: this runs for every subscriber on every event. */
   function consider(event: LiveEvent): Promise<void> | void {
+    if (!concerns(event)) return;
     if (event.topic === 'membership') {
-      if (event.audienceUserId === options.viewerId) options.onMembershipChange();
+      options.onMembershipChange();
       return;
     }
-    if (!options.topics.includes(event.topic) || !options.match(event)) return;
     const verdict = options.authorize(event);
     if (verdict instanceof Promise) return verdict.then((v) => admit(event, v));
     admit(event, verdict);
