@@ -63,9 +63,14 @@ export async function buildApp(config: Config) {
     },
     async stop() {
       await ws.stop();
+      // Requests in flight get their responses; idle keep-alive connections go now, stragglers after a grace period.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), 5000);
+        server.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
+        server.closeIdleConnections();
       });
       await live.stop();
       await database.stop();

@@ -35,6 +35,12 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** Counts a result's errors by code (HTTP and SSE here; graphql-ws from its own hooks). */
+export function countErrors(metrics: Metrics, result: unknown) {
+  if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !Array.isArray(result.errors)) return;
+  for (const error of result.errors as { extensions?: { code?: unknown } }[]) metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+}
+
 /** Serves GET /metrics and counts GraphQL errors by code. */
 export function useMetrics(metrics: Metrics): Plugin {
   return {
@@ -43,8 +49,7 @@ export function useMetrics(metrics: Metrics): Plugin {
       endResponse(new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
     },
     onResultProcess({ result }) {
-      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
-      for (const error of result.errors) metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+      countErrors(metrics, result);
     },
   };
 }

@@ -31,7 +31,8 @@ function tokenFrom(request: Request | undefined, connectionParams: Record<string
 }
 
 function clientAddress(req: IncomingMessage | undefined, trustProxy: boolean): string {
-  const forwarded = trustProxy ? String(req?.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  // The last entry is the one our own proxy appended; anything before it the client could have written.
+  const forwarded = trustProxy ? (String(req?.headers['x-forwarded-for'] ?? '').split(',').at(-1)?.trim() ?? '') : '';
   return forwarded || req?.socket?.remoteAddress || 'unknown';
 }
 

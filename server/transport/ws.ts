@@ -5,7 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
 import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
+import { countErrors, type Metrics } from '../metrics';
 import type { Yoga } from '../yoga';
 import { withInputErrorCodes } from '../limits';
 import { isAllowedOrigin } from './origin';
@@ -87,7 +87,11 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
       // The same error codes as over HTTP (Yoga's result hooks do not run for graphql-ws).
       onNext: (_ctx, _id, _payload, _args, result) => {
         const coded = withInputErrorCodes(result);
+        if (deps.metrics) countErrors(deps.metrics, coded);
         return coded === result ? undefined : (coded as never);
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        if (deps.metrics) countErrors(deps.metrics, { errors });
       },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
