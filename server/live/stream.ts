@@ -38,6 +38,8 @@ export type StreamOptions = {
 };
 
 const REPLAY_PAGE = 500;
+/** A consumer over its bound that has taken no message for this long (and is not waiting for one) is slow. */
+const SLOW_AFTER_MS = 1000;
 
 export function slowConsumerError() {
   return userError('BAD_USER_INPUT', 'Too many undelivered events: resubscribe with `after` set to the last cursor you received', {
@@ -58,6 +60,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   let wakePump: (() => void) | null = null;
   let timer: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
+  let lastProgressAt = Date.now();
 
   options.observe?.opened();
   let observedClose = false;
@@ -68,9 +71,11 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   };
   const { seam, stop: stopListening } = options.hub.listen([...options.topics, 'membership'], (event) => {
     if (closed || !concerns(event)) return;
-    // Only events for this subscriber count against its bound. A single commit larger than the
-    // bound still ends it (it resumes from its cursor): see the known bug in server/hardening.
-    if (raw.length + out.length >= options.maxQueue) return overflow();
+    // Only events for this subscriber count. Past the bound it is slow only if it also stopped
+    // reading (a bulk commit arrives all at once, even for a fast reader); past ten times the
+    // bound it ends regardless, so memory stays bounded.
+    const queued = raw.length + out.length;
+    if (queued >= 10 * options.maxQueue || (queued >= options.maxQueue && !pull && Date.now() - lastProgressAt > SLOW_AFTER_MS)) return overflow();
     raw.push(event);
     wakePump?.();
   });
@@ -117,6 +122,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
       return;
     }
     out.shift();
+    lastProgressAt = Date.now();
     options.observe?.delivered(head.message);
     finish({ value: head.message, done: false });
   }
@@ -209,6 +215,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
       return this;
     },
     next() {
+      lastProgressAt = Date.now();
       return new Promise<IteratorResult<LiveMessage>>((resolve) => {
         pull = resolve;
         deliver();
