@@ -349,6 +349,18 @@ describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_AD
     expect((await login('student15@homeroom.test', 'homeroom', '203.0.113.78')).body.data.login.user.email).toBe('student15@homeroom.test');
   });
 
+  // Regression: the leftmost X-Forwarded-For entry — the client's own invention — was trusted.
+  it('behind the trusted proxy, the address it appended counts: prepending invented addresses does not reset the budget', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      // What a proxy forwards: the client's own header, then the address it saw (always the same).
+      // A different account each time, so only the address's count can refuse.
+      const { body } = await login(`ghost${i}@homeroom.test`, 'wrong', `10.0.0.${i}, 203.0.113.90`);
+      outcomes.push(codesOf(body).join());
+    }
+    expect(outcomes).toEqual([...Array(6).fill('UNAUTHENTICATED'), 'TOO_MANY_REQUESTS']);
+  });
+
   it('without TRUST_PROXY, X-Forwarded-For is ignored: a client cannot escape the per-address limit by inventing addresses', async () => {
     // A second instance on the same database, not behind a proxy: the socket address counts.
     const direct = await startLiveApp({ databaseUrl: ldb.url, env: { LOGIN_ATTEMPTS_PER_ADDRESS: '3', LOGIN_ATTEMPTS_PER_ACCOUNT: '100' } });

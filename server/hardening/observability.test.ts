@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type TestRedis } from '../../test';
-import { ackedSocket, metric, parseMetrics, watchGrades, type GradeWatch } from '../../test/hardening';
+import { ackedSocket, metric, parseMetrics, runOperation, watchGrades, type GradeWatch } from '../../test/hardening';
 import { connectLive, gql, GRADE_CHANGED, newStreams, openLiveDatabase, POLL_CHANGED, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -82,8 +82,9 @@ describe('/metrics', () => {
       await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[1], 62);
       await Promise.all(grades.map((s) => s.count(2, 15_000)));
       const after = await scrape();
-      // Each grade commit is a grade event and the student's notification event.
-      expect(metric(after, 'homeroom_events_relayed_total') - metric(before, 'homeroom_events_relayed_total')).toBeGreaterThanOrEqual(4);
+      // Each grade commit is a grade event and the student's notification event. (The hub may
+      // have fetched them from the outbox itself before the relay published: wait for the relay.)
+      await waitFor(async () => metric(await scrape(), 'homeroom_events_relayed_total') - metric(before, 'homeroom_events_relayed_total') >= 4, { what: 'the relay to count 4 events' });
       expect(metric(after, 'homeroom_deliveries_total', { topic: 'grade' }) - metric(before, 'homeroom_deliveries_total', { topic: 'grade' })).toBe(4);
       expect(metric(after, 'homeroom_relay_lag_seconds')).toBeGreaterThanOrEqual(0);
     } finally {
@@ -109,15 +110,37 @@ describe('/metrics', () => {
     expect(metric(await scrape(), 'homeroom_resyncs_total')).toBe(before + 1);
   });
 
-  it('GraphQL errors by code count HTTP refusals', async () => {
-    const before = await scrape();
+  it('GraphQL errors by code count refusals on every transport (HTTP, graphql-ws, SSE)', async () => {
+    const phys = ldb.f.course('PHYS110').id;
+    const student = await ldb.token('student@homeroom.test');
+    const errors = async (code: string) => metric(await scrape(), 'homeroom_graphql_errors_total', { code });
+    const before = Object.fromEntries(await Promise.all(['UNAUTHENTICATED', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED'].map(async (code) => [code, await errors(code)])));
     await gql(api.url, '{ courses { id } }'); // UNAUTHENTICATED
-    await gql(api.url, `query($id: ID!) { course(id: $id) { id } }`, { id: ldb.f.course('PHYS110').id }, await ldb.token('student@homeroom.test')); // FORBIDDEN
+    await gql(api.url, `query($id: ID!) { course(id: $id) { id } }`, { id: phys }, student); // FORBIDDEN
     await gql(api.url, '{ nope }'); // GRAPHQL_VALIDATION_FAILED
-    const after = await scrape();
-    for (const code of ['UNAUTHENTICATED', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED']) {
-      expect(metric(after, 'homeroom_graphql_errors_total', { code }) - metric(before, 'homeroom_graphql_errors_total', { code }), code).toBe(1);
+    expect({
+      UNAUTHENTICATED: (await errors('UNAUTHENTICATED')) - before.UNAUTHENTICATED,
+      FORBIDDEN: (await errors('FORBIDDEN')) - before.FORBIDDEN,
+      GRAPHQL_VALIDATION_FAILED: (await errors('GRAPHQL_VALIDATION_FAILED')) - before.GRAPHQL_VALIDATION_FAILED,
+    }).toEqual({ UNAUTHENTICATED: 1, FORBIDDEN: 1, GRAPHQL_VALIDATION_FAILED: 1 });
+
+    // Regression: errors sent over graphql-ws were never counted (the metric hooked Yoga's HTTP pipeline only).
+    const overHttp = await errors('FORBIDDEN');
+    const socket = await ackedSocket(api.wsUrl, student);
+    try {
+      const { results } = await runOperation(socket, GRADE_CHANGED, { courseId: phys });
+      expect(results.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    } finally {
+      socket.close();
     }
+    const overWs = await errors('FORBIDDEN');
+    const sse = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${student}` },
+      body: JSON.stringify({ query: GRADE_CHANGED, variables: { courseId: phys } }),
+    });
+    expect(await sse.text()).toContain('"code":"FORBIDDEN"');
+    expect({ graphqlWs: overWs - overHttp, sse: (await errors('FORBIDDEN')) - overWs }).toEqual({ graphqlWs: 1, sse: 1 });
   });
 });
 

@@ -63,8 +63,30 @@ describe('SIGTERM', () => {
       for (let i = 0; i < 3; i++) await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[i], 50 + i);
       await stream.count(3, 20_000);
 
+      // A mutation in flight: held inside the child by a lock on posts, taken before it arrives.
+      const blocker = await ldb.sql.reserve();
+      await blocker`begin`;
+      await blocker`lock table posts in exclusive mode`;
+      const inFlight = fetch(child.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: `mutation($c: ID!) { createPost(courseId: $c, body: "sent just before shutdown") { body } }`, variables: { c: math.id } }),
+      }).then(
+        async (response) => ({ status: response.status, body: await response.json() }),
+        (error: Error & { cause?: { code?: string } }) => ({ failed: `${error.message} (${error.cause?.code})` }),
+      );
+      await waitFor(async () => (await ldb.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%posts%'`).length > 0, {
+        what: 'the mutation to wait on the lock',
+      });
+
       const signalled = Date.now();
       child.child.kill('SIGTERM');
+      // Regression: in-flight requests were cut (their writes still committed). Once the child
+      // accepts no new connection, let the mutation finish: it gets its response.
+      await waitFor(async () => fetch(`${child.baseUrl}/health`).then(() => false, () => true), { timeoutMs: 5_000, what: 'the child to stop accepting' });
+      await blocker`rollback`;
+      blocker.release();
+      expect(await inFlight).toEqual({ status: 200, body: { data: { createPost: { body: 'sent just before shutdown' } } } });
       // Commits keep coming while it shuts down …
       for (let i = 3; i < 6; i++) await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[i], 50 + i);
       const [closed] = await conn.closes.count(1, 10_000);
