@@ -10,14 +10,31 @@
  * shutdown (→ shutdown.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { ackedSocket, gradeEveryoneWithNotes, HEAVY_GRADES, hubCaughtUp, metric, NOTE_BYTES, parseMetrics, tcpOf } from '../../test/hardening';
 import { gqlOk, LIVE_CURSOR, newStreams, openLiveDatabase, rawSocket, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
+/** An instance that should ping every 120 s, and a socket on it that never answers pings (see the last case). */
+let quiet: LiveTestApp;
+let silent: { socket: WebSocket; openedAt: number; firstPingAt: Promise<number | null> };
 beforeAll(async () => {
   ldb = await openLiveDatabase();
+  quiet = await startLiveApp({ databaseUrl: ldb.url, env: { WS_KEEPALIVE_MS: '120000' } });
+  const socket = new WebSocket(quiet.wsUrl, 'graphql-transport-ws', { autoPong: false });
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('open', resolve));
+  const openedAt = Date.now();
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await ldb.token('student@homeroom.test')}` } }));
+  const firstPingAt = new Promise<number | null>((resolve) => {
+    socket.once('ping', () => resolve(Date.now() - openedAt));
+    socket.once('close', () => resolve(null));
+  });
+  silent = { socket, openedAt, firstPingAt };
 });
 afterAll(async () => {
+  silent?.socket.terminate();
+  await quiet?.stop();
   await ldb?.close();
 });
 
@@ -91,4 +108,21 @@ describe('known bugs', () => {
       await api.stop();
     }
   }, 40_000);
+
+  /**
+   * server/transport/ws.ts: `useServer(options, wss)` is called without its third argument, so
+   * graphql-ws runs its own keep-alive (default 12 s: ping, then terminate if no pong within
+   * 12 s) beside ours (`keepAlive(wss, WS_KEEPALIVE_MS)`). WS_KEEPALIVE_MS therefore cannot
+   * lengthen anything: with WS_KEEPALIVE_MS=120000 a socket is still pinged at 12 s and terminated
+   * (1006) at 24 s if it does not answer (probe: `1006 after 24010 ms, pings at [12009]`), and
+   * every socket gets two pingers' traffic. README ("a socket silent for two intervals is
+   * dropped") describes only ours. Fix: `useServer(options, wss, 0)` (ours stays), or pass
+   * `limits.keepAliveMs` there and drop ours.
+   */
+  it('with WS_KEEPALIVE_MS=120000 nothing pings a socket in its first 13 s', async () => {
+    // The socket was opened before the other cases; this waits out what is left of 13 s at most.
+    const timeout = new Promise<'none'>((resolve) => setTimeout(() => resolve('none'), Math.max(0, silent.openedAt + 13_000 - Date.now())));
+    const firstPing = await Promise.race([silent.firstPingAt, timeout]);
+    expect(firstPing === 'none' ? 'no ping within 13 s' : `pinged after ${firstPing} ms`).toBe('no ping within 13 s');
+  }, 20_000);
 });
