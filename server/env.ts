@@ -34,6 +34,7 @@ const schema = z.object({
   QUERY_MAX_TOKENS: z.coerce.number().int().min(1).default(4000),
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(12_000),
+  WS_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(10),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
@@ -86,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: e.DATABASE_POOL_SIZE,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
     sockets: {
+      initTimeoutMs: e.WS_INIT_TIMEOUT_MS,
       maxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
       maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
@@ -6,7 +7,8 @@ export type Logger = pino.Logger;
 export function createLogger(level: string, pretty = process.env.LOG_PRETTY === '1'): Logger {
   return pino({
     level,
-    base: { service: 'homeroom-api' },
+    // pid and hostname tell instances apart when several write to one log.
+    base: { service: 'homeroom-api', pid: process.pid, hostname: hostname() },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } } } : {}),
   });
 }

@@ -61,6 +61,14 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   let timer: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
   let lastProgressAt = Date.now();
+  let slowCheck: NodeJS.Timeout | undefined;
+  const isStalled = () => !pull && Date.now() - lastProgressAt > SLOW_AFTER_MS;
+  function checkSlow() {
+    slowCheck = undefined;
+    if (closed || raw.length + out.length < options.maxQueue) return;
+    if (isStalled()) return overflow();
+    slowCheck = setTimeout(checkSlow, SLOW_AFTER_MS);
+  }
 
   options.observe?.opened();
   let observedClose = false;
@@ -75,7 +83,9 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     // reading (a bulk commit arrives all at once, even for a fast reader); past ten times the
     // bound it ends regardless, so memory stays bounded.
     const queued = raw.length + out.length;
-    if (queued >= 10 * options.maxQueue || (queued >= options.maxQueue && !pull && Date.now() - lastProgressAt > SLOW_AFTER_MS)) return overflow();
+    if (queued >= 10 * options.maxQueue || (queued >= options.maxQueue && isStalled())) return overflow();
+    // Over the bound but still reading: look again later even if no further event comes.
+    if (queued >= options.maxQueue && !slowCheck) slowCheck = setTimeout(checkSlow, SLOW_AFTER_MS);
     raw.push(event);
     wakePump?.();
   });
@@ -89,6 +99,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
 
   function fail(error: Error) {
     clearTimeout(expiry);
+    clearTimeout(slowCheck);
     raw.length = 0;
     out.length = 0;
     out.push({ message: { kind: 'error', error }, key: null, readyAt: 0 });
@@ -205,6 +216,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     out.length = 0;
     clearTimeout(timer);
     clearTimeout(expiry);
+    clearTimeout(slowCheck);
     unlistenOnce();
     wakePump?.();
     finish({ value: undefined, done: true });

@@ -12,6 +12,8 @@ import { isAllowedOrigin } from './origin';
 
 export type SocketLimits = {
   keepAliveMs: number;
+  /** How long a socket may stay open before it sends connection_init (then 4408). */
+  initTimeoutMs: number;
   maxMessageBytes: number;
   maxSocketsPerUser: number;
   maxSubscriptionsPerSocket: number;
@@ -49,7 +51,7 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
 
   const disposable = useServer(
     {
-      connectionInitWaitTimeout: 10_000,
+      connectionInitWaitTimeout: limits.initTimeoutMs,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -135,6 +137,8 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
       },
     },
     wss,
+    // Our own keep-alive (below) is the one WS_KEEPALIVE_MS configures; graphql-ws's is off.
+    0,
   );
 
   return {

@@ -1,13 +1,6 @@
 /**
- * Known hardening bugs and gaps (issue 6): each case states the behaviour we want and fails today.
- * When a fix lands, its case passes and moves to the file of its topic as a regression.
- *
- * Fixed and moved so far: graphql-armor refusals answered 200 over HTTP and 4500 over graphql-ws,
- * the operations cap counting completed operations, CORS `null` for foreign origins, the leftmost
- * X-Forwarded-For trusted (→ limits.test.ts); codeless variable errors over graphql-ws
- * (→ protocol.test.ts); graphql-ws errors missing from the metrics (→ observability.test.ts); the
- * queue bound counting the instance's own backlog (→ overload.test.ts); in-flight requests cut at
- * shutdown (→ shutdown.test.ts).
+ * Hardening bugs the suite found after the first round, kept as regressions: each case failed
+ * before its fix (the comments describe the bug and the fix).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -38,7 +31,7 @@ afterAll(async () => {
   await ldb?.close();
 });
 
-describe('known bugs', () => {
+describe('hardening regressions', () => {
   /**
    * server/transport/ws.ts: `connectionInitWaitTimeout: 10_000` is fixed. Every other socket limit
    * has a variable (README "Limits and security"), this one does not: an operator cannot shorten
