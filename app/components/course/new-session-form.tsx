@@ -1,8 +1,8 @@
 'use client';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useMutation } from 'urql';
 import { CreateSessionMutation } from '../../lib/documents';
-import { ErrorNote } from '../status';
+import { InlineForm } from './inline-form';
 
 /** "YYYY-MM-DDTHH:mm" for a datetime-local input, in local time. */
 function localInputValue(d: Date): string {
@@ -11,30 +11,26 @@ function localInputValue(d: Date): string {
 }
 
 export function NewSessionForm({ courseId, onCreated }: { courseId: string; onCreated?: (id: string) => void }) {
-  const [open, setOpen] = useState(false);
   const [title, setTitle] = useState('');
   const [startsAt, setStartsAt] = useState(() => localInputValue(new Date()));
   const [{ fetching, error }, create] = useMutation(CreateSessionMutation);
 
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    const when = new Date(startsAt);
-    const r = await create({ courseId, title: title.trim(), startsAt: when.toISOString() });
-    if (r.data) {
-      setTitle('');
-      setOpen(false);
-      onCreated?.(r.data.createClassSession.id);
-    }
-  }
-  if (!open) {
-    return (
-      <button type="button" className="btn" onClick={() => setOpen(true)} aria-expanded="false">
-        Add session
-      </button>
-    );
+  async function onSubmit() {
+    const r = await create({ courseId, title: title.trim(), startsAt: new Date(startsAt).toISOString() });
+    if (!r.data) return false;
+    setTitle('');
+    onCreated?.(r.data.createClassSession.id);
+    return true;
   }
   return (
-    <form className="card form inline-form" onSubmit={onSubmit} aria-label="New class session">
+    <InlineForm
+      openLabel="Add session"
+      formLabel="New class session"
+      submitLabel="Create session"
+      canSubmit={!fetching && Boolean(title.trim()) && Boolean(startsAt)}
+      error={error}
+      onSubmit={onSubmit}
+    >
       <label className="field">
         <span>Title</span>
         <input value={title} onChange={(e) => setTitle(e.target.value)} required autoFocus />
@@ -43,15 +39,6 @@ export function NewSessionForm({ courseId, onCreated }: { courseId: string; onCr
         <span>Starts at</span>
         <input type="datetime-local" value={startsAt} onChange={(e) => setStartsAt(e.target.value)} required />
       </label>
-      {error && <ErrorNote error={error} />}
-      <div className="actions">
-        <button className="btn btn-primary" disabled={fetching || !title.trim() || !startsAt}>
-          Create session
-        </button>
-        <button type="button" className="btn btn-quiet" onClick={() => setOpen(false)}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </InlineForm>
   );
 }

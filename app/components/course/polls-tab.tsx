@@ -1,10 +1,10 @@
 'use client';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { CastVoteMutation, ClosePollMutation, OpenPollMutation, PollsQuery } from '../../lib/documents';
 import type { Poll } from '../../lib/types';
-import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
+import { InlineForm } from './inline-form';
 
 function PollCard({ poll, manage }: { poll: Poll; manage: boolean }) {
   const [vote, castVote] = useMutation(CastVoteMutation);
@@ -74,30 +74,32 @@ function PollCard({ poll, manage }: { poll: Poll; manage: boolean }) {
 }
 
 function OpenPollForm({ courseId }: { courseId: string }) {
-  const [open, setOpen] = useState(false);
   const [question, setQuestion] = useState('');
   const [options, setOptions] = useState(['', '']);
   const [{ fetching, error }, openPoll] = useMutation(OpenPollMutation);
   const filled = options.map((o) => o.trim()).filter(Boolean);
 
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
+  async function onSubmit() {
     const r = await openPoll({ courseId, question: question.trim(), options: filled });
-    if (r.data) {
-      setQuestion('');
-      setOptions(['', '']);
-      setOpen(false);
-    }
-  }
-  if (!open) {
-    return (
-      <button type="button" className="btn" onClick={() => setOpen(true)} aria-expanded="false">
-        New poll
-      </button>
-    );
+    if (!r.data) return false;
+    setQuestion('');
+    setOptions(['', '']);
+    return true;
   }
   return (
-    <form className="card form inline-form" onSubmit={onSubmit} aria-label="New poll">
+    <InlineForm
+      openLabel="New poll"
+      formLabel="New poll"
+      submitLabel="Open poll"
+      canSubmit={!fetching && Boolean(question.trim()) && filled.length >= 2}
+      error={error}
+      onSubmit={onSubmit}
+      extraActions={
+        <button type="button" className="btn btn-quiet" onClick={() => setOptions([...options, ''])}>
+          Add option
+        </button>
+      }
+    >
       <label className="field">
         <span>Question</span>
         <input value={question} onChange={(e) => setQuestion(e.target.value)} required autoFocus />
@@ -108,19 +110,7 @@ function OpenPollForm({ courseId }: { courseId: string }) {
           <input value={o} onChange={(e) => setOptions(options.map((x, j) => (j === i ? e.target.value : x)))} />
         </label>
       ))}
-      {error && <ErrorNote message={errorMessage(error)} />}
-      <div className="actions">
-        <button type="button" className="btn btn-quiet" onClick={() => setOptions([...options, ''])}>
-          Add option
-        </button>
-        <button className="btn btn-primary" disabled={fetching || !question.trim() || filled.length < 2}>
-          Open poll
-        </button>
-        <button type="button" className="btn btn-quiet" onClick={() => setOpen(false)}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </InlineForm>
   );
 }
 
