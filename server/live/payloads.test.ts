@@ -81,6 +81,9 @@ describe('event payloads', () => {
     const mark = `mutation ($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`;
     const token = await ldb.token('instructor2@homeroom.test');
     await gqlOk(api.url, mark, { s: hist.sessions['Lesson 3'], st: student, status: 'LATE' }, token);
+    // An event carries its entity as it is when delivered (docs/realtime.md), so the second write
+    // waits for the first event: otherwise both may already show PRESENT.
+    await stream.count(1);
     await gqlOk(api.url, mark, { s: hist.sessions['Lesson 3'], st: student, status: 'PRESENT' }, token);
     const [first, second] = await stream.count(2);
     expect(first).toMatchObject({ action: 'CREATED', record: { status: 'LATE', student: { id: student } } });
