@@ -6,6 +6,8 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'homeroom_' });
   let countSockets = () => 0;
+  // Counted on the hot path as plain numbers (prom-client hashes labels on every inc), added when scraped.
+  const pendingDeliveries = new Map<string, number>();
   const metrics = {
     registry,
     /** The WebSocket server tells how to count its sockets when scraped. */
@@ -24,7 +26,20 @@ export function createMetrics() {
     relayed: new Counter({ name: 'homeroom_events_relayed_total', help: 'Outbox events published by this instance while leading', registers: [registry] }),
     relayLag: new Gauge({ name: 'homeroom_relay_lag_seconds', help: 'Age of the newest event at its publication (0 when idle)', registers: [registry] }),
     relayLeader: new Gauge({ name: 'homeroom_relay_leader', help: '1 when this instance leads the relay', registers: [registry] }),
-    deliveries: new Counter({ name: 'homeroom_deliveries_total', help: 'Events handed to subscribers', labelNames: ['topic'], registers: [registry] }),
+    deliveries: new Counter({
+      name: 'homeroom_deliveries_total',
+      help: 'Events handed to subscribers',
+      labelNames: ['topic'],
+      registers: [registry],
+      collect() {
+        for (const [topic, count] of pendingDeliveries) this.inc({ topic }, count);
+        pendingDeliveries.clear();
+      },
+    }),
+    /** One event handed to one subscriber. */
+    countDelivery(topic: string) {
+      pendingDeliveries.set(topic, (pendingDeliveries.get(topic) ?? 0) + 1);
+    },
     resyncs: new Counter({ name: 'homeroom_resyncs_total', help: 'Resync signals sent (cursor older than retention)', registers: [registry] }),
     slowConsumers: new Counter({ name: 'homeroom_slow_consumers_total', help: 'Subscriptions ended for falling too far behind', registers: [registry] }),
     gapsRepaired: new Counter({ name: 'homeroom_gap_repairs_total', help: 'Gaps in the event stream repaired from the outbox', registers: [registry] }),

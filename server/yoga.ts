@@ -1,14 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
+import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { bearerToken, createContext, type ContextDeps } from './context';
-import { mapDatabaseError } from './db-errors';
 import { graphiqlDefaultQuery } from './graphiql';
 import { useSharedSubscriptionExecution } from './live/shared-execution';
 import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
 import type { Logger } from './logger';
+import { maskHomeroomError } from './mask-errors';
 import { type Metrics, useMetrics } from './metrics';
 import { schema } from './schema';
 
@@ -57,17 +56,7 @@ export function buildYoga(options: YogaOptions) {
     },
     graphiql: { title: 'Homeroom API', defaultQuery: graphiqlDefaultQuery, subscriptionsProtocol: 'WS' },
     renderGraphiQL,
-    maskedErrors: {
-      maskError(error, message, isDev) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        const mapped = mapDatabaseError(original);
-        if (mapped) {
-          const at = error instanceof GraphQLError ? { path: error.path, nodes: error.nodes } : {};
-          return createGraphQLError(mapped.message, { ...at, extensions: mapped.extensions });
-        }
-        return maskError(error, message, isDev);
-      },
-    },
+    maskedErrors: { maskError: maskHomeroomError },
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: options.ready }),
       // Browsers may not send simple (non-preflighted) GraphQL requests without this header.

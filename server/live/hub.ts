@@ -5,7 +5,12 @@ import { cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './even
 import type { EventBus } from './event-bus';
 import type { OutboxReader } from './outbox';
 
-export type HubListener = (event: LiveEvent) => void;
+export type HubListener = (event: LiveEvent, cursor: Cursor) => void;
+
+/** What a listener hears: every event of a topic, or only those of one course, or addressed to one user. */
+export type Route = { topic: Topic; courseId?: string | null; userId?: string | null };
+
+const routeKey = ({ topic, courseId, userId }: Route) => (courseId ? `${topic}|c|${courseId}` : userId ? `${topic}|u|${userId}` : topic);
 
 const REPAIR_BATCH = 500;
 
@@ -19,7 +24,8 @@ const REPAIR_BATCH = 500;
  */
 export function createHub(options: { bus: EventBus; reader: OutboxReader; log: Logger; repairIntervalMs: number; metrics?: Metrics }) {
   const { bus, reader, log } = options;
-  const listeners = new Map<Topic, Set<HubListener>>();
+  // Indexed by route, so an event visits only the listeners of its course or its user.
+  const listeners = new Map<string, Set<HubListener>>();
   let last: Cursor | null = null;
   let chain: Promise<void> = Promise.resolve();
   let heardSinceCheck = false;
@@ -36,8 +42,13 @@ export function createHub(options: { bus: EventBus; reader: OutboxReader; log: L
   function dispatch(event: LiveEvent, cursor: Cursor) {
     last = cursor;
     dispatched += 1;
-    const set = listeners.get(event.topic);
-    if (set) for (const listener of set) listener(event);
+    notify(listeners.get(event.topic), event, cursor);
+    if (event.courseId) notify(listeners.get(`${event.topic}|c|${event.courseId}`), event, cursor);
+    if (event.audienceUserId) notify(listeners.get(`${event.topic}|u|${event.audienceUserId}`), event, cursor);
+  }
+
+  function notify(set: Set<HubListener> | undefined, event: LiveEvent, cursor: Cursor) {
+    if (set) for (const listener of set) listener(event, cursor);
   }
 
   /** Dispatches every settled outbox event after `last` (and before `until`, if given) from the database. */
@@ -88,16 +99,21 @@ export function createHub(options: { bus: EventBus; reader: OutboxReader; log: L
       timer.unref();
     },
     /** Registers a listener and returns the seam: the last cursor dispatched before it. */
-    listen(topics: Topic[], listener: HubListener): { seam: Cursor; stop: () => void } {
-      for (const topic of topics) {
-        let set = listeners.get(topic);
-        if (!set) listeners.set(topic, (set = new Set()));
+    listen(routes: Route[], listener: HubListener): { seam: Cursor; stop: () => void } {
+      const keys = routes.map(routeKey);
+      for (const key of keys) {
+        let set = listeners.get(key);
+        if (!set) listeners.set(key, (set = new Set()));
         set.add(listener);
       }
       return {
         seam: last!,
         stop: () => {
-          for (const topic of topics) listeners.get(topic)?.delete(listener);
+          for (const key of keys) {
+            const set = listeners.get(key);
+            set?.delete(listener);
+            if (set?.size === 0) listeners.delete(key);
+          }
         },
       };
     },

@@ -9,7 +9,7 @@ import { createInProcessBus, createRedisBus } from './event-bus';
 import { createHub } from './hub';
 import { createOutboxReader, type ReadFilter } from './outbox';
 import { createRelay } from './relay';
-import { openStream, type LiveMessage } from './stream';
+import { type LiveMessage, type LiveStream, openStream } from './stream';
 
 export type LiveConfig = {
   redisUrl: string | undefined;
@@ -85,7 +85,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
       await bus.stop();
     },
 
-    async stream(request: StreamRequest): Promise<AsyncIterableIterator<LiveMessage>> {
+    async stream(request: StreamRequest): Promise<LiveStream> {
       const { viewer, courseId, pollId } = request;
       const after = request.after ? parseCursor(request.after) : null;
       const access = request.access ?? createAccess(deps.db, viewer);
@@ -94,6 +94,8 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
         hub,
         reader,
         topics: request.topics,
+        // Notifications are addressed to the viewer; course topics narrow to the course when given.
+        routes: request.topics.map((topic) => (topic === 'notification' ? { topic, userId: viewer.id } : { topic, courseId })),
         after,
         replayFilter,
         match: (e) => (!courseId || e.courseId === courseId) && (!pollId || e.entityId === pollId),
@@ -108,7 +110,7 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
           opened: () => metrics.subscriptions.inc({ topic: request.topics[0] }),
           closed: () => metrics.subscriptions.dec({ topic: request.topics[0] }),
           delivered: (m) => {
-            if (m.kind === 'event') metrics.deliveries.inc({ topic: m.event.topic });
+            if (m.kind === 'event') metrics.countDelivery(m.event.topic);
             else if (m.kind === 'resync') metrics.resyncs.inc();
             else metrics.slowConsumers.inc();
           },

@@ -1,8 +1,9 @@
-import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs, type ExecutionResult, visit } from 'graphql';
+import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs, type ExecutionResult, Kind, type ASTNode, visit } from 'graphql';
 import { mapAsyncIterator } from 'graphql/execution/mapAsyncIterator.js';
 import type { Plugin } from 'graphql-yoga';
+import { type Executor, type FrameTarget, payloadOf, sendFrames } from './frames';
 import { memo } from './memo';
-import type { LiveMessage } from './stream';
+import type { LiveMessage, LiveStream } from './stream';
 
 /**
  * Fields whose value depends on who asks, beyond their role in the course: a student's `my*`
@@ -23,33 +24,101 @@ const VIEWER_FIELDS = new Set([
   'unreadNotificationCount',
 ]);
 
-const viewerDependent = new WeakMap<DocumentNode, boolean>();
+type DocumentFacts = {
+  id: number;
+  /** Selects fields whose value depends on the viewer (see VIEWER_FIELDS). */
+  personal: boolean;
+  /**
+   * The variables an event's result can depend on: all but those only used in the subscription
+   * field's own arguments (`courseId`, `after`), which choose events but do not shape results —
+   * clients that resume from different cursors still share executions.
+   */
+  resultVariables: string[];
+};
 
-function selectsViewerFields(document: DocumentNode): boolean {
-  let found = viewerDependent.get(document);
-  if (found === undefined) {
-    found = false;
-    visit(document, {
-      Field(node) {
-        if (VIEWER_FIELDS.has(node.name.value)) found = true;
+const facts = new WeakMap<DocumentNode, DocumentFacts>();
+let nextDocumentId = 0;
+
+/** Yoga's parser cache hands every subscriber of the same query the same document object. */
+function factsOf(document: DocumentNode): DocumentFacts {
+  let known = facts.get(document);
+  if (known) return known;
+  let personal = false;
+  const variables = new Set<string>();
+  const collect = (node: ASTNode) =>
+    visit(node, {
+      Field(field) {
+        if (VIEWER_FIELDS.has(field.name.value)) personal = true;
+      },
+      Variable(variable) {
+        variables.add(variable.name.value);
       },
     });
-    viewerDependent.set(document, found);
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) {
+      collect(definition);
+      continue;
+    }
+    for (const directive of definition.directives ?? []) collect(directive);
+    for (const selection of definition.selectionSet.selections) {
+      if (selection.kind !== Kind.FIELD) collect(selection);
+      else {
+        for (const directive of selection.directives ?? []) collect(directive);
+        if (selection.selectionSet) collect(selection.selectionSet);
+      }
+    }
   }
-  return found;
+  known = { id: ++nextDocumentId, personal, resultVariables: [...variables].sort() };
+  facts.set(document, known);
+  return known;
 }
 
-/** Identity of a document for sharing: Yoga's parser cache hands every subscriber the same object. */
-const documentIds = new WeakMap<DocumentNode, number>();
-let nextDocumentId = 0;
-const documentId = (d: DocumentNode) => documentIds.get(d) ?? (documentIds.set(d, ++nextDocumentId), nextDocumentId);
+/**
+ * Runs each event of one subscription: with a shallow copy of the subscribe-time context, so
+ * per-request caches (dataloaders, scope checks) never serve stale rows or stale permissions to a
+ * later event; and once per event for all subscribers of this instance that share the document,
+ * the result-shaping variables and the share scope (their role in the course).
+ */
+function executorFor(args: ExecutionArgs) {
+  const run = (message: LiveMessage) => execute({ ...args, rootValue: message, contextValue: { ...(args.contextValue as object) } });
+  const { id, personal, resultVariables } = factsOf(args.document);
+  const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+  const given = resultVariables.filter((name) => variables[name] !== undefined).map((name) => [name, variables[name]]);
+  const base = `${id}|${args.operationName ?? ''}|${JSON.stringify(given)}|`;
+  // Few distinct scopes exist (a role): keep their keys rather than building strings per delivery.
+  const keys = { exec: new Map<string, string>(), frame: new Map<string, string>() };
+
+  /** The key subscribers share this message's execution under, or null when it is theirs alone. */
+  function shareKey(message: LiveMessage, kind: 'exec' | 'frame'): string | null {
+    if (message.kind !== 'event' || message.shareScope === null || (personal && message.shareScope === 'STUDENT')) return null;
+    let key = keys[kind].get(message.shareScope);
+    if (!key) keys[kind].set(message.shareScope, (key = `${kind}|${base}${message.shareScope}`));
+    return message.batch.length > 1 ? `${key}|${message.batch[0].cursor}-${message.batch.length}` : key;
+  }
+
+  const executor: Executor = {
+    payloadFor(message, prepare) {
+      const key = shareKey(message, 'frame');
+      if (key === null || message.kind !== 'event') return payloadOf(run(message), prepare);
+      return memo(message.event, key, () => payloadOf(run(message), prepare));
+    },
+  };
+
+  return {
+    executor,
+    execute: (message: LiveMessage): ExecutionResult | Promise<ExecutionResult> => {
+      const key = shareKey(message, 'exec');
+      if (key === null || message.kind !== 'event') return run(message);
+      return memo(message.event, key, () => run(message));
+    },
+  };
+}
+
+const isLiveStream = (source: object): source is LiveStream => typeof (source as Partial<LiveStream>).pushTo === 'function';
 
 /**
- * Runs each subscription event, instead of graphql-js's default:
- * - with a shallow copy of the subscribe-time context, so per-request caches (dataloaders, scope
- *   checks) never serve stale rows or stale permissions to a later event;
- * - once per event for all subscribers of this instance that share the document, the variables
- *   and the share scope (their role in the course), instead of once per subscriber.
+ * Replaces graphql-js's subscribe: shared execution (above) and, on graphql-ws, frames written
+ * straight to the socket (see frames.ts) when the transport put a `liveFrames` target on the context.
  */
 export function useSharedSubscriptionExecution(): Plugin {
   return {
@@ -57,15 +126,10 @@ export function useSharedSubscriptionExecution(): Plugin {
       setSubscribeFn(async (args: ExecutionArgs) => {
         const source = await createSourceEventStream(args.schema, args.document, args.rootValue, args.contextValue, args.variableValues, args.operationName, args.subscribeFieldResolver);
         if (!(Symbol.asyncIterator in source)) return source;
-        const run = (payload: unknown) => execute({ ...args, rootValue: payload, contextValue: { ...(args.contextValue as object) } });
-        const personal = selectsViewerFields(args.document);
-        const base = `${documentId(args.document)}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}`;
-        return mapAsyncIterator(source, (payload: unknown) => {
-          const message = payload as LiveMessage;
-          if (message.kind !== 'event' || message.shareScope === null || (personal && message.shareScope === 'STUDENT')) return run(payload);
-          const batch = message.batch.length > 1 ? `|${message.batch[0].cursor}-${message.batch.length}` : '';
-          return memo(message.event, `exec|${base}|${message.shareScope}${batch}`, () => run(payload) as Promise<ExecutionResult>);
-        });
+        const { executor, execute: run } = executorFor(args);
+        const target = (args.contextValue as { liveFrames?: FrameTarget }).liveFrames;
+        if (target && isLiveStream(source)) return sendFrames(source, executor, target);
+        return mapAsyncIterator(source as AsyncIterable<LiveMessage>, run);
       });
     },
   };

@@ -1,7 +1,7 @@
 import { userError } from '../errors';
-import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
+import { type Cursor, cursorOf, isAfter, maxCursor, ORIGIN, parseCursor } from './cursor';
 import { decodeOutboxRow, type LiveEvent, type Topic } from './event';
-import type { Hub } from './hub';
+import type { Hub, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
 
 /** What a live subscription yields: events (a coalesced burst keeps all of them), a resync signal, or a final error. */
@@ -12,10 +12,31 @@ export type LiveMessage =
 
 type Verdict = { visible: boolean; shareScope: string | null };
 
+/**
+ * Where a stream in push mode hands its messages (the graphql-ws fan-out, which writes frames
+ * straight to the socket). It takes a message only when ready; after declining it calls the
+ * stream's `resume()` once it can take more.
+ */
+export type StreamSink = {
+  ready(): boolean;
+  take(message: LiveMessage): void;
+  /** No message will follow (the final error, if any, came before). */
+  end(): void;
+};
+
+export type LiveStream = AsyncIterableIterator<LiveMessage> & {
+  /** From now on, messages go to `sink` as soon as it is ready instead of waiting for `next()`. */
+  pushTo(sink: StreamSink): void;
+  /** The sink can take messages again. */
+  resume(): void;
+};
+
 export type StreamOptions = {
   hub: Hub;
   reader: OutboxReader;
   topics: Topic[];
+  /** What to hear from the hub (the topics, narrowed to a course or to the viewer where possible). */
+  routes: Route[];
   after: Cursor | null;
   /** Narrows the replay query; authorization still decides event by event. */
   replayFilter: Omit<ReadFilter, 'topics' | 'upTo'>;
@@ -51,18 +72,26 @@ export function slowConsumerError() {
  * A live subscription: replays from the outbox up to the hub's seam, then continues with live
  * events after it — no gap, no duplicate. Bounded: a consumer that falls `maxQueue` events behind
  * gets a final SLOW_CONSUMER error and resumes from its cursor.
+ *
+ * Live events are handled synchronously as the hub hands them over whenever nothing is pending
+ * (replay done, permissions cached): this runs for every subscriber on every event.
  */
-export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMessage> {
+export function openStream(options: StreamOptions): LiveStream {
   const raw: LiveEvent[] = [];
   const out: { message: LiveMessage; key: string | null; readyAt: number }[] = [];
   let closed = false;
+  let ended = false;
   let pull: ((result: IteratorResult<LiveMessage>) => void) | null = null;
-  let wakePump: (() => void) | null = null;
+  let sink: StreamSink | null = null;
+  /** Replaying, or waiting for a permission load: live events wait in `raw`, in order. */
+  let busy = true;
+  let floor: Cursor = options.after ?? ORIGIN;
   let timer: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
   let lastProgressAt = Date.now();
   let slowCheck: NodeJS.Timeout | undefined;
-  const isStalled = () => !pull && Date.now() - lastProgressAt > SLOW_AFTER_MS;
+  const consumerReady = () => (sink ? sink.ready() : pull !== null);
+  const isStalled = () => !consumerReady() && Date.now() - lastProgressAt > SLOW_AFTER_MS;
   function checkSlow() {
     slowCheck = undefined;
     if (closed || raw.length + out.length < options.maxQueue) return;
@@ -77,17 +106,19 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     observedClose = true;
     stopListening();
   };
-  const { seam, stop: stopListening } = options.hub.listen([...options.topics, 'membership'], (event) => {
+  const { seam, stop: stopListening } = options.hub.listen([...options.routes, { topic: 'membership', userId: options.viewerId }], (event, cursor) => {
     if (closed || !concerns(event)) return;
     // Only events for this subscriber count. Past the bound it is slow only if it also stopped
     // reading (a bulk commit arrives all at once, even for a fast reader); past ten times the
     // bound it ends regardless, so memory stays bounded.
     const queued = raw.length + out.length;
-    if (queued >= 10 * options.maxQueue || (queued >= options.maxQueue && isStalled())) return overflow();
-    // Over the bound but still reading: look again later even if no further event comes.
-    if (queued >= options.maxQueue && !slowCheck) slowCheck = setTimeout(checkSlow, SLOW_AFTER_MS);
-    raw.push(event);
-    wakePump?.();
+    if (queued >= options.maxQueue) {
+      if (queued >= 10 * options.maxQueue || isStalled()) return overflow();
+      // Over the bound but still reading: look again later even if no further event comes.
+      slowCheck ??= setTimeout(checkSlow, SLOW_AFTER_MS);
+    }
+    if (busy) raw.push(event);
+    else if (isAfter(cursor, floor)) continueWith(admitOrMember(event));
   });
 
   function overflow() {
@@ -109,6 +140,7 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   }
 
   function emit(message: LiveMessage) {
+    if (!options.coalesce && out.length === 0 && consumerReady()) return hand(message);
     const key = message.kind === 'event' && options.coalesce ? options.coalesce.key(message.event) : null;
     const tail = out.at(-1);
     if (key !== null && tail && tail.key === key && tail.message.kind === 'event' && message.kind === 'event') {
@@ -119,23 +151,30 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     deliver();
   }
 
+  /** Hands ready messages to the consumer: one per `next()` when pulled, as many as the sink takes when pushed. */
   function deliver() {
-    if (!pull) return;
-    const head = out[0];
-    if (!head) {
-      if (closed) finish({ value: undefined, done: true });
-      return;
+    while (consumerReady()) {
+      const head = out[0];
+      if (!head) {
+        if (closed) end();
+        return;
+      }
+      const wait = head.readyAt ? head.readyAt - Date.now() : 0;
+      if (wait > 0) {
+        clearTimeout(timer);
+        timer = setTimeout(deliver, wait);
+        return;
+      }
+      out.shift();
+      hand(head.message);
     }
-    const wait = head.readyAt - Date.now();
-    if (wait > 0) {
-      clearTimeout(timer);
-      timer = setTimeout(deliver, wait);
-      return;
-    }
-    out.shift();
+  }
+
+  function hand(message: LiveMessage) {
     lastProgressAt = Date.now();
-    options.observe?.delivered(head.message);
-    finish({ value: head.message, done: false });
+    options.observe?.delivered(message);
+    if (sink) sink.take(message);
+    else finish({ value: message, done: false });
   }
 
   function finish(result: IteratorResult<LiveMessage>) {
@@ -144,15 +183,25 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     resolve?.(result);
   }
 
+  function end() {
+    if (!sink) return finish({ value: undefined, done: true });
+    if (ended) return;
+    ended = true;
+    sink.end();
+  }
+
   /** The cheap, synchronous part of deciding whether an event is for this subscriber. */
   function concerns(event: LiveEvent): boolean {
     if (event.topic === 'membership') return event.audienceUserId === options.viewerId;
     return options.topics.includes(event.topic) && options.match(event);
   }
 
-  /** Sync whenever it can be: this runs for every subscriber on every event. */
+  /** Sync whenever it can be. */
   function consider(event: LiveEvent): Promise<void> | void {
-    if (!concerns(event)) return;
+    if (concerns(event)) return admitOrMember(event);
+  }
+
+  function admitOrMember(event: LiveEvent): Promise<void> | void {
     if (event.topic === 'membership') {
       options.onMembershipChange();
       return;
@@ -163,7 +212,28 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
   }
 
   function admit(event: LiveEvent, { visible, shareScope }: Verdict) {
-    if (visible) emit({ kind: 'event', event, batch: [event], shareScope });
+    if (visible && !closed) emit({ kind: 'event', event, batch: [event], shareScope });
+  }
+
+  /** A permission load is pending: later events wait for it, so they still leave in cursor order. */
+  function continueWith(pending: Promise<void> | void) {
+    if (!pending) return;
+    busy = true;
+    void drain(pending);
+  }
+
+  async function drain(pending?: Promise<void>) {
+    try {
+      if (pending) await pending;
+      for (let event = raw.shift(); event && !closed; event = raw.shift()) {
+        if (!isAfter(cursorOf(event), floor)) continue;
+        const next = consider(event);
+        if (next) await next;
+      }
+      busy = false;
+    } catch (error) {
+      if (!closed) fail(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Replays (after, seam]; false when it cannot (RESYNC sent instead: live continues after the seam). */
@@ -184,26 +254,17 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     }
   }
 
-  async function pump() {
+  async function start() {
     try {
-      let floor = seam;
+      floor = seam;
       if (options.after && (await replay(options.after))) floor = maxCursor(options.after, seam);
-      while (!closed) {
-        const event = raw.shift();
-        if (!event) {
-          await new Promise<void>((resolve) => (wakePump = resolve));
-          wakePump = null;
-          continue;
-        }
-        if (!isAfter(cursorOf(event), floor)) continue;
-        const pending = consider(event);
-        if (pending) await pending;
-      }
     } catch (error) {
       if (!closed) fail(error instanceof Error ? error : new Error(String(error)));
+      return;
     }
+    await drain();
   }
-  void pump();
+  void start();
 
   // Node timers hold at most 2^31-1 ms; tokens live far shorter.
   expiry = options.endsAt
@@ -214,12 +275,13 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     if (closed && out.length === 0) return;
     closed = true;
     out.length = 0;
+    raw.length = 0;
     clearTimeout(timer);
     clearTimeout(expiry);
     clearTimeout(slowCheck);
     unlistenOnce();
-    wakePump?.();
     finish({ value: undefined, done: true });
+    if (sink) end();
   }
 
   return {
@@ -240,6 +302,14 @@ export function openStream(options: StreamOptions): AsyncIterableIterator<LiveMe
     async throw(error) {
       close();
       throw error;
+    },
+    pushTo(target) {
+      sink = target;
+      deliver();
+    },
+    resume() {
+      lastProgressAt = Date.now();
+      deliver();
     },
   };
 }

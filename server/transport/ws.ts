@@ -1,10 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
+import type { FrameTarget } from '../live/frames';
 import type { Logger } from '../logger';
+import { maskResultErrors } from '../mask-errors';
 import { countErrors, type Metrics } from '../metrics';
 import type { Yoga } from '../yoga';
 import { withInputErrorCodes } from '../limits';
@@ -43,6 +45,9 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
   const heartbeat = keepAlive(wss, limits.keepAliveMs);
   const socketsPerUser = new Map<string, number>();
   const states = new WeakMap<object, SocketState>();
+  // Live frames bypass graphql-ws's hooks: the same finishing touches as onNext below, once per result.
+  const prepare = (result: ExecutionResult) => withInputErrorCodes(maskResultErrors(result, deps.log));
+  const onErrors = deps.metrics && ((result: ExecutionResult) => countErrors(deps.metrics!, result));
   const stateOf = (extra: object) => {
     let state = states.get(extra);
     if (!state) states.set(extra, (state = {}));
@@ -97,7 +102,7 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
       },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         // graphql-ws's own registry: a `complete` removes its id at once, and this id is already in it.
         if (Object.keys(ctx.subscriptions).length - 1 >= limits.maxSubscriptionsPerSocket) {
           return [new GraphQLError(`Too many operations on this socket (limit ${limits.maxSubscriptionsPerSocket})`, { extensions: { code: 'TOO_MANY_REQUESTS' } })];
@@ -110,6 +115,7 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           params,
           // A subscription that falls too far behind closes the socket with a code clients retry on.
           closeSlowSocket: () => socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
+          liveFrames: { socket, id, prepare, onErrors } satisfies FrameTarget,
         });
         let document;
         try {
