@@ -29,12 +29,19 @@ export type RelayOptions = {
  * advisory lock on a dedicated connection; if that connection or process dies the lock is freed
  * and a follower takes over within one sweep. NOTIFY only wakes the leader early.
  */
+/** How stale the leader's lock check and its recorded published cursor may get while events keep coming. */
+const CHECK_EVERY_MS = 200;
+
 export function createRelay(options: RelayOptions) {
   const { sql, bus, log } = options;
   let lock: { sql: Sql; pid: number } | null = null;
   let leader = false;
   let stopped = false;
   let published: Cursor = ORIGIN;
+  // What outbox_state says was published; behind `published` for at most CHECK_EVERY_MS while busy.
+  let saved: Cursor = ORIGIN;
+  let savedAt = 0;
+  let lockCheckedAt = 0;
   let lastPublishAt = 0;
   let wake: (() => void) | null = null;
   // A NOTIFY that arrives while the relay is busy must not wait for the next sweep.
@@ -94,6 +101,7 @@ export function createRelay(options: RelayOptions) {
     const [state] = await lock!.sql<{ xid: string | null; id: string | null }[]>`
       select published_xid::text as xid, published_id::text as id from outbox_state where id = 1`;
     published = state?.xid ? { xid: BigInt(state.xid), id: BigInt(state.id ?? 0) } : ORIGIN;
+    saved = published;
     const listener = await sql.listen('outbox', nudge, nudge);
     unlisten = listener.unlisten;
     log.info({ from: formatCursor(published) }, 'relay: leading');
@@ -116,8 +124,27 @@ export function createRelay(options: RelayOptions) {
     lastPublishAt = Date.now();
     options.metrics?.relayed.inc(rows.length);
     options.metrics?.relayLag.set((Date.now() - new Date(rows.at(-1)!.created_at).getTime()) / 1000);
-    await lock!.sql`update outbox_state set published_xid = ${published.xid.toString()}::xid8, published_id = ${published.id.toString()} where id = 1`;
     return rows.length;
+  }
+
+  /**
+   * Records the published cursor: where a new leader starts and how far retention may prune. At
+   * most every CHECK_EVERY_MS while busy (then when idle): a new leader that starts a little
+   * behind re-publishes a few events, which every hub drops as already dispatched.
+   */
+  async function savePublished(idle: boolean) {
+    if (published === saved || (!idle && Date.now() - savedAt < CHECK_EVERY_MS)) return;
+    const cursor = published;
+    await lock!.sql`update outbox_state set published_xid = ${cursor.xid.toString()}::xid8, published_id = ${cursor.id.toString()} where id = 1`;
+    saved = cursor;
+    savedAt = Date.now();
+  }
+
+  /** If the lock's session died (and the client reconnected), so did our leadership: looked at every CHECK_EVERY_MS. */
+  async function checkLock() {
+    if (Date.now() - lockCheckedAt < CHECK_EVERY_MS) return;
+    if (!(await stillHoldsLock())) throw new Error('the relay lock connection was lost');
+    lockCheckedAt = Date.now();
   }
 
   async function stepDown(reason: unknown) {
@@ -142,9 +169,9 @@ export function createRelay(options: RelayOptions) {
             continue;
           }
         }
-        // If the lock's session died (and the client reconnected), so did our leadership.
-        if (!(await stillHoldsLock())) throw new Error('the relay lock connection was lost');
+        await checkLock();
         const n = await publishBatch();
+        await savePublished(n === 0);
         if (Date.now() >= nextPrune) {
           nextPrune = Date.now() + options.retentionIntervalMs;
           await pruneOutbox(lock!.sql, { olderThanDays: options.retentionDays, upTo: published, log });
@@ -171,6 +198,7 @@ export function createRelay(options: RelayOptions) {
       wake?.();
       await loop;
       if (leader && lock) {
+        await savePublished(true).catch(() => {});
         await lock.sql`select pg_advisory_unlock(${RELAY_LOCK_KEY.toString()}::bigint)`.catch(() => {});
       }
       await stepDown('stopping');

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { assessments, enrolments, grades } from '../../db/schema';
+import { assessments, enrolments, grades, users } from '../../db/schema';
 import type { Database } from '../../db/client';
 import { builder } from '../builder';
 import type { Context } from '../context';
@@ -11,7 +11,8 @@ import { Course, requireCourse } from './courses';
 import { ownStudentKey, splitKeys, studentKey, type StudentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
-type GradeRow = typeof grades.$inferSelect;
+/** A grade row; live events load its student and assessment with it, in one query. */
+type GradeRow = typeof grades.$inferSelect & { related?: { student: typeof users.$inferSelect; assessment: typeof assessments.$inferSelect } };
 
 export const AssessmentKind = builder.enumType('AssessmentKind', { values: ['EXAM', 'QUIZ', 'ASSIGNMENT', 'MERIT'] as const });
 
@@ -39,7 +40,7 @@ export const Assessment = builder.loadableObject('Assessment', {
 });
 
 export const Grade = builder.loadableObject('Grade', {
-  load: (ids: string[], ctx) => ctx.db.select().from(grades).where(inArray(grades.id, ids)),
+  load: (ids: string[], ctx): Promise<GradeRow[]> => ctx.db.select().from(grades).where(inArray(grades.id, ids)),
   sort: (g) => g.id,
   authScopes: (g) => ({ courseStaff: g.courseId, self: g.studentId }),
   fields: (t) => ({
@@ -47,11 +48,22 @@ export const Grade = builder.loadableObject('Grade', {
     score: t.exposeFloat('score'),
     note: t.exposeString('note', { nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    student: t.field({ type: User, resolve: (g) => g.studentId }),
-    assessment: t.field({ type: Assessment, resolve: (g) => g.assessmentId }),
+    student: t.field({ type: User, resolve: (g) => g.related?.student ?? g.studentId }),
+    assessment: t.field({ type: Assessment, resolve: (g) => g.related?.assessment ?? g.assessmentId }),
     updatedBy: t.field({ type: User, nullable: true, resolve: (g) => g.updatedById }),
   }),
 });
+
+/** One grade with its student and assessment (a live event re-reads all three once for every subscriber). */
+export async function loadGradeWithRelations(db: Database, id: string): Promise<GradeRow | null> {
+  const [row] = await db
+    .select({ grade: grades, student: users, assessment: assessments })
+    .from(grades)
+    .innerJoin(users, eq(users.id, grades.studentId))
+    .innerJoin(assessments, eq(assessments.id, grades.assessmentId))
+    .where(eq(grades.id, id));
+  return row ? { ...row.grade, related: { student: row.student, assessment: row.assessment } } : null;
+}
 
 /** Standings for many (course, student) pairs in two queries. */
 export async function loadStandings(db: Database, keys: StudentKey[]) {

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { attendanceRecords, grades, notifications, polls } from '../../db/schema';
+import { attendanceRecords, notifications, polls } from '../../db/schema';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { unauthenticated } from '../errors';
@@ -10,7 +10,7 @@ import { loadOrThrow } from '../lookup';
 import { parseId } from '../validate';
 import { requireCourse } from './courses';
 import { AttendanceRecord, AttendanceTotals, loadAttendanceTotals } from './attendance';
-import { Grade, loadStandings, Standing } from './grades';
+import { Grade, loadGradeWithRelations, loadStandings, Standing } from './grades';
 import { studentKey } from './student-keys';
 import { Notification } from './notifications';
 import { Poll } from './polls';
@@ -53,7 +53,7 @@ builder.objectFields(GradeEvent, (t) => ({
         const at = new Date(d.updatedAt ?? e.occurredAt);
         return { id: e.entityId, assessmentId: d.assessmentId, courseId: e.courseId!, studentId: d.studentId, score: d.score, note: null, updatedById: null, createdAt: at, updatedAt: at };
       }
-      return row(ctx, e, () => ctx.db.select().from(grades).where(eq(grades.id, e.entityId)));
+      return memo(e, 'row', () => loadGradeWithRelations(ctx.db, e.entityId));
     },
   }),
   standing: t.field({
