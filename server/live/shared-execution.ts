@@ -40,7 +40,7 @@ const facts = new WeakMap<DocumentNode, DocumentFacts>();
 let nextDocumentId = 0;
 
 /** Yoga's parser cache hands every subscriber of the same query the same document object. */
-function factsOf(document: DocumentNode): DocumentFacts {
+export function factsOf(document: DocumentNode): DocumentFacts {
   let known = facts.get(document);
   if (known) return known;
   let personal = false;
