@@ -26,7 +26,12 @@ export function bearerToken(header: string | null | undefined): string | null {
   return match ? match[1] : null;
 }
 
-/** Builds the per-operation context from whatever token the transport carried. */
+/**
+ * Builds the per-operation context from whatever token the transport carried. Only the fields
+ * resolvers use, named one by one: a live subscription keeps its context for its whole life, and
+ * Yoga merges this object into the transport's own, so every extra key (say, the caller's whole
+ * options object spread in) is paid for by every open subscription.
+ */
 export async function createContext(
   deps: ContextDeps,
   token: string | null,
@@ -43,5 +48,17 @@ export async function createContext(
     }
     else authError = check.reason;
   }
-  return { ...deps, ...transport, viewer, authError, token, tokenExpiresAt, access: createAccess(deps.db, viewer) };
+  return {
+    db: deps.db,
+    tokens: deps.tokens,
+    live: deps.live,
+    loginLimiter: deps.loginLimiter,
+    clientAddress: transport.clientAddress,
+    closeSlowSocket: transport.closeSlowSocket,
+    viewer,
+    authError,
+    token,
+    tokenExpiresAt,
+    access: createAccess(deps.db, viewer),
+  };
 }

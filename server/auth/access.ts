@@ -9,62 +9,80 @@ export type CourseRole = 'ADMIN' | 'INSTRUCTOR' | 'STUDENT';
 /**
  * What the viewer may do per course, loaded once per request (or per event check) and cached:
  * every authorization decision goes through here.
+ *
+ * A class, not a closure per method: a live subscription keeps its Access for its whole life,
+ * and per-instance closures cost ~300 B each under tsx (see bench/idle-heap.ts).
  */
-export function createAccess(db: Database, viewer: Viewer | null) {
-  let memberships: Promise<Map<string, CourseRole>> | undefined;
-  // The same map once loaded, so hot paths (live events) can answer without awaiting.
-  let loaded: Map<string, CourseRole> | undefined;
+export class Access {
+  /** The load in flight or done; undefined until first needed and after `reset()`. */
+  private memberships: Promise<Map<string, CourseRole>> | undefined = undefined;
+  /** The same map once loaded, so hot paths (live events) can answer without awaiting. */
+  private loaded: Map<string, CourseRole> | undefined = undefined;
 
-  function load(): Promise<Map<string, CourseRole>> {
-    if (!viewer) return Promise.resolve(new Map());
-    memberships ??= (async () => {
-      const [taught, enrolled] = await Promise.all([
-        db.select({ courseId: teachingAssignments.courseId }).from(teachingAssignments).where(eq(teachingAssignments.instructorId, viewer.id)),
-        db.select({ courseId: enrolments.courseId }).from(enrolments).where(eq(enrolments.studentId, viewer.id)),
-      ]);
-      const map = new Map<string, CourseRole>();
-      for (const e of enrolled) map.set(e.courseId, 'STUDENT');
-      for (const t of taught) map.set(t.courseId, 'INSTRUCTOR');
-      loaded = map;
-      return map;
-    })();
-    return memberships;
+  constructor(
+    private readonly db: Database,
+    readonly viewer: Viewer | null,
+  ) {}
+
+  private load(): Promise<Map<string, CourseRole>> {
+    if (!this.viewer) return Promise.resolve(new Map());
+    if (!this.memberships) {
+      const pending: Promise<Map<string, CourseRole>> = this.fetch(this.viewer.id).then((map) => {
+        // A reset() while this load was in flight wins: the next question loads again.
+        if (this.memberships === pending) this.loaded = map;
+        return map;
+      });
+      this.memberships = pending;
+    }
+    return this.memberships;
   }
 
-  async function roleIn(courseId: string): Promise<CourseRole | null> {
-    if (!viewer) return null;
-    if (viewer.role === 'ADMIN') return 'ADMIN';
-    return (await load()).get(courseId) ?? null;
+  private async fetch(viewerId: string): Promise<Map<string, CourseRole>> {
+    const [taught, enrolled] = await Promise.all([
+      this.db.select({ courseId: teachingAssignments.courseId }).from(teachingAssignments).where(eq(teachingAssignments.instructorId, viewerId)),
+      this.db.select({ courseId: enrolments.courseId }).from(enrolments).where(eq(enrolments.studentId, viewerId)),
+    ]);
+    const map = new Map<string, CourseRole>();
+    for (const e of enrolled) map.set(e.courseId, 'STUDENT');
+    for (const t of taught) map.set(t.courseId, 'INSTRUCTOR');
+    return map;
   }
 
-  return {
-    viewer,
-    roleIn,
-    /** The role if already known without I/O; `undefined` when it must be loaded (use roleIn). */
-    knownRoleIn(courseId: string): CourseRole | null | undefined {
-      if (!viewer) return null;
-      if (viewer.role === 'ADMIN') return 'ADMIN';
-      return loaded ? (loaded.get(courseId) ?? null) : undefined;
-    },
-    /** Course ids the viewer belongs to; `null` means every course (ADMIN). */
-    async courseIds(): Promise<string[] | null> {
-      if (viewer?.role === 'ADMIN') return null;
-      return [...(await load()).keys()];
-    },
-    async isMember(courseId: string) {
-      return (await roleIn(courseId)) !== null;
-    },
-    async isStaff(courseId: string) {
-      const role = await roleIn(courseId);
-      return role === 'ADMIN' || role === 'INSTRUCTOR';
-    },
-    /** Forget cached memberships, e.g. after an enrolment change in the same request. */
-    reset() {
-      memberships = undefined;
-      loaded = undefined;
-    },
-  };
+  async roleIn(courseId: string): Promise<CourseRole | null> {
+    if (!this.viewer) return null;
+    if (this.viewer.role === 'ADMIN') return 'ADMIN';
+    return (this.loaded ?? (await this.load())).get(courseId) ?? null;
+  }
+
+  /** The role if already known without I/O; `undefined` when it must be loaded (use roleIn). */
+  knownRoleIn(courseId: string): CourseRole | null | undefined {
+    if (!this.viewer) return null;
+    if (this.viewer.role === 'ADMIN') return 'ADMIN';
+    return this.loaded ? (this.loaded.get(courseId) ?? null) : undefined;
+  }
+
+  /** Course ids the viewer belongs to; `null` means every course (ADMIN). */
+  async courseIds(): Promise<string[] | null> {
+    if (this.viewer?.role === 'ADMIN') return null;
+    return [...(await this.load()).keys()];
+  }
+
+  async isMember(courseId: string): Promise<boolean> {
+    return (await this.roleIn(courseId)) !== null;
+  }
+
+  async isStaff(courseId: string): Promise<boolean> {
+    const role = await this.roleIn(courseId);
+    return role === 'ADMIN' || role === 'INSTRUCTOR';
+  }
+
+  /** Forget cached memberships, e.g. after an enrolment change in the same request. */
+  reset(): void {
+    this.memberships = undefined;
+    this.loaded = undefined;
+  }
 }
 
-export type Access = ReturnType<typeof createAccess>;
-
+export function createAccess(db: Database, viewer: Viewer | null): Access {
+  return new Access(db, viewer);
+}
