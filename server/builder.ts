@@ -1,8 +1,38 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { BasePlugin, isThenable, type SchemaTypes } from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { RequestCache } from '@pothos/plugin-scope-auth';
+import type { GraphQLFieldResolver } from 'graphql';
 import type { Context } from './context';
 import { forbidden, unauthenticated } from './errors';
+
+/**
+ * Drops scope-auth's per-request cache (resolved scopes, grants) once a subscription's `subscribe`
+ * has run. The cache hangs off the context, which a live subscription keeps for its whole life,
+ * yet nothing reads it after subscribing: events run with their own copy of the context
+ * (live/shared-execution.ts). Runs inside scope-auth's wrapper, so after every check.
+ */
+class ReleaseSubscribeCachePlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override wrapSubscribe(subscribe: GraphQLFieldResolver<unknown, Types['Context'], object> | undefined): GraphQLFieldResolver<unknown, Types['Context'], object> | undefined {
+    if (!subscribe) return subscribe;
+    return (parent, args, context, info) => {
+      const result = subscribe(parent, args, context, info);
+      if (!isThenable(result)) {
+        RequestCache.clearForContext(context);
+        return result;
+      }
+      return Promise.resolve(result).finally(() => RequestCache.clearForContext(context));
+    };
+  }
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      releaseSubscribeCache: ReleaseSubscribeCachePlugin<Types>;
+    }
+  }
+}
+SchemaBuilder.registerPlugin('releaseSubscribeCache', ReleaseSubscribeCachePlugin);
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -22,8 +52,8 @@ export const builder = new SchemaBuilder<{
     self: string;
   };
 }>({
-  // scope-auth first, so every other plugin's fields are already guarded.
-  plugins: [ScopeAuthPlugin, DataloaderPlugin],
+  // scope-auth first, so every other plugin's fields are already guarded (the last plugin wraps innermost).
+  plugins: [ScopeAuthPlugin, DataloaderPlugin, 'releaseSubscribeCache'],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
