@@ -54,14 +54,22 @@ export const Grade = builder.loadableObject('Grade', {
   }),
 });
 
-/** One grade with its student and assessment (a live event re-reads all three once for every subscriber). */
-export async function loadGradeWithRelations(db: Database, id: string): Promise<GradeRow | null> {
-  const [row] = await db
+const prepareGradeWithRelations = (db: Database) =>
+  db
     .select({ grade: grades, student: users, assessment: assessments })
     .from(grades)
     .innerJoin(users, eq(users.id, grades.studentId))
     .innerJoin(assessments, eq(assessments.id, grades.assessmentId))
-    .where(eq(grades.id, id));
+    .where(eq(grades.id, sql.placeholder('id')))
+    .prepare('grade_with_relations');
+// Built once per pool: every live grade event runs it.
+const gradeWithRelations = new WeakMap<Database, ReturnType<typeof prepareGradeWithRelations>>();
+
+/** One grade with its student and assessment (a live event re-reads all three, once for all its subscribers). */
+export async function loadGradeWithRelations(db: Database, id: string): Promise<GradeRow | null> {
+  let query = gradeWithRelations.get(db);
+  if (!query) gradeWithRelations.set(db, (query = prepareGradeWithRelations(db)));
+  const [row] = await query.execute({ id });
   return row ? { ...row.grade, related: { student: row.student, assessment: row.assessment } } : null;
 }
 
