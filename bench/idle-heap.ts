@@ -18,6 +18,7 @@ import { createWriter } from './lib/writer';
 //   node --expose-gc --import tsx bench/idle-heap.ts [N=2000] [--prewarm=20] [--no-snapshots] [--no-pin]
 //   node --import tsx bench/idle-heap.ts --analyse [N]      (only re-read the last two snapshots)
 //   … --bundle: run the server from an esbuild bundle without tsx's `keepNames` (see below)
+//   … --node-flags="--max-semi-space-size=64 …": extra flags for the server's node (experiments)
 //
 // One Homeroom server in its own process (core 0 unless --no-pin), with an IPC control channel
 // (bench/servers/control.ts). `prewarm` subscribers connect and receive one event per course
@@ -45,6 +46,7 @@ const prewarm = option('prewarm', 20);
 const snapshots = !flag('no-snapshots');
 const [serverCore, loadCore] = flag('no-pin') ? ['0,1', '0,1'] : ['0', '1'];
 const BUNDLE = `${TMP}homeroom-bundle.mjs`;
+const nodeFlags = args.find((a) => a.startsWith('--node-flags='))?.slice('--node-flags='.length).split(/\s+/).filter(Boolean) ?? [];
 
 const started = Date.now();
 const log = (line: string) => console.log(`[idle-heap ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
@@ -95,7 +97,7 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
   const track = <T extends { stop: () => Promise<unknown> }>(x: T) => (stops.push(x.stop), cleanups.push(x.stop), x);
   try {
     const server = track(await startServer(setup.env));
-    log(`homeroom pid ${server.child.pid} on core(s) ${serverCore}${flag('bundle') ? ' (bundle)' : ''}`);
+    log(`homeroom pid ${server.child.pid} on core(s) ${serverCore}${flag('bundle') ? ' (bundle)' : ''}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}`);
     const connect = async (gens: Generators, subscribers: Spec[]) => {
       const result = await gens.connect({ url: server.url, ...QUERIES.homeroom, subscribers, concurrency: 100 });
       await warmUp(infra, writer, gens, subscribers, server.child.pid!);
@@ -135,7 +137,7 @@ async function warmUp(infra: Infra, writer: ReturnType<typeof createWriter>, gen
 async function startServer(env: Record<string, string>) {
   const port = await getFreePort();
   const stderr = openSync(`${TMP}homeroom-idle-heap.log`, 'w');
-  const node = [process.execPath, '--expose-gc', '--max-old-space-size=8192', ...(flag('bundle') ? [BUNDLE] : ['--import', 'tsx', SERVER])];
+  const node = [process.execPath, '--expose-gc', '--max-old-space-size=8192', ...nodeFlags, ...(flag('bundle') ? [BUNDLE] : ['--import', 'tsx', SERVER])];
   const child = spawn('taskset', ['-c', serverCore, ...node], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', stderr, 'ipc'],

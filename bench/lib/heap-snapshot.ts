@@ -234,7 +234,8 @@ export function edgeLabel(s: Snapshot, edge: number): string {
   const name = s.edges[edge * s.ef + s.e.name];
   if (type === 'element' || type === 'hidden') return '[]';
   const text = s.strings[name] ?? String(name);
-  return (type === 'context' ? `ctx:${text}` : text).replace(/ @\d+/g, '').replace(/\s+/g, ' ').slice(0, 60);
+  // WeakMap entries are named "<index> / part of key (… @id) -> value (… @id) pair in WeakMap (table @id)".
+  return (type === 'context' ? `ctx:${text}` : text).replace(/ @\d+/g, '').replace(/^\d+ \/ /, '').replace(/\s+/g, ' ').slice(0, 60);
 }
 
 const isWeak = (s: Snapshot, edge: number) => s.edgeTypes[s.edges[edge * s.ef + s.e.type]] === 'weak';
