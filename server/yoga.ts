@@ -29,14 +29,17 @@ function tokenFrom(request: Request | undefined, connectionParams: Record<string
   return bearerToken(header);
 }
 
-function clientAddress(req: IncomingMessage | undefined, trustProxy: boolean): string {
+/** What a client's address is read from: the HTTP request, or what a socket kept of its upgrade request. */
+export type AddressSource = { headers: Pick<IncomingMessage['headers'], 'x-forwarded-for'>; socket?: { remoteAddress?: string } };
+
+function clientAddress(req: AddressSource | undefined, trustProxy: boolean): string {
   // The last entry is the one our own proxy appended; anything before it the client could have written.
   const forwarded = trustProxy ? (String(req?.headers['x-forwarded-for'] ?? '').split(',').at(-1)?.trim() ?? '') : '';
   return forwarded || req?.socket?.remoteAddress || 'unknown';
 }
 
 export function buildYoga(options: YogaOptions) {
-  return createYoga<{ connectionParams?: Record<string, unknown>; req?: IncomingMessage; closeSlowSocket?: () => void }>({
+  return createYoga<{ connectionParams?: Record<string, unknown>; req?: AddressSource; closeSlowSocket?: () => void }>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,

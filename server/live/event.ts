@@ -1,4 +1,4 @@
-import type { CourseRole } from '../auth/access';
+import type { Access, CourseRole } from '../auth/access';
 import { formatCursor, type Cursor } from './cursor';
 
 export type Topic = 'grade' | 'attendance' | 'poll' | 'content' | 'notification' | 'membership';
@@ -78,4 +78,16 @@ export function canSee(event: Pick<LiveEvent, 'topic' | 'audienceUserId'>, viewe
     default:
       return false;
   }
+}
+
+/** Whether a viewer may see an event, and with whom its result may be shared. */
+export type Verdict = { visible: boolean; shareScope: string | null };
+
+const verdict = (event: LiveEvent, viewerId: string, role: CourseRole | null): Verdict => ({ visible: canSee(event, viewerId, role), shareScope: shareScope(event, role) });
+
+/** Decides an event for a viewer from their current role in its course: synchronously when the role is cached. */
+export function authorize(event: LiveEvent, viewerId: string, access: Pick<Access, 'knownRoleIn' | 'roleIn'>): Verdict | Promise<Verdict> {
+  if (!event.courseId) return verdict(event, viewerId, null);
+  const known = access.knownRoleIn(event.courseId);
+  return known !== undefined ? verdict(event, viewerId, known) : access.roleIn(event.courseId).then((role) => verdict(event, viewerId, role));
 }

@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CourseRole } from '../auth/access';
-import { canSee, type LiveEvent, shareScope } from './event';
+import type { Access, CourseRole } from '../auth/access';
+import type { LiveEvent } from './event';
 import { createInProcessBus } from './event-bus';
 import { type Executor, payloadOf, sendFrames } from './frames';
 import { createHub, type Hub } from './hub';
@@ -62,10 +62,10 @@ function subscribe(hub: Hub, executor: Executor, socket: FakeSocket, id = '1', m
     routes: [{ topic: 'grade', courseId: 'c1' }],
     after: null,
     replayFilter: {},
-    match: (e) => e.courseId === 'c1',
-    authorize: (e) => ({ visible: canSee(e, 'viewer', role), shareScope: shareScope(e, role) }),
+    courseId: 'c1',
+    pollId: null,
     viewerId: `viewer-${id}`,
-    onMembershipChange: () => {},
+    access: { knownRoleIn: () => role, roleIn: async () => role, reset: () => {} } as unknown as Access,
     maxQueue,
   });
   const prepared: ExecutionResult[] = [];

@@ -1,6 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
-import type { LiveMessage, LiveStream } from './stream';
+import type { LiveMessage, LiveStream, StreamSink } from './stream';
 
 /**
  * Where a graphql-ws subscription's frames go, set on its context by the transport. Live
@@ -18,7 +18,10 @@ export type FrameTarget = {
 };
 
 /** One execution's frame payload; subscribers that share the execution share it. */
-export type Payload = { json: string | null; result: ExecutionResult | null; waiters: (() => void)[] | null };
+/** A subscriber waiting for a payload to settle. */
+type Waiter = { settled(): void };
+
+export type Payload = { json: string | null; result: ExecutionResult | null; waiters: Waiter[] | null };
 
 export type Executor = {
   /** The shared payload of this message for this subscriber, started if nobody started it yet. */
@@ -55,7 +58,7 @@ function settle(payload: Payload, result: ExecutionResult, prepare: FrameTarget[
   if (prepared.errors?.length) payload.result = prepared;
   const waiters = payload.waiters;
   payload.waiters = null;
-  if (waiters) for (const wake of waiters) wake();
+  if (waiters) for (const waiter of waiters) waiter.settled();
 }
 
 /**
@@ -64,91 +67,117 @@ function settle(payload: Payload, result: ExecutionResult, prepare: FrameTarget[
  * stream on `complete` or socket close) and sends `complete` when it ends.
  */
 export function sendFrames(stream: LiveStream, executor: Executor, target: FrameTarget): AsyncIterableIterator<ExecutionResult> {
-  const { socket } = target;
-  const prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
-  const queue: Payload[] = [];
-  let cancelled = false;
-  let streamEnded = false;
-  let finished = false;
-  let wait: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
-  let drainPoll: NodeJS.Timeout | undefined;
+  return new FrameSender(stream, executor, target);
+}
+
+/** One subscription's sink: a class, not closures, since thousands stay open for hours. */
+class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<ExecutionResult> {
+  private readonly prefix: string;
+  /** Taken messages, in order; the head waits for its execution. */
+  private readonly queue: Payload[] = [];
+  private cancelled = false;
+  private streamEnded = false;
+  private finished = false;
+  private wait: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
+  private drainPoll: NodeJS.Timeout | undefined;
   /** It declined a message: the stream waits for `resume()`. */
-  let blocked = false;
+  private blocked = false;
+
+  constructor(
+    private readonly stream: LiveStream,
+    private readonly executor: Executor,
+    private readonly target: FrameTarget,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+    stream.pushTo(this, { endsWithTransport: true });
+  }
+
+  ready() {
+    if (this.cancelled) return false;
+    this.blocked = this.queue.length >= WINDOW || this.socketFull();
+    return !this.blocked;
+  }
+
+  take(message: LiveMessage) {
+    const payload = this.executor.payloadFor(message, this.target.prepare);
+    this.queue.push(payload);
+    if (payload.json !== null) this.flush();
+    else payload.waiters!.push(this);
+  }
+
+  end() {
+    this.streamEnded = true;
+    this.flush();
+  }
+
+  /** A payload this subscriber waits for has settled. */
+  settled() {
+    this.flush();
+  }
 
   // No write callback per frame (it costs more than the write): the socket's buffer tells whether the client keeps up.
-  function socketFull() {
+  private socketFull() {
+    const { socket } = this.target;
     if (socket.bufferedAmount < MAX_BUFFERED_BYTES) return false;
-    drainPoll ??= setInterval(() => {
-      if (!cancelled && socket.bufferedAmount >= MAX_BUFFERED_BYTES && socket.readyState === socket.OPEN) return;
-      clearInterval(drainPoll);
-      drainPoll = undefined;
-      if (!cancelled) stream.resume();
-    }, DRAIN_POLL_MS);
+    this.drainPoll ??= setInterval(() => this.checkDrained(), DRAIN_POLL_MS);
     return true;
   }
 
-  function flush() {
-    while (queue.length > 0 && queue[0].json !== null) {
-      const payload = queue.shift()!;
-      if (cancelled || socket.readyState !== socket.OPEN) continue;
-      if (payload.result) target.onErrors?.(payload.result);
-      socket.send(prefix + payload.json + '}');
-    }
-    if (blocked && queue.length < WINDOW && !cancelled) {
-      blocked = false;
-      stream.resume();
-    }
-    if (streamEnded && queue.length === 0) finish();
+  private checkDrained() {
+    const { socket } = this.target;
+    if (!this.cancelled && socket.bufferedAmount >= MAX_BUFFERED_BYTES && socket.readyState === socket.OPEN) return;
+    clearInterval(this.drainPoll);
+    this.drainPoll = undefined;
+    if (!this.cancelled) this.stream.resume();
   }
 
-  function finish() {
-    finished = true;
-    clearInterval(drainPoll);
-    const resolve = wait;
-    wait = null;
+  private flush() {
+    const { queue, target } = this;
+    const { socket } = target;
+    while (queue.length > 0 && queue[0].json !== null) {
+      const payload = queue.shift()!;
+      if (this.cancelled || socket.readyState !== socket.OPEN) continue;
+      if (payload.result) target.onErrors?.(payload.result);
+      socket.send(this.prefix + payload.json + '}');
+    }
+    if (this.blocked && queue.length < WINDOW && !this.cancelled) {
+      this.blocked = false;
+      this.stream.resume();
+    }
+    if (this.streamEnded && queue.length === 0) this.finish();
+  }
+
+  private finish() {
+    this.finished = true;
+    clearInterval(this.drainPoll);
+    const resolve = this.wait;
+    this.wait = null;
     resolve?.({ value: undefined, done: true });
   }
 
-  async function stop() {
-    cancelled = true;
-    queue.length = 0;
-    await stream.return!();
-    finish();
+  private async stop() {
+    this.cancelled = true;
+    this.queue.length = 0;
+    await this.stream.return();
+    this.finish();
   }
 
-  stream.pushTo({
-    ready() {
-      if (cancelled) return false;
-      blocked = queue.length >= WINDOW || socketFull();
-      return !blocked;
-    },
-    take(message) {
-      const payload = executor.payloadFor(message, target.prepare);
-      queue.push(payload);
-      if (payload.json !== null) flush();
-      else payload.waiters!.push(flush);
-    },
-    end() {
-      streamEnded = true;
-      flush();
-    },
-  });
+  [Symbol.asyncIterator]() {
+    return this;
+  }
 
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      if (finished) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => (wait = resolve));
-    },
-    async return() {
-      await stop();
-      return { value: undefined, done: true };
-    },
-    async throw(error) {
-      await stop();
-      throw error;
-    },
-  };
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.wait = resolve));
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.stop();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.stop();
+    throw error;
+  }
 }

@@ -5,7 +5,7 @@ import { cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './even
 import type { EventBus } from './event-bus';
 import type { OutboxReader } from './outbox';
 
-export type HubListener = (event: LiveEvent, cursor: Cursor) => void;
+export type HubListener = { hear(event: LiveEvent, cursor: Cursor): void };
 
 /** What a listener hears: every event of a topic, or only those of one course, or addressed to one user. */
 export type Route = { topic: Topic; courseId?: string | null; userId?: string | null };
@@ -48,7 +48,7 @@ export function createHub(options: { bus: EventBus; reader: OutboxReader; log: L
   }
 
   function notify(set: Set<HubListener> | undefined, event: LiveEvent, cursor: Cursor) {
-    if (set) for (const listener of set) listener(event, cursor);
+    if (set) for (const listener of set) listener.hear(event, cursor);
   }
 
   /** Dispatches every settled outbox event after `last` (and before `until`, if given) from the database. */
@@ -99,23 +99,22 @@ export function createHub(options: { bus: EventBus; reader: OutboxReader; log: L
       timer.unref();
     },
     /** Registers a listener and returns the seam: the last cursor dispatched before it. */
-    listen(routes: Route[], listener: HubListener): { seam: Cursor; stop: () => void } {
-      const keys = routes.map(routeKey);
-      for (const key of keys) {
+    listen(routes: Route[], listener: HubListener): Cursor {
+      for (const route of routes) {
+        const key = routeKey(route);
         let set = listeners.get(key);
         if (!set) listeners.set(key, (set = new Set()));
         set.add(listener);
       }
-      return {
-        seam: last!,
-        stop: () => {
-          for (const key of keys) {
-            const set = listeners.get(key);
-            set?.delete(listener);
-            if (set?.size === 0) listeners.delete(key);
-          }
-        },
-      };
+      return last!;
+    },
+    unlisten(routes: Route[], listener: HubListener) {
+      for (const route of routes) {
+        const key = routeKey(route);
+        const set = listeners.get(key);
+        set?.delete(listener);
+        if (set?.size === 0) listeners.delete(key);
+      }
     },
     lastCursor: () => last,
     stats: () => ({ dispatched, listeners: [...listeners.values()].reduce((n, s) => n + s.size, 0) }),

@@ -1,10 +1,10 @@
 import type { Sql } from 'postgres';
 import type { Database } from '../../db/client';
-import { type Access, type CourseRole, createAccess, type Viewer } from '../auth/access';
+import { type Access, createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
-import { canSee, cursorOfRow, shareScope, decodeOutboxRow, type LiveEvent, type Topic } from './event';
+import { type Cursor, formatCursor, parseCursor } from './cursor';
+import { authorize, cursorOfRow, decodeOutboxRow, type Topic } from './event';
 import { createInProcessBus, createRedisBus } from './event-bus';
 import { createHub } from './hub';
 import { createOutboxReader, type ReadFilter } from './outbox';
@@ -61,15 +61,6 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
     return ids ? { courseIds: ids, audienceUserId: viewer.id } : {};
   }
 
-  function authorizer(viewer: Viewer, access: ReturnType<typeof createAccess>) {
-    const verdict = (event: LiveEvent, role: CourseRole | null) => ({ visible: canSee(event, viewer.id, role), shareScope: shareScope(event, role) });
-    return (event: LiveEvent) => {
-      if (!event.courseId) return verdict(event, null);
-      const known = access.knownRoleIn(event.courseId);
-      return known !== undefined ? verdict(event, known) : access.roleIn(event.courseId).then((role) => verdict(event, role));
-    };
-  }
-
   return {
     reader,
     hub,
@@ -98,23 +89,15 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
         routes: request.topics.map((topic) => (topic === 'notification' ? { topic, userId: viewer.id } : { topic, courseId })),
         after,
         replayFilter,
-        match: (e) => (!courseId || e.courseId === courseId) && (!pollId || e.entityId === pollId),
-        authorize: authorizer(viewer, access),
+        courseId: courseId ?? null,
+        pollId: pollId ?? null,
         viewerId: viewer.id,
-        onMembershipChange: () => access.reset(),
+        access,
         maxQueue: config.maxQueuedEvents,
         onOverflow: request.onOverflow,
         endsAt: request.endsAt,
-        coalesce: request.topics.includes('content') ? { windowMs: config.contentCoalesceMs, key: (e) => e.courseId } : undefined,
-        observe: metrics && {
-          opened: () => metrics.subscriptions.inc({ topic: request.topics[0] }),
-          closed: () => metrics.subscriptions.dec({ topic: request.topics[0] }),
-          delivered: (m) => {
-            if (m.kind === 'event') metrics.countDelivery(m.event.topic);
-            else if (m.kind === 'resync') metrics.resyncs.inc();
-            else metrics.slowConsumers.inc();
-          },
-        },
+        coalesceMs: request.topics.includes('content') ? config.contentCoalesceMs : undefined,
+        metrics,
       });
     },
 
@@ -131,13 +114,12 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
       const access = createAccess(deps.db, request.viewer);
       const filter = await scope(request.viewer, request.courseId, access);
       const rows = await reader.readAfter(after, request.limit, { ...filter, topics: ['grade', 'attendance', 'poll', 'content', 'notification'] });
-      const authorize = authorizer(request.viewer, access);
       const messages: LiveMessage[] = [];
       const content = new Map<string, Extract<LiveMessage, { kind: 'event' }>>();
       for (const row of rows) {
         const event = decodeOutboxRow(row);
         if (request.courseId && event.courseId !== request.courseId && event.topic !== 'notification') continue;
-        const { visible, shareScope: scope } = await authorize(event);
+        const { visible, shareScope: scope } = await authorize(event, request.viewer.id, access);
         if (!visible) continue;
         // Content is a signal, not the content: one per course per page, with the whole burst.
         const coalesced = event.topic === 'content' && event.courseId ? content.get(event.courseId) : undefined;

@@ -1,7 +1,9 @@
 import { userError } from '../errors';
-import { type Cursor, cursorOf, isAfter, maxCursor, ORIGIN, parseCursor } from './cursor';
-import { decodeOutboxRow, type LiveEvent, type Topic } from './event';
-import type { Hub, Route } from './hub';
+import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
+import type { Access } from '../auth/access';
+import type { Metrics } from '../metrics';
+import { authorize, decodeOutboxRow, type LiveEvent, type Topic, type Verdict } from './event';
+import type { Hub, HubListener, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
 
 /** What a live subscription yields: events (a coalesced burst keeps all of them), a resync signal, or a final error. */
@@ -9,8 +11,6 @@ export type LiveMessage =
   | { kind: 'event'; event: LiveEvent; batch: LiveEvent[]; shareScope: string | null }
   | { kind: 'resync'; cursor: string; occurredAt: string }
   | { kind: 'error'; error: Error };
-
-type Verdict = { visible: boolean; shareScope: string | null };
 
 /**
  * Where a stream in push mode hands its messages (the graphql-ws fan-out, which writes frames
@@ -24,13 +24,6 @@ export type StreamSink = {
   end(): void;
 };
 
-export type LiveStream = AsyncIterableIterator<LiveMessage> & {
-  /** From now on, messages go to `sink` as soon as it is ready instead of waiting for `next()`. */
-  pushTo(sink: StreamSink): void;
-  /** The sink can take messages again. */
-  resume(): void;
-};
-
 export type StreamOptions = {
   hub: Hub;
   reader: OutboxReader;
@@ -40,22 +33,20 @@ export type StreamOptions = {
   after: Cursor | null;
   /** Narrows the replay query; authorization still decides event by event. */
   replayFilter: Omit<ReadFilter, 'topics' | 'upTo'>;
-  /** Argument filters (course, poll): cheap and synchronous. */
-  match: (event: LiveEvent) => boolean;
-  /** Whether the viewer may see this event now, and with whom its result may be shared (sync when permissions are cached). */
-  authorize: (event: LiveEvent) => Verdict | Promise<Verdict>;
-  /** A membership change for this viewer: forget cached permissions before the next event. */
+  /** Argument filters. */
+  courseId: string | null;
+  pollId: string | null;
   viewerId: string;
-  onMembershipChange: () => void;
+  /** The viewer's permissions: decide each event (sync when cached); forgotten on a membership change. */
+  access: Access;
   maxQueue: number;
   /** The stream ends with a final UNAUTHENTICATED error then (the token it was opened with expires). */
   endsAt?: Date | null;
   /** Called instead of sending a final SLOW_CONSUMER error, when the transport can do better. */
   onOverflow?: () => void;
-  /** Events with the same key that arrive within the window leave as one message. */
-  coalesce?: { windowMs: number; key: (event: LiveEvent) => string | null };
-  /** Observes what leaves the stream (metrics). */
-  observe?: { opened(): void; delivered(message: LiveMessage): void; closed(): void };
+  /** Events of one course that arrive within this window leave as one message (content signals). */
+  coalesceMs?: number;
+  metrics?: Metrics;
 };
 
 const REPLAY_PAGE = 500;
@@ -68,248 +59,295 @@ export function slowConsumerError() {
   });
 }
 
+type Queued = { message: LiveMessage; key: string | null; readyAt: number };
+
+export function openStream(options: StreamOptions): LiveStream {
+  return new LiveStream(options);
+}
+
 /**
  * A live subscription: replays from the outbox up to the hub's seam, then continues with live
  * events after it — no gap, no duplicate. Bounded: a consumer that falls `maxQueue` events behind
  * gets a final SLOW_CONSUMER error and resumes from its cursor.
  *
  * Live events are handled synchronously as the hub hands them over whenever nothing is pending
- * (replay done, permissions cached): this runs for every subscriber on every event.
+ * (replay done, permissions cached): this runs for every subscriber on every event. A class, not
+ * closures: thousands stay open for hours, and each closure costs memory per subscription.
  */
-export function openStream(options: StreamOptions): LiveStream {
-  const raw: LiveEvent[] = [];
-  const out: { message: LiveMessage; key: string | null; readyAt: number }[] = [];
-  let closed = false;
-  let ended = false;
-  let pull: ((result: IteratorResult<LiveMessage>) => void) | null = null;
-  let sink: StreamSink | null = null;
+export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListener {
+  private readonly raw: LiveEvent[] = [];
+  private readonly out: Queued[] = [];
+  private closed = false;
+  private ended = false;
+  private pull: ((result: IteratorResult<LiveMessage>) => void) | null = null;
+  private sink: StreamSink | null = null;
   /** Replaying, or waiting for a permission load: live events wait in `raw`, in order. */
-  let busy = true;
-  let floor: Cursor = options.after ?? ORIGIN;
-  let timer: NodeJS.Timeout | undefined;
-  let expiry: NodeJS.Timeout | undefined;
-  let lastProgressAt = Date.now();
-  let slowCheck: NodeJS.Timeout | undefined;
-  const consumerReady = () => (sink ? sink.ready() : pull !== null);
-  const isStalled = () => !consumerReady() && Date.now() - lastProgressAt > SLOW_AFTER_MS;
-  function checkSlow() {
-    slowCheck = undefined;
-    if (closed || raw.length + out.length < options.maxQueue) return;
-    if (isStalled()) return overflow();
-    slowCheck = setTimeout(checkSlow, SLOW_AFTER_MS);
+  private busy = true;
+  private floor: Cursor;
+  private readonly seam: Cursor;
+  private readonly routes: Route[];
+  private listening = true;
+  private lastProgressAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
+  private slowCheck: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: StreamOptions) {
+    options.metrics?.subscriptions.inc({ topic: options.topics[0] });
+    this.routes = [...options.routes, { topic: 'membership', userId: options.viewerId }];
+    this.seam = options.hub.listen(this.routes, this);
+    this.floor = this.seam;
+    void this.start();
+    // Node timers hold at most 2^31-1 ms; tokens live far shorter.
+    if (options.endsAt) this.expiry = setTimeout(() => this.expire(), Math.min(Math.max(0, options.endsAt.getTime() - Date.now()), 2 ** 31 - 1));
   }
 
-  options.observe?.opened();
-  let observedClose = false;
-  const unlistenOnce = () => {
-    if (!observedClose) options.observe?.closed();
-    observedClose = true;
-    stopListening();
-  };
-  const { seam, stop: stopListening } = options.hub.listen([...options.routes, { topic: 'membership', userId: options.viewerId }], (event, cursor) => {
-    if (closed || !concerns(event)) return;
+  /** From now on, messages go to `sink` as soon as it is ready instead of waiting for `next()`. */
+  pushTo(sink: StreamSink, options: { endsWithTransport?: boolean } = {}) {
+    this.sink = sink;
+    // The transport ends the whole connection when the token expires: no timer of our own needed.
+    if (options.endsWithTransport) {
+      clearTimeout(this.expiry);
+      this.expiry = undefined;
+    }
+    this.deliver();
+  }
+
+  /** The sink can take messages again. */
+  resume() {
+    this.lastProgressAt = Date.now();
+    this.deliver();
+  }
+
+  /** From the hub: a live event for one of our routes. */
+  hear(event: LiveEvent, cursor: Cursor) {
+    if (this.closed || !this.concerns(event)) return;
     // Only events for this subscriber count. Past the bound it is slow only if it also stopped
     // reading (a bulk commit arrives all at once, even for a fast reader); past ten times the
     // bound it ends regardless, so memory stays bounded.
-    const queued = raw.length + out.length;
-    if (queued >= options.maxQueue) {
-      if (queued >= 10 * options.maxQueue || isStalled()) return overflow();
+    const queued = this.raw.length + this.out.length;
+    const { maxQueue } = this.options;
+    if (queued >= maxQueue) {
+      if (queued >= 10 * maxQueue || this.isStalled()) return this.overflow();
       // Over the bound but still reading: look again later even if no further event comes.
-      slowCheck ??= setTimeout(checkSlow, SLOW_AFTER_MS);
+      this.slowCheck ??= setTimeout(() => this.checkSlow(), SLOW_AFTER_MS);
     }
-    if (busy) raw.push(event);
-    else if (isAfter(cursor, floor)) continueWith(admitOrMember(event));
-  });
-
-  function overflow() {
-    if (!options.onOverflow) return fail(slowConsumerError());
-    options.observe?.delivered({ kind: 'error', error: slowConsumerError() });
-    close();
-    options.onOverflow();
+    if (this.busy) this.raw.push(event);
+    else if (isAfter(cursor, this.floor)) this.continueWith(this.admitOrMember(event));
   }
 
-  function fail(error: Error) {
-    clearTimeout(expiry);
-    clearTimeout(slowCheck);
-    raw.length = 0;
-    out.length = 0;
-    out.push({ message: { kind: 'error', error }, key: null, readyAt: 0 });
-    closed = true;
-    unlistenOnce();
-    deliver();
+  private consumerReady() {
+    return this.sink ? this.sink.ready() : this.pull !== null;
   }
 
-  function emit(message: LiveMessage) {
-    if (!options.coalesce && out.length === 0 && consumerReady()) return hand(message);
-    const key = message.kind === 'event' && options.coalesce ? options.coalesce.key(message.event) : null;
-    const tail = out.at(-1);
+  private isStalled() {
+    return !this.consumerReady() && Date.now() - this.lastProgressAt > SLOW_AFTER_MS;
+  }
+
+  private checkSlow() {
+    this.slowCheck = undefined;
+    if (this.closed || this.raw.length + this.out.length < this.options.maxQueue) return;
+    if (this.isStalled()) return this.overflow();
+    this.slowCheck = setTimeout(() => this.checkSlow(), SLOW_AFTER_MS);
+  }
+
+  private unlisten() {
+    if (!this.listening) return;
+    this.listening = false;
+    this.options.metrics?.subscriptions.dec({ topic: this.options.topics[0] });
+    this.options.hub.unlisten(this.routes, this);
+  }
+
+  private overflow() {
+    const { onOverflow, metrics } = this.options;
+    if (!onOverflow) return this.fail(slowConsumerError());
+    metrics?.slowConsumers.inc();
+    this.close();
+    onOverflow();
+  }
+
+  private expire() {
+    this.fail(userError('UNAUTHENTICATED', 'Token expired: renew it and resubscribe with `after`', { reason: 'token expired' }));
+  }
+
+  private fail(error: Error) {
+    clearTimeout(this.expiry);
+    clearTimeout(this.slowCheck);
+    this.raw.length = 0;
+    this.out.length = 0;
+    this.out.push({ message: { kind: 'error', error }, key: null, readyAt: 0 });
+    this.closed = true;
+    this.unlisten();
+    this.deliver();
+  }
+
+  private emit(message: LiveMessage) {
+    const { coalesceMs } = this.options;
+    if (coalesceMs === undefined && this.out.length === 0 && this.consumerReady()) return this.hand(message);
+    const key = message.kind === 'event' && coalesceMs !== undefined ? message.event.courseId : null;
+    const tail = this.out.at(-1);
     if (key !== null && tail && tail.key === key && tail.message.kind === 'event' && message.kind === 'event') {
       tail.message = { ...tail.message, event: message.event, batch: [...tail.message.batch, message.event] };
       return;
     }
-    out.push({ message, key, readyAt: key !== null ? Date.now() + options.coalesce!.windowMs : 0 });
-    deliver();
+    this.out.push({ message, key, readyAt: key !== null ? Date.now() + coalesceMs! : 0 });
+    this.deliver();
   }
 
   /** Hands ready messages to the consumer: one per `next()` when pulled, as many as the sink takes when pushed. */
-  function deliver() {
-    while (consumerReady()) {
-      const head = out[0];
+  private deliver() {
+    while (this.consumerReady()) {
+      const head = this.out[0];
       if (!head) {
-        if (closed) end();
+        if (this.closed) this.end();
         return;
       }
       const wait = head.readyAt ? head.readyAt - Date.now() : 0;
       if (wait > 0) {
-        clearTimeout(timer);
-        timer = setTimeout(deliver, wait);
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.deliver(), wait);
         return;
       }
-      out.shift();
-      hand(head.message);
+      this.out.shift();
+      this.hand(head.message);
     }
   }
 
-  function hand(message: LiveMessage) {
-    lastProgressAt = Date.now();
-    options.observe?.delivered(message);
-    if (sink) sink.take(message);
-    else finish({ value: message, done: false });
+  private hand(message: LiveMessage) {
+    this.lastProgressAt = Date.now();
+    const { metrics } = this.options;
+    if (metrics) {
+      if (message.kind === 'event') metrics.countDelivery(message.event.topic);
+      else if (message.kind === 'resync') metrics.resyncs.inc();
+      else metrics.slowConsumers.inc();
+    }
+    if (this.sink) this.sink.take(message);
+    else this.finish({ value: message, done: false });
   }
 
-  function finish(result: IteratorResult<LiveMessage>) {
-    const resolve = pull;
-    pull = null;
+  private finish(result: IteratorResult<LiveMessage>) {
+    const resolve = this.pull;
+    this.pull = null;
     resolve?.(result);
   }
 
-  function end() {
-    if (!sink) return finish({ value: undefined, done: true });
-    if (ended) return;
-    ended = true;
-    sink.end();
+  private end() {
+    if (!this.sink) return this.finish({ value: undefined, done: true });
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.end();
   }
 
   /** The cheap, synchronous part of deciding whether an event is for this subscriber. */
-  function concerns(event: LiveEvent): boolean {
+  private concerns(event: LiveEvent): boolean {
+    const { options } = this;
     if (event.topic === 'membership') return event.audienceUserId === options.viewerId;
-    return options.topics.includes(event.topic) && options.match(event);
+    return options.topics.includes(event.topic) && (!options.courseId || event.courseId === options.courseId) && (!options.pollId || event.entityId === options.pollId);
   }
 
   /** Sync whenever it can be. */
-  function consider(event: LiveEvent): Promise<void> | void {
-    if (concerns(event)) return admitOrMember(event);
+  private consider(event: LiveEvent): Promise<void> | void {
+    if (this.concerns(event)) return this.admitOrMember(event);
   }
 
-  function admitOrMember(event: LiveEvent): Promise<void> | void {
+  private admitOrMember(event: LiveEvent): Promise<void> | void {
     if (event.topic === 'membership') {
-      options.onMembershipChange();
+      this.options.access.reset();
       return;
     }
-    const verdict = options.authorize(event);
-    if (verdict instanceof Promise) return verdict.then((v) => admit(event, v));
-    admit(event, verdict);
+    const verdict = authorize(event, this.options.viewerId, this.options.access);
+    if (verdict instanceof Promise) return verdict.then((v) => this.admit(event, v));
+    this.admit(event, verdict);
   }
 
-  function admit(event: LiveEvent, { visible, shareScope }: Verdict) {
-    if (visible && !closed) emit({ kind: 'event', event, batch: [event], shareScope });
+  private admit(event: LiveEvent, { visible, shareScope }: Verdict) {
+    if (visible && !this.closed) this.emit({ kind: 'event', event, batch: [event], shareScope });
   }
 
   /** A permission load is pending: later events wait for it, so they still leave in cursor order. */
-  function continueWith(pending: Promise<void> | void) {
+  private continueWith(pending: Promise<void> | void) {
     if (!pending) return;
-    busy = true;
-    void drain(pending);
+    this.busy = true;
+    void this.drain(pending);
   }
 
-  async function drain(pending?: Promise<void>) {
+  private async drain(pending?: Promise<void>) {
     try {
       if (pending) await pending;
-      for (let event = raw.shift(); event && !closed; event = raw.shift()) {
-        if (!isAfter(cursorOf(event), floor)) continue;
-        const next = consider(event);
+      for (let event = this.raw.shift(); event && !this.closed; event = this.raw.shift()) {
+        if (!isAfter(cursorOf(event), this.floor)) continue;
+        const next = this.consider(event);
         if (next) await next;
       }
-      busy = false;
+      this.busy = false;
     } catch (error) {
-      if (!closed) fail(error instanceof Error ? error : new Error(String(error)));
+      if (!this.closed) this.fail(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
   /** Replays (after, seam]; false when it cannot (RESYNC sent instead: live continues after the seam). */
-  async function replay(after: Cursor): Promise<boolean> {
-    if (!(await options.reader.canReplayFrom(after))) {
-      emit({ kind: 'resync', cursor: `${seam.xid}.${seam.id}`, occurredAt: new Date().toISOString() });
+  private async replay(after: Cursor): Promise<boolean> {
+    const { reader, replayFilter, topics } = this.options;
+    const { seam } = this;
+    if (!(await reader.canReplayFrom(after))) {
+      this.emit({ kind: 'resync', cursor: `${seam.xid}.${seam.id}`, occurredAt: new Date().toISOString() });
       return false;
     }
     let from = after;
     for (;;) {
-      const rows = await options.reader.readAfter(from, REPLAY_PAGE, { ...options.replayFilter, topics: [...options.topics, 'membership'], upTo: seam });
+      const rows = await reader.readAfter(from, REPLAY_PAGE, { ...replayFilter, topics: [...topics, 'membership'], upTo: seam });
       for (const row of rows) {
-        if (closed) return true;
-        await consider(decodeOutboxRow(row));
+        if (this.closed) return true;
+        await this.consider(decodeOutboxRow(row));
       }
       if (rows.length < REPLAY_PAGE) return true;
       from = parseCursor(decodeOutboxRow(rows.at(-1)!).cursor);
     }
   }
 
-  async function start() {
+  private async start() {
+    const { after } = this.options;
     try {
-      floor = seam;
-      if (options.after && (await replay(options.after))) floor = maxCursor(options.after, seam);
+      if (after && (await this.replay(after))) this.floor = maxCursor(after, this.seam);
     } catch (error) {
-      if (!closed) fail(error instanceof Error ? error : new Error(String(error)));
+      if (!this.closed) this.fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    await drain();
-  }
-  void start();
-
-  // Node timers hold at most 2^31-1 ms; tokens live far shorter.
-  expiry = options.endsAt
-    ? setTimeout(() => fail(userError('UNAUTHENTICATED', 'Token expired: renew it and resubscribe with `after`', { reason: 'token expired' })), Math.min(Math.max(0, options.endsAt.getTime() - Date.now()), 2 ** 31 - 1))
-    : undefined;
-
-  function close() {
-    if (closed && out.length === 0) return;
-    closed = true;
-    out.length = 0;
-    raw.length = 0;
-    clearTimeout(timer);
-    clearTimeout(expiry);
-    clearTimeout(slowCheck);
-    unlistenOnce();
-    finish({ value: undefined, done: true });
-    if (sink) end();
+    await this.drain();
   }
 
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      lastProgressAt = Date.now();
-      return new Promise<IteratorResult<LiveMessage>>((resolve) => {
-        pull = resolve;
-        deliver();
-      });
-    },
-    async return() {
-      close();
-      return { value: undefined, done: true };
-    },
-    async throw(error) {
-      close();
-      throw error;
-    },
-    pushTo(target) {
-      sink = target;
-      deliver();
-    },
-    resume() {
-      lastProgressAt = Date.now();
-      deliver();
-    },
-  };
+  private close() {
+    if (this.closed && this.out.length === 0) return;
+    this.closed = true;
+    this.out.length = 0;
+    this.raw.length = 0;
+    clearTimeout(this.timer);
+    clearTimeout(this.expiry);
+    clearTimeout(this.slowCheck);
+    this.unlisten();
+    this.finish({ value: undefined, done: true });
+    if (this.sink) this.end();
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  next() {
+    this.lastProgressAt = Date.now();
+    return new Promise<IteratorResult<LiveMessage>>((resolve) => {
+      this.pull = resolve;
+      this.deliver();
+    });
+  }
+
+  async return(): Promise<IteratorResult<LiveMessage>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<LiveMessage>> {
+    this.close();
+    throw error;
+  }
 }

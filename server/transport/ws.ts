@@ -1,14 +1,15 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { type ExecutionResult, GraphQLError } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
 import type { FrameTarget } from '../live/frames';
+import { subscribeShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { maskResultErrors } from '../mask-errors';
 import { countErrors, type Metrics } from '../metrics';
-import type { Yoga } from '../yoga';
+import type { AddressSource, Yoga } from '../yoga';
 import { withInputErrorCodes } from '../limits';
 import { isAllowedOrigin } from './origin';
 
@@ -25,7 +26,8 @@ export type SocketLimits = {
 /** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
 export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
 
-type SocketState = { userId?: string; expiryTimer?: NodeJS.Timeout };
+/** What a socket keeps: not its upgrade request (over 1 KiB each), only what the client's address is read from. */
+type SocketState = { userId?: string; expiryTimer?: NodeJS.Timeout; address?: AddressSource };
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP. A connection must
@@ -48,6 +50,13 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
   // Live frames bypass graphql-ws's hooks: the same finishing touches as onNext below, once per result.
   const prepare = (result: ExecutionResult) => withInputErrorCodes(maskResultErrors(result, deps.log));
   const onErrors = deps.metrics && ((result: ExecutionResult) => countErrors(deps.metrics!, result));
+  // One per socket, however many subscriptions it carries.
+  const closers = new WeakMap<WebSocket, () => void>();
+  const closerOf = (socket: WebSocket) => {
+    let close = closers.get(socket);
+    if (!close) closers.set(socket, (close = () => socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor')));
+    return close;
+  };
   const stateOf = (extra: object) => {
     let state = states.get(extra);
     if (!state) states.set(extra, (state = {}));
@@ -77,6 +86,9 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
         socketsPerUser.set(userId, open + 1);
         const state = stateOf(ctx.extra);
         state.userId = userId;
+        const { request } = ctx.extra;
+        state.address = { headers: { 'x-forwarded-for': request.headers['x-forwarded-for'] }, socket: { remoteAddress: request.socket.remoteAddress } };
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         // Node timers hold at most 2^31-1 ms; TOKEN_TTL_SECONDS is capped far below that.
         const ms = Math.min(check.claims.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
         state.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms));
@@ -101,20 +113,24 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
         if (deps.metrics) countErrors(deps.metrics, { errors });
       },
       execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      // Straight to the live subscription (frames written to the socket, see live/frames.ts), not
+      // through envelop's per-operation result wrappers; errors get the same masking and codes.
+      subscribe: async (args: ExecutionArgs) => {
+        const result = await subscribeShared(args);
+        return Symbol.asyncIterator in result ? result : prepare(result);
+      },
       onSubscribe: async (ctx, id, params) => {
         // graphql-ws's own registry: a `complete` removes its id at once, and this id is already in it.
         if (Object.keys(ctx.subscriptions).length - 1 >= limits.maxSubscriptionsPerSocket) {
           return [new GraphQLError(`Too many operations on this socket (limit ${limits.maxSubscriptionsPerSocket})`, { extensions: { code: 'TOO_MANY_REQUESTS' } })];
         }
         const socket = ctx.extra.socket;
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket,
-          params,
+        // Only what the context needs: a live subscription keeps it (and everything it holds) for its whole life.
+        const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
+          connectionParams: ctx.connectionParams,
+          req: stateOf(ctx.extra).address,
           // A subscription that falls too far behind closes the socket with a code clients retry on.
-          closeSlowSocket: () => socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
+          closeSlowSocket: closerOf(socket),
           liveFrames: { socket, id, prepare, onErrors } satisfies FrameTarget,
         });
         let document;
@@ -138,7 +154,7 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: { execute },
         };
       },
     },
