@@ -34,6 +34,8 @@ const WINDOW = 64;
 const MAX_BUFFERED_BYTES = 256 * 1024;
 /** How often a subscription that stopped taking messages looks at its socket's buffer again. */
 const DRAIN_POLL_MS = 50;
+/** The buffer is looked at every this many messages (reading it costs as much as the rest of taking one); a full one then holds at most this many more frames. */
+export const CHECK_BUFFER_EVERY = 16;
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown })?.then === 'function';
 
@@ -82,6 +84,7 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
   private drainPoll: NodeJS.Timeout | undefined;
   /** It declined a message: the stream waits for `resume()`. */
   private blocked = false;
+  private uncheckedTakes = 0;
 
   constructor(
     private readonly stream: LiveStream,
@@ -117,6 +120,8 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
 
   // No write callback per frame (it costs more than the write): the socket's buffer tells whether the client keeps up.
   private socketFull() {
+    if (this.drainPoll === undefined && ++this.uncheckedTakes < CHECK_BUFFER_EVERY) return false;
+    this.uncheckedTakes = 0;
     const { socket } = this.target;
     if (socket.bufferedAmount < MAX_BUFFERED_BYTES) return false;
     this.drainPoll ??= setInterval(() => this.checkDrained(), DRAIN_POLL_MS);

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { assessments, enrolments, grades, users } from '../../db/schema';
 import type { Database } from '../../db/client';
@@ -54,23 +55,41 @@ export const Grade = builder.loadableObject('Grade', {
   }),
 });
 
-const prepareGradeWithRelations = (db: Database) =>
+const prepareGradesWithRelations = (db: Database) =>
   db
     .select({ grade: grades, student: users, assessment: assessments })
     .from(grades)
     .innerJoin(users, eq(users.id, grades.studentId))
     .innerJoin(assessments, eq(assessments.id, grades.assessmentId))
-    .where(eq(grades.id, sql.placeholder('id')))
-    .prepare('grade_with_relations');
-// Built once per pool: every live grade event runs it.
-const gradeWithRelations = new WeakMap<Database, ReturnType<typeof prepareGradeWithRelations>>();
+    .where(sql`${grades.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('grades_with_relations');
+
+/**
+ * Grades with their student and assessment, for live events: one prepared query for all the
+ * events dispatched in the same tick (a busy relay publishes them in bursts), one loader per pool.
+ */
+const gradeLoaders = new WeakMap<Database, DataLoader<string, GradeRow | null>>();
+function gradeLoader(db: Database) {
+  let loader = gradeLoaders.get(db);
+  if (!loader) {
+    const query = prepareGradesWithRelations(db);
+    loader = new DataLoader(
+      async (ids: readonly string[]) => {
+        const rows = await query.execute({ ids: [...ids] });
+        const byId = new Map(rows.map((r) => [r.grade.id, { ...r.grade, related: { student: r.student, assessment: r.assessment } }]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      // Events are memoised per event object (live/memo.ts); a cache here would serve old rows to later events.
+      { cache: false },
+    );
+    gradeLoaders.set(db, loader);
+  }
+  return loader;
+}
 
 /** One grade with its student and assessment (a live event re-reads all three, once for all its subscribers). */
-export async function loadGradeWithRelations(db: Database, id: string): Promise<GradeRow | null> {
-  let query = gradeWithRelations.get(db);
-  if (!query) gradeWithRelations.set(db, (query = prepareGradeWithRelations(db)));
-  const [row] = await query.execute({ id });
-  return row ? { ...row.grade, related: { student: row.student, assessment: row.assessment } } : null;
+export function loadGradeWithRelations(db: Database, id: string): Promise<GradeRow | null> {
+  return gradeLoader(db).load(id);
 }
 
 /** Standings for many (course, student) pairs in two queries. */
