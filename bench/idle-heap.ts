@@ -43,6 +43,7 @@ const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 2000);
 const prewarm = option('prewarm', 20);
+const idleSeconds = option('idle', 0);
 const snapshots = !flag('no-snapshots');
 const [serverCore, loadCore] = flag('no-pin') ? ['0,1', '0,1'] : ['0', '1'];
 const BUNDLE = `${TMP}homeroom-bundle.mjs`;
@@ -110,6 +111,10 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
     const gens = track(await startGenerators(2, loadCore));
     const result = await connect(gens, specs.slice(0, N));
     log(`${result.connected}/${N} subscriptions in ${result.ms} ms${result.failed ? ` (${result.failed} failed)` : ''} (+${prewarm} prewarmed before)`);
+    if (idleSeconds > 0) {
+      log(`idle for ${idleSeconds} s (V8's memory reducer runs on an idle heap)`);
+      await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+    }
     const after = await server.ask({ type: 'memory' });
     if (withSnapshots) log(`snapshot after: ${(await server.ask({ type: 'snapshot', path: SNAPSHOT.after })).ms} ms`);
     printMemory(before, after, result.connected, withSnapshots ? ' (RSS disturbed by the snapshots: see the run without)' : '');

@@ -13,6 +13,7 @@ import {
   CONTENT_AVAILABLE,
   gql,
   GRADE_CHANGED,
+  newStreams,
   openLiveDatabase,
   POLL_CHANGED,
   rawSocket,
@@ -53,6 +54,7 @@ describe('graphql-transport-ws violations → their close codes; other sockets u
     ['a message without a type', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ payload: {} }))],
     ['a JSON array', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send('[]')],
     ['subscribe without an id', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ type: 'subscribe', payload: { query: '{ __typename }' } }))],
+    ['a message only the server sends (next)', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ id: '1', type: 'next', payload: {} }))],
     ['subscribe before connection_init', 4401, 'Unauthorized', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }' } }))],
   ] as const)('%s → %i', async (_what, code, reason, act) => {
     const ws = rawSocket(api.wsUrl);
@@ -96,6 +98,28 @@ describe('graphql-transport-ws violations → their close codes; other sockets u
     } finally {
       ws.close();
     }
+  });
+
+  it('complete ends that subscription only: nothing more for it, the other one on the socket still delivers', async () => {
+    const math = ldb.f.course('MATH101');
+    const ws = await ackedSocket(api.wsUrl, await tokenOf('instructor@homeroom.test'));
+    const nexts = (id: string) => ws.messages.items.filter((m) => m.id === id && m.type === 'next').length;
+    try {
+      const registered = newStreams(api);
+      for (const id of ['a', 'b']) await ws.send({ id, type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
+      await registered(2);
+      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 71);
+      await ws.messages.until(() => nexts('a') === 1 && nexts('b') === 1, 10_000, 'the first grade on both');
+      await ws.send({ id: 'a', type: 'complete' });
+      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 72);
+      await ws.messages.until(() => nexts('b') === 2, 10_000, 'the second grade on b');
+      // A client's complete is not echoed (graphql-transport-ws): the server just stops.
+      expect(ws.messages.items.filter((m) => m.id === 'a')).toHaveLength(1);
+      expect(ws.closes.items).toEqual([]);
+    } finally {
+      ws.close();
+    }
+    await watch.alive();
   });
 
   it('a subprotocol other than graphql-transport-ws (the legacy "graphql-ws") is not negotiated', async () => {

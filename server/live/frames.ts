@@ -4,9 +4,9 @@ import type { LiveMessage, LiveStream, StreamSink } from './stream';
 
 /**
  * Where a graphql-ws subscription's frames go, set on its context by the transport. Live
- * subscriptions write their `next` frames straight to the socket instead of going through
- * graphql-ws's per-subscription async iteration (promises, hooks and a JSON.stringify per
- * subscriber per event): a result shared by many subscribers is serialised once.
+ * subscriptions write their `next` frames straight to the socket instead of being iterated one
+ * result at a time (promises, hooks and a JSON.stringify per subscriber per event): a result
+ * shared by many subscribers is serialised once.
  */
 export type FrameTarget = {
   socket: WebSocket;
@@ -65,7 +65,7 @@ function settle(payload: Payload, result: ExecutionResult, prepare: FrameTarget[
 
 /**
  * Drives a live stream in push mode and writes its results to the target socket in order. The
- * returned iterator yields nothing: graphql-ws holds it as the operation (its `return()` ends the
+ * returned iterator yields nothing: the transport holds it as the operation (its `return()` ends the
  * stream on `complete` or socket close) and sends `complete` when it ends.
  */
 export function sendFrames(stream: LiveStream, executor: Executor, target: FrameTarget): AsyncIterableIterator<ExecutionResult> {

@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, getOperationAST, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
 import type { FrameTarget } from '../live/frames';
@@ -11,6 +10,7 @@ import { maskResultErrors } from '../mask-errors';
 import { countErrors, type Metrics } from '../metrics';
 import type { AddressSource, Yoga } from '../yoga';
 import { withInputErrorCodes } from '../limits';
+import { pickProtocol, serveGraphQLTransportWs } from './graphql-transport-ws';
 import { isAllowedOrigin } from './origin';
 
 export type SocketLimits = {
@@ -26,8 +26,15 @@ export type SocketLimits = {
 /** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
 export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
 
-/** What a socket keeps: not its upgrade request (over 1 KiB each), only what the client's address is read from. */
-type SocketState = { userId?: string; expiryTimer?: NodeJS.Timeout; address?: AddressSource };
+/** What an acknowledged socket keeps for its operations. */
+type Session = {
+  userId: string;
+  connectionParams: Readonly<Record<string, unknown>> | undefined;
+  address: AddressSource | undefined;
+  expiryTimer: NodeJS.Timeout;
+  /** One per socket, however many subscriptions it carries. */
+  closeSlowSocket: () => void;
+};
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP. A connection must
@@ -42,95 +49,64 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
     maxPayload: limits.maxMessageBytes,
     // Browsers send Origin; a page on a foreign site must not ride on a user's token.
     verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) => isAllowedOrigin(origin, req, limits.webOrigins),
+    handleProtocols: pickProtocol,
   });
   deps.metrics?.countSocketsWith(() => wss.clients.size);
   const heartbeat = keepAlive(wss, limits.keepAliveMs);
   const socketsPerUser = new Map<string, number>();
-  const states = new WeakMap<object, SocketState>();
-  // Live frames bypass graphql-ws's hooks: the same finishing touches as onNext below, once per result.
+  // Not the upgrade request (over 1 KiB each): only what the client's address is read from, until connection_init.
+  const addresses = new WeakMap<WebSocket, AddressSource>();
+  wss.on('connection', (socket, request) => {
+    addresses.set(socket, { headers: { 'x-forwarded-for': request.headers['x-forwarded-for'] }, socket: { remoteAddress: request.socket.remoteAddress } });
+  });
+  wss.on('error', (error) => deps.log.error({ err: error }, 'WebSocket server error'));
+  // Live frames bypass the result hook below: the same finishing touches, once per result.
   const prepare = (result: ExecutionResult) => withInputErrorCodes(maskResultErrors(result, deps.log));
   const onErrors = deps.metrics && ((result: ExecutionResult) => countErrors(deps.metrics!, result));
-  // One per socket, however many subscriptions it carries.
-  const closers = new WeakMap<WebSocket, () => void>();
-  const closerOf = (socket: WebSocket) => {
-    let close = closers.get(socket);
-    if (!close) closers.set(socket, (close = () => socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor')));
-    return close;
-  };
-  const stateOf = (extra: object) => {
-    let state = states.get(extra);
-    if (!state) states.set(extra, (state = {}));
-    return state;
-  };
 
-  const disposable = useServer(
+  serveGraphQLTransportWs<Session>(
+    wss,
     {
-      connectionInitWaitTimeout: limits.initTimeoutMs,
-      onConnect: async (ctx) => {
-        const socket = ctx.extra.socket;
-        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+      async init(socket, params) {
+        const raw = params?.authorization ?? params?.Authorization;
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : null;
         const check = token ? await tokens.verify(token) : null;
         if (!check?.ok) {
           const reason = !check ? 'Missing token: send connectionParams.authorization' : check.reason === 'expired' ? 'Token expired' : 'Invalid token';
           socket.close(CloseCode.Forbidden, reason);
-          return false;
+          return null;
         }
         const userId = check.claims.userId;
         const open = socketsPerUser.get(userId) ?? 0;
         if (open >= limits.maxSocketsPerUser) {
           // 1008 is fatal for graphql-ws clients: retrying cannot help until another socket closes.
           socket.close(1008, `Too many sockets for this user (limit ${limits.maxSocketsPerUser})`);
-          return false;
+          return null;
         }
+        if (socket.readyState !== socket.OPEN) return null;
         socketsPerUser.set(userId, open + 1);
-        const state = stateOf(ctx.extra);
-        state.userId = userId;
-        const { request } = ctx.extra;
-        state.address = { headers: { 'x-forwarded-for': request.headers['x-forwarded-for'] }, socket: { remoteAddress: request.socket.remoteAddress } };
-        (ctx.extra as { request?: IncomingMessage }).request = undefined;
+        const address = addresses.get(socket);
+        addresses.delete(socket);
         // Node timers hold at most 2^31-1 ms; TOKEN_TTL_SECONDS is capped far below that.
         const ms = Math.min(check.claims.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
-        state.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms));
-        return true;
+        return {
+          userId,
+          connectionParams: params,
+          address,
+          expiryTimer: setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms)),
+          closeSlowSocket: () => socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
+        };
       },
-      onClose: (ctx) => {
-        const state = stateOf(ctx.extra);
-        clearTimeout(state.expiryTimer);
-        if (state.userId) {
-          const left = (socketsPerUser.get(state.userId) ?? 1) - 1;
-          if (left > 0) socketsPerUser.set(state.userId, left);
-          else socketsPerUser.delete(state.userId);
-        }
-      },
-      // The same error codes as over HTTP (Yoga's result hooks do not run for graphql-ws).
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        const coded = withInputErrorCodes(result);
-        if (deps.metrics) countErrors(deps.metrics, coded);
-        return coded === result ? undefined : (coded as never);
-      },
-      onError: (_ctx, _id, _payload, errors) => {
-        if (deps.metrics) countErrors(deps.metrics, { errors });
-      },
-      execute: (args: any) => args.rootValue.execute(args),
-      // Straight to the live subscription (frames written to the socket, see live/frames.ts), not
-      // through envelop's per-operation result wrappers; errors get the same masking and codes.
-      subscribe: async (args: ExecutionArgs) => {
-        const result = await subscribeShared(args);
-        return Symbol.asyncIterator in result ? result : prepare(result);
-      },
-      onSubscribe: async (ctx, id, params) => {
-        // graphql-ws's own registry: a `complete` removes its id at once, and this id is already in it.
-        if (Object.keys(ctx.subscriptions).length - 1 >= limits.maxSubscriptionsPerSocket) {
+      async operate(session, socket, id, params, running) {
+        if (running - 1 >= limits.maxSubscriptionsPerSocket) {
           return [new GraphQLError(`Too many operations on this socket (limit ${limits.maxSubscriptionsPerSocket})`, { extensions: { code: 'TOO_MANY_REQUESTS' } })];
         }
-        const socket = ctx.extra.socket;
         // Only what the context needs: a live subscription keeps it (and everything it holds) for its whole life.
         const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
-          connectionParams: ctx.connectionParams,
-          req: stateOf(ctx.extra).address,
+          connectionParams: session.connectionParams,
+          req: session.address,
           // A subscription that falls too far behind closes the socket with a code clients retry on.
-          closeSlowSocket: closerOf(socket),
+          closeSlowSocket: session.closeSlowSocket,
           liveFrames: { socket, id, prepare, onErrors } satisfies FrameTarget,
         });
         let document;
@@ -138,29 +114,46 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           document = parse(params.query);
         } catch (error) {
           // Answer this operation with an error instead of closing everyone's socket.
-          return [error as never];
+          return [error as GraphQLError];
         }
         let errors;
         try {
           errors = validate(schema, document);
         } catch (error) {
           // graphql-armor's rules throw their refusal: answer this operation, keep the socket.
-          return [error as never];
+          return [error as GraphQLError];
         }
         if (errors.length) return errors;
-        return {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute },
-        };
+        const operation = getOperationAST(document, params.operationName);
+        if (!operation) return [new GraphQLError('Unable to identify operation')];
+        const args: ExecutionArgs = { schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: await contextFactory() };
+        if (operation.operation !== 'subscription') return (await execute(args)) as ExecutionResult;
+        // Straight to the live subscription (frames written to the socket, see live/frames.ts), not
+        // through envelop's per-operation result wrappers; errors get the same masking and codes.
+        const result = await subscribeShared(args);
+        return Symbol.asyncIterator in result ? result : prepare(result);
+      },
+      // The same error codes as over HTTP (Yoga's result hooks do not run here).
+      result(result) {
+        const coded = withInputErrorCodes(result);
+        onErrors?.(coded);
+        return coded;
+      },
+      refused(errors) {
+        onErrors?.({ errors });
+      },
+      closed(session) {
+        if (!session) return;
+        clearTimeout(session.expiryTimer);
+        const left = (socketsPerUser.get(session.userId) ?? 1) - 1;
+        if (left > 0) socketsPerUser.set(session.userId, left);
+        else socketsPerUser.delete(session.userId);
+      },
+      failed(error) {
+        deps.log.error({ err: error }, 'graphql-ws operation failed');
       },
     },
-    wss,
-    // Our own keep-alive (below) is the one WS_KEEPALIVE_MS configures; graphql-ws's is off.
-    0,
+    { initTimeoutMs: limits.initTimeoutMs },
   );
 
   return {
@@ -169,7 +162,8 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
     async stop() {
       clearInterval(heartbeat);
       for (const socket of wss.clients) socket.close(RETRYABLE.serviceRestart, 'Server restarting: reconnect and resume');
-      await disposable.dispose();
+      wss.removeAllListeners('connection');
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
 }
