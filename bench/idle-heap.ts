@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getFreePort } from '../scripts/lib/ports';
 import { createTokenService } from '../server/auth/tokens';
-import type { ControlReply, ControlRequest } from './servers/control';
+import type { AllocationSite, ControlReply, ControlRequest } from './servers/control';
 import { analyseGraph, classify, edgeLabel, isString, newNodes, readSnapshot, retainerChain, selfSize, stringPrefix, totals } from './lib/heap-snapshot';
 import { startInfra } from './lib/infra';
 import { startGenerators, type Generators } from './lib/load';
@@ -19,6 +19,8 @@ import { createWriter } from './lib/writer';
 //   node --import tsx bench/idle-heap.ts --analyse [N]      (only re-read the last two snapshots)
 //   … --bundle: run the server from an esbuild bundle without tsx's `keepNames` (see below)
 //   … --node-flags="--max-semi-space-size=64 …": extra flags for the server's node (experiments)
+//   … --idle=S: wait S seconds before the last memory reading
+//   … --allocations: where the bytes allocated while the N connect went, garbage included
 //
 // One Homeroom server in its own process (core 0 unless --no-pin), with an IPC control channel
 // (bench/servers/control.ts). `prewarm` subscribers connect and receive one event per course
@@ -44,6 +46,7 @@ const option = (name: string, fallback: number) => Number(args.find((a) => a.sta
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 2000);
 const prewarm = option('prewarm', 20);
 const idleSeconds = option('idle', 0);
+const allocations = flag('allocations');
 const snapshots = !flag('no-snapshots');
 const [serverCore, loadCore] = flag('no-pin') ? ['0,1', '0,1'] : ['0', '1'];
 const BUNDLE = `${TMP}homeroom-bundle.mjs`;
@@ -109,15 +112,17 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
     if (withSnapshots) log(`snapshot before: ${(await server.ask({ type: 'snapshot', path: SNAPSHOT.before })).ms} ms`);
     const before = await server.ask({ type: 'memory' });
     const gens = track(await startGenerators(2, loadCore));
+    if (allocations) await server.ask({ type: 'sample-allocations' });
     const result = await connect(gens, specs.slice(0, N));
     log(`${result.connected}/${N} subscriptions in ${result.ms} ms${result.failed ? ` (${result.failed} failed)` : ''} (+${prewarm} prewarmed before)`);
+    if (allocations) printAllocations((await server.ask({ type: 'allocations' })).sites, result.connected);
     if (idleSeconds > 0) {
       log(`idle for ${idleSeconds} s (V8's memory reducer runs on an idle heap)`);
       await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
     }
     const after = await server.ask({ type: 'memory' });
     if (withSnapshots) log(`snapshot after: ${(await server.ask({ type: 'snapshot', path: SNAPSHOT.after })).ms} ms`);
-    printMemory(before, after, result.connected, withSnapshots ? ' (RSS disturbed by the snapshots: see the run without)' : '');
+    printMemory(before, after, result.connected, withSnapshots || allocations ? ' (RSS disturbed by the snapshots or the sampler: see a run without)' : '');
     return result.connected;
   } finally {
     while (stops.length) {
@@ -181,6 +186,23 @@ async function startServer(env: Record<string, string>) {
       child.send(request);
     });
   return { child, url: `ws://127.0.0.1:${port}/graphql`, ask, stop };
+}
+
+/** Where the bytes allocated while N subscribers connected went, garbage included, by function and by file. */
+function printAllocations(sites: AllocationSite[], n: number) {
+  const total = sites.reduce((sum, s) => sum + s.bytes, 0);
+  const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '').replace(process.cwd() + '/', '');
+  const share = (bytes: number) => `${String(kib(bytes / n)).padStart(7)} KiB/sub ${String(round((100 * bytes) / total, 1)).padStart(5)} %`;
+  console.log(`\nAllocated while ${n} subscribers connected (sampled, garbage included): ${kib(total / n)} KiB per subscription`);
+  const byFile = new Map<string, number>();
+  for (const s of sites) {
+    const file = short(s.url).replace(/^((?:@[^/]+\/)?[^/]+)\/.*$/, (m, pkg) => (s.url.includes('node_modules') ? pkg : m)) || '(native)';
+    byFile.set(file, (byFile.get(file) ?? 0) + s.bytes);
+  }
+  console.log('  by package or file:');
+  for (const [file, bytes] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${share(bytes)}  ${file}`);
+  console.log('  by function:');
+  for (const s of sites.slice(0, 25)) console.log(`    ${share(s.bytes)}  ${s.fn} ${short(s.url) || '(native)'}:${s.line}`);
 }
 
 function printMemory(before: Memory, after: Memory, n: number, note: string) {

@@ -1,10 +1,44 @@
+import { Session } from 'node:inspector/promises';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 /** Requests a harness may send over an IPC channel (`stdio: [..., 'ipc']`); each gets one reply. */
-export type ControlRequest = { type: 'memory' } | { type: 'snapshot'; path: string };
+export type ControlRequest = { type: 'memory' } | { type: 'snapshot'; path: string } | { type: 'sample-allocations' } | { type: 'allocations' };
 export type ControlReply =
   | { type: 'memory'; usage: NodeJS.MemoryUsage; heap: ReturnType<typeof getHeapStatistics>; spaces: { name: string; used: number; committed: number }[] }
-  | { type: 'snapshot'; path: string; ms: number };
+  | { type: 'snapshot'; path: string; ms: number }
+  | { type: 'sample-allocations' }
+  | { type: 'allocations'; sites: AllocationSite[] };
+
+/** Bytes allocated (sampled) by one function since `sample-allocations`, garbage included. */
+export type AllocationSite = { fn: string; url: string; line: number; bytes: number };
+
+type SamplingNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: SamplingNode[] };
+
+/** V8's sampling heap profiler, keeping what was collected too: where the garbage comes from. */
+const allocationSampler = {
+  session: null as Session | null,
+  async start() {
+    this.session = new Session();
+    this.session.connect();
+    await this.session.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  },
+  async stop(): Promise<AllocationSite[]> {
+    const { profile } = (await this.session!.post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
+    this.session!.disconnect();
+    this.session = null;
+    const sites = new Map<string, AllocationSite>();
+    const visit = (node: SamplingNode) => {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const key = `${functionName}|${url}|${lineNumber}`;
+      const site = sites.get(key) ?? { fn: functionName || '(anonymous)', url, line: lineNumber + 1, bytes: 0 };
+      site.bytes += node.selfSize;
+      sites.set(key, site);
+      for (const child of node.children) visit(child);
+    };
+    visit(profile.head);
+    return [...sites.values()].filter((s) => s.bytes > 0).sort((a, b) => b.bytes - a.bytes);
+  },
+};
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
@@ -21,12 +55,17 @@ async function settle() {
  * collects garbage on SIGUSR2 (started with --expose-gc, so idle memory is read after a full GC),
  * and stops cleanly on SIGTERM/SIGINT (so `--cpu-prof` can write its profile). A harness that
  * spawns it with an IPC channel (bench/idle-heap.ts) can also ask for memory figures or a heap
- * snapshot, both after a full GC.
+ * snapshot, both after a full GC, and sample allocations (garbage included) between two requests.
  */
 export function serveControl(port: number, stop: () => Promise<void>) {
   process.on('SIGUSR2', () => gc());
   if (process.send) {
     process.on('message', async (request: ControlRequest) => {
+      if (request.type === 'sample-allocations') {
+        await allocationSampler.start();
+        return process.send!({ type: 'sample-allocations' } satisfies ControlReply);
+      }
+      if (request.type === 'allocations') return process.send!({ type: 'allocations', sites: await allocationSampler.stop() } satisfies ControlReply);
       await settle();
       if (request.type === 'memory') {
         const spaces = getHeapSpaceStatistics().map((s) => ({ name: s.space_name, used: s.space_used_size, committed: s.physical_space_size }));

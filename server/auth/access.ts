@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { enrolments, teachingAssignments } from '../../db/schema';
 import type { Role } from './tokens';
@@ -38,13 +38,10 @@ export class Access {
   }
 
   private async fetch(viewerId: string): Promise<Map<string, CourseRole>> {
-    const [taught, enrolled] = await Promise.all([
-      this.db.select({ courseId: teachingAssignments.courseId }).from(teachingAssignments).where(eq(teachingAssignments.instructorId, viewerId)),
-      this.db.select({ courseId: enrolments.courseId }).from(enrolments).where(eq(enrolments.studentId, viewerId)),
-    ]);
+    const rows = await membershipsQuery(this.db).execute({ viewerId });
     const map = new Map<string, CourseRole>();
-    for (const e of enrolled) map.set(e.courseId, 'STUDENT');
-    for (const t of taught) map.set(t.courseId, 'INSTRUCTOR');
+    // Teaching wins over an enrolment in the same course.
+    for (const row of rows) if (map.get(row.courseId) !== 'INSTRUCTOR') map.set(row.courseId, row.role);
     return map;
   }
 
@@ -81,6 +78,29 @@ export class Access {
     this.memberships = undefined;
     this.loaded = undefined;
   }
+}
+
+/**
+ * Courses the viewer teaches or is enrolled in: one prepared statement per pool, since every
+ * subscription and request loads them (building the SQL each time was most of a connect's garbage).
+ */
+const membershipQueries = new WeakMap<Database, ReturnType<typeof prepareMemberships>>();
+const prepareMemberships = (db: Database) =>
+  db
+    .select({ courseId: teachingAssignments.courseId, role: sql<CourseRole>`'INSTRUCTOR'`.as('role') })
+    .from(teachingAssignments)
+    .where(sql`${teachingAssignments.instructorId} = ${sql.placeholder('viewerId')}`)
+    .unionAll(
+      db
+        .select({ courseId: enrolments.courseId, role: sql<CourseRole>`'STUDENT'`.as('role') })
+        .from(enrolments)
+        .where(sql`${enrolments.studentId} = ${sql.placeholder('viewerId')}`),
+    )
+    .prepare('viewer_memberships');
+function membershipsQuery(db: Database) {
+  let query = membershipQueries.get(db);
+  if (!query) membershipQueries.set(db, (query = prepareMemberships(db)));
+  return query;
 }
 
 export function createAccess(db: Database, viewer: Viewer | null): Access {
