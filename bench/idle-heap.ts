@@ -10,7 +10,7 @@ import { startInfra } from './lib/infra';
 import { startGenerators, type Generators } from './lib/load';
 import { runPhase } from './lib/phase';
 import { round } from './lib/procfs';
-import { QUERIES } from './lib/systems';
+import { QUERIES, stopChild } from './lib/systems';
 import { createWriter } from './lib/writer';
 
 // Where the memory of an idle graphql-ws subscription goes (scenario (b) of the bench, small).
@@ -153,14 +153,7 @@ async function startServer(env: Record<string, string>) {
     stdio: ['ignore', 'pipe', stderr, 'ipc'],
   });
   closeSync(stderr);
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => stopChild(child);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('homeroom did not start within 60 s')), 60_000);

@@ -107,7 +107,8 @@ export async function startSystem(
   return { name, pids: children.map((c) => c.pid!), urls, stop };
 }
 
-async function stopChild(child: ChildProcess) {
+/** SIGTERM, then SIGKILL after 15 s; resolves once the process is gone. */
+export async function stopChild(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');

@@ -8,7 +8,7 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
  *
  * Why not graphql-ws's own `useServer`: it runs every operation inside the async function that
  * received its message, suspended in a `for await` for as long as the subscription lives. That
- * frame keeps the raw message, its Buffer, the parsed payload and the emit closures, about 2 KiB
+ * frame keeps the raw message, its Buffer, the parsed payload and the emit closures, about 3 KiB
  * per idle subscription (bench/idle-heap.ts). Here an operation is one entry in a map, and its
  * iterator's pending `next()`.
  */
@@ -90,7 +90,7 @@ class Connection<Session> {
       case MessageType.Complete: {
         const stream = this.operations.get(message.id);
         this.operations.delete(message.id);
-        return void stream?.return?.();
+        return this.end(stream);
       }
       default:
         // parseMessage accepts the server's own types too (connection_ack, next, …): a client may not send them.
@@ -122,7 +122,7 @@ class Connection<Session> {
     const outcome = await this.handlers.operate(session, this.socket, id, payload, this.operations.size);
     const stream = isStream(outcome) ? outcome : null;
     // The client completed it, or the socket closed, while it started.
-    if (!this.operations.has(id)) return void stream?.return?.();
+    if (!this.operations.has(id)) return this.end(stream);
     if (stream) {
       this.operations.set(id, stream);
       return this.pump(id, stream);
@@ -170,8 +170,12 @@ class Connection<Session> {
     clearTimeout(this.initTimer);
     const streams = [...this.operations.values()];
     this.operations.clear();
-    for (const stream of streams) stream?.return?.()?.catch?.((error: unknown) => this.handlers.failed(error));
+    for (const stream of streams) this.end(stream);
     this.handlers.closed(this.session);
+  }
+
+  private end(stream: Stream | null | undefined) {
+    stream?.return?.().catch((error: unknown) => this.handlers.failed(error));
   }
 }
 
