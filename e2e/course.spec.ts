@@ -106,6 +106,7 @@ test('student: sees attendance, votes with an instant ballot, posts and comments
   await expect(page.getByText(/All caught up|unread/)).toBeVisible();
   // Marking one read lowers the bell's count (announcements and polls notify the student).
   const bell = page.getByTestId('notification-bell');
+  await expect(bell).toHaveAttribute('aria-label', /\d+ unread/);
   const unread = Number((await bell.getAttribute('aria-label'))!.match(/(\d+) unread/)![1]);
   if (unread > 0) {
     await page.getByRole('button', { name: /^Mark “.*” as read$/ }).first().click();

@@ -45,7 +45,9 @@ export const waitLive = (page: Page, timeout = 15_000) => expect(status(page)).t
 
 /** The unread count the bell announces ("Notifications, 3 unread"). */
 export async function unreadCount(page: Page): Promise<number> {
-  const label = (await page.getByTestId('notification-bell').getAttribute('aria-label')) ?? '';
+  const bell = page.getByTestId('notification-bell');
+  await expect(bell).toHaveAttribute('aria-label', /\d+ unread/); // loaded
+  const label = (await bell.getAttribute('aria-label')) ?? '';
   return Number(/(\d+) unread/.exec(label)?.[1] ?? NaN);
 }
 export const bellSays = (page: Page, n: number) =>

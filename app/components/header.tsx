@@ -11,7 +11,8 @@ const roleLabel = { STUDENT: 'Student', INSTRUCTOR: 'Instructor', ADMIN: 'Admin'
 function Bell() {
   const [{ data }] = useQuery({ query: NotificationsQuery, variables: { first: NOTIFICATIONS_PAGE_SIZE } });
   const unread = data?.notifications.unreadCount ?? 0;
-  const label = unread === 1 ? 'Notifications, 1 unread' : `Notifications, ${unread} unread`;
+  // No count until it is known: "0 unread" while loading would be a claim.
+  const label = !data ? 'Notifications' : `Notifications, ${unread} unread`;
   return (
     <Link href="/notifications" className="bell" aria-label={label} data-testid="notification-bell">
       <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">

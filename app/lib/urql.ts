@@ -104,7 +104,7 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
       updates: { ...liveUpdates(viewerId), Mutation: mutationUpdates },
       optimistic,
     }),
-    ...(live ? [live.socketExchange] : []),
+    ...(live ? [live.freshnessExchange, live.socketExchange] : []),
     fetchExchange,
   ];
   const client: Client = new Client({

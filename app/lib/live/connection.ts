@@ -18,7 +18,7 @@ import {
   type Operation,
   type OperationResult,
 } from 'urql';
-import { pipe, tap } from 'wonka';
+import { filter, makeSubject, merge, pipe, tap } from 'wonka';
 import { backoffDelay, createWaker } from './backoff';
 import { isAfter, maxCursor, minCursor, type Cursor } from './cursor';
 import { LiveCursorQuery, TOPICS, topicOfType, UpdatesQuery, type LiveEvent, type TopicField, type UpdatesData } from './documents';
@@ -60,6 +60,8 @@ const REFRESH_DEBOUNCE_MS = 1_500;
 /** How long the app waits for the starting cursor before it shows its views anyway. */
 const READY_TIMEOUT_MS = 5_000;
 const POLL_PAGE = 200;
+/** How many times in a row a query answered from a read older than the events applied is asked again. */
+const STALE_REREADS = 3;
 
 const toWsUrl = (url: string) => new URL(url, typeof window === 'undefined' ? 'http://localhost' : window.location.href).href.replace(/^http/, 'ws');
 const fieldOf = (op: Operation): TopicField | undefined => {
@@ -78,6 +80,8 @@ export function createLive(options: LiveOptions) {
   const listeners = new Set<LiveListener>();
   const stateListeners = new Set<() => void>();
   const activeQueries = new Map<number, Operation>();
+  /** Events applied so far: a query result tells by it whether an event landed while it was read. */
+  let applied = 0;
   const waker = createWaker();
   // liveCursor and updates go around the cache: polled events must reach graphcache the way
   // pushed ones do, through deliver(). graphcache needs __typename on every object it writes,
@@ -122,6 +126,7 @@ export function createLive(options: LiveOptions) {
     }
     if (!isAfter(event.cursor, last)) return false;
     cursors.set(field, event.cursor);
+    applied++;
     const data = { [field]: event };
     for (const sink of sinks.get(field) ?? []) sink({ data });
     for (const l of listeners) l(field, event);
@@ -366,6 +371,43 @@ export function createLive(options: LiveOptions) {
       ),
     );
 
+  /**
+   * Sits between graphcache and the network. A query read on the server before an event was
+   * applied here, and answered after, is older than the cache: written, it would undo that event
+   * (a poll list without the poll that just opened). Such a result is dropped and the query read
+   * again, at most STALE_REREADS times in a row; graphcache meanwhile shows what it has.
+   */
+  const freshnessExchange: Exchange =
+    ({ forward }) =>
+    (ops$) => {
+      const sentAt = new Map<number, number>();
+      const rereads = new Map<number, number>();
+      // Rereads go straight down the chain: the client would hold them back, since to it the
+      // dropped answer's operation is still in flight.
+      const reread = makeSubject<Operation>();
+      return pipe(
+        forward(
+          pipe(
+            merge([ops$, reread.source]),
+            tap((op) => {
+              if (op.kind === 'query') sentAt.set(op.key, applied);
+              else if (op.kind === 'teardown') sentAt.delete(op.key), rereads.delete(op.key);
+            }),
+          ),
+        ),
+        filter((result) => {
+          const op = result.operation;
+          const at = sentAt.get(op.key);
+          if (op.kind !== 'query' || at === undefined || at === applied || result.error) return rereads.delete(op.key), true;
+          const n = rereads.get(op.key) ?? 0;
+          if (n >= STALE_REREADS) return rereads.delete(op.key), true;
+          rereads.set(op.key, n + 1);
+          reread.next(makeOperation('query', op, { ...op.context, requestPolicy: 'network-only' }));
+          return false;
+        }),
+      );
+    };
+
   const socketExchange = subscriptionExchange({
     forwardSubscription: (request, operation) => ({
       subscribe: (observer) => {
@@ -394,8 +436,9 @@ export function createLive(options: LiveOptions) {
 
   return {
     trackExchange,
+    freshnessExchange,
     socketExchange,
-    /** Called once the urql client exists (its exchanges include the two above). */
+    /** Called once the urql client exists (its exchanges include the three above). */
     attach(c: Client) {
       client = c;
     },
