@@ -6,6 +6,8 @@ export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason
 
 const ISSUER = 'homeroom';
 const ALGORITHM = 'HS256';
+/** Verified tokens remembered per process (a few hundred bytes each). */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 export type TokenService = ReturnType<typeof createTokenService>;
 
@@ -29,7 +31,27 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
     return { token, expiresAt };
   }
 
+  // The same token comes back with every request and every operation on a socket: verified once,
+  // its claims are kept (bounded; the oldest go first) and only its expiry is checked again.
+  const verified = new Map<string, TokenClaims>();
+
   async function verify(token: string, clockToleranceSeconds = 0): Promise<TokenCheck> {
+    const known = clockToleranceSeconds === 0 ? verified.get(token) : undefined;
+    if (known) {
+      // jose's rule: expired once `exp` is at or before the current whole second.
+      if (known.expiresAt.getTime() / 1000 > Math.floor(Date.now() / 1000)) return { ok: true, claims: known };
+      verified.delete(token);
+      return { ok: false, reason: 'expired' };
+    }
+    const check = await verifySignature(token, clockToleranceSeconds);
+    if (check.ok && clockToleranceSeconds === 0) {
+      if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+      verified.set(token, check.claims);
+    }
+    return check;
+  }
+
+  async function verifySignature(token: string, clockToleranceSeconds: number): Promise<TokenCheck> {
     try {
       const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, algorithms: [ALGORITHM], clockTolerance: clockToleranceSeconds });
       const role = payload.role;
