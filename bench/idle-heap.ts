@@ -1,17 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getFreePort } from '../scripts/lib/ports';
 import { createTokenService } from '../server/auth/tokens';
-import type { AllocationSite, ControlReply, ControlRequest } from './servers/control';
-import { analyseGraph, classify, edgeLabel, isString, newNodes, readSnapshot, retainerChain, selfSize, stringPrefix, totals } from './lib/heap-snapshot';
+import {
+  analyseGraph,
+  classify,
+  edgeLabel,
+  isString,
+  newNodes,
+  readSnapshot,
+  retainerChain,
+  selfSize,
+  stringPrefix,
+  totals,
+} from './lib/heap-snapshot';
 import { startInfra } from './lib/infra';
-import { startGenerators, type Generators } from './lib/load';
+import { type Generators, startGenerators } from './lib/load';
 import { runPhase } from './lib/phase';
 import { round } from './lib/procfs';
 import { QUERIES, stopChild } from './lib/systems';
 import { createWriter } from './lib/writer';
+import type { AllocationSite, ControlReply, ControlRequest } from './servers/control';
 
 // Where the memory of an idle graphql-ws subscription goes (scenario (b) of the bench, small).
 //
@@ -42,7 +53,8 @@ const SNAPSHOT = { before: `${TMP}idle-heap-before.heapsnapshot`, after: `${TMP}
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const option = (name: string, fallback: number) =>
+  Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 2000);
 const prewarm = option('prewarm', 20);
 const idleSeconds = option('idle', 0);
@@ -50,19 +62,34 @@ const allocations = flag('allocations');
 const snapshots = !flag('no-snapshots');
 const [serverCore, loadCore] = flag('no-pin') ? ['0,1', '0,1'] : ['0', '1'];
 const BUNDLE = `${TMP}homeroom-bundle.mjs`;
-const nodeFlags = args.find((a) => a.startsWith('--node-flags='))?.slice('--node-flags='.length).split(/\s+/).filter(Boolean) ?? [];
+const nodeFlags =
+  args
+    .find((a) => a.startsWith('--node-flags='))
+    ?.slice('--node-flags='.length)
+    .split(/\s+/)
+    .filter(Boolean) ?? [];
 
 const started = Date.now();
-const log = (line: string) => console.log(`[idle-heap ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+const log = (line: string) =>
+  console.log(`[idle-heap ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 const kib = (bytes: number) => round(bytes / 1024, 2);
 
 type Memory = Extract<ControlReply, { type: 'memory' }>;
 
-
 /** The bench server as one ESM file (dependencies stay imports), compiled without `keepNames`. */
 async function bundleServer() {
   const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [SERVER], outfile: BUNDLE, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', keepNames: false, logLevel: 'warning' });
+  await esbuild.build({
+    entryPoints: [SERVER],
+    outfile: BUNDLE,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    keepNames: false,
+    logLevel: 'warning',
+  });
   log(`bundled ${BUNDLE} (keepNames off)`);
 }
 
@@ -70,7 +97,8 @@ const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanup() {
   while (cleanups.length) await cleanups.pop()!().catch((error) => log(`cleanup failed: ${error}`));
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
 
 type Infra = Awaited<ReturnType<typeof startInfra>>;
 type Spec = { token: string; courseId: string; courseIndex: number };
@@ -78,12 +106,24 @@ type Spec = { token: string; courseId: string; courseIndex: number };
 /** The database, Redis and the bench population, with a token per subscriber. */
 async function prepare() {
   mkdirSync(TMP, { recursive: true });
-  const infra = await startInfra({ staff: N + prewarm, courses: COURSES, studentsPerCourse: 5, assessmentsPerCourse: 4, loadCore, log });
+  const infra = await startInfra({
+    staff: N + prewarm,
+    courses: COURSES,
+    studentsPerCourse: 5,
+    assessmentsPerCourse: 4,
+    loadCore,
+    log,
+  });
   cleanups.push(infra.stop);
   const writer = createWriter(infra.databaseUrl, infra.population);
   cleanups.push(writer.stop);
   const jwtSecret = randomBytes(48).toString('base64url');
-  const tokens = createTokenService({ secret: jwtSecret, ttlSeconds: 4 * 3600, renewGraceSeconds: 0, maxSessionSeconds: 86_400 });
+  const tokens = createTokenService({
+    secret: jwtSecret,
+    ttlSeconds: 4 * 3600,
+    renewGraceSeconds: 0,
+    maxSessionSeconds: 86_400,
+  });
   const specs: Spec[] = await Promise.all(
     infra.population.staff.map(async (s) => ({
       token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' })).token,
@@ -91,7 +131,12 @@ async function prepare() {
       courseIndex: s.courseIndex,
     })),
   );
-  return { infra, writer, specs, env: { DATABASE_URL: infra.databaseUrl, JWT_SECRET: jwtSecret, DATABASE_POOL_SIZE: '10' } };
+  return {
+    infra,
+    writer,
+    specs,
+    env: { DATABASE_URL: infra.databaseUrl, JWT_SECRET: jwtSecret, DATABASE_POOL_SIZE: '10' },
+  };
 }
 
 /** One server: prewarm, memory (and snapshot) before, N idle subscriptions, memory (and snapshot) after; then it stops. */
@@ -101,7 +146,9 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
   const track = <T extends { stop: () => Promise<unknown> }>(x: T) => (stops.push(x.stop), cleanups.push(x.stop), x);
   try {
     const server = track(await startServer(setup.env));
-    log(`homeroom pid ${server.child.pid} on core(s) ${serverCore}${flag('bundle') ? ' (bundle)' : ''}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}`);
+    log(
+      `homeroom pid ${server.child.pid} on core(s) ${serverCore}${flag('bundle') ? ' (bundle)' : ''}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}`,
+    );
     const connect = async (gens: Generators, subscribers: Spec[]) => {
       const result = await gens.connect({ url: server.url, ...QUERIES.homeroom, subscribers, concurrency: 100 });
       await warmUp(infra, writer, gens, subscribers, server.child.pid!);
@@ -114,7 +161,9 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
     const gens = track(await startGenerators(2, loadCore));
     if (allocations) await server.ask({ type: 'sample-allocations' });
     const result = await connect(gens, specs.slice(0, N));
-    log(`${result.connected}/${N} subscriptions in ${result.ms} ms${result.failed ? ` (${result.failed} failed)` : ''} (+${prewarm} prewarmed before)`);
+    log(
+      `${result.connected}/${N} subscriptions in ${result.ms} ms${result.failed ? ` (${result.failed} failed)` : ''} (+${prewarm} prewarmed before)`,
+    );
     if (allocations) printAllocations((await server.ask({ type: 'allocations' })).sites, result.connected);
     if (idleSeconds > 0) {
       log(`idle for ${idleSeconds} s (V8's memory reducer runs on an idle heap)`);
@@ -122,7 +171,12 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
     }
     const after = await server.ask({ type: 'memory' });
     if (withSnapshots) log(`snapshot after: ${(await server.ask({ type: 'snapshot', path: SNAPSHOT.after })).ms} ms`);
-    printMemory(before, after, result.connected, withSnapshots || allocations ? ' (RSS disturbed by the snapshots or the sampler: see a run without)' : '');
+    printMemory(
+      before,
+      after,
+      result.connected,
+      withSnapshots || allocations ? ' (RSS disturbed by the snapshots or the sampler: see a run without)' : '',
+    );
     return result.connected;
   } finally {
     while (stops.length) {
@@ -134,11 +188,29 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
 }
 
 /** The bench's barrier: one event per course must reach every subscriber, so every subscription is registered and warm. */
-async function warmUp(infra: Infra, writer: ReturnType<typeof createWriter>, gens: Generators, subscribers: Spec[], serverPid: number) {
+async function warmUp(
+  infra: Infra,
+  writer: ReturnType<typeof createWriter>,
+  gens: Generators,
+  subscribers: Spec[],
+  serverPid: number,
+) {
   const perCourse = new Array<number>(COURSES).fill(0);
   for (const s of subscribers) perCourse[s.courseIndex] += 1;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const warm = await runPhase({ label: 'warm-up', gens, writer, rate: COURSES * 4, seconds: 0.5, subscribersPerCourse: perCourse, serverPids: [serverPid], postmasterPid: infra.postmasterPid, quietMs: 2000, drainTimeoutMs: 20_000, log: () => {} });
+    const warm = await runPhase({
+      label: 'warm-up',
+      gens,
+      writer,
+      rate: COURSES * 4,
+      seconds: 0.5,
+      subscribersPerCourse: perCourse,
+      serverPids: [serverPid],
+      postmasterPid: infra.postmasterPid,
+      quietMs: 2000,
+      drainTimeoutMs: 20_000,
+      log: () => {},
+    });
     if (warm.delivered >= warm.expectedDeliveries && warm.lost === 0) return;
     log(`warm-up: ${warm.delivered}/${warm.expectedDeliveries} delivered; waiting for subscriptions`);
   }
@@ -147,7 +219,13 @@ async function warmUp(infra: Infra, writer: ReturnType<typeof createWriter>, gen
 async function startServer(env: Record<string, string>) {
   const port = await getFreePort();
   const stderr = openSync(`${TMP}homeroom-idle-heap.log`, 'w');
-  const node = [process.execPath, '--expose-gc', '--max-old-space-size=8192', ...nodeFlags, ...(flag('bundle') ? [BUNDLE] : ['--import', 'tsx', SERVER])];
+  const node = [
+    process.execPath,
+    '--expose-gc',
+    '--max-old-space-size=8192',
+    ...nodeFlags,
+    ...(flag('bundle') ? [BUNDLE] : ['--import', 'tsx', SERVER]),
+  ];
   const child = spawn('taskset', ['-c', serverCore, ...node], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', stderr, 'ipc'],
@@ -161,7 +239,9 @@ async function startServer(env: Record<string, string>) {
       out += chunk.toString();
       if (/READY \d+/.test(out)) clearTimeout(timer), resolve();
     });
-    child.once('exit', (code) => reject(new Error(`homeroom exited (${code}) before it was ready:\n${out.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`homeroom exited (${code}) before it was ready:\n${out.slice(-2000)}`)),
+    );
   }).catch(async (error) => {
     await stop();
     throw error;
@@ -184,18 +264,29 @@ async function startServer(env: Record<string, string>) {
 /** Where the bytes allocated while N subscribers connected went, garbage included, by function and by file. */
 function printAllocations(sites: AllocationSite[], n: number) {
   const total = sites.reduce((sum, s) => sum + s.bytes, 0);
-  const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '').replace(process.cwd() + '/', '');
-  const share = (bytes: number) => `${String(kib(bytes / n)).padStart(7)} KiB/sub ${String(round((100 * bytes) / total, 1)).padStart(5)} %`;
-  console.log(`\nAllocated while ${n} subscribers connected (sampled, garbage included): ${kib(total / n)} KiB per subscription`);
+  const short = (url: string) =>
+    url
+      .replace(/^file:\/\//, '')
+      .replace(/^.*node_modules\//, '')
+      .replace(`${process.cwd()}/`, '');
+  const share = (bytes: number) =>
+    `${String(kib(bytes / n)).padStart(7)} KiB/sub ${String(round((100 * bytes) / total, 1)).padStart(5)} %`;
+  console.log(
+    `\nAllocated while ${n} subscribers connected (sampled, garbage included): ${kib(total / n)} KiB per subscription`,
+  );
   const byFile = new Map<string, number>();
   for (const s of sites) {
-    const file = short(s.url).replace(/^((?:@[^/]+\/)?[^/]+)\/.*$/, (m, pkg) => (s.url.includes('node_modules') ? pkg : m)) || '(native)';
+    const file =
+      short(s.url).replace(/^((?:@[^/]+\/)?[^/]+)\/.*$/, (m, pkg) => (s.url.includes('node_modules') ? pkg : m)) ||
+      '(native)';
     byFile.set(file, (byFile.get(file) ?? 0) + s.bytes);
   }
   console.log('  by package or file:');
-  for (const [file, bytes] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${share(bytes)}  ${file}`);
+  for (const [file, bytes] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`    ${share(bytes)}  ${file}`);
   console.log('  by function:');
-  for (const s of sites.slice(0, 25)) console.log(`    ${share(s.bytes)}  ${s.fn} ${short(s.url) || '(native)'}:${s.line}`);
+  for (const s of sites.slice(0, 25))
+    console.log(`    ${share(s.bytes)}  ${s.fn} ${short(s.url) || '(native)'}:${s.line}`);
 }
 
 function printMemory(before: Memory, after: Memory, n: number, note: string) {
@@ -209,12 +300,27 @@ function printMemory(before: Memory, after: Memory, n: number, note: string) {
   console.log(row('external', u(before).external, u(after).external));
   console.log(row('arrayBuffers', u(before).arrayBuffers, u(after).arrayBuffers));
   console.log(row('V8 malloced_memory', before.heap.malloced_memory, after.heap.malloced_memory));
-  console.log(row('rss − heapTotal − external (native)', u(before).rss - u(before).heapTotal - u(before).external, u(after).rss - u(after).heapTotal - u(after).external));
-  console.log(row('heapTotal − heapUsed (V8 slack)', u(before).heapTotal - u(before).heapUsed, u(after).heapTotal - u(after).heapUsed));
+  console.log(
+    row(
+      'rss − heapTotal − external (native)',
+      u(before).rss - u(before).heapTotal - u(before).external,
+      u(after).rss - u(after).heapTotal - u(after).external,
+    ),
+  );
+  console.log(
+    row(
+      'heapTotal − heapUsed (V8 slack)',
+      u(before).heapTotal - u(before).heapUsed,
+      u(after).heapTotal - u(after).heapUsed,
+    ),
+  );
   for (const space of after.spaces) {
     const was = before.spaces.find((s) => s.name === space.name)!;
     if (Math.abs(space.committed - was.committed) + Math.abs(space.used - was.used) < 64 * 1024) continue;
-    console.log(row(`  ${space.name} used`, was.used, space.used) + `   committed ${kib((space.committed - was.committed) / n)} KiB/sub`);
+    console.log(
+      row(`  ${space.name} used`, was.used, space.used) +
+        `   committed ${kib((space.committed - was.committed) / n)} KiB/sub`,
+    );
   }
 }
 
@@ -238,19 +344,27 @@ function analyse(n: number) {
   let newBytes = 0;
   for (let i = 0; i < names.length; i++) newBytes += tn.size[i];
   const sum = (t: { size: Float64Array }) => t.size.reduce((s, x) => s + x, 0);
-  console.log(`\nHeap snapshots: self size ${kib(sum(ta) / n)} → … Δ ${kib((sum(tb) - sum(ta)) / n)} KiB/sub; objects new since "before": ${kib(newBytes / n)} KiB/sub`);
+  console.log(
+    `\nHeap snapshots: self size ${kib(sum(ta) / n)} → … Δ ${kib((sum(tb) - sum(ta)) / n)} KiB/sub; objects new since "before": ${kib(newBytes / n)} KiB/sub`,
+  );
 
   const classes = names.map((_, i) => i).sort((x, y) => tb.size[y] - ta.size[y] - (tb.size[x] - ta.size[x]));
   console.log(`\nTop 40 classes by self-size growth (per subscription; "new" = objects that did not exist before):`);
-  console.log(`  ${'bytes Δ'.padStart(9)} ${'count Δ'.padStart(8)} ${'new B'.padStart(8)} ${'new #'.padStart(7)}  class`);
+  console.log(
+    `  ${'bytes Δ'.padStart(9)} ${'count Δ'.padStart(8)} ${'new B'.padStart(8)} ${'new #'.padStart(7)}  class`,
+  );
   for (const c of classes.slice(0, 40))
-    console.log(`  ${String(per(tb.size[c] - ta.size[c])).padStart(9)} ${String(round((tb.count[c] - ta.count[c]) / n, 2)).padStart(8)} ${String(per(tn.size[c])).padStart(8)} ${String(round(tn.count[c] / n, 2)).padStart(7)}  ${names[c]}`);
+    console.log(
+      `  ${String(per(tb.size[c] - ta.size[c])).padStart(9)} ${String(round((tb.count[c] - ta.count[c]) / n, 2)).padStart(8)} ${String(per(tn.size[c])).padStart(8)} ${String(round(tn.count[c] / n, 2)).padStart(7)}  ${names[c]}`,
+    );
 
   // Strings: grouped by their first characters (tokens, queries, ids).
   const strings = new Map<string, { count: number; size: number }>();
   for (let v = 0; v < b.nodeCount; v++) {
     if (!isNew[v] || !isString(b, v)) continue;
-    const key = stringPrefix(b, v, 24).replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uuid>').replace(/eyJ[\w-]+(\.[\w-]*)*/g, '<jwt>');
+    const key = stringPrefix(b, v, 24)
+      .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<uuid>')
+      .replace(/eyJ[\w-]+(\.[\w-]*)*/g, '<jwt>');
     const entry = strings.get(key) ?? { count: 0, size: 0 };
     entry.count += 1;
     entry.size += selfSize(b, v);
@@ -266,7 +380,10 @@ function analyse(n: number) {
   const label = (v: number) => names[cb.classOf[v]];
 
   // Shortest retainer chains of the new objects of the biggest classes.
-  const top = names.map((_, i) => i).sort((x, y) => tn.size[y] - tn.size[x]).slice(0, 12);
+  const top = names
+    .map((_, i) => i)
+    .sort((x, y) => tn.size[y] - tn.size[x])
+    .slice(0, 12);
   console.log(`\nShortest retainer chains of new objects (biggest classes; B per subscription):`);
   for (const c of top) {
     const chains = new Map<string, number>();
@@ -276,7 +393,8 @@ function analyse(n: number) {
       chains.set(chain, (chains.get(chain) ?? 0) + selfSize(b, v));
     }
     console.log(`  ${names[c]} (${per(tn.size[c])} B/sub):`);
-    for (const [chain, bytes] of [...chains].sort((x, y) => y[1] - x[1]).slice(0, 4)) console.log(`    ${String(per(bytes)).padStart(7)}  ← ${chain}`);
+    for (const [chain, bytes] of [...chains].sort((x, y) => y[1] - x[1]).slice(0, 4))
+      console.log(`    ${String(per(bytes)).padStart(7)}  ← ${chain}`);
   }
 
   // Dictionary-mode objects: their properties live in a hash table (tsx's keepNames does this to every named closure).
@@ -285,7 +403,8 @@ function analyse(n: number) {
   for (let v = 0; v < b.nodeCount; v++) {
     if (!isNew[v] || cb.classOf[v] !== dictionary) continue;
     let owner = -1;
-    for (let i = g.predStart[v]; i < g.predStart[v + 1] && owner < 0; i++) if (edgeLabel(b, g.predEdge[i]) === 'properties') owner = g.predNode[i];
+    for (let i = g.predStart[v]; i < g.predStart[v + 1] && owner < 0; i++)
+      if (edgeLabel(b, g.predEdge[i]) === 'properties') owner = g.predNode[i];
     const key = owner < 0 ? '(no owner)' : label(owner);
     const entry = owners.get(key) ?? { count: 0, size: 0 };
     entry.count += 1;
@@ -313,14 +432,22 @@ function analyse(n: number) {
   }
   console.log(`\nNew closures by defining file (per subscription: count, own bytes, dictionary property-table bytes):`);
   for (const [file, e] of [...files].sort((x, y) => y[1].size + y[1].table - x[1].size - x[1].table).slice(0, 20))
-    console.log(`  ${String(round(e.count / n, 2)).padStart(6)} × ${String(per(e.size)).padStart(7)} B + ${String(per(e.table)).padStart(7)} B  ${file}`);
+    console.log(
+      `  ${String(round(e.count / n, 2)).padStart(6)} × ${String(per(e.size)).padStart(7)} B + ${String(per(e.table)).padStart(7)} B  ${file}`,
+    );
 
   // Mean retained size of the classes that come about once per subscription or more.
   const retainedBy = new Float64Array(names.length);
   for (let v = 0; v < b.nodeCount; v++) if (isNew[v] && g.distance[v] >= 0) retainedBy[cb.classOf[v]] += g.retained[v];
   console.log(`\nRetained size (dominator tree) of new objects, classes with ≥ 0.9 new per subscription:`);
-  for (const c of names.map((_, i) => i).filter((i) => tn.count[i] / n >= 0.9).sort((x, y) => retainedBy[y] - retainedBy[x]).slice(0, 25))
-    console.log(`  ${String(per(retainedBy[c] / Math.max(1, tn.count[c] / n))).padStart(9)} B each × ${String(round(tn.count[c] / n, 2)).padStart(5)}/sub  ${names[c]}`);
+  for (const c of names
+    .map((_, i) => i)
+    .filter((i) => tn.count[i] / n >= 0.9)
+    .sort((x, y) => retainedBy[y] - retainedBy[x])
+    .slice(0, 25))
+    console.log(
+      `  ${String(per(retainedBy[c] / Math.max(1, tn.count[c] / n))).padStart(9)} B each × ${String(round(tn.count[c] / n, 2)).padStart(5)}/sub  ${names[c]}`,
+    );
 
   printDominatorTree(b, g, isNew, label, n, (v) => retainerChain(b, g, label, v, 1));
 }
@@ -330,7 +457,14 @@ function analyse(n: number) {
  * on it (the "head", whose immediate dominator existed before): the whole new heap, partitioned
  * by what would free it.
  */
-function printDominatorTree(s: ReturnType<typeof readSnapshot>, g: ReturnType<typeof analyseGraph>, isNew: Uint8Array, label: (n: number) => string, n: number, retainer: (v: number) => string) {
+function printDominatorTree(
+  s: ReturnType<typeof readSnapshot>,
+  g: ReturnType<typeof analyseGraph>,
+  isNew: Uint8Array,
+  label: (n: number) => string,
+  n: number,
+  retainer: (v: number) => string,
+) {
   const DEPTH = 6;
   type Trie = { size: number; count: number; children: Map<string, Trie> };
   const root: Trie = { size: 0, count: 0, children: new Map() };
@@ -379,11 +513,15 @@ function printDominatorTree(s: ReturnType<typeof readSnapshot>, g: ReturnType<ty
       own = false;
     }
   }
-  console.log(`\nNew memory by dominator tree (B per subscription; count = objects at that level per subscription; ≥ 48 B shown):`);
+  console.log(
+    `\nNew memory by dominator tree (B per subscription; count = objects at that level per subscription; ≥ 48 B shown):`,
+  );
   const print = (t: Trie, indent: string) => {
     for (const [key, child] of [...t.children].sort((x, y) => y[1].size - x[1].size)) {
       if (child.size / n < 48) continue;
-      console.log(`${String(round(child.size / n, 0)).padStart(8)} ${String(round(child.count / n, 2)).padStart(6)}  ${indent}${key}`);
+      console.log(
+        `${String(round(child.size / n, 0)).padStart(8)} ${String(round(child.count / n, 2)).padStart(6)}  ${indent}${key}`,
+      );
       print(child, `${indent}  `);
     }
   };

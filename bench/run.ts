@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createTokenService } from '../server/auth/tokens';
-import { startInfra, pin } from './lib/infra';
+import { pin, startInfra } from './lib/infra';
 import { startGenerators } from './lib/load';
 import { parseOptions } from './lib/options';
 import { cpuDelta, cpuSnapshot } from './lib/procfs';
 import { summariseProfile } from './lib/profile';
 import { writeResults } from './lib/report';
-import { runScenarios, type Context } from './lib/scenarios';
+import { type Context, runScenarios } from './lib/scenarios';
 import { SYSTEMS } from './lib/systems';
 import { createWriter } from './lib/writer';
 
@@ -47,7 +47,12 @@ try {
   cleanups.push(writer.stop);
 
   const jwtSecret = randomBytes(48).toString('base64url');
-  const tokens = createTokenService({ secret: jwtSecret, ttlSeconds: 4 * 3600, renewGraceSeconds: 0, maxSessionSeconds: 86_400 });
+  const tokens = createTokenService({
+    secret: jwtSecret,
+    ttlSeconds: 4 * 3600,
+    renewGraceSeconds: 0,
+    maxSessionSeconds: 86_400,
+  });
   const specs = await Promise.all(
     infra.population.staff.map(async (s) => ({
       token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' })).token,

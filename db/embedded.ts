@@ -72,7 +72,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   // Run Postgres in its own process group: a Ctrl-C in the terminal then reaches only Node, which
   // stops the API before the database instead of Postgres dying first. (The package spreads the
   // result of this private method into its spawn() options.)
-  const internals = pg as unknown as { getUidAndGid(): Promise<object>; process?: import('node:child_process').ChildProcess };
+  const internals = pg as unknown as {
+    getUidAndGid(): Promise<object>;
+    process?: import('node:child_process').ChildProcess;
+  };
   const getIds = internals.getUidAndGid.bind(pg);
   internals.getUidAndGid = async () => ({ ...(await getIds()), detached: true });
 
@@ -167,10 +170,14 @@ function postgresUserIds(): { uid: number; gid: number } | null {
     uid = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
     if (uid.status !== 0) return null; // the package reports it when it tries
   }
-  return { uid: Number(uid.stdout.trim()), gid: Number(spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim()) };
+  return {
+    uid: Number(uid.stdout.trim()),
+    gid: Number(spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim()),
+  };
 }
 
-const canEnter = (dir: string, ids: { uid: number; gid: number }) => spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', dir], ids).status === 0;
+const canEnter = (dir: string, ids: { uid: number; gid: number }) =>
+  spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', dir], ids).status === 0;
 
 /**
  * The binaries live in node_modules, and as root they run as the `postgres` user, who must be able

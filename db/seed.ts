@@ -24,8 +24,58 @@ export const DEMO_LOGINS = {
   student: 'student@homeroom.test',
 } as const;
 
-const FIRST = ['Ada', 'Alan', 'Barbara', 'Claude', 'Dorothy', 'Edsger', 'Frances', 'Grace', 'Hedy', 'Ivan', 'Joan', 'Ken', 'Lynn', 'Margaret', 'Niklaus', 'Olga', 'Peter', 'Radia', 'Sophie', 'Tim', 'Ursula', 'Vint', 'Wendy', 'Yukihiro'];
-const LAST = ['Lovelace', 'Turing', 'Liskov', 'Shannon', 'Vaughan', 'Dijkstra', 'Allen', 'Hopper', 'Lamarr', 'Sutherland', 'Clarke', 'Thompson', 'Conway', 'Hamilton', 'Wirth', 'Taussky', 'Naur', 'Perlman', 'Wilson', 'Berners-Lee', 'Franklin', 'Cerf', 'Hall', 'Matsumoto'];
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Barbara',
+  'Claude',
+  'Dorothy',
+  'Edsger',
+  'Frances',
+  'Grace',
+  'Hedy',
+  'Ivan',
+  'Joan',
+  'Ken',
+  'Lynn',
+  'Margaret',
+  'Niklaus',
+  'Olga',
+  'Peter',
+  'Radia',
+  'Sophie',
+  'Tim',
+  'Ursula',
+  'Vint',
+  'Wendy',
+  'Yukihiro',
+];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Liskov',
+  'Shannon',
+  'Vaughan',
+  'Dijkstra',
+  'Allen',
+  'Hopper',
+  'Lamarr',
+  'Sutherland',
+  'Clarke',
+  'Thompson',
+  'Conway',
+  'Hamilton',
+  'Wirth',
+  'Taussky',
+  'Naur',
+  'Perlman',
+  'Wilson',
+  'Berners-Lee',
+  'Franklin',
+  'Cerf',
+  'Hall',
+  'Matsumoto',
+];
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -55,7 +105,9 @@ async function seedDemo(db: Database) {
     })),
   ];
   // Each account gets its own salt; hashing in parallel uses libuv's thread pool.
-  const hashed = await Promise.all(people.map(async (p) => ({ ...p, passwordHash: await hashPassword(DEMO_PASSWORD) })));
+  const hashed = await Promise.all(
+    people.map(async (p) => ({ ...p, passwordHash: await hashPassword(DEMO_PASSWORD) })),
+  );
   const rows = await db.insert(users).values(hashed).returning();
   const byEmail = new Map(rows.map((u) => [u.email, u]));
   const user = (email: string) => byEmail.get(email)!;
@@ -76,11 +128,13 @@ async function seedDemo(db: Database) {
     { courseId: physics.id, instructorId: user('instructor2@homeroom.test').id },
   ]);
   const sam = user(DEMO_LOGINS.student);
-  await db.insert(enrolments).values([
-    ...[sam, ...others].map((s) => ({ courseId: math.id, studentId: s.id })),
-    ...[sam, ...others.slice(0, 10)].map((s) => ({ courseId: history.id, studentId: s.id })),
-    ...others.slice(10, 20).map((s) => ({ courseId: physics.id, studentId: s.id })),
-  ]);
+  await db
+    .insert(enrolments)
+    .values([
+      ...[sam, ...others].map((s) => ({ courseId: math.id, studentId: s.id })),
+      ...[sam, ...others.slice(0, 10)].map((s) => ({ courseId: history.id, studentId: s.id })),
+      ...others.slice(10, 20).map((s) => ({ courseId: physics.id, studentId: s.id })),
+    ]);
 
   const now = Date.now();
   for (const [course, students] of [
@@ -91,9 +145,23 @@ async function seedDemo(db: Database) {
     const [midterm, quiz, homework] = await db
       .insert(assessments)
       .values([
-        { courseId: course.id, title: 'Midterm', kind: 'EXAM', maxScore: 100, weight: 3, dueAt: new Date(now + 14 * DAY) },
+        {
+          courseId: course.id,
+          title: 'Midterm',
+          kind: 'EXAM',
+          maxScore: 100,
+          weight: 3,
+          dueAt: new Date(now + 14 * DAY),
+        },
         { courseId: course.id, title: 'Quiz 1', kind: 'QUIZ', maxScore: 10, weight: 1, dueAt: new Date(now - 7 * DAY) },
-        { courseId: course.id, title: 'Homework 1', kind: 'ASSIGNMENT', maxScore: 20, weight: 1, dueAt: new Date(now - 3 * DAY) },
+        {
+          courseId: course.id,
+          title: 'Homework 1',
+          kind: 'ASSIGNMENT',
+          maxScore: 20,
+          weight: 1,
+          dueAt: new Date(now - 3 * DAY),
+        },
         { courseId: course.id, title: 'Participation', kind: 'MERIT', maxScore: 5, weight: 0 },
       ])
       .returning();
@@ -108,7 +176,13 @@ async function seedDemo(db: Database) {
 
     const sessions = await db
       .insert(classSessions)
-      .values([-14, -7, -2, 2, 7].map((d, i) => ({ courseId: course.id, title: `Lesson ${i + 1}`, startsAt: new Date(now + d * DAY) })))
+      .values(
+        [-14, -7, -2, 2, 7].map((d, i) => ({
+          courseId: course.id,
+          title: `Lesson ${i + 1}`,
+          startsAt: new Date(now + d * DAY),
+        })),
+      )
       .returning();
     const statuses = ['PRESENT', 'PRESENT', 'PRESENT', 'LATE', 'ABSENT', 'EXCUSED'] as const;
     await db.insert(attendanceRecords).values(
@@ -116,26 +190,57 @@ async function seedDemo(db: Database) {
         students.map((s, i) => {
           const status = statuses[(i + j) % statuses.length];
           const attended = status === 'PRESENT' || status === 'LATE';
-          return { sessionId: session.id, courseId: course.id, studentId: s.id, status, checkedInAt: attended ? session.startsAt : null };
+          return {
+            sessionId: session.id,
+            courseId: course.id,
+            studentId: s.id,
+            status,
+            checkedInAt: attended ? session.startsAt : null,
+          };
         }),
       ),
     );
 
-    const [poll] = await db.insert(polls).values({ courseId: course.id, question: 'When should we hold the review session?' }).returning();
+    const [poll] = await db
+      .insert(polls)
+      .values({ courseId: course.id, question: 'When should we hold the review session?' })
+      .returning();
     const options = await db
       .insert(pollOptions)
-      .values(['Monday after class', 'Wednesday lunch', 'Friday morning'].map((label, position) => ({ pollId: poll.id, label, position })))
+      .values(
+        ['Monday after class', 'Wednesday lunch', 'Friday morning'].map((label, position) => ({
+          pollId: poll.id,
+          label,
+          position,
+        })),
+      )
       .returning();
     await db.insert(ballots).values(
-      students.slice(1, 8).map((s, i) => ({ pollId: poll.id, courseId: course.id, optionId: options[i % options.length].id, voterId: s.id })),
+      students.slice(1, 8).map((s, i) => ({
+        pollId: poll.id,
+        courseId: course.id,
+        optionId: options[i % options.length].id,
+        voterId: s.id,
+      })),
     );
 
     const teacher = course.id === math.id ? user(DEMO_LOGINS.instructor) : user('instructor2@homeroom.test');
     const [welcome] = await db
       .insert(posts)
-      .values({ courseId: course.id, authorId: teacher.id, body: `Welcome to ${course.title}! The syllabus is pinned in the first lesson.`, announcement: true, createdAt: new Date(now - 10 * DAY) })
+      .values({
+        courseId: course.id,
+        authorId: teacher.id,
+        body: `Welcome to ${course.title}! The syllabus is pinned in the first lesson.`,
+        announcement: true,
+        createdAt: new Date(now - 10 * DAY),
+      })
       .returning();
-    await db.insert(posts).values({ courseId: course.id, authorId: students[1].id, body: 'Is anyone forming a study group for the midterm?', createdAt: new Date(now - 2 * DAY) });
+    await db.insert(posts).values({
+      courseId: course.id,
+      authorId: students[1].id,
+      body: 'Is anyone forming a study group for the midterm?',
+      createdAt: new Date(now - 2 * DAY),
+    });
     await db.insert(comments).values([
       { postId: welcome.id, courseId: course.id, authorId: students[0].id, body: 'Thanks, looking forward to it!' },
       { postId: welcome.id, courseId: course.id, authorId: students[2].id, body: 'Where do we hand in homework?' },

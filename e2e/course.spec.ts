@@ -4,16 +4,16 @@ import { apiLogin, emailOf, gql, shot, signedInPage } from './fixtures';
 /** The course the instructor teaches with student@homeroom.test in it (read through the API). */
 async function sharedCourse() {
   const { token } = await apiLogin('instructor');
-  const { courses } = await gql<{ courses: { id: string; code: string; students: { email: string; name: string }[] }[] }>(
-    `{ courses { id code students { email name } } }`,
-    {},
-    token,
-  );
+  const { courses } = await gql<{
+    courses: { id: string; code: string; students: { email: string; name: string }[] }[];
+  }>(`{ courses { id code students { email name } } }`, {}, token);
   const course = courses.find((c) => c.students.some((s) => s.email === emailOf('student')))!;
   return { ...course, student: course.students.find((s) => s.email === emailOf('student'))! };
 }
 
-test('instructor: marks attendance, opens and closes a poll, adds an assessment and a session, posts an announcement', async ({ browser }) => {
+test('instructor: marks attendance, opens and closes a poll, adds an assessment and a session, posts an announcement', async ({
+  browser,
+}) => {
   const course = await sharedCourse();
   const run = Date.now().toString(36);
   const page = await signedInPage(browser, 'instructor');
@@ -109,7 +109,10 @@ test('student: sees attendance, votes with an instant ballot, posts and comments
   await expect(bell).toHaveAttribute('aria-label', /\d+ unread/);
   const unread = Number((await bell.getAttribute('aria-label'))!.match(/(\d+) unread/)![1]);
   if (unread > 0) {
-    await page.getByRole('button', { name: /^Mark “.*” as read$/ }).first().click();
+    await page
+      .getByRole('button', { name: /^Mark “.*” as read$/ })
+      .first()
+      .click();
     await expect(bell).toHaveAttribute('aria-label', `Notifications, ${unread - 1} unread`);
   }
   await page.screenshot({ path: shot('student-notifications'), fullPage: true });

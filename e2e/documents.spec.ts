@@ -1,7 +1,7 @@
-import { expect, test } from '@playwright/test';
-import { buildSchema, Kind, validate, type DocumentNode } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { buildSchema, type DocumentNode, Kind, validate } from 'graphql';
 import * as documents from '../app/lib/documents';
 import * as liveDocuments from '../app/lib/live/documents';
 
@@ -10,13 +10,21 @@ import * as liveDocuments from '../app/lib/live/documents';
 test('every web app operation is valid against schema.graphql', () => {
   const schema = buildSchema(readFileSync(join(import.meta.dirname, '..', 'schema.graphql'), 'utf8'));
   const operations = Object.entries({ ...documents, ...liveDocuments }).filter(
-    ([, doc]) => typeof doc === 'object' && (doc as DocumentNode).definitions?.some((d) => d.kind === Kind.OPERATION_DEFINITION),
+    ([, doc]) =>
+      typeof doc === 'object' && (doc as DocumentNode).definitions?.some((d) => d.kind === Kind.OPERATION_DEFINITION),
   );
   expect(operations.length).toBeGreaterThan(27);
   // The live subscriptions and the polling query ask for the same event fields.
-  for (const name of ['GradeChangedSubscription', 'NotificationReceivedSubscription', 'UpdatesQuery', 'LiveCursorQuery']) {
+  for (const name of [
+    'GradeChangedSubscription',
+    'NotificationReceivedSubscription',
+    'UpdatesQuery',
+    'LiveCursorQuery',
+  ]) {
     expect(operations.map(([n]) => n)).toContain(name);
   }
-  const problems = operations.flatMap(([name, doc]) => validate(schema, doc as DocumentNode).map((e) => `${name}: ${e.message}`));
+  const problems = operations.flatMap(([name, doc]) =>
+    validate(schema, doc as DocumentNode).map((e) => `${name}: ${e.message}`),
+  );
   expect(problems).toEqual([]);
 });

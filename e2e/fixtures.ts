@@ -1,4 +1,4 @@
-import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test';
 import { E2E } from './ports';
 
 export type Role = 'admin' | 'instructor' | 'student';
@@ -7,7 +7,11 @@ export type Who = Role | `${string}@${string}`;
 export const PASSWORD = 'homeroom';
 export const emailOf = (who: Who) => (who.includes('@') ? who : `${who}@homeroom.test`);
 
-export type AuthPayload = { token: string; expiresAt: string; user: { id: string; name: string; email: string; role: string } };
+export type AuthPayload = {
+  token: string;
+  expiresAt: string;
+  user: { id: string; name: string; email: string; role: string };
+};
 
 /** A GraphQL request to the e2e API, straight from the test (no browser); throws on errors. */
 export async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
@@ -83,4 +87,8 @@ export const shot = (name: string) => `test-results/screens/${name}.png`;
 export const formatPercent = (v: number | null | undefined) => (v == null ? '—' : `${Math.round(v * 10) / 10}%`);
 
 /** The web app's test id slug for an assessment title ("Quiz 1" → "quiz-1"). */
-export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+export const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');

@@ -1,5 +1,15 @@
 import { expect, test } from '@playwright/test';
-import { apiLogin, emailOf, formatPercent, gql, loginThroughForm, PASSWORD, shot, signedInPage, slug } from './fixtures';
+import {
+  apiLogin,
+  emailOf,
+  formatPercent,
+  gql,
+  loginThroughForm,
+  PASSWORD,
+  shot,
+  signedInPage,
+  slug,
+} from './fixtures';
 
 type CourseFacts = {
   id: string;
@@ -33,7 +43,9 @@ async function myStanding(courseId: string): Promise<number | null> {
 
 test('a wrong password shows an error and stays on the login page', async ({ page }) => {
   await loginThroughForm(page, emailOf('student'), 'not-the-password');
-  await expect(page.getByRole('region', { name: 'Sign in to Homeroom' }).getByRole('alert')).toContainText(/wrong email or password/i);
+  await expect(page.getByRole('region', { name: 'Sign in to Homeroom' }).getByRole('alert')).toContainText(
+    /wrong email or password/i,
+  );
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByLabel('Password')).toHaveAttribute('aria-invalid', 'true');
   await page.screenshot({ path: shot('login-error') });
@@ -62,7 +74,9 @@ test('each role signs in and lands on its own dashboard', async ({ page }) => {
 
 test('the instructor records a grade that the student then sees, with a new standing', async ({ browser }) => {
   const course = await sharedCourse();
-  const assessment = course.assessments.find((a) => /midterm/i.test(a.title) && a.weight > 0) ?? course.assessments.find((a) => a.weight > 0)!;
+  const assessment =
+    course.assessments.find((a) => /midterm/i.test(a.title) && a.weight > 0) ??
+    course.assessments.find((a) => a.weight > 0)!;
   const student = course.students.find((s) => s.email === emailOf('student'))!;
   const before = await myStanding(course.id);
 
@@ -92,15 +106,21 @@ test('the instructor records a grade that the student then sees, with a new stan
 
   // Stored: a reload shows it.
   await teacher.reload();
-  await expect(teacher.getByRole('spinbutton', { name: `${assessment.title} score for ${student.name}` })).toHaveValue(String(score));
+  await expect(teacher.getByRole('spinbutton', { name: `${assessment.title} score for ${student.name}` })).toHaveValue(
+    String(score),
+  );
   const after = await myStanding(course.id);
   expect(after).not.toBe(before);
-  await expect(teacher.getByTestId(`row-${student.email}`).getByTestId('standing-average')).toContainText(formatPercent(after));
+  await expect(teacher.getByTestId(`row-${student.email}`).getByTestId('standing-average')).toContainText(
+    formatPercent(after),
+  );
   await teacher.context().close();
 
   // The student sees the grade and the new standing.
   const pupil = await signedInPage(browser, 'student');
-  await expect(pupil.getByTestId(`course-${course.code}`).getByTestId('standing-average')).toHaveText(formatPercent(after));
+  await expect(pupil.getByTestId(`course-${course.code}`).getByTestId('standing-average')).toHaveText(
+    formatPercent(after),
+  );
   await pupil.getByRole('link', { name: new RegExp(course.code) }).click();
   const gradeCell = pupil.getByTestId(`grade-${slug(assessment.title)}`);
   await expect(gradeCell).toContainText(String(score));
@@ -120,6 +140,8 @@ test('a student cannot see the grade sheet', async ({ browser }) => {
 
   // Nor through the API: the class list is staff-only.
   const { token } = await apiLogin('student');
-  await expect(gql(`query ($id: ID!) { course(id: $id) { students { id } } }`, { id: course.id }, token)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  await expect(
+    gql(`query ($id: ID!) { course(id: $id) { students { id } } }`, { id: course.id }, token),
+  ).rejects.toMatchObject({ code: 'FORBIDDEN' });
   await pupil.context().close();
 });

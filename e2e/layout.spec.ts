@@ -12,7 +12,9 @@ async function firstCourseId(role: 'student' | 'instructor') {
 }
 
 async function expectNoHorizontalScroll(page: import('@playwright/test').Page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   expect(overflow).toBeLessThanOrEqual(1);
 }
 
@@ -33,7 +35,13 @@ test('phone: login, dashboards, course tabs and notifications fit the screen', a
     await page.goto(`/courses/${await firstCourseId(role)}`);
     for (const tab of ['Grades', 'Attendance', 'Polls', 'Feed']) {
       await page.getByRole('tab', { name: tab }).click();
-      await expect(page.getByRole('tabpanel', { name: tab }).getByRole('heading').or(page.getByRole('tabpanel', { name: tab }).getByRole('definition')).first()).toBeVisible();
+      await expect(
+        page
+          .getByRole('tabpanel', { name: tab })
+          .getByRole('heading')
+          .or(page.getByRole('tabpanel', { name: tab }).getByRole('definition'))
+          .first(),
+      ).toBeVisible();
       await expect(page.getByRole('status').filter({ hasText: /Loading/ })).toHaveCount(0); // loaded
       await expectNoHorizontalScroll(page);
       await page.screenshot({ path: shot(`phone-${role}-${tab.toLowerCase()}`), fullPage: true });

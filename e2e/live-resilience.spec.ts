@@ -20,13 +20,18 @@ function scores(n: number, from: number, to: number, avoid: number[] = []): numb
 }
 const shown = (text: string | null) => Number.parseFloat(text ?? '');
 
-test('socket down: "Offline — polling" keeps updates coming; back to Live, what happened meanwhile shows exactly once', async ({ browser }) => {
+test('socket down: "Offline — polling" keeps updates coming; back to Live, what happened meanwhile shows exactly once', async ({
+  browser,
+}) => {
   test.slow(); // a dead socket takes up to ~15 s to notice, by design
   const course = await mathCourse();
   const sam = course.student('student');
   const [midterm, quiz] = [course.assessment('Midterm'), course.assessment('Quiz 1')];
   let net!: Awaited<ReturnType<typeof socketSwitch>>;
-  const page = await signedInPage(browser, 'student', { path: grades(course.id), prepare: async (c) => void (net = await socketSwitch(c)) });
+  const page = await signedInPage(browser, 'student', {
+    path: grades(course.id),
+    prepare: async (c) => void (net = await socketSwitch(c)),
+  });
   await waitLive(page);
   const before = await unreadCount(page);
   const [a, b, c, d] = scores(4, 40, 99, [shown(await page.getByTestId('grade-midterm').textContent())]);
@@ -80,7 +85,9 @@ test('socket down: "Offline — polling" keeps updates coming; back to Live, wha
   await page.context().close();
 });
 
-test('a token that expires under a live socket: the API closes it (4403), the app renews, resumes and loses nothing', async ({ browser }) => {
+test('a token that expires under a live socket: the API closes it (4403), the app renews, resumes and loses nothing', async ({
+  browser,
+}) => {
   const course = await mathCourse();
   const sam = course.student('student');
   const midterm = course.assessment('Midterm');
@@ -88,7 +95,11 @@ test('a token that expires under a live socket: the API closes it (4403), the ap
   // the tab had slept through it. Only the API's 4403 close can tell the app.
   const session = await shortLivedSession(await apiLogin('student'), 12, new Date(Date.now() + 3600_000));
   let net!: Awaited<ReturnType<typeof socketSwitch>>;
-  const page = await signedInPage(browser, 'student', { session, path: grades(course.id), prepare: async (c) => void (net = await socketSwitch(c)) });
+  const page = await signedInPage(browser, 'student', {
+    session,
+    path: grades(course.id),
+    prepare: async (c) => void (net = await socketSwitch(c)),
+  });
   await waitLive(page);
   const before = await unreadCount(page);
   const [s1, s2, s3, s4] = scores(4, 40, 99, [shown(await page.getByTestId('grade-midterm').textContent())]);
@@ -103,7 +114,8 @@ test('a token that expires under a live socket: the API closes it (4403), the ap
   await recordGrade(token, midterm.id, sam.id, s2);
   await recordGrade(token, midterm.id, sam.id, s3);
 
-  const storedToken = () => page.evaluate(() => (JSON.parse(localStorage.getItem('homeroom.session') ?? '{}') as { token?: string }).token);
+  const storedToken = () =>
+    page.evaluate(() => (JSON.parse(localStorage.getItem('homeroom.session') ?? '{}') as { token?: string }).token);
   await expect.poll(storedToken, { timeout: 10_000 }).not.toBe(session.token);
   await expect.poll(() => net.opened, { timeout: 10_000 }).toBeGreaterThan(1);
   await waitLive(page);

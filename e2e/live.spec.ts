@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { apiLogin, formatPercent, gql, shot, signedInPage } from './fixtures';
 import { bellSays, mathCourse, recordFrames, recordGrade, status, unreadCount, waitLive } from './live';
 
@@ -16,7 +16,9 @@ const pick = (avoid: number | number[], from: number, to: number) => {
 };
 const closeAll = (...pages: Page[]) => Promise.all(pages.map((p) => p.context().close()));
 
-test('a grade recorded by the instructor reaches that student live, with a toast and the bell — and never another student', async ({ browser }) => {
+test('a grade recorded by the instructor reaches that student live, with a toast and the bell — and never another student', async ({
+  browser,
+}) => {
   const course = await mathCourse();
   const sam = course.student('student');
   let otherFrames: string[] = [];
@@ -40,7 +42,9 @@ test('a grade recorded by the instructor reaches that student live, with a toast
   const sent = Date.now();
   await expect(student.getByTestId('grade-midterm')).toHaveText(`${score} / 100`, { timeout: 5_000 });
   const latency = Date.now() - sent;
-  test.info().annotations.push({ type: 'latency', description: `grade on the student's screen ${latency} ms after Enter` });
+  test
+    .info()
+    .annotations.push({ type: 'latency', description: `grade on the student's screen ${latency} ms after Enter` });
   console.log(`[live] grade on the student's screen ${latency} ms after the instructor pressed Enter`);
 
   // The standing moves in place, the notification toasts and the bell counts it.
@@ -50,7 +54,9 @@ test('a grade recorded by the instructor reaches that student live, with a toast
     { id: course.id },
     token,
   );
-  await expect(student.getByTestId('my-standing').getByTestId('standing-average')).toHaveText(formatPercent(mine.myStanding.average));
+  await expect(student.getByTestId('my-standing').getByTestId('standing-average')).toHaveText(
+    formatPercent(mine.myStanding.average),
+  );
   const toast = student.getByTestId('toast').filter({ hasText: `MATH101 · Midterm: ${score}/100` });
   await expect(toast).toHaveCount(1);
   await expect(student.getByRole('status', { name: 'New notifications' })).toContainText(`Midterm: ${score}/100`);
@@ -65,7 +71,9 @@ test('a grade recorded by the instructor reaches that student live, with a toast
   await closeAll(teacher, student, other);
 });
 
-test("grade sheet: a colleague's edit appears in the cell and highlights, without clobbering the cell being edited", async ({ browser }) => {
+test("grade sheet: a colleague's edit appears in the cell and highlights, without clobbering the cell being edited", async ({
+  browser,
+}) => {
   const course = await mathCourse();
   const [first, second] = [course.student('student01@homeroom.test'), course.student('student02@homeroom.test')];
   const quiz = course.assessment('Quiz 1');
@@ -109,7 +117,9 @@ test("grade sheet: a colleague's edit appears in the cell and highlights, withou
   await expect(editing.locator('xpath=ancestor::td')).toContainText(`Now ${later}`);
   await editing.blur();
   await expect(editing).toHaveValue(String(later));
-  await expect(colleague.getByRole('spinbutton', { name: `Quiz 1 score for ${second.name}` })).toHaveValue(String(later));
+  await expect(colleague.getByRole('spinbutton', { name: `Quiz 1 score for ${second.name}` })).toHaveValue(
+    String(later),
+  );
   await closeAll(teacher, colleague);
 });
 
@@ -121,7 +131,10 @@ test("attendance: the instructor's mark shows on the student's page at once, wit
     signedInPage(browser, 'student', { path: tab(course.id, 'attendance') }),
   ]);
   await Promise.all([waitLive(teacher), waitLive(student)]);
-  const session = (await teacher.getByRole('combobox', { name: 'Session', exact: true }).locator('option:checked').textContent())!.split(' — ')[0];
+  const session = (await teacher
+    .getByRole('combobox', { name: 'Session', exact: true })
+    .locator('option:checked')
+    .textContent())!.split(' — ')[0];
   const select = teacher.getByRole('combobox', { name: `Attendance for ${sam.name}` });
   const next = (await select.inputValue()) === 'LATE' ? 'EXCUSED' : 'LATE';
   await select.selectOption(next);
@@ -143,7 +156,9 @@ test("attendance: the instructor's mark shows on the student's page at once, wit
   await closeAll(teacher, student);
 });
 
-test('polls: a new poll appears for everyone, and the tallies move live while two students vote', async ({ browser }) => {
+test('polls: a new poll appears for everyone, and the tallies move live while two students vote', async ({
+  browser,
+}) => {
   const course = await mathCourse();
   const [teacher, sam, ann] = await Promise.all([
     signedInPage(browser, 'instructor', { path: tab(course.id, 'polls') }),
@@ -152,27 +167,40 @@ test('polls: a new poll appears for everyone, and the tallies move live while tw
   ]);
   await Promise.all([teacher, sam, ann].map((p) => waitLive(p)));
   // Every page shows the seeded poll first (the next test covers a list still loading when the event lands).
-  for (const p of [teacher, sam, ann]) await expect(p.getByRole('article', { name: 'When should we hold the review session?' })).toBeVisible();
+  for (const p of [teacher, sam, ann])
+    await expect(p.getByRole('article', { name: 'When should we hold the review session?' })).toBeVisible();
   const question = `Lab partner day? ${Date.now().toString(36)}`;
   const { token } = await apiLogin('instructor');
-  await gql(`mutation ($c: ID!, $q: String!) { openPoll(courseId: $c, question: $q, options: ["Tuesday", "Thursday"]) { id } }`, { c: course.id, q: question }, token);
+  await gql(
+    `mutation ($c: ID!, $q: String!) { openPoll(courseId: $c, question: $q, options: ["Tuesday", "Thursday"]) { id } }`,
+    { c: course.id, q: question },
+    token,
+  );
 
   const poll = (p: Page) => p.getByRole('article', { name: question });
   for (const p of [teacher, sam, ann]) await expect(poll(p)).toContainText('0 votes', { timeout: 5_000 });
   // Opening a poll notifies the course's students.
   await expect(sam.getByTestId('toast').filter({ hasText: `New poll: ${question}` })).toHaveCount(1);
 
-  await poll(sam).getByRole('button', { name: /^Vote for Tuesday/ }).click();
-  await poll(ann).getByRole('button', { name: /^Vote for Thursday/ }).click();
+  await poll(sam)
+    .getByRole('button', { name: /^Vote for Tuesday/ })
+    .click();
+  await poll(ann)
+    .getByRole('button', { name: /^Vote for Thursday/ })
+    .click();
   for (const p of [teacher, sam, ann]) {
     await expect(poll(p)).toContainText('2 votes', { timeout: 5_000 });
     await expect(poll(p).getByTestId('poll-option').filter({ hasText: 'Tuesday' })).toContainText('1 vote, 50%');
     await expect(poll(p).getByTestId('poll-option').filter({ hasText: 'Thursday' })).toContainText('1 vote, 50%');
   }
   // A changed ballot moves both bars everywhere; each voter keeps their own "Your vote".
-  await poll(sam).getByRole('button', { name: /^Vote for Thursday/ }).click();
+  await poll(sam)
+    .getByRole('button', { name: /^Vote for Thursday/ })
+    .click();
   for (const p of [teacher, sam, ann]) {
-    await expect(poll(p).getByTestId('poll-option').filter({ hasText: 'Thursday' })).toContainText('2 votes, 100%', { timeout: 5_000 });
+    await expect(poll(p).getByTestId('poll-option').filter({ hasText: 'Thursday' })).toContainText('2 votes, 100%', {
+      timeout: 5_000,
+    });
     await expect(poll(p).getByTestId('poll-option').filter({ hasText: 'Tuesday' })).toContainText('0 votes, 0%');
   }
   await expect(poll(ann).getByRole('button', { name: /^Vote for Thursday/ })).toHaveAttribute('aria-pressed', 'true');
@@ -181,7 +209,9 @@ test('polls: a new poll appears for everyone, and the tallies move live while tw
   await closeAll(teacher, sam, ann);
 });
 
-test('a list read before a live event, answered after it, does not hide that event: the list is read again', async ({ browser }) => {
+test('a list read before a live event, answered after it, does not hide that event: the list is read again', async ({
+  browser,
+}) => {
   const course = await mathCourse();
   const question = `Snack vote? ${Date.now().toString(36)}`;
   // The first Polls read reaches the API at once (its snapshot is older than the poll below) but
@@ -195,9 +225,16 @@ test('a list read before a live event, answered after it, does not hide that eve
   const teacher = await signedInPage(browser, 'instructor', {
     path: tab(course.id, 'polls'),
     prepare: async (context) => {
-      context.on('page', (page) => page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))));
+      context.on('page', (page) =>
+        page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))),
+      );
       await context.route('**/graphql', async (route) => {
-        if (held || route.request().method() !== 'POST' || !route.request().postData()?.includes('"operationName":"Polls"')) return route.fallback();
+        if (
+          held ||
+          route.request().method() !== 'POST' ||
+          !route.request().postData()?.includes('"operationName":"Polls"')
+        )
+          return route.fallback();
         held = true;
         const response = await route.fetch();
         snapshotTaken();
@@ -209,7 +246,11 @@ test('a list read before a live event, answered after it, does not hide that eve
   await taken;
   await waitLive(teacher);
   const { token } = await apiLogin('instructor');
-  await gql(`mutation ($c: ID!, $q: String!) { openPoll(courseId: $c, question: $q, options: ["Crisps", "Fruit"]) { id } }`, { c: course.id, q: question }, token);
+  await gql(
+    `mutation ($c: ID!, $q: String!) { openPoll(courseId: $c, question: $q, options: ["Crisps", "Fruit"]) { id } }`,
+    { c: course.id, q: question },
+    token,
+  );
   await expect.poll(() => frames.some((f) => f.includes(question)), { timeout: 10_000 }).toBe(true);
   release();
   await expect(teacher.getByRole('article', { name: 'When should we hold the review session?' })).toBeVisible();
@@ -217,17 +258,29 @@ test('a list read before a live event, answered after it, does not hide that eve
   await closeAll(teacher);
 });
 
-test('feed: new posts wait behind a banner while the reader is further down, and load at once at the top', async ({ browser }) => {
+test('feed: new posts wait behind a banner while the reader is further down, and load at once at the top', async ({
+  browser,
+}) => {
   const course = await mathCourse();
-  const reader = await signedInPage(browser, 'student', { path: tab(course.id, 'feed'), viewport: { width: 900, height: 420 } });
+  const reader = await signedInPage(browser, 'student', {
+    path: tab(course.id, 'feed'),
+    viewport: { width: 900, height: 420 },
+  });
   await waitLive(reader);
   await expect(reader.getByTestId('post').first()).toBeVisible();
   await reader.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-  await expect.poll(() => reader.evaluate(() => document.querySelector('.feed-list')!.getBoundingClientRect().top)).toBeLessThan(0);
+  await expect
+    .poll(() => reader.evaluate(() => document.querySelector('.feed-list')!.getBoundingClientRect().top))
+    .toBeLessThan(0);
 
   const { token } = await apiLogin('instructor');
   const run = Date.now().toString(36);
-  const post = (body: string) => gql(`mutation ($c: ID!, $b: String!) { createPost(courseId: $c, body: $b) { id } }`, { c: course.id, b: body }, token);
+  const post = (body: string) =>
+    gql(
+      `mutation ($c: ID!, $b: String!) { createPost(courseId: $c, body: $b) { id } }`,
+      { c: course.id, b: body },
+      token,
+    );
   for (let i = 1; i <= 4; i++) await post(`Reading list part ${i} (${run})`);
   const banner = reader.getByTestId('new-posts-banner');
   await expect(banner).toHaveText(/^4 new posts/, { timeout: 5_000 });

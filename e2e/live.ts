@@ -1,5 +1,5 @@
 /** Helpers for the live-update specs: the course, API writes, the indicator and the socket switch. */
-import { expect, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
+import { type BrowserContext, expect, type Page, type WebSocketRoute } from '@playwright/test';
 import { apiLogin, emailOf, gql } from './fixtures';
 
 export type Course = {
@@ -28,7 +28,11 @@ export async function mathCourse(): Promise<Course> {
 }
 
 export async function recordGrade(token: string, assessmentId: string, studentId: string, score: number) {
-  await gql(`mutation ($a: ID!, $s: ID!, $score: Float!) { recordGrade(assessmentId: $a, studentId: $s, score: $score) { id } }`, { a: assessmentId, s: studentId, score }, token);
+  await gql(
+    `mutation ($a: ID!, $s: ID!, $score: Float!) { recordGrade(assessmentId: $a, studentId: $s, score: $score) { id } }`,
+    { a: assessmentId, s: studentId, score },
+    token,
+  );
 }
 
 export async function currentScore(token: string, courseId: string, title: string): Promise<number | null> {
@@ -56,7 +60,9 @@ export const bellSays = (page: Page, n: number) =>
 /** Every frame the page's WebSockets receive (install with `prepare` before the page loads). */
 export function recordFrames(context: BrowserContext): string[] {
   const frames: string[] = [];
-  context.on('page', (page) => page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))));
+  context.on('page', (page) =>
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))),
+  );
   return frames;
 }
 

@@ -1,14 +1,19 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { apiLogin } from './fixtures';
 import { E2E } from './ports';
 
 const readSession = (page: Page) =>
-  page.evaluate(() => JSON.parse(localStorage.getItem('homeroom.session') ?? 'null') as { token: string; expiresAt: string } | null);
+  page.evaluate(
+    () => JSON.parse(localStorage.getItem('homeroom.session') ?? 'null') as { token: string; expiresAt: string } | null,
+  );
 
 async function pageWithSession(browser: import('@playwright/test').Browser, session: unknown) {
   const context = await browser.newContext({
     baseURL: E2E.webUrl,
-    storageState: { cookies: [], origins: [{ origin: E2E.webUrl, localStorage: [{ name: 'homeroom.session', value: JSON.stringify(session) }] }] },
+    storageState: {
+      cookies: [],
+      origins: [{ origin: E2E.webUrl, localStorage: [{ name: 'homeroom.session', value: JSON.stringify(session) }] }],
+    },
   });
   return context.newPage();
 }

@@ -11,8 +11,17 @@ import { E2E } from './ports';
  * 4403 "Token expired"). `claimExpiry` is the expiry the web app is told; a later one than the
  * real one plays a tab that slept through its scheduled renewal.
  */
-export async function shortLivedSession(login: AuthPayload, seconds: number, claimExpiry?: Date): Promise<AuthPayload & { realExpiry: number }> {
-  const tokens = createTokenService({ secret: E2E.jwtSecret, ttlSeconds: seconds, renewGraceSeconds: 3600, maxSessionSeconds: 24 * 3600 });
+export async function shortLivedSession(
+  login: AuthPayload,
+  seconds: number,
+  claimExpiry?: Date,
+): Promise<AuthPayload & { realExpiry: number }> {
+  const tokens = createTokenService({
+    secret: E2E.jwtSecret,
+    ttlSeconds: seconds,
+    renewGraceSeconds: 3600,
+    maxSessionSeconds: 24 * 3600,
+  });
   const { token, expiresAt } = await tokens.sign({ id: login.user.id, role: login.user.role as Role });
   return { ...login, token, expiresAt: (claimExpiry ?? expiresAt).toISOString(), realExpiry: expiresAt.getTime() };
 }

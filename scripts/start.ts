@@ -36,18 +36,26 @@ async function main(): Promise<void> {
   // A SIGKILLed run leaves `next` (and in dev the API watcher) holding their ports.
   await killLeftoverGroup(pidFiles.web, 'next', log);
   await killLeftoverGroup(pidFiles.api, 'server/main.ts', log);
-  for (const [name, port] of [['PORT', options.apiPort], ['WEB_PORT', options.webPort]] as const) {
-    if (await isPortInUse(port)) throw new Error(`port ${port} is in use by another program: stop it, or set ${name} to a free port`);
+  for (const [name, port] of [
+    ['PORT', options.apiPort],
+    ['WEB_PORT', options.webPort],
+  ] as const) {
+    if (await isPortInUse(port))
+      throw new Error(`port ${port} is in use by another program: stop it, or set ${name} to a free port`);
   }
 
   // Each step registers its stop inside the tracked work, so a Ctrl-C arriving mid-step still undoes it.
-  const database = await timed(process.env.DATABASE_URL ? 'using DATABASE_URL' : 'starting embedded Postgres', async () => {
-    const db = await databaseFromEnv(process.env, (line) => {
-      if (/FATAL|PANIC|ERROR|WARNING|stopping leftover|removing stale|cannot reach/.test(line)) log(`[postgres] ${line}`);
-    });
-    shutdown.defer('postgres', db.stop);
-    return db;
-  });
+  const database = await timed(
+    process.env.DATABASE_URL ? 'using DATABASE_URL' : 'starting embedded Postgres',
+    async () => {
+      const db = await databaseFromEnv(process.env, (line) => {
+        if (/FATAL|PANIC|ERROR|WARNING|stopping leftover|removing stale|cannot reach/.test(line))
+          log(`[postgres] ${line}`);
+      });
+      shutdown.defer('postgres', db.stop);
+      return db;
+    },
+  );
   await timed('migrating', () => migrate(database.url));
   if (options.seed) await timed('seeding demo data', () => seed(database.url));
 
@@ -55,7 +63,9 @@ async function main(): Promise<void> {
   if (options.dev) {
     const api = startApiWatcher(env, pidFiles.api);
     shutdown.defer('api', () => api.stop(), api.kill);
-    await timed(`starting API (watch) on :${options.apiPort}`, () => waitForPort(options.apiPort, { timeoutMs: 120_000, abort: api.exited, what: 'the API' }));
+    await timed(`starting API (watch) on :${options.apiPort}`, () =>
+      waitForPort(options.apiPort, { timeoutMs: 120_000, abort: api.exited, what: 'the API' }),
+    );
     void api.exited.then(() => shutdown.exit(1, 'the API watcher exited: stopping'));
   } else {
     await timed(`starting API on :${options.apiPort}`, async () => {
@@ -65,18 +75,26 @@ async function main(): Promise<void> {
     const reason = staleBuildReason();
     if (reason) {
       await timed(`building the web app (${reason})`, () =>
-        withBuildLock(async () => {
-          // Another copy may have built it while we waited for the lock.
-          if (staleBuildReason()) await buildWeb(env, (child) => shutdown.defer('next build', () => child.stop(), child.kill));
-        }, { log, cancelled: () => shutdown.stopping }),
+        withBuildLock(
+          async () => {
+            // Another copy may have built it while we waited for the lock.
+            if (staleBuildReason())
+              await buildWeb(env, (child) => shutdown.defer('next build', () => child.stop(), child.kill));
+          },
+          { log, cancelled: () => shutdown.stopping },
+        ),
       );
     }
   }
 
   const web = startWeb({ dev: options.dev, port: options.webPort, env, pidFile: pidFiles.web });
   shutdown.defer('web', () => web.stop(), web.kill);
-  await timed(`starting web app on :${options.webPort}`, () => waitForPort(options.webPort, { timeoutMs: 120_000, abort: web.exited, what: 'the web app' }));
-  void web.exited.then(({ code, signal }) => shutdown.exit(1, `the web app exited (${signal ?? `code ${code}`}): stopping`));
+  await timed(`starting web app on :${options.webPort}`, () =>
+    waitForPort(options.webPort, { timeoutMs: 120_000, abort: web.exited, what: 'the web app' }),
+  );
+  void web.exited.then(({ code, signal }) =>
+    shutdown.exit(1, `the web app exited (${signal ?? `code ${code}`}): stopping`),
+  );
 
   printBanner(options, database);
 }

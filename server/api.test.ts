@@ -5,7 +5,7 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { codes, count, snapshot, startApi, type ApiHarness } from '../test/api/api';
+import { type ApiHarness, codes, count, snapshot, startApi } from '../test/api/api';
 import { startTestApp, TEST_JWT_SECRET } from '../test/app';
 import { createTokenService } from './auth/tokens';
 
@@ -33,7 +33,11 @@ async function refused(query: string, variables: Record<string, unknown>, bearer
 }
 
 /** Runs an operation that must succeed, and returns its data. */
-async function ok<T = any>(query: string, variables: Record<string, unknown> = {}, bearer: string | null = null): Promise<T> {
+async function ok<T = any>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  bearer: string | null = null,
+): Promise<T> {
   const result = await api.gql<T>(query, variables, bearer);
   expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
   return result.data as T;
@@ -108,7 +112,10 @@ describe('tokens', () => {
 
   it('refuses to renew without a token, or with a forged one', async () => {
     expect((await refused(RENEW, {}, null, 'UNAUTHENTICATED')).message).toBe('Send the current token to renew it');
-    const { token: forged } = await tokens(900, 'another-secret-that-is-long-enough-0123456789').sign({ id: api.f.user(SAM), role: 'ADMIN' });
+    const { token: forged } = await tokens(900, 'another-secret-that-is-long-enough-0123456789').sign({
+      id: api.f.user(SAM),
+      role: 'ADMIN',
+    });
     await refused(RENEW, {}, forged, 'UNAUTHENTICATED');
   });
 
@@ -120,12 +127,20 @@ describe('tokens', () => {
   it.each([
     ['no token', async () => null, 'Sign in first: send "Authorization: Bearer <token>"'],
     ['a garbage token', async () => 'not.a.jwt', 'Invalid token: sign in again'],
-    ['a token signed with another secret (claiming ADMIN)', async () => (await tokens(900, 'x'.repeat(40)).sign({ id: api.f.user(SAM), role: 'ADMIN' })).token, 'Invalid token: sign in again'],
-    ['a tampered token (payload edited, signature kept)', async () => {
-      const [header, payload, signature] = (await tokens(900).sign(sam())).token.split('.');
-      const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'ADMIN' };
-      return [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
-    }, 'Invalid token: sign in again'],
+    [
+      'a token signed with another secret (claiming ADMIN)',
+      async () => (await tokens(900, 'x'.repeat(40)).sign({ id: api.f.user(SAM), role: 'ADMIN' })).token,
+      'Invalid token: sign in again',
+    ],
+    [
+      'a tampered token (payload edited, signature kept)',
+      async () => {
+        const [header, payload, signature] = (await tokens(900).sign(sam())).token.split('.');
+        const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'ADMIN' };
+        return [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+      },
+      'Invalid token: sign in again',
+    ],
     ['an expired token', async () => (await tokens(-5).sign(sam())).token, 'Token expired: renew it or sign in again'],
   ])('with %s, a protected query says why it is refused', async (_what, make, message) => {
     const error = await refused(`{ courses { code } }`, {}, await make(), 'UNAUTHENTICATED');
@@ -145,7 +160,9 @@ describe('recordGrade', () => {
     recordGrade(assessmentId: $a, studentId: $s, score: $score, note: $note) { id score note student { id } assessment { id } updatedBy { id } updatedAt } }`;
   const math = () => api.f.course('MATH101');
   const gradesOf = (assessmentId: string, studentId: string) =>
-    sql<{ id: string; score: number; note: string | null }[]>`select id, score, note from grades where assessment_id = ${assessmentId} and student_id = ${studentId}`;
+    sql<
+      { id: string; score: number; note: string | null }[]
+    >`select id, score, note from grades where assessment_id = ${assessmentId} and student_id = ${studentId}`;
 
   it('creates the grade, then updates the same row', async () => {
     const a = math().assessments.Midterm.id;
@@ -154,7 +171,13 @@ describe('recordGrade', () => {
     const teacher = await token(TEACHER);
 
     const { recordGrade: created } = await ok(RECORD, { a, s, score: 64.5, note: 'first try' }, teacher);
-    expect(created).toMatchObject({ score: 64.5, note: 'first try', student: { id: s }, assessment: { id: a }, updatedBy: { id: api.f.user(TEACHER) } });
+    expect(created).toMatchObject({
+      score: 64.5,
+      note: 'first try',
+      student: { id: s },
+      assessment: { id: a },
+      updatedBy: { id: api.f.user(TEACHER) },
+    });
     expect(await gradesOf(a, s)).toEqual([{ id: created.id, score: 64.5, note: 'first try' }]);
 
     const { recordGrade: updated } = await ok(RECORD, { a, s, score: 71 }, await token(ADMIN));
@@ -167,21 +190,68 @@ describe('recordGrade', () => {
     const a = math().assessments['Quiz 1'];
     const s = api.f.user('student06@homeroom.test');
     expect((await ok(RECORD, { a: a.id, s, score: 0 }, await token(TEACHER))).recordGrade.score).toBe(0);
-    expect((await ok(RECORD, { a: a.id, s, score: a.maxScore }, await token(TEACHER))).recordGrade.score).toBe(a.maxScore);
+    expect((await ok(RECORD, { a: a.id, s, score: a.maxScore }, await token(TEACHER))).recordGrade.score).toBe(
+      a.maxScore,
+    );
   });
 
   describe('refuses bad input without touching a row', () => {
     const midterm = () => math().assessments.Midterm.id;
     const cases: [string, () => Record<string, unknown>, string, string | RegExp][] = [
-      ['a score above the maximum', () => ({ a: midterm(), s: api.f.user(SAM), score: 100.5 }), 'BAD_USER_INPUT', 'score must be a number from 0 to 100'],
-      ['a negative score', () => ({ a: midterm(), s: api.f.user(SAM), score: -1 }), 'BAD_USER_INPUT', 'score must be a number from 0 to 100'],
-      ['a student not enrolled in the course', () => ({ a: api.f.course('PHYS110').assessments.Midterm.id, s: api.f.user(SAM), score: 50 }), 'BAD_USER_INPUT', 'That student is not enrolled in this course'],
-      ['an instructor as the student', () => ({ a: api.f.course('PHYS110').assessments.Midterm.id, s: api.f.user(TEACHER), score: 50 }), 'BAD_USER_INPUT', 'That student is not enrolled in this course'],
-      ['a malformed assessment id', () => ({ a: 'assessment-1', s: api.f.user(SAM), score: 50 }), 'BAD_USER_INPUT', 'assessmentId is not a valid id'],
-      ['a malformed student id', () => ({ a: midterm(), s: "1' OR '1'='1", score: 50 }), 'BAD_USER_INPUT', 'studentId is not a valid id'],
-      ['an unknown assessment', () => ({ a: UNKNOWN_ID, s: api.f.user(SAM), score: 50 }), 'NOT_FOUND', 'Assessment not found'],
-      ['an unknown student', () => ({ a: midterm(), s: UNKNOWN_ID, score: 50 }), 'BAD_USER_INPUT', 'That student is not enrolled in this course'],
-      ['a note over 2000 characters', () => ({ a: midterm(), s: api.f.user(SAM), score: 50, note: 'n'.repeat(2001) }), 'BAD_USER_INPUT', 'note must be 0 to 2000 characters'],
+      [
+        'a score above the maximum',
+        () => ({ a: midterm(), s: api.f.user(SAM), score: 100.5 }),
+        'BAD_USER_INPUT',
+        'score must be a number from 0 to 100',
+      ],
+      [
+        'a negative score',
+        () => ({ a: midterm(), s: api.f.user(SAM), score: -1 }),
+        'BAD_USER_INPUT',
+        'score must be a number from 0 to 100',
+      ],
+      [
+        'a student not enrolled in the course',
+        () => ({ a: api.f.course('PHYS110').assessments.Midterm.id, s: api.f.user(SAM), score: 50 }),
+        'BAD_USER_INPUT',
+        'That student is not enrolled in this course',
+      ],
+      [
+        'an instructor as the student',
+        () => ({ a: api.f.course('PHYS110').assessments.Midterm.id, s: api.f.user(TEACHER), score: 50 }),
+        'BAD_USER_INPUT',
+        'That student is not enrolled in this course',
+      ],
+      [
+        'a malformed assessment id',
+        () => ({ a: 'assessment-1', s: api.f.user(SAM), score: 50 }),
+        'BAD_USER_INPUT',
+        'assessmentId is not a valid id',
+      ],
+      [
+        'a malformed student id',
+        () => ({ a: midterm(), s: "1' OR '1'='1", score: 50 }),
+        'BAD_USER_INPUT',
+        'studentId is not a valid id',
+      ],
+      [
+        'an unknown assessment',
+        () => ({ a: UNKNOWN_ID, s: api.f.user(SAM), score: 50 }),
+        'NOT_FOUND',
+        'Assessment not found',
+      ],
+      [
+        'an unknown student',
+        () => ({ a: midterm(), s: UNKNOWN_ID, score: 50 }),
+        'BAD_USER_INPUT',
+        'That student is not enrolled in this course',
+      ],
+      [
+        'a note over 2000 characters',
+        () => ({ a: midterm(), s: api.f.user(SAM), score: 50, note: 'n'.repeat(2001) }),
+        'BAD_USER_INPUT',
+        'note must be 0 to 2000 characters',
+      ],
     ];
     it.each(cases)('%s', async (_what, variables, code, message) => {
       const vars = variables();
@@ -202,19 +272,30 @@ describe('recordGrade', () => {
     const before = await snapshot(sql, ['grades']);
 
     // As a literal, 1e400 parses to Infinity and reaches the resolver, which refuses it.
-    const inline = await api.gql(`mutation($a: ID!, $s: ID!) { recordGrade(assessmentId: $a, studentId: $s, score: 1e400) { id } }`, { a, s }, teacher);
+    const inline = await api.gql(
+      `mutation($a: ID!, $s: ID!) { recordGrade(assessmentId: $a, studentId: $s, score: 1e400) { id } }`,
+      { a, s },
+      teacher,
+    );
     expect(codes(inline)).toEqual(['BAD_USER_INPUT']);
 
     // In variables, GraphQL's Float coercion refuses the request before any resolver runs.
     for (const literal of ['"NaN"', '1e400', '"80"', 'null']) {
       const response = await api.fetch('/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${teacher}` },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          authorization: `Bearer ${teacher}`,
+        },
         body: `{"query":${JSON.stringify(RECORD)},"variables":{"a":"${a}","s":"${s}","score":${literal}}}`,
       });
       expect(response.status, literal).toBe(400);
       const body = (await response.json()) as { errors: { message: string; extensions?: { code?: string } }[] };
-      expect(body.errors.map((e) => e.extensions?.code), literal).toEqual(['BAD_USER_INPUT']);
+      expect(
+        body.errors.map((e) => e.extensions?.code),
+        literal,
+      ).toEqual(['BAD_USER_INPUT']);
       expect(body.errors[0].message).toMatch(/^Variable "\$score"/);
     }
 
@@ -230,11 +311,24 @@ describe('recordGrade', () => {
     const initial = { average: 55, graded: 2, total: 4 };
     expect((await ok(STANDING, { id: course.id }, samToken)).course.myStanding).toEqual(initial);
 
-    const { recordGrade } = await ok(RECORD, { a: course.assessments.Midterm.id, s: api.f.user(SAM), score: 80 }, await token(TEACHER));
+    const { recordGrade } = await ok(
+      RECORD,
+      { a: course.assessments.Midterm.id, s: api.f.user(SAM), score: 80 },
+      await token(TEACHER),
+    );
     // (0.5·1 + 0.6·1 + 0.8·3) / 5 = 70 %
-    expect((await ok(STANDING, { id: course.id }, samToken)).course.myStanding).toEqual({ average: 70, graded: 3, total: 4 });
+    expect((await ok(STANDING, { id: course.id }, samToken)).course.myStanding).toEqual({
+      average: 70,
+      graded: 3,
+      total: 4,
+    });
     const staffView = (await ok(STAFF_VIEW, { id: course.id }, await token(TEACHER))).course.standings;
-    expect(staffView.find((s: { student: { id: string } }) => s.student.id === api.f.user(SAM))).toEqual({ student: { id: api.f.user(SAM) }, average: 70, graded: 3, total: 4 });
+    expect(staffView.find((s: { student: { id: string } }) => s.student.id === api.f.user(SAM))).toEqual({
+      student: { id: api.f.user(SAM) },
+      average: 70,
+      graded: 3,
+      total: 4,
+    });
 
     await ok(RECORD, { a: course.assessments.Midterm.id, s: api.f.user(SAM), score: 100 }, await token(TEACHER));
     // (0.5 + 0.6 + 3) / 5 = 82 %
@@ -248,8 +342,16 @@ describe('recordGrade', () => {
     const course = math();
     const s = api.f.user('student07@homeroom.test');
     await ok(RECORD, { a: course.assessments.Midterm.id, s, score: 88 }, await token(TEACHER));
-    const { notifications } = await ok(`{ notifications(first: 1) { edges { node { kind message link read } } } }`, {}, await token('student07@homeroom.test'));
-    expect(notifications.edges[0].node).toMatchObject({ kind: 'GRADE_RECORDED', read: false, message: expect.stringMatching(/MATH101.*Midterm.*88/) });
+    const { notifications } = await ok(
+      `{ notifications(first: 1) { edges { node { kind message link read } } } }`,
+      {},
+      await token('student07@homeroom.test'),
+    );
+    expect(notifications.edges[0].node).toMatchObject({
+      kind: 'GRADE_RECORDED',
+      read: false,
+      message: expect.stringMatching(/MATH101.*Midterm.*88/),
+    });
   });
 
   it('deleteGrade: unknown → NOT_FOUND, twice → NOT_FOUND the second time', async () => {
@@ -277,12 +379,26 @@ describe('attendance', () => {
     const teacher = await token(TEACHER);
     const samToken = await token(SAM);
     // Seed: Lessons 1 and 2 PRESENT; three sessions have started.
-    expect((await ok(TOTALS, { id: course.id }, samToken)).course.myAttendanceTotals).toEqual({ present: 2, late: 0, absent: 0, excused: 0, recorded: 2, sessions: 3 });
+    expect((await ok(TOTALS, { id: course.id }, samToken)).course.myAttendanceTotals).toEqual({
+      present: 2,
+      late: 0,
+      absent: 0,
+      excused: 0,
+      recorded: 2,
+      sessions: 3,
+    });
 
     const { recordAttendance: late } = await ok(RECORD, { session, s, status: 'LATE' }, teacher);
     expect(late).toMatchObject({ status: 'LATE', student: { id: s }, session: { id: session } });
     expect(late.checkedInAt).not.toBeNull();
-    expect((await ok(TOTALS, { id: course.id }, samToken)).course.myAttendanceTotals).toEqual({ present: 2, late: 1, absent: 0, excused: 0, recorded: 3, sessions: 3 });
+    expect((await ok(TOTALS, { id: course.id }, samToken)).course.myAttendanceTotals).toEqual({
+      present: 2,
+      late: 1,
+      absent: 0,
+      excused: 0,
+      recorded: 3,
+      sessions: 3,
+    });
 
     // Corrected to PRESENT: same row, check-in time kept.
     const { recordAttendance: present } = await ok(RECORD, { session, s, status: 'PRESENT' }, teacher);
@@ -291,8 +407,17 @@ describe('attendance', () => {
     // ABSENT clears the check-in.
     const { recordAttendance: absent } = await ok(RECORD, { session, s, status: 'ABSENT' }, await token(ADMIN));
     expect(absent).toMatchObject({ id: late.id, status: 'ABSENT', checkedInAt: null });
-    expect(await sql`select status from attendance_records where session_id = ${session} and student_id = ${s}`).toEqual([{ status: 'ABSENT' }]);
-    expect((await ok(TOTALS, { id: course.id }, samToken)).course.myAttendanceTotals).toEqual({ present: 2, late: 0, absent: 1, excused: 0, recorded: 3, sessions: 3 });
+    expect(
+      await sql`select status from attendance_records where session_id = ${session} and student_id = ${s}`,
+    ).toEqual([{ status: 'ABSENT' }]);
+    expect((await ok(TOTALS, { id: course.id }, samToken)).course.myAttendanceTotals).toEqual({
+      present: 2,
+      late: 0,
+      absent: 1,
+      excused: 0,
+      recorded: 3,
+      sessions: 3,
+    });
 
     // Staff see the same totals for that student.
     const { course: staffView } = await ok(
@@ -300,12 +425,24 @@ describe('attendance', () => {
       { id: course.id },
       teacher,
     );
-    expect(staffView.attendanceTotals.find((t: { student: { id: string } }) => t.student.id === s)).toEqual({ student: { id: s }, absent: 1, recorded: 3 });
+    expect(staffView.attendanceTotals.find((t: { student: { id: string } }) => t.student.id === s)).toEqual({
+      student: { id: s },
+      absent: 1,
+      recorded: 3,
+    });
   });
 
   it.each([
-    ['a student not in the course', () => ({ session: api.f.course('MATH101').sessions['Lesson 4'], s: api.f.user(TEACHER2), status: 'PRESENT' }), 'BAD_USER_INPUT'],
-    ['a malformed session id', () => ({ session: 'lesson-4', s: api.f.user(SAM), status: 'PRESENT' }), 'BAD_USER_INPUT'],
+    [
+      'a student not in the course',
+      () => ({ session: api.f.course('MATH101').sessions['Lesson 4'], s: api.f.user(TEACHER2), status: 'PRESENT' }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'a malformed session id',
+      () => ({ session: 'lesson-4', s: api.f.user(SAM), status: 'PRESENT' }),
+      'BAD_USER_INPUT',
+    ],
     ['an unknown session', () => ({ session: UNKNOWN_ID, s: api.f.user(SAM), status: 'PRESENT' }), 'NOT_FOUND'],
   ])('refuses %s without touching a row', async (_what, variables, code) => {
     const before = await snapshot(sql, ['attendance_records']);
@@ -314,7 +451,11 @@ describe('attendance', () => {
   });
 
   it('refuses a status that does not exist (GraphQL validation)', async () => {
-    const result = await api.gql(RECORD, { session: api.f.course('MATH101').sessions['Lesson 4'], s: api.f.user(SAM), status: 'ASLEEP' }, await token(TEACHER));
+    const result = await api.gql(
+      RECORD,
+      { session: api.f.course('MATH101').sessions['Lesson 4'], s: api.f.user(SAM), status: 'ASLEEP' },
+      await token(TEACHER),
+    );
     expect(result.status).toBe(400);
     expect(result.errors?.[0].message).toMatch(/AttendanceStatus/);
   });
@@ -325,19 +466,36 @@ describe('polls', () => {
   const OPEN = `mutation($c: ID!, $q: String!, $options: [String!]!, $closesAt: DateTime) {
     openPoll(courseId: $c, question: $q, options: $options, closesAt: $closesAt) { id question status closesAt totalVotes myVote options { id label votes } } }`;
   const VOTE = `mutation($p: ID!, $o: ID!) { castVote(pollId: $p, optionId: $o) { id status myVote totalVotes options { id label votes } } }`;
-  const tally = (poll: { options: { label: string; votes: number }[] }) => Object.fromEntries(poll.options.map((o) => [o.label, o.votes]));
+  const tally = (poll: { options: { label: string; votes: number }[] }) =>
+    Object.fromEntries(poll.options.map((o) => [o.label, o.votes]));
 
   describe('openPoll refuses bad input and creates nothing', () => {
     it.each([
       ['fewer than two options', { q: 'Which?', options: ['Only one'] }, /2 to 20 options/],
       ['no options', { q: 'Which?', options: [] }, /2 to 20 options/],
-      ['more than 20 options', { q: 'Which?', options: Array.from({ length: 21 }, (_, i) => `Option ${i}`) }, /2 to 20 options/],
+      [
+        'more than 20 options',
+        { q: 'Which?', options: Array.from({ length: 21 }, (_, i) => `Option ${i}`) },
+        /2 to 20 options/,
+      ],
       ['duplicate options', { q: 'Which?', options: ['Yes', 'No', 'Yes'] }, 'Options must be different'],
-      ['options that differ only in case or spaces', { q: 'Which?', options: ['Yes', ' yes '] }, 'Options must be different'],
+      [
+        'options that differ only in case or spaces',
+        { q: 'Which?', options: ['Yes', ' yes '] },
+        'Options must be different',
+      ],
       ['an empty option', { q: 'Which?', options: ['Yes', '  '] }, /options must not be empty/],
       ['an empty question', { q: '   ', options: ['Yes', 'No'] }, 'question must not be empty'],
-      ['a closing time in the past', { q: 'Which?', options: ['Yes', 'No'], closesAt: '2020-01-01T00:00:00Z' }, 'closesAt must be in the future'],
-      ['a closing time that is not a date', { q: 'Which?', options: ['Yes', 'No'], closesAt: 'tomorrow' }, /DateTime must be an ISO-8601 string/],
+      [
+        'a closing time in the past',
+        { q: 'Which?', options: ['Yes', 'No'], closesAt: '2020-01-01T00:00:00Z' },
+        'closesAt must be in the future',
+      ],
+      [
+        'a closing time that is not a date',
+        { q: 'Which?', options: ['Yes', 'No'], closesAt: 'tomorrow' },
+        /DateTime must be an ISO-8601 string/,
+      ],
     ])('%s', async (_what, variables, message) => {
       const before = await snapshot(sql, ['polls', 'poll_options', 'notifications']);
       const result = await api.gql(OPEN, { c: api.f.course('MATH101').id, ...variables }, await token(TEACHER));
@@ -351,13 +509,18 @@ describe('polls', () => {
   it('open → vote → change vote (still one ballot) → close; tallies follow, votes on a closed poll are refused', async () => {
     const course = api.f.course('MATH101');
     const closesAt = new Date(Date.now() + 24 * 3600_000).toISOString();
-    const { openPoll: poll } = await ok(OPEN, { c: course.id, q: 'Field trip?', options: ['Museum', 'Zoo', 'Park'], closesAt }, await token(TEACHER));
+    const { openPoll: poll } = await ok(
+      OPEN,
+      { c: course.id, q: 'Field trip?', options: ['Museum', 'Zoo', 'Park'], closesAt },
+      await token(TEACHER),
+    );
     expect(poll).toMatchObject({ question: 'Field trip?', status: 'OPEN', closesAt, totalVotes: 0, myVote: null });
     expect(tally(poll)).toEqual({ Museum: 0, Zoo: 0, Park: 0 });
     const option = Object.fromEntries(poll.options.map((o: { id: string; label: string }) => [o.label, o.id]));
 
     // Every student of the course is told.
-    const [{ n: told }] = await sql`select count(*)::int as n from notifications where kind = 'POLL_OPENED' and message like '%Field trip?%'`;
+    const [{ n: told }] =
+      await sql`select count(*)::int as n from notifications where kind = 'POLL_OPENED' and message like '%Field trip?%'`;
     expect(told).toBe(course.studentIds.length);
 
     const sam = await token(SAM);
@@ -371,41 +534,69 @@ describe('polls', () => {
     voted = (await ok(VOTE, { p: poll.id, o: option.Zoo }, sam)).castVote;
     expect(voted).toMatchObject({ myVote: option.Zoo, totalVotes: 2 });
     expect(tally(voted)).toEqual({ Museum: 1, Zoo: 1, Park: 0 });
-    expect(await sql`select option_id from ballots where poll_id = ${poll.id} and voter_id = ${api.f.user(SAM)}`).toEqual([{ option_id: option.Zoo }]);
+    expect(
+      await sql`select option_id from ballots where poll_id = ${poll.id} and voter_id = ${api.f.user(SAM)}`,
+    ).toEqual([{ option_id: option.Zoo }]);
     // Voting the same option again changes nothing.
-    expect(tally((await ok(VOTE, { p: poll.id, o: option.Zoo }, sam)).castVote)).toEqual({ Museum: 1, Zoo: 1, Park: 0 });
+    expect(tally((await ok(VOTE, { p: poll.id, o: option.Zoo }, sam)).castVote)).toEqual({
+      Museum: 1,
+      Zoo: 1,
+      Park: 0,
+    });
 
     // Everyone reads the same tallies; each sees their own vote.
     const read = async (bearer: string) =>
-      (await ok(`query($id: ID!) { course(id: $id) { polls { id myVote totalVotes options { label votes } } } }`, { id: course.id }, bearer)).course.polls.find(
-        (p: { id: string }) => p.id === poll.id,
-      );
+      (
+        await ok(
+          `query($id: ID!) { course(id: $id) { polls { id myVote totalVotes options { label votes } } } }`,
+          { id: course.id },
+          bearer,
+        )
+      ).course.polls.find((p: { id: string }) => p.id === poll.id);
     expect(await read(other)).toMatchObject({ myVote: option.Museum, totalVotes: 2 });
     expect(await read(await token(TEACHER))).toMatchObject({ myVote: null, totalVotes: 2 });
 
     // An option of another poll is not an option of this one.
     const before = await snapshot(sql, ['ballots']);
-    const foreign = await refused(VOTE, { p: poll.id, o: course.poll.options['Friday morning'] }, sam, 'BAD_USER_INPUT');
+    const foreign = await refused(
+      VOTE,
+      { p: poll.id, o: course.poll.options['Friday morning'] },
+      sam,
+      'BAD_USER_INPUT',
+    );
     expect(foreign.message).toBe('That option is not part of this poll');
     await refused(VOTE, { p: poll.id, o: 'museum' }, sam, 'BAD_USER_INPUT');
     await refused(VOTE, { p: UNKNOWN_ID, o: option.Park }, sam, 'NOT_FOUND');
 
-    const { closePoll } = await ok(`mutation($id: ID!) { closePoll(id: $id) { id status totalVotes } }`, { id: poll.id }, await token(TEACHER));
+    const { closePoll } = await ok(
+      `mutation($id: ID!) { closePoll(id: $id) { id status totalVotes } }`,
+      { id: poll.id },
+      await token(TEACHER),
+    );
     expect(closePoll).toEqual({ id: poll.id, status: 'CLOSED', totalVotes: 2 });
     const closed = await refused(VOTE, { p: poll.id, o: option.Park }, sam, 'BAD_USER_INPUT');
     expect(closed.message).toBe('This poll is closed');
     expect(await snapshot(sql, ['ballots'])).toEqual(before);
 
     // Closing again is harmless.
-    expect((await ok(`mutation($id: ID!) { closePoll(id: $id) { status } }`, { id: poll.id }, await token(TEACHER))).closePoll.status).toBe('CLOSED');
+    expect(
+      (await ok(`mutation($id: ID!) { closePoll(id: $id) { status } }`, { id: poll.id }, await token(TEACHER)))
+        .closePoll.status,
+    ).toBe('CLOSED');
   });
 
   it('a poll past its closing time reads CLOSED and refuses votes, even before anyone closes it', async () => {
     const course = api.f.course('MATH101');
     const [poll] = await sql<{ id: string }[]>`
       insert into polls (course_id, question, closes_at) values (${course.id}, 'Expired?', now() - interval '1 minute') returning id`;
-    const [a] = await sql<{ id: string }[]>`insert into poll_options (poll_id, label, position) values (${poll.id}, 'a', 0), (${poll.id}, 'b', 1) returning id`;
-    const { course: view } = await ok(`query($id: ID!) { course(id: $id) { polls { id status } } }`, { id: course.id }, await token(SAM));
+    const [a] = await sql<
+      { id: string }[]
+    >`insert into poll_options (poll_id, label, position) values (${poll.id}, 'a', 0), (${poll.id}, 'b', 1) returning id`;
+    const { course: view } = await ok(
+      `query($id: ID!) { course(id: $id) { polls { id status } } }`,
+      { id: course.id },
+      await token(SAM),
+    );
     expect(view.polls.find((p: { id: string }) => p.id === poll.id).status).toBe('CLOSED');
     await refused(VOTE, { p: poll.id, o: a.id }, await token(SAM), 'BAD_USER_INPUT');
     expect(await count(sql, 'ballots')).toBeGreaterThan(0);
@@ -418,7 +609,11 @@ describe('posts and comments', () => {
   const FEED = `query($id: ID!, $first: Int, $after: String) {
     course(id: $id) { posts(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id body createdAt } } } } }`;
   const POST = `mutation($c: ID!, $body: String!, $announcement: Boolean) { createPost(courseId: $c, body: $body, announcement: $announcement) { id body announcement createdAt author { id } } }`;
-  type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { cursor: string; node: { id: string; body: string; createdAt: string } }[] };
+  type Page = {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: { cursor: string; node: { id: string; body: string; createdAt: string } }[];
+  };
 
   async function readAll(courseId: string, first: number, bearer: string, between?: () => Promise<void>) {
     const ids: string[] = [];
@@ -443,7 +638,9 @@ describe('posts and comments', () => {
     // 23 posts a minute apart (plus the seed's 2), written directly so their times are known.
     await sql`insert into posts (course_id, author_id, body, created_at)
               select ${course.id}, ${author}, 'Post ' || i, now() - make_interval(mins => 100 + i) from generate_series(1, 23) i`;
-    const all = await sql<{ id: string }[]>`select id from posts where course_id = ${course.id} order by created_at desc, id desc`;
+    const all = await sql<
+      { id: string }[]
+    >`select id from posts where course_id = ${course.id} order by created_at desc, id desc`;
     expect(all).toHaveLength(25);
     const bearer = await token(TEACHER2);
 
@@ -467,13 +664,17 @@ describe('posts and comments', () => {
 
   it('pages completely through posts written in one transaction (identical microsecond timestamps)', async () => {
     // Regression: cursors once carried created_at rounded to milliseconds and skipped such rows.
-    const [course] = await sql<{ id: string }[]>`insert into courses (code, title) values ('IMPORT1', 'Imported') returning id`;
+    const [course] = await sql<
+      { id: string }[]
+    >`insert into courses (code, title) values ('IMPORT1', 'Imported') returning id`;
     const author = api.f.user(TEACHER2);
     await sql`insert into teaching_assignments (course_id, instructor_id) values (${course.id}, ${author})`;
     await sql`insert into posts (course_id, author_id, body, created_at)
               select ${course.id}, ${author}, 'Imported ' || i, '2031-01-01 10:00:00.123456+00' from generate_series(1, 5) i`;
     await sql`insert into posts (course_id, author_id, body, created_at) values (${course.id}, ${author}, 'Older', '2031-01-01 10:00:00.123+00')`;
-    const all = await sql<{ id: string }[]>`select id from posts where course_id = ${course.id} order by created_at desc, id desc`;
+    const all = await sql<
+      { id: string }[]
+    >`select id from posts where course_id = ${course.id} order by created_at desc, id desc`;
     for (const first of [1, 2, 5]) {
       const feed = await readAll(course.id, first, await token(TEACHER2));
       expect(feed.ids, `first: ${first}`).toEqual(all.map((r) => r.id));
@@ -515,9 +716,15 @@ describe('posts and comments', () => {
 
   it('an announcement notifies the course (everyone but its author)', async () => {
     const course = api.f.course('HIST201');
-    const { createPost } = await ok(POST, { c: course.id, body: 'No class on Friday', announcement: true }, await token(TEACHER2));
+    const { createPost } = await ok(
+      POST,
+      { c: course.id, body: 'No class on Friday', announcement: true },
+      await token(TEACHER2),
+    );
     expect(createPost.announcement).toBe(true);
-    const rows = await sql<{ user_id: string }[]>`select user_id from notifications where kind = 'ANNOUNCEMENT' and message like '%No class on Friday%'`;
+    const rows = await sql<
+      { user_id: string }[]
+    >`select user_id from notifications where kind = 'ANNOUNCEMENT' and message like '%No class on Friday%'`;
     expect(new Set(rows.map((r) => r.user_id))).toEqual(new Set(course.studentIds));
   });
 });
@@ -555,14 +762,25 @@ describe('notifications', () => {
     }
     expect(seen).toEqual(ids);
     const { notifications: first } = await ok(LIST, { first: 1 }, bearer);
-    expect(first.edges[0].node).toMatchObject({ kind: 'ANNOUNCEMENT', message: 'Notice 1', link: '/notices/1', read: false });
+    expect(first.edges[0].node).toMatchObject({
+      kind: 'ANNOUNCEMENT',
+      message: 'Notice 1',
+      link: '/notices/1',
+      read: false,
+    });
   });
 
   it('marks one read and unread again, then all read; only the caller’s own', async () => {
     const MARK = `mutation($id: ID!, $read: Boolean) { markNotificationRead(id: $id, read: $read) { id read } }`;
     expect((await ok(MARK, { id: ids[0] }, bearer)).markNotificationRead).toEqual({ id: ids[0], read: true });
-    expect((await ok(LIST, { first: 1 }, bearer)).notifications).toMatchObject({ unreadCount: 8, edges: [{ node: { read: true } }] });
-    expect((await ok(MARK, { id: ids[0], read: false }, bearer)).markNotificationRead).toEqual({ id: ids[0], read: false });
+    expect((await ok(LIST, { first: 1 }, bearer)).notifications).toMatchObject({
+      unreadCount: 8,
+      edges: [{ node: { read: true } }],
+    });
+    expect((await ok(MARK, { id: ids[0], read: false }, bearer)).markNotificationRead).toEqual({
+      id: ids[0],
+      read: false,
+    });
     expect((await ok(LIST, { first: 1 }, bearer)).notifications.unreadCount).toBe(9);
 
     await ok(MARK, { id: ids[3] }, bearer);
@@ -570,14 +788,20 @@ describe('notifications', () => {
     expect((await ok(`mutation { markAllNotificationsRead }`, {}, bearer)).markAllNotificationsRead).toBe(8);
     expect((await ok(LIST, { first: 20 }, bearer)).notifications.unreadCount).toBe(0);
     expect((await ok(`mutation { markAllNotificationsRead }`, {}, bearer)).markAllNotificationsRead).toBe(0);
-    expect(await sql`select id, read_at from notifications where user_id <> ${reader} order by id`).toEqual(othersBefore);
+    expect(await sql`select id, read_at from notifications where user_id <> ${reader} order by id`).toEqual(
+      othersBefore,
+    );
   });
 
   it("someone else's notification is NOT_FOUND (and stays as it was); a malformed id is BAD_USER_INPUT", async () => {
-    const [theirs] = await sql<{ id: string; read_at: Date | null }[]>`select id, read_at from notifications where user_id = ${api.f.user(SAM)} limit 1`;
+    const [theirs] = await sql<
+      { id: string; read_at: Date | null }[]
+    >`select id, read_at from notifications where user_id = ${api.f.user(SAM)} limit 1`;
     const MARK = `mutation($id: ID!) { markNotificationRead(id: $id) { id } }`;
     expect((await refused(MARK, { id: theirs.id }, bearer, 'NOT_FOUND')).message).toBe('Notification not found');
-    expect((await refused(MARK, { id: theirs.id }, await token(ADMIN), 'NOT_FOUND')).message).toBe('Notification not found');
+    expect((await refused(MARK, { id: theirs.id }, await token(ADMIN), 'NOT_FOUND')).message).toBe(
+      'Notification not found',
+    );
     await refused(MARK, { id: UNKNOWN_ID }, bearer, 'NOT_FOUND');
     await refused(MARK, { id: 'n-1' }, bearer, 'BAD_USER_INPUT');
     expect(await sql`select id, read_at from notifications where id = ${theirs.id}`).toEqual([theirs]);
@@ -585,13 +809,20 @@ describe('notifications', () => {
 
   it("pages one at a time through notifications made in one transaction (the seed's, via triggers)", async () => {
     const userId = api.f.user('student09@homeroom.test');
-    const expected = await sql<{ id: string }[]>`select id from notifications where user_id = ${userId} order by created_at desc, id desc`;
-    const [{ instants }] = await sql`select count(distinct created_at)::int as instants from notifications where user_id = ${userId}`;
+    const expected = await sql<
+      { id: string }[]
+    >`select id from notifications where user_id = ${userId} order by created_at desc, id desc`;
+    const [{ instants }] =
+      await sql`select count(distinct created_at)::int as instants from notifications where user_id = ${userId}`;
     expect(expected.length).toBeGreaterThan(instants); // several share one timestamp
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 50; page++) {
-      const { notifications: n }: { notifications: any } = await ok(LIST, { first: 1, after }, await token('student09@homeroom.test'));
+      const { notifications: n }: { notifications: any } = await ok(
+        LIST,
+        { first: 1, after },
+        await token('student09@homeroom.test'),
+      );
       seen.push(...n.edges.map((e: { node: { id: string } }) => e.node.id));
       if (!n.pageInfo.hasNextPage) break;
       after = n.pageInfo.endCursor;
@@ -612,7 +843,7 @@ describe('input handling', () => {
   const SQLISH = [
     "Robert'); DROP TABLE posts;--",
     "' OR 1=1; --",
-    '1; UPDATE users SET role = \'ADMIN\' WHERE true; --',
+    "1; UPDATE users SET role = 'ADMIN' WHERE true; --",
     '$1 $$ \\x00 %s %d ${jndi:ldap://x}',
     'Ünïcödé ✓ — 学校 — 🎒',
   ];
@@ -622,7 +853,11 @@ describe('input handling', () => {
     const { createPost } = await ok(POST, { c: course.id, body: text }, await token(SAM));
     expect(createPost.body).toBe(text);
     expect((await sql`select body from posts where id = ${createPost.id}`)[0].body).toBe(text);
-    const { createComment } = await ok(`mutation($p: ID!, $body: String!) { createComment(postId: $p, body: $body) { body } }`, { p: createPost.id, body: text }, await token(SAM));
+    const { createComment } = await ok(
+      `mutation($p: ID!, $body: String!) { createComment(postId: $p, body: $body) { body } }`,
+      { p: createPost.id, body: text },
+      await token(SAM),
+    );
     expect(createComment.body).toBe(text);
     const { openPoll } = await ok(
       `mutation($c: ID!, $q: String!) { openPoll(courseId: $c, question: $q, options: [$q, "other"]) { question options { label } } }`,
@@ -637,27 +872,82 @@ describe('input handling', () => {
 
   it.each([
     ['an empty post', POST, () => ({ c: api.f.course('MATH101').id, body: '' }), 'posts', 'body must not be empty'],
-    ['a blank post', POST, () => ({ c: api.f.course('MATH101').id, body: ' \n\t ' }), 'posts', 'body must not be empty'],
-    ['a post over 10,000 characters', POST, () => ({ c: api.f.course('MATH101').id, body: 'x'.repeat(10_001) }), 'posts', 'body must be 1 to 10000 characters'],
-    ['a 2 MB post', POST, () => ({ c: api.f.course('MATH101').id, body: 'x'.repeat(2_000_000) }), 'posts', 'body must be 1 to 10000 characters'],
-    ['an empty comment', `mutation($p: ID!, $body: String!) { createComment(postId: $p, body: $body) { id } }`, () => ({ p: api.f.course('MATH101').posts.welcome, body: '' }), 'comments', 'body must not be empty'],
-    ['a comment over 5,000 characters', `mutation($p: ID!, $body: String!) { createComment(postId: $p, body: $body) { id } }`, () => ({ p: api.f.course('MATH101').posts.welcome, body: 'y'.repeat(5001) }), 'comments', 'body must be 1 to 5000 characters'],
-    ['a course with an empty code', `mutation($code: String!) { createCourse(code: $code, title: "T") { id } }`, () => ({ code: '' }), 'courses', 'code must not be empty'],
-    ['a user with a huge name', `mutation($name: String!) { createUser(email: "huge@homeroom.test", name: $name, role: STUDENT, password: "long-enough") { id } }`, () => ({ name: 'n'.repeat(100_000) }), 'users', 'name must be 1 to 200 characters'],
-  ])('refuses %s clearly (BAD_USER_INPUT naming the field) and stores nothing', async (_what, query, variables, table, message) => {
-    const bearer = await token(query.includes('createCourse') || query.includes('createUser') ? ADMIN : SAM);
-    const before = await snapshot(sql, [table]);
-    const error = await refused(query, variables(), bearer, 'BAD_USER_INPUT');
-    expect(error.message).toBe(message);
-    expect(await snapshot(sql, [table])).toEqual(before);
-  });
+    [
+      'a blank post',
+      POST,
+      () => ({ c: api.f.course('MATH101').id, body: ' \n\t ' }),
+      'posts',
+      'body must not be empty',
+    ],
+    [
+      'a post over 10,000 characters',
+      POST,
+      () => ({ c: api.f.course('MATH101').id, body: 'x'.repeat(10_001) }),
+      'posts',
+      'body must be 1 to 10000 characters',
+    ],
+    [
+      'a 2 MB post',
+      POST,
+      () => ({ c: api.f.course('MATH101').id, body: 'x'.repeat(2_000_000) }),
+      'posts',
+      'body must be 1 to 10000 characters',
+    ],
+    [
+      'an empty comment',
+      `mutation($p: ID!, $body: String!) { createComment(postId: $p, body: $body) { id } }`,
+      () => ({ p: api.f.course('MATH101').posts.welcome, body: '' }),
+      'comments',
+      'body must not be empty',
+    ],
+    [
+      'a comment over 5,000 characters',
+      `mutation($p: ID!, $body: String!) { createComment(postId: $p, body: $body) { id } }`,
+      () => ({ p: api.f.course('MATH101').posts.welcome, body: 'y'.repeat(5001) }),
+      'comments',
+      'body must be 1 to 5000 characters',
+    ],
+    [
+      'a course with an empty code',
+      `mutation($code: String!) { createCourse(code: $code, title: "T") { id } }`,
+      () => ({ code: '' }),
+      'courses',
+      'code must not be empty',
+    ],
+    [
+      'a user with a huge name',
+      `mutation($name: String!) { createUser(email: "huge@homeroom.test", name: $name, role: STUDENT, password: "long-enough") { id } }`,
+      () => ({ name: 'n'.repeat(100_000) }),
+      'users',
+      'name must be 1 to 200 characters',
+    ],
+  ])(
+    'refuses %s clearly (BAD_USER_INPUT naming the field) and stores nothing',
+    async (_what, query, variables, table, message) => {
+      const bearer = await token(query.includes('createCourse') || query.includes('createUser') ? ADMIN : SAM);
+      const before = await snapshot(sql, [table]);
+      const error = await refused(query, variables(), bearer, 'BAD_USER_INPUT');
+      expect(error.message).toBe(message);
+      expect(await snapshot(sql, [table])).toEqual(before);
+    },
+  );
 
   it('refuses text with a NUL character (Postgres text cannot hold it) with BAD_USER_INPUT', async () => {
     const before = await snapshot(sql, ['posts']);
-    const error = await refused(POST, { c: api.f.course('MATH101').id, body: 'nul\u0000byte' }, await token(SAM), 'BAD_USER_INPUT');
+    const error = await refused(
+      POST,
+      { c: api.f.course('MATH101').id, body: 'nul\u0000byte' },
+      await token(SAM),
+      'BAD_USER_INPUT',
+    );
     expect(error.message).toBe('body must not contain NUL characters');
     expect(await snapshot(sql, ['posts'])).toEqual(before);
-    const login = await refused(`mutation($e: String!) { login(email: $e, password: "homeroom") { token } }`, { e: 'student\u0000@homeroom.test' }, null, 'UNAUTHENTICATED');
+    const login = await refused(
+      `mutation($e: String!) { login(email: $e, password: "homeroom") { token } }`,
+      { e: 'student\u0000@homeroom.test' },
+      null,
+      'UNAUTHENTICATED',
+    );
     expect(login.message).toBe('Wrong email or password');
   });
 
@@ -684,9 +974,19 @@ describe('input handling', () => {
 
   it('refuses a duplicate course code and a duplicate email with BAD_USER_INPUT', async () => {
     const admin = await token(ADMIN);
-    expect((await refused(`mutation { createCourse(code: "math101", title: "Again") { id } }`, {}, admin, 'BAD_USER_INPUT')).message).toBe('A course with that code already exists');
     expect(
-      (await refused(`mutation { createUser(email: "Student@homeroom.test", name: "Again", role: STUDENT, password: "long-enough") { id } }`, {}, admin, 'BAD_USER_INPUT')).message,
+      (await refused(`mutation { createCourse(code: "math101", title: "Again") { id } }`, {}, admin, 'BAD_USER_INPUT'))
+        .message,
+    ).toBe('A course with that code already exists');
+    expect(
+      (
+        await refused(
+          `mutation { createUser(email: "Student@homeroom.test", name: "Again", role: STUDENT, password: "long-enough") { id } }`,
+          {},
+          admin,
+          'BAD_USER_INPUT',
+        )
+      ).message,
     ).toBe('A user with that email already exists');
   });
 
@@ -704,7 +1004,11 @@ describe('input handling', () => {
   });
 
   it('answers a body that is not JSON with 400', async () => {
-    const response = await api.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const response = await api.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(response.status).toBe(400);
   });
 
@@ -726,7 +1030,13 @@ describe('input handling', () => {
         await token(TEACHER),
       );
       expect(result.data).toBeNull();
-      expect(result.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', path: ['createClassSession'], extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      expect(result.errors).toEqual([
+        expect.objectContaining({
+          message: 'Unexpected error.',
+          path: ['createClassSession'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        }),
+      ]);
       expect(JSON.stringify(result.errors)).not.toMatch(/hunter2|internal detail|class_sessions|insert/i);
       expect(await snapshot(sql, ['class_sessions', 'outbox'])).toEqual(before);
     } finally {
@@ -752,7 +1062,11 @@ describe('query limits', () => {
     // course → posts → edges → node → course → … : 3 rounds are depth 13.
     let selection = 'id';
     for (let i = 0; i < 3; i++) selection = `posts(first: 1) { edges { node { course { ${selection} } } } }`;
-    const result = await api.gql(`query($id: ID!) { course(id: $id) { ${selection} } }`, { id: api.f.course('MATH101').id }, await token(SAM));
+    const result = await api.gql(
+      `query($id: ID!) { course(id: $id) { ${selection} } }`,
+      { id: api.f.course('MATH101').id },
+      await token(SAM),
+    );
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors![0].message).toMatch(/depth/i);
     expect(result.data ?? null).toBeNull();
@@ -760,7 +1074,8 @@ describe('query limits', () => {
 
   it('refuses an expensive query (cost over QUERY_MAX_COST) with BAD_USER_INPUT before running it', async () => {
     let selection = 'id';
-    for (let i = 0; i < 2; i++) selection = `posts(first: 100) { edges { node { comments { author { id } } course { id ${selection} } } } }`;
+    for (let i = 0; i < 2; i++)
+      selection = `posts(first: 100) { edges { node { comments { author { id } } course { id ${selection} } } } }`;
     const result = await api.gql(`{ courses { ${selection} } }`, {}, await token(SAM));
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors![0].message).toMatch(/cost/i);
@@ -768,7 +1083,11 @@ describe('query limits', () => {
   });
 
   it('refuses a huge document (token limit) with GRAPHQL_PARSE_FAILED', async () => {
-    const result = await api.gql(`{ ${Array.from({ length: 3000 }, () => 'me { id }').join(' ')} }`, {}, await token(SAM));
+    const result = await api.gql(
+      `{ ${Array.from({ length: 3000 }, () => 'me { id }').join(' ')} }`,
+      {},
+      await token(SAM),
+    );
     expect(result.status).toBe(400);
     expect(codes(result)).toEqual(['GRAPHQL_PARSE_FAILED']);
     expect(result.errors![0].message).toMatch(/token limit/i);
@@ -785,7 +1104,10 @@ describe('HTTP endpoints', () => {
     // Readiness includes the live pipeline, which runs from start(): check a started instance.
     const instance = await startTestApp({ databaseUrl: api.databaseUrl });
     try {
-      await vi.waitFor(async () => expect((await fetch(`${instance.baseUrl}/ready`)).status).toBe(200), { timeout: 10_000, interval: 50 });
+      await vi.waitFor(async () => expect((await fetch(`${instance.baseUrl}/ready`)).status).toBe(200), {
+        timeout: 10_000,
+        interval: 50,
+      });
       expect((await fetch(`${instance.baseUrl}/health`)).status).toBe(200);
     } finally {
       await instance.stop();
@@ -806,13 +1128,17 @@ describe('HTTP endpoints', () => {
   const csrf = { 'graphql-require-preflight': '1' };
 
   it('answers GET /graphql?query=… with JSON for API clients that send the CSRF header', async () => {
-    const response = await api.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { accept: 'application/json', ...csrf } });
+    const response = await api.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, {
+      headers: { accept: 'application/json', ...csrf },
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { me: null } });
   });
 
   it('refuses a GET query without a CSRF header (403) and a form-encoded POST', async () => {
-    const get = await api.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { accept: 'application/json' } });
+    const get = await api.fetch(`/graphql?query=${encodeURIComponent('{ me { id } }')}`, {
+      headers: { accept: 'application/json' },
+    });
     expect(get.status).toBe(403);
     const form = await api.fetch('/graphql', {
       method: 'POST',
@@ -823,7 +1149,9 @@ describe('HTTP endpoints', () => {
   });
 
   it('refuses a mutation over GET', async () => {
-    const response = await api.fetch(`/graphql?query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`, { headers: { accept: 'application/json', ...csrf } });
+    const response = await api.fetch(`/graphql?query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`, {
+      headers: { accept: 'application/json', ...csrf },
+    });
     expect(response.status).toBe(405);
   });
 });

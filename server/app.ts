@@ -22,7 +22,13 @@ export async function buildApp(config: Config) {
     renewGraceSeconds: config.tokenRenewGraceSeconds,
     maxSessionSeconds: config.sessionMaxAgeSeconds,
   });
-  const live = createLive(config.live, { db: database.db, sql: database.client, databaseUrl: config.databaseUrl, log, metrics });
+  const live = createLive(config.live, {
+    db: database.db,
+    sql: database.client,
+    databaseUrl: config.databaseUrl,
+    log,
+    metrics,
+  });
   const yoga = buildYoga({
     db: database.db,
     tokens,

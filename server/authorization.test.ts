@@ -11,7 +11,7 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codes, snapshot, startApi, writableTables, type ApiHarness, type GraphQLResult } from '../test/api/api';
+import { type ApiHarness, codes, type GraphQLResult, snapshot, startApi, writableTables } from '../test/api/api';
 import type { CourseFixture } from '../test/api/fixtures';
 
 const PERSONAS = ['anonymous', 'studentIn', 'studentOut', 'instructor', 'otherInstructor', 'admin'] as const;
@@ -75,7 +75,8 @@ beforeAll(async () => {
   // One unread notification each, so "own notifications only" has something to show.
   for (const persona of PERSONAS) {
     const email = WHO[persona].email;
-    if (email) await api.sql`insert into notifications (user_id, kind, message) values (${api.f.user(email)}, 'ANNOUNCEMENT', ${`for ${email}`})`;
+    if (email)
+      await api.sql`insert into notifications (user_id, kind, message) values (${api.f.user(email)}, 'ANNOUNCEMENT', ${`for ${email}`})`;
   }
 });
 afterAll(() => api?.stop());
@@ -92,14 +93,13 @@ it('the personas are what the matrix assumes', () => {
 // ---------------------------------------------------------------------------------------------
 // Oracles: what the database says the answer is, computed here without the server's code.
 
-const emailsOf = async (sql: postgres.Sql, ids: string[]) =>
-  (await sql<{ email: string }[]>`select email from users where id = any(${ids}::uuid[]) order by email`).map((r) => r.email);
-
 async function expectedStanding(sql: postgres.Sql, courseId: string, studentId: string) {
   const rows = await sql<{ score: number; max_score: number; weight: number }[]>`
     select g.score, a.max_score, a.weight from grades g join assessments a on a.id = g.assessment_id
     where g.course_id = ${courseId} and g.student_id = ${studentId}`;
-  const [{ total }] = await sql<{ total: number }[]>`select count(*)::int as total from assessments where course_id = ${courseId}`;
+  const [{ total }] = await sql<
+    { total: number }[]
+  >`select count(*)::int as total from assessments where course_id = ${courseId}`;
   const weights = rows.reduce((s, r) => s + r.weight, 0);
   const average =
     rows.length === 0
@@ -111,7 +111,9 @@ async function expectedStanding(sql: postgres.Sql, courseId: string, studentId: 
 }
 
 async function expectedAttendance(sql: postgres.Sql, courseId: string, studentId: string) {
-  const [row] = await sql<{ present: number; late: number; absent: number; excused: number; recorded: number; sessions: number }[]>`
+  const [row] = await sql<
+    { present: number; late: number; absent: number; excused: number; recorded: number; sessions: number }[]
+  >`
     select count(*) filter (where status = 'PRESENT')::int as present, count(*) filter (where status = 'LATE')::int as late,
            count(*) filter (where status = 'ABSENT')::int as absent, count(*) filter (where status = 'EXCUSED')::int as excused,
            count(*)::int as recorded,
@@ -121,7 +123,11 @@ async function expectedAttendance(sql: postgres.Sql, courseId: string, studentId
 }
 
 const unread = async (sql: postgres.Sql, userId: string) =>
-  (await sql<{ n: number }[]>`select count(*)::int as n from notifications where user_id = ${userId} and read_at is null`)[0].n;
+  (
+    await sql<
+      { n: number }[]
+    >`select count(*)::int as n from notifications where user_id = ${userId} and read_at is null`
+  )[0].n;
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -151,7 +157,8 @@ const queries: Case[] = [
     operation: 'courses',
     who: [U, A, A, A, A, A],
     document: `{ courses { id code title } }`,
-    allowed: (data, { persona }) => expect(data.courses.map((c: { code: string }) => c.code)).toEqual(COURSE_CODES[persona]),
+    allowed: (data, { persona }) =>
+      expect(data.courses.map((c: { code: string }) => c.code)).toEqual(COURSE_CODES[persona]),
   }),
   op({
     operation: 'course',
@@ -186,7 +193,9 @@ const queries: Case[] = [
       const own = await sql<{ id: string }[]>`select id from notifications where user_id = ${userId!}`;
       const ids = data.notifications.edges.map((e: { node: { id: string } }) => e.node.id);
       expect(new Set(ids)).toEqual(new Set(own.map((r) => r.id)));
-      expect(data.notifications.edges.map((e: { node: { message: string } }) => e.node.message)).toContain(`for ${email}`);
+      expect(data.notifications.edges.map((e: { node: { message: string } }) => e.node.message)).toContain(
+        `for ${email}`,
+      );
       expect(data.notifications.unreadCount).toBe(await unread(sql, userId!));
     },
   }),
@@ -207,7 +216,12 @@ const queries: Case[] = [
     document: `query($id: ID!) { course(id: $id) { standings { student { id } average graded total } } }`,
     variables: ({ course }) => ({ id: course.id }),
     allowed: async (data, { sql, persona, userId, course }) => {
-      const standings = data.course.standings as { student: { id: string }; average: number | null; graded: number; total: number }[];
+      const standings = data.course.standings as {
+        student: { id: string };
+        average: number | null;
+        graded: number;
+        total: number;
+      }[];
       // A student sees exactly their own standing; staff see every enrolled student's.
       const expectedStudents = persona === 'studentIn' ? [userId!] : course.studentIds;
       expect(new Set(standings.map((s) => s.student.id))).toEqual(new Set(expectedStudents));
@@ -229,7 +243,8 @@ const queries: Case[] = [
       const expectedStudents = persona === 'studentIn' ? [userId!] : course.studentIds;
       expect(new Set(totals.map((t) => t.student.id))).toEqual(new Set(expectedStudents));
       expect(totals).toHaveLength(expectedStudents.length);
-      for (const { student, ...counts } of totals) expect(counts).toEqual(await expectedAttendance(sql, course.id, student.id));
+      for (const { student, ...counts } of totals)
+        expect(counts).toEqual(await expectedAttendance(sql, course.id, student.id));
     },
   }),
   op({
@@ -241,11 +256,12 @@ const queries: Case[] = [
       const rows = await sql<{ assessment_id: string; student_id: string; score: number }[]>`
         select assessment_id, student_id, score from grades where course_id = ${course.id}
         ${persona === 'studentIn' ? sql`and student_id = ${userId!}` : sql``}`;
-      const seen = (data.course.assessments as { id: string; grades: { score: number; student: { id: string } }[] }[]).flatMap((a) =>
-        a.grades.map((g) => `${a.id}/${g.student.id}=${g.score}`),
-      );
+      const seen = (
+        data.course.assessments as { id: string; grades: { score: number; student: { id: string } }[] }[]
+      ).flatMap((a) => a.grades.map((g) => `${a.id}/${g.student.id}=${g.score}`));
       expect(seen.sort()).toEqual(rows.map((r) => `${r.assessment_id}/${r.student_id}=${r.score}`).sort());
-      if (persona === 'studentIn') expect(seen).toHaveLength(2); // Quiz 1 and Homework 1 of the seed
+      if (persona === 'studentIn')
+        expect(seen).toHaveLength(2); // Quiz 1 and Homework 1 of the seed
       else expect(seen.length).toBe(2 * course.studentIds.length);
     },
   }),
@@ -258,9 +274,9 @@ const queries: Case[] = [
       const rows = await sql<{ session_id: string; student_id: string; status: string }[]>`
         select session_id, student_id, status from attendance_records where course_id = ${course.id}
         ${persona === 'studentIn' ? sql`and student_id = ${userId!}` : sql``}`;
-      const seen = (data.course.sessions as { id: string; records: { status: string; student: { id: string } }[] }[]).flatMap((s) =>
-        s.records.map((r) => `${s.id}/${r.student.id}=${r.status}`),
-      );
+      const seen = (
+        data.course.sessions as { id: string; records: { status: string; student: { id: string } }[] }[]
+      ).flatMap((s) => s.records.map((r) => `${s.id}/${r.student.id}=${r.status}`));
       expect(seen.sort()).toEqual(rows.map((r) => `${r.session_id}/${r.student_id}=${r.status}`).sort());
       expect(seen.length).toBe(persona === 'studentIn' ? 2 : 2 * course.studentIds.length);
     },
@@ -273,7 +289,9 @@ const queries: Case[] = [
     allowed: async (data, { sql, userId, course }) => {
       const [poll] = data.course.polls;
       expect(poll.id).toBe(course.poll.id);
-      const [mine] = await sql<{ option_id: string }[]>`select option_id from ballots where poll_id = ${poll.id} and voter_id = ${userId!}`;
+      const [mine] = await sql<
+        { option_id: string }[]
+      >`select option_id from ballots where poll_id = ${poll.id} and voter_id = ${userId!}`;
       expect(poll.myVote).toBe(mine?.option_id ?? null);
       const tally = await sql<{ id: string; votes: number }[]>`
         select o.id, count(b.id)::int as votes from poll_options o left join ballots b on b.option_id = o.id
@@ -322,8 +340,14 @@ const queries: Case[] = [
     },
     variables: ({ course }, { after }) => ({ after, c: course.id }),
     allowed: (data, { persona, userId, api }, { classmate, score }) => {
-      type Event = { __typename: string; grade: { score: number; student: { id: string } } | null; standing: { student: { id: string } } | null };
-      const grades = (data.updates.events as Event[]).filter((e) => e.__typename === 'GradeEvent' && e.grade?.score === score);
+      type Event = {
+        __typename: string;
+        grade: { score: number; student: { id: string } } | null;
+        standing: { student: { id: string } } | null;
+      };
+      const grades = (data.updates.events as Event[]).filter(
+        (e) => e.__typename === 'GradeEvent' && e.grade?.score === score,
+      );
       const students = new Set(grades.map((e) => e.grade!.student.id));
       const sam = api.f.user('student@homeroom.test');
       // A student receives only their own rows; staff receive everyone's.
@@ -337,8 +361,10 @@ const queries: Case[] = [
 // Mutations
 
 const gradeOf = async (sql: postgres.Sql, assessmentId: string, studentId: string) =>
-  (await sql<{ id: string; score: number; updated_by_id: string | null }[]>`
-    select id, score, updated_by_id from grades where assessment_id = ${assessmentId} and student_id = ${studentId}`)[0];
+  (
+    await sql<{ id: string; score: number; updated_by_id: string | null }[]>`
+    select id, score, updated_by_id from grades where assessment_id = ${assessmentId} and student_id = ${studentId}`
+  )[0];
 
 /** The n-th enrolled student of the course other than the personas (stable order by email). */
 async function bystander(sql: postgres.Sql, course: CourseFixture, n: number): Promise<string> {
@@ -378,7 +404,11 @@ const mutations: Case[] = [
     document: `mutation($a: ID!, $s: ID!, $score: Float!) {
       recordGrade(assessmentId: $a, studentId: $s, score: $score, note: "matrix") { id score note student { id } assessment { id } updatedBy { id } } }`,
     prepare: ({ sql, course }) => bystander(sql, course, 0),
-    variables: ({ course, persona }, studentId) => ({ a: course.assessments.Midterm.id, s: studentId, score: persona === 'admin' ? 91 : 77 }),
+    variables: ({ course, persona }, studentId) => ({
+      a: course.assessments.Midterm.id,
+      s: studentId,
+      score: persona === 'admin' ? 91 : 77,
+    }),
     allowed: async (data, { sql, course, persona, userId }, studentId) => {
       const score = persona === 'admin' ? 91 : 77;
       const row = await gradeOf(sql, course.assessments.Midterm.id, studentId);
@@ -415,8 +445,14 @@ const mutations: Case[] = [
     prepare: ({ sql, course, persona }) => bystander(sql, course, PERSONAS.indexOf(persona)),
     variables: ({ course }, studentId) => ({ session: course.sessions['Lesson 3'], s: studentId }),
     allowed: async (data, { sql, course }, studentId) => {
-      const [row] = await sql`select id, status, checked_in_at from attendance_records where session_id = ${course.sessions['Lesson 3']} and student_id = ${studentId}`;
-      expect(data.recordAttendance).toMatchObject({ id: row.id, status: 'LATE', student: { id: studentId }, session: { id: course.sessions['Lesson 3'] } });
+      const [row] =
+        await sql`select id, status, checked_in_at from attendance_records where session_id = ${course.sessions['Lesson 3']} and student_id = ${studentId}`;
+      expect(data.recordAttendance).toMatchObject({
+        id: row.id,
+        status: 'LATE',
+        student: { id: studentId },
+        session: { id: course.sessions['Lesson 3'] },
+      });
       expect(row.status).toBe('LATE');
       expect(row.checked_in_at).not.toBeNull();
     },
@@ -431,7 +467,11 @@ const mutations: Case[] = [
         question: `Poll by ${persona}?`,
         status: 'OPEN',
         totalVotes: 0,
-        options: [{ label: 'Yes', votes: 0 }, { label: 'No', votes: 0 }, { label: 'Maybe', votes: 0 }],
+        options: [
+          { label: 'Yes', votes: 0 },
+          { label: 'No', votes: 0 },
+          { label: 'Maybe', votes: 0 },
+        ],
         course: { id: course.id },
       });
       const options = await sql`select label from poll_options where poll_id = ${data.openPoll.id} order by position`;
@@ -447,7 +487,8 @@ const mutations: Case[] = [
     allowed: async (data, { sql, course, userId }) => {
       const option = course.poll.options['Wednesday lunch'];
       expect(data.castVote.myVote).toBe(option);
-      const ballots = await sql`select option_id from ballots where poll_id = ${course.poll.id} and voter_id = ${userId!}`;
+      const ballots =
+        await sql`select option_id from ballots where poll_id = ${course.poll.id} and voter_id = ${userId!}`;
       expect(ballots).toEqual([{ option_id: option }]);
       const [{ votes }] = await sql`select count(*)::int as votes from ballots where option_id = ${option}`;
       expect(data.castVote.options.find((o: { id: string }) => o.id === option).votes).toBe(votes);
@@ -475,7 +516,12 @@ const mutations: Case[] = [
     document: `mutation($c: ID!, $body: String!) { createPost(courseId: $c, body: $body) { id body announcement author { id } course { id } } }`,
     variables: ({ course, persona }) => ({ c: course.id, body: `Post by ${persona}` }),
     allowed: async (data, { sql, course, persona, userId }) => {
-      expect(data.createPost).toMatchObject({ body: `Post by ${persona}`, announcement: false, author: { id: userId }, course: { id: course.id } });
+      expect(data.createPost).toMatchObject({
+        body: `Post by ${persona}`,
+        announcement: false,
+        author: { id: userId },
+        course: { id: course.id },
+      });
       const [row] = await sql`select body, announcement, author_id from posts where id = ${data.createPost.id}`;
       expect(row).toEqual({ body: `Post by ${persona}`, announcement: false, author_id: userId });
     },
@@ -486,7 +532,11 @@ const mutations: Case[] = [
     document: `mutation($c: ID!, $body: String!) { createPost(courseId: $c, body: $body, announcement: true) { id body announcement author { id } } }`,
     variables: ({ course, persona }) => ({ c: course.id, body: `Announcement by ${persona}` }),
     allowed: async (data, { sql, persona, userId }) => {
-      expect(data.createPost).toMatchObject({ body: `Announcement by ${persona}`, announcement: true, author: { id: userId } });
+      expect(data.createPost).toMatchObject({
+        body: `Announcement by ${persona}`,
+        announcement: true,
+        author: { id: userId },
+      });
       const [row] = await sql`select announcement from posts where id = ${data.createPost.id}`;
       expect(row.announcement).toBe(true);
     },
@@ -497,7 +547,11 @@ const mutations: Case[] = [
     document: `mutation($p: ID!, $body: String!) { createComment(postId: $p, body: $body) { id body author { id } post { id } } }`,
     variables: ({ course, persona }) => ({ p: course.posts.welcome, body: `Comment by ${persona}` }),
     allowed: async (data, { sql, course, persona, userId }) => {
-      expect(data.createComment).toMatchObject({ body: `Comment by ${persona}`, author: { id: userId }, post: { id: course.posts.welcome } });
+      expect(data.createComment).toMatchObject({
+        body: `Comment by ${persona}`,
+        author: { id: userId },
+        post: { id: course.posts.welcome },
+      });
       const [row] = await sql`select post_id, author_id, body from comments where id = ${data.createComment.id}`;
       expect(row).toEqual({ post_id: course.posts.welcome, author_id: userId, body: `Comment by ${persona}` });
     },
@@ -508,7 +562,11 @@ const mutations: Case[] = [
     who: [U, A, N, N, N, N],
     document: `mutation($id: ID!) { markNotificationRead(id: $id) { id read message } }`,
     prepare: async ({ sql, api }) =>
-      (await sql<{ id: string }[]>`select id from notifications where user_id = ${api.f.user('student@homeroom.test')} and message = 'for student@homeroom.test'`)[0].id,
+      (
+        await sql<
+          { id: string }[]
+        >`select id from notifications where user_id = ${api.f.user('student@homeroom.test')} and message = 'for student@homeroom.test'`
+      )[0].id,
     variables: (_ctx, id) => ({ id }),
     allowed: async (data, { sql }, id) => {
       expect(data.markNotificationRead).toEqual({ id, read: true, message: 'for student@homeroom.test' });
@@ -520,7 +578,13 @@ const mutations: Case[] = [
     who: [U, A, A, A, A, A],
     document: `mutation($id: ID!) { markNotificationRead(id: $id, read: false) { id read } }`,
     prepare: async ({ sql, userId, email }) =>
-      userId ? (await sql<{ id: string }[]>`select id from notifications where user_id = ${userId} and message = ${`for ${email}`}`)[0].id : '00000000-0000-4000-8000-000000000000',
+      userId
+        ? (
+            await sql<
+              { id: string }[]
+            >`select id from notifications where user_id = ${userId} and message = ${`for ${email}`}`
+          )[0].id
+        : '00000000-0000-4000-8000-000000000000',
     variables: (_ctx, id) => ({ id }),
     allowed: async (data, { sql }, id) => {
       expect(data.markNotificationRead).toEqual({ id, read: false });
@@ -540,7 +604,8 @@ const mutations: Case[] = [
       expect(before.own).toBeGreaterThan(0);
       expect(data.markAllNotificationsRead).toBe(before.own);
       expect(await unread(sql, userId!)).toBe(0);
-      const others = await sql`select user_id, count(*)::int as n from notifications where read_at is null and user_id <> ${userId!} group by user_id order by user_id`;
+      const others =
+        await sql`select user_id, count(*)::int as n from notifications where read_at is null and user_id <> ${userId!} group by user_id order by user_id`;
       expect(others).toEqual(before.others); // nobody else's notifications changed
     },
   }),
@@ -550,8 +615,15 @@ const mutations: Case[] = [
     document: `mutation($c: ID!, $t: String!) { createAssessment(courseId: $c, title: $t, kind: QUIZ, maxScore: 25, weight: 2) { id title kind maxScore weight course { id } } }`,
     variables: ({ course, persona }) => ({ c: course.id, t: `Quiz by ${persona}` }),
     allowed: async (data, { sql, course, persona }) => {
-      expect(data.createAssessment).toMatchObject({ title: `Quiz by ${persona}`, kind: 'QUIZ', maxScore: 25, weight: 2, course: { id: course.id } });
-      const [row] = await sql`select course_id, title, max_score, weight from assessments where id = ${data.createAssessment.id}`;
+      expect(data.createAssessment).toMatchObject({
+        title: `Quiz by ${persona}`,
+        kind: 'QUIZ',
+        maxScore: 25,
+        weight: 2,
+        course: { id: course.id },
+      });
+      const [row] =
+        await sql`select course_id, title, max_score, weight from assessments where id = ${data.createAssessment.id}`;
       expect(row).toEqual({ course_id: course.id, title: `Quiz by ${persona}`, max_score: 25, weight: 2 });
     },
   }),
@@ -561,7 +633,11 @@ const mutations: Case[] = [
     document: `mutation($c: ID!, $t: String!) { createClassSession(courseId: $c, title: $t, startsAt: "2031-09-01T08:00:00.000Z") { id title startsAt course { id } } }`,
     variables: ({ course, persona }) => ({ c: course.id, t: `Lesson by ${persona}` }),
     allowed: async (data, { sql, course, persona }) => {
-      expect(data.createClassSession).toMatchObject({ title: `Lesson by ${persona}`, startsAt: '2031-09-01T08:00:00.000Z', course: { id: course.id } });
+      expect(data.createClassSession).toMatchObject({
+        title: `Lesson by ${persona}`,
+        startsAt: '2031-09-01T08:00:00.000Z',
+        course: { id: course.id },
+      });
       const [row] = await sql`select course_id, starts_at from class_sessions where id = ${data.createClassSession.id}`;
       expect(row.course_id).toBe(course.id);
       expect(row.starts_at.toISOString()).toBe('2031-09-01T08:00:00.000Z');
@@ -596,7 +672,8 @@ const mutations: Case[] = [
     document: `mutation($c: ID!, $s: ID!) { enrolStudent(courseId: $c, studentId: $s) { id studentCount } }`,
     variables: ({ course, api }) => ({ c: course.id, s: api.f.user('student12@homeroom.test') }),
     allowed: async (data, { sql, course, api }) => {
-      const rows = await sql`select 1 from enrolments where course_id = ${course.id} and student_id = ${api.f.user('student12@homeroom.test')}`;
+      const rows =
+        await sql`select 1 from enrolments where course_id = ${course.id} and student_id = ${api.f.user('student12@homeroom.test')}`;
       expect(rows).toHaveLength(1);
       expect(data.enrolStudent.id).toBe(course.id);
       expect(data.enrolStudent.studentCount).toBe(12);
@@ -608,7 +685,8 @@ const mutations: Case[] = [
     document: `mutation($c: ID!, $s: ID!) { unenrolStudent(courseId: $c, studentId: $s) { id studentCount } }`,
     variables: ({ course, api }) => ({ c: course.id, s: api.f.user('student10@homeroom.test') }),
     allowed: async (data, { sql, course, api }) => {
-      const rows = await sql`select 1 from enrolments where course_id = ${course.id} and student_id = ${api.f.user('student10@homeroom.test')}`;
+      const rows =
+        await sql`select 1 from enrolments where course_id = ${course.id} and student_id = ${api.f.user('student10@homeroom.test')}`;
       expect(rows).toHaveLength(0);
       expect(data.unenrolStudent).toEqual({ id: course.id, studentCount: 11 });
     },
@@ -620,7 +698,9 @@ const mutations: Case[] = [
     variables: ({ course }) => ({ c: course.id, i: instructor3 }),
     allowed: async (data, { sql, course }) => {
       expect(data.assignInstructor.instructors.map((i: { id: string }) => i.id)).toContain(instructor3);
-      expect(await sql`select 1 from teaching_assignments where course_id = ${course.id} and instructor_id = ${instructor3}`).toHaveLength(1);
+      expect(
+        await sql`select 1 from teaching_assignments where course_id = ${course.id} and instructor_id = ${instructor3}`,
+      ).toHaveLength(1);
     },
   }),
 ];
@@ -643,7 +723,10 @@ async function contextFor(persona: Persona): Promise<Ctx> {
 
 /** The value at an error's path, e.g. data.course.students for ["course", "students"]. */
 function valueAt(data: unknown, path: (string | number)[] = []): unknown {
-  return path.reduce<unknown>((value, key) => (value == null ? value : (value as Record<string | number, unknown>)[key]), data);
+  return path.reduce<unknown>(
+    (value, key) => (value == null ? value : (value as Record<string | number, unknown>)[key]),
+    data,
+  );
 }
 
 function expectRefused(result: GraphQLResult, code: Outcome) {

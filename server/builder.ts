@@ -12,7 +12,9 @@ import { forbidden, unauthenticated } from './errors';
  * (live/shared-execution.ts). Runs inside scope-auth's wrapper, so after every check.
  */
 class ReleaseSubscribeCachePlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
-  override wrapSubscribe(subscribe: GraphQLFieldResolver<unknown, Types['Context'], object> | undefined): GraphQLFieldResolver<unknown, Types['Context'], object> | undefined {
+  override wrapSubscribe(
+    subscribe: GraphQLFieldResolver<unknown, Types['Context'], object> | undefined,
+  ): GraphQLFieldResolver<unknown, Types['Context'], object> | undefined {
     if (!subscribe) return subscribe;
     return (parent, args, context, info) => {
       const result = subscribe(parent, args, context, info);

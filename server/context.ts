@@ -1,5 +1,5 @@
 import type { Database } from '../db/client';
-import { createAccess, type Access, type Viewer } from './auth/access';
+import { type Access, createAccess, type Viewer } from './auth/access';
 import type { LoginLimiter } from './auth/login-limiter';
 import type { TokenService } from './auth/tokens';
 import type { Live } from './live';
@@ -45,8 +45,7 @@ export async function createContext(
     if (check.ok) {
       viewer = { id: check.claims.userId, role: check.claims.role };
       tokenExpiresAt = check.claims.expiresAt;
-    }
-    else authError = check.reason;
+    } else authError = check.reason;
   }
   return {
     db: deps.db,

@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { LoginLimits } from './auth/login-limiter';
 import type { QueryLimits } from './limits';
-import type { SocketLimits } from './transport/ws';
 import type { LiveConfig } from './live';
+import type { SocketLimits } from './transport/ws';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -17,7 +17,11 @@ const schema = z.object({
   // At most a day: tokens are meant to be short-lived and renewed (and Node timers top out at 24.8 days).
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
   TOKEN_RENEW_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
-  SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  SESSION_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(7 * 24 * 3600),
   WEB_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
@@ -35,7 +39,11 @@ const schema = z.object({
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(12_000),
   WS_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-  WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  WS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
   WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(10),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
   LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
@@ -82,7 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     tokenRenewGraceSeconds: e.TOKEN_RENEW_GRACE_SECONDS,
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
-    webOrigins: e.WEB_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    webOrigins: e.WEB_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     logLevel: e.LOG_LEVEL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
@@ -92,7 +102,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
     },
-    login: { perAccount: e.LOGIN_ATTEMPTS_PER_ACCOUNT, perAddress: e.LOGIN_ATTEMPTS_PER_ADDRESS, windowSeconds: e.LOGIN_WINDOW_SECONDS },
+    login: {
+      perAccount: e.LOGIN_ATTEMPTS_PER_ACCOUNT,
+      perAddress: e.LOGIN_ATTEMPTS_PER_ADDRESS,
+      windowSeconds: e.LOGIN_WINDOW_SECONDS,
+    },
     trustProxy: e.TRUST_PROXY === '1',
     limits: {
       maxDepth: e.QUERY_MAX_DEPTH,

@@ -6,7 +6,9 @@ export function userError(code: ErrorCode, message: string, extra: Record<string
   return createGraphQLError(message, { extensions: { code, ...extra } });
 }
 
-export const unauthenticated = (message = 'Sign in first: send "Authorization: Bearer <token>"') => userError('UNAUTHENTICATED', message);
+export const unauthenticated = (message = 'Sign in first: send "Authorization: Bearer <token>"') =>
+  userError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'You are not allowed to do that') => userError('FORBIDDEN', message);
 export const notFound = (what: string) => userError('NOT_FOUND', `${what} not found`);
-export const badInput = (message: string, field?: string) => userError('BAD_USER_INPUT', message, field ? { field } : {});
+export const badInput = (message: string, field?: string) =>
+  userError('BAD_USER_INPUT', message, field ? { field } : {});

@@ -2,7 +2,13 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-export type QueryLimits = { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number; maxDirectives: number };
+export type QueryLimits = {
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+};
 
 /** Depth, cost, alias, token and directive limits (graphql-armor); each refusal says which limit. */
 export function useQueryLimits(limits: QueryLimits): Plugin {
@@ -34,7 +40,8 @@ function withCode(error: GraphQLError): GraphQLError {
  * such refusal becomes BAD_USER_INPUT — by the GraphQL-over-HTTP spec a 400, not a 200.
  */
 export function withInputErrorCodes<T>(result: T): T {
-  if (!result || typeof result !== 'object' || Array.isArray(result) || !('errors' in result) || !result.errors) return result;
+  if (!result || typeof result !== 'object' || Array.isArray(result) || !('errors' in result) || !result.errors)
+    return result;
   if ('data' in result && result.data !== undefined) return result;
   return { ...result, errors: (result.errors as GraphQLError[]).map(withCode) };
 }

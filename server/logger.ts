@@ -9,6 +9,8 @@ export function createLogger(level: string, pretty = process.env.LOG_PRETTY === 
     level,
     // pid and hostname tell instances apart when several write to one log.
     base: { service: 'homeroom-api', pid: process.pid, hostname: hostname() },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } } } : {}),
+    ...(pretty
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } } }
+      : {}),
   });
 }

@@ -9,7 +9,13 @@ type Loadable<T> = { getDataloader(ctx: Context): DataLoader<string, T | null> }
  * Loads a row by a client-supplied id through the request's dataloader (so the authorization
  * check and the resolver share one query): malformed → BAD_USER_INPUT, unknown → NOT_FOUND.
  */
-export async function loadOrThrow<T>(ref: Loadable<T>, ctx: Context, rawId: string, field: string, label: string): Promise<T> {
+export async function loadOrThrow<T>(
+  ref: Loadable<T>,
+  ctx: Context,
+  rawId: string,
+  field: string,
+  label: string,
+): Promise<T> {
   const row = await ref.getDataloader(ctx).load(parseId(rawId, field));
   if (!row) throw notFound(label);
   return row;

@@ -9,7 +9,10 @@ describe('maskResultErrors', () => {
   const log = { error: (fields: unknown) => logged.push(fields) } as never;
 
   it('masks an unexpected error (its message could leak internals) and logs the original', () => {
-    const internal = new GraphQLError('connect ECONNREFUSED 10.0.0.7:5432', { path: ['gradeChanged', 'grade'], originalError: new Error('connect ECONNREFUSED 10.0.0.7:5432') });
+    const internal = new GraphQLError('connect ECONNREFUSED 10.0.0.7:5432', {
+      path: ['gradeChanged', 'grade'],
+      originalError: new Error('connect ECONNREFUSED 10.0.0.7:5432'),
+    });
     const result = maskResultErrors({ data: { gradeChanged: null }, errors: [internal] }, log);
     expect(result.errors![0].message).toBe('Unexpected error.');
     expect(result.errors![0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });

@@ -1,5 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** Prometheus metrics of one instance; the process defaults (CPU, memory, event loop) included. */
 export function createMetrics() {
@@ -22,10 +22,27 @@ export function createMetrics() {
         this.set(countSockets());
       },
     }),
-    subscriptions: new Gauge({ name: 'homeroom_subscriptions_active', help: 'Live subscriptions by topic', labelNames: ['topic'], registers: [registry] }),
-    relayed: new Counter({ name: 'homeroom_events_relayed_total', help: 'Outbox events published by this instance while leading', registers: [registry] }),
-    relayLag: new Gauge({ name: 'homeroom_relay_lag_seconds', help: 'Age of the newest event at its publication (0 when idle)', registers: [registry] }),
-    relayLeader: new Gauge({ name: 'homeroom_relay_leader', help: '1 when this instance leads the relay', registers: [registry] }),
+    subscriptions: new Gauge({
+      name: 'homeroom_subscriptions_active',
+      help: 'Live subscriptions by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    relayed: new Counter({
+      name: 'homeroom_events_relayed_total',
+      help: 'Outbox events published by this instance while leading',
+      registers: [registry],
+    }),
+    relayLag: new Gauge({
+      name: 'homeroom_relay_lag_seconds',
+      help: 'Age of the newest event at its publication (0 when idle)',
+      registers: [registry],
+    }),
+    relayLeader: new Gauge({
+      name: 'homeroom_relay_leader',
+      help: '1 when this instance leads the relay',
+      registers: [registry],
+    }),
     deliveries: new Counter({
       name: 'homeroom_deliveries_total',
       help: 'Events handed to subscribers',
@@ -40,10 +57,27 @@ export function createMetrics() {
     countDelivery(topic: string) {
       pendingDeliveries.set(topic, (pendingDeliveries.get(topic) ?? 0) + 1);
     },
-    resyncs: new Counter({ name: 'homeroom_resyncs_total', help: 'Resync signals sent (cursor older than retention)', registers: [registry] }),
-    slowConsumers: new Counter({ name: 'homeroom_slow_consumers_total', help: 'Subscriptions ended for falling too far behind', registers: [registry] }),
-    gapsRepaired: new Counter({ name: 'homeroom_gap_repairs_total', help: 'Gaps in the event stream repaired from the outbox', registers: [registry] }),
-    errors: new Counter({ name: 'homeroom_graphql_errors_total', help: 'GraphQL errors by extensions.code', labelNames: ['code'], registers: [registry] }),
+    resyncs: new Counter({
+      name: 'homeroom_resyncs_total',
+      help: 'Resync signals sent (cursor older than retention)',
+      registers: [registry],
+    }),
+    slowConsumers: new Counter({
+      name: 'homeroom_slow_consumers_total',
+      help: 'Subscriptions ended for falling too far behind',
+      registers: [registry],
+    }),
+    gapsRepaired: new Counter({
+      name: 'homeroom_gap_repairs_total',
+      help: 'Gaps in the event stream repaired from the outbox',
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'homeroom_graphql_errors_total',
+      help: 'GraphQL errors by extensions.code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
   };
   return metrics;
 }
@@ -52,8 +86,16 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Counts a result's errors by code (HTTP and SSE here; graphql-ws from its own hooks). */
 export function countErrors(metrics: Metrics, result: unknown) {
-  if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !Array.isArray(result.errors)) return;
-  for (const error of result.errors as { extensions?: { code?: unknown } }[]) metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+  if (
+    Array.isArray(result) ||
+    !result ||
+    typeof result !== 'object' ||
+    !('errors' in result) ||
+    !Array.isArray(result.errors)
+  )
+    return;
+  for (const error of result.errors as { extensions?: { code?: unknown } }[])
+    metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
 }
 
 /** Serves GET /metrics and counts GraphQL errors by code. */
@@ -61,7 +103,11 @@ export function useMetrics(metrics: Metrics): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== '/metrics') return;
-      endResponse(new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
+      endResponse(
+        new fetchAPI.Response(await metrics.registry.metrics(), {
+          headers: { 'content-type': metrics.registry.contentType },
+        }),
+      );
     },
     onResultProcess({ result }) {
       countErrors(metrics, result);

@@ -18,9 +18,21 @@ export async function readiness(deps: { db: Database; live: Live; redisConfigure
   const body = {
     database,
     bus,
-    relay: { leader: relay.isLeader(), publishedCursor: relay.publishedCursor(), lastPublishAt: relay.lastPublishAt() ? new Date(relay.lastPublishAt()).toISOString() : null },
-    hub: { lastCursor: deps.live.hub.lastCursor() ? `${deps.live.hub.lastCursor()!.xid}.${deps.live.hub.lastCursor()!.id}` : null, ...deps.live.hub.stats() },
+    relay: {
+      leader: relay.isLeader(),
+      publishedCursor: relay.publishedCursor(),
+      lastPublishAt: relay.lastPublishAt() ? new Date(relay.lastPublishAt()).toISOString() : null,
+    },
+    hub: {
+      lastCursor: deps.live.hub.lastCursor()
+        ? `${deps.live.hub.lastCursor()!.xid}.${deps.live.hub.lastCursor()!.id}`
+        : null,
+      ...deps.live.hub.stats(),
+    },
   };
   const ok = database === 'ok' && bus !== 'disconnected' && deps.live.hub.lastCursor() !== null;
-  return new Response(JSON.stringify({ ready: ok, ...body }), { status: ok ? 200 : 503, headers: { 'content-type': 'application/json' } });
+  return new Response(JSON.stringify({ ready: ok, ...body }), {
+    status: ok ? 200 : 503,
+    headers: { 'content-type': 'application/json' },
+  });
 }

@@ -35,10 +35,19 @@ describe('PRODUCT.md "The API at a glance": the fixed names exist (extra fields 
     'Query.updates': { type: 'UpdatesPage!', args: { after: 'String!', courseId: 'ID' } },
     'Mutation.login': { type: 'AuthPayload!', args: { email: 'String!', password: 'String!' } },
     'Mutation.renewToken': { type: 'AuthPayload!', args: {} },
-    'Mutation.recordGrade': { type: 'Grade!', args: { assessmentId: 'ID!', studentId: 'ID!', score: 'Float!', note: 'String' } },
+    'Mutation.recordGrade': {
+      type: 'Grade!',
+      args: { assessmentId: 'ID!', studentId: 'ID!', score: 'Float!', note: 'String' },
+    },
     'Mutation.deleteGrade': { type: 'Grade!', args: { id: 'ID!' } },
-    'Mutation.recordAttendance': { type: 'AttendanceRecord!', args: { sessionId: 'ID!', studentId: 'ID!', status: 'AttendanceStatus!' } },
-    'Mutation.openPoll': { type: 'Poll!', args: { courseId: 'ID!', question: 'String!', options: '[String!]!', closesAt: 'DateTime' } },
+    'Mutation.recordAttendance': {
+      type: 'AttendanceRecord!',
+      args: { sessionId: 'ID!', studentId: 'ID!', status: 'AttendanceStatus!' },
+    },
+    'Mutation.openPoll': {
+      type: 'Poll!',
+      args: { courseId: 'ID!', question: 'String!', options: '[String!]!', closesAt: 'DateTime' },
+    },
     'Mutation.castVote': { type: 'Poll!', args: { pollId: 'ID!', optionId: 'ID!' } },
     'Mutation.closePoll': { type: 'Poll!', args: { id: 'ID!' } },
     'Mutation.createPost': { type: 'Post!', args: { courseId: 'ID!', body: 'String!', announcement: 'Boolean' } },
@@ -53,7 +62,10 @@ describe('PRODUCT.md "The API at a glance": the fixed names exist (extra fields 
   it.each(Object.entries(fixed))('%s', (name, expected) => {
     const [typeName, fieldName] = name.split('.');
     const type = schema.getType(typeName);
-    const field = type && 'getFields' in type ? (type.getFields() as Record<string, { type: unknown; args?: { name: string; type: unknown }[] }>)[fieldName] : undefined;
+    const field =
+      type && 'getFields' in type
+        ? (type.getFields() as Record<string, { type: unknown; args?: { name: string; type: unknown }[] }>)[fieldName]
+        : undefined;
     expect(field, `${name} is missing`).toBeDefined();
     expect(String(field!.type)).toBe(expected.type);
     const args = Object.fromEntries((field!.args ?? []).map((a) => [a.name, String(a.type)]));

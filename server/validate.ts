@@ -15,12 +15,16 @@ export function text(value: string, field: string, { min = 1, max = 10_000 } = {
   if (value.includes('\u0000')) throw badInput(`${field} must not contain NUL characters`, field);
   const trimmed = value.trim();
   if (trimmed.length < min || trimmed.length > max) {
-    throw badInput(min > 0 && trimmed.length === 0 ? `${field} must not be empty` : `${field} must be ${min} to ${max} characters`, field);
+    throw badInput(
+      min > 0 && trimmed.length === 0 ? `${field} must not be empty` : `${field} must be ${min} to ${max} characters`,
+      field,
+    );
   }
   return trimmed;
 }
 
 export function finiteNumber(value: number, field: string, { min = -Infinity, max = Infinity } = {}): number {
-  if (!Number.isFinite(value) || value < min || value > max) throw badInput(`${field} must be a number from ${min} to ${max}`, field);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw badInput(`${field} must be a number from ${min} to ${max}`, field);
   return value;
 }

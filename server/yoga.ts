@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
-import { bearerToken, createContext, type ContextDeps } from './context';
+import { bearerToken, type ContextDeps, createContext } from './context';
 import { graphiqlDefaultQuery } from './graphiql';
-import { useSharedSubscriptionExecution } from './live/shared-execution';
 import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
+import { useSharedSubscriptionExecution } from './live/shared-execution';
 import type { Logger } from './logger';
 import { maskHomeroomError } from './mask-errors';
 import { type Metrics, useMetrics } from './metrics';
@@ -30,11 +30,19 @@ function tokenFrom(request: Request | undefined, connectionParams: Record<string
 }
 
 /** What a client's address is read from: the HTTP request, or what a socket kept of its upgrade request. */
-export type AddressSource = { headers: Pick<IncomingMessage['headers'], 'x-forwarded-for'>; socket?: { remoteAddress?: string } };
+export type AddressSource = {
+  headers: Pick<IncomingMessage['headers'], 'x-forwarded-for'>;
+  socket?: { remoteAddress?: string };
+};
 
 function clientAddress(req: AddressSource | undefined, trustProxy: boolean): string {
   // The last entry is the one our own proxy appended; anything before it the client could have written.
-  const forwarded = trustProxy ? (String(req?.headers['x-forwarded-for'] ?? '').split(',').at(-1)?.trim() ?? '') : '';
+  const forwarded = trustProxy
+    ? (String(req?.headers['x-forwarded-for'] ?? '')
+        .split(',')
+        .at(-1)
+        ?.trim() ?? '')
+    : '';
   return forwarded || req?.socket?.remoteAddress || 'unknown';
 }
 
@@ -48,14 +56,23 @@ export function buildYoga(options: YogaOptions) {
       debug: (...args: unknown[]) => options.log.debug({ yoga: args.slice(1) }, String(args[0])),
       info: (...args: unknown[]) => options.log.info({ yoga: args.slice(1) }, String(args[0])),
       warn: (...args: unknown[]) => options.log.warn({ yoga: args.slice(1) }, String(args[0])),
-      error: (...args: unknown[]) => options.log.error({ err: args[0] instanceof Error ? args[0] : undefined, yoga: args.slice(1) }, String(args[0])),
+      error: (...args: unknown[]) =>
+        options.log.error(
+          { err: args[0] instanceof Error ? args[0] : undefined, yoga: args.slice(1) },
+          String(args[0]),
+        ),
     },
     context: ({ request, connectionParams, req, closeSlowSocket }) =>
-      createContext(options, tokenFrom(request, connectionParams), { clientAddress: clientAddress(req, options.trustProxy), closeSlowSocket }),
+      createContext(options, tokenFrom(request, connectionParams), {
+        clientAddress: clientAddress(req, options.trustProxy),
+        closeSlowSocket,
+      }),
     // Only the web app's origins get CORS headers; any other (and the opaque "null") gets none.
     cors: (request) => {
       const origin = request.headers.get('origin');
-      return origin && options.webOrigins.includes(origin) ? { origin: [origin], credentials: false, methods: ['GET', 'POST'] } : false;
+      return origin && options.webOrigins.includes(origin)
+        ? { origin: [origin], credentials: false, methods: ['GET', 'POST'] }
+        : false;
     },
     graphiql: { title: 'Homeroom API', defaultQuery: graphiqlDefaultQuery, subscriptionsProtocol: 'WS' },
     renderGraphiQL,

@@ -1,5 +1,5 @@
 import { buildApp } from '../server/app';
-import { loadConfig, type Config } from '../server/env';
+import { type Config, loadConfig } from '../server/env';
 
 /** A fixed secret, so tests can mint tokens themselves when they need to. */
 export const TEST_JWT_SECRET = 'homeroom-test-secret-0123456789-abcdefghij';

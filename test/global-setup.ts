@@ -32,7 +32,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await removeOrphanedClusters(prefix, log); // left by a test run that was SIGKILLed
       const dataDir = mkdtempSync(prefix);
       cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-      const pg = await startEmbeddedPostgres({ dataDir, port: await getFreePort(), database: 'postgres', ephemeral: true });
+      const pg = await startEmbeddedPostgres({
+        dataDir,
+        port: await getFreePort(),
+        database: 'postgres',
+        ephemeral: true,
+      });
       cleanups.push(pg.stop);
       adminUrl = pg.adminUrl;
     }
@@ -42,7 +47,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await admin(adminUrl, (sql) => sql`create database ${sql(template)}`);
     const url = adminUrl;
     cleanups.push(async () => {
-      const clones = await admin(url, (sql) => sql<{ datname: string }[]>`select datname from pg_database where datname like ${`${template}\\_%`}`);
+      const clones = await admin(
+        url,
+        (sql) => sql<{ datname: string }[]>`select datname from pg_database where datname like ${`${template}\\_%`}`,
+      );
       for (const { datname } of clones) await dropDatabase(url, datname);
       await dropDatabase(url, template);
     });

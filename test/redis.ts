@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { getFreePort } from '../scripts/lib/ports';
 
 export type TestRedis = {
@@ -36,7 +36,18 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
 }
 
 function spawnRedis(port: number): Promise<ChildProcess> {
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -50,7 +61,9 @@ function spawnRedis(port: number): Promise<ChildProcess> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', (error) => reject(new Error(`cannot run redis-server (apt-get install redis-server): ${error.message}`)));
+    child.once('error', (error) =>
+      reject(new Error(`cannot run redis-server (apt-get install redis-server): ${error.message}`)),
+    );
     child.once('exit', (code) => reject(new Error(`redis-server exited (code ${code}) on port ${port}:\n${output}`)));
   });
 }

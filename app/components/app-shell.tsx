@@ -3,7 +3,7 @@
 // signed in, the live cursor: views read after it, so no change between the two is missed),
 // /login for the signed-out, the header and page for the signed-in.
 import { usePathname, useRouter } from 'next/navigation';
-import { useEffect, type ReactNode } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import { useLiveState } from '../lib/live/react';
 import { setSession, useSession } from '../lib/session';
 import { Header } from './header';

@@ -1,8 +1,8 @@
 'use client';
+import type { LiveStatus } from '../lib/live/connection';
 // The header's connection indicator: Live / Reconnecting / Offline — polling, when fresh data
 // last arrived, and a button to check for updates now (it also retries the socket at once).
 import { useLive, useLiveState } from '../lib/live/react';
-import type { LiveStatus } from '../lib/live/connection';
 
 const LABEL: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
@@ -11,7 +11,8 @@ const LABEL: Record<LiveStatus, string> = {
   offline: 'Offline — polling',
 };
 
-const clock = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const clock = (t: number) =>
+  new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export function ConnectionStatus() {
   const live = useLive();
@@ -29,7 +30,10 @@ export function ConnectionStatus() {
           <span className="live-time">
             {' · '}
             <span className="live-time-word">updated </span>
-            <time dateTime={new Date(updatedAt).toISOString()} title={`Last update: ${new Date(updatedAt).toLocaleString()}`}>
+            <time
+              dateTime={new Date(updatedAt).toISOString()}
+              title={`Last update: ${new Date(updatedAt).toLocaleString()}`}
+            >
               {clock(updatedAt)}
             </time>
           </span>

@@ -32,7 +32,13 @@ function NotificationItem({ n }: { n: Notification }) {
         </time>
       </div>
       {!n.read && (
-        <button type="button" className="btn btn-small" disabled={fetching} onClick={() => markRead({ id: n.id })} aria-label={`Mark “${n.message}” as read`}>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={fetching}
+          onClick={() => markRead({ id: n.id })}
+          aria-label={`Mark “${n.message}” as read`}
+        >
           Mark read
         </button>
       )}
@@ -41,7 +47,15 @@ function NotificationItem({ n }: { n: Notification }) {
   );
 }
 
-function NotificationsPage({ after, isLast, onLoadMore }: { after?: string; isLast: boolean; onLoadMore: (c: string) => void }) {
+function NotificationsPage({
+  after,
+  isLast,
+  onLoadMore,
+}: {
+  after?: string;
+  isLast: boolean;
+  onLoadMore: (c: string) => void;
+}) {
   const variables = after ? { first: NOTIFICATIONS_PAGE_SIZE, after } : { first: NOTIFICATIONS_PAGE_SIZE };
   const [{ data, error, fetching }, refetch] = useQuery({ query: NotificationsQuery, variables });
   if (fetching && !data) return <Loading label="Loading notifications…" />;
@@ -49,7 +63,9 @@ function NotificationsPage({ after, isLast, onLoadMore }: { after?: string; isLa
   const { edges, pageInfo } = data.notifications;
   return (
     <>
-      {!after && edges.length === 0 && <Empty>Nothing yet. You will hear about new grades, polls and announcements here.</Empty>}
+      {!after && edges.length === 0 && (
+        <Empty>Nothing yet. You will hear about new grades, polls and announcements here.</Empty>
+      )}
       {edges.length > 0 && (
         <ul className="stack notification-list">
           {edges.map((e) => (
@@ -75,7 +91,12 @@ export function NotificationsView() {
     <div className="stack">
       <div className="row-between">
         <h1>Notifications</h1>
-        <button type="button" className="btn" disabled={unread === 0 || markAll.fetching} onClick={() => markAllRead({})}>
+        <button
+          type="button"
+          className="btn"
+          disabled={unread === 0 || markAll.fetching}
+          onClick={() => markAllRead({})}
+        >
           Mark all as read
         </button>
       </div>

@@ -22,6 +22,7 @@ function Toast({ n, dismiss }: { n: Notification; dismiss: (id: string) => void 
     return () => clearTimeout(timer);
   }, [paused, dismiss, n.id]);
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: hovering only pauses the timer; the toast is not a control
     <div
       className="toast"
       data-testid="toast"

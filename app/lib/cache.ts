@@ -43,7 +43,12 @@ export function addToList(cache: Cache, entity: Key | null, field: string, item:
 /** Removes the entity `itemKey` from the list at entity.field, if that list is loaded. */
 export function removeFromList(cache: Cache, entity: Key, field: string, itemKey: Key) {
   const list = cache.resolve(entity, field);
-  if (Array.isArray(list) && (list as Key[]).includes(itemKey)) cache.link(entity, field, (list as Key[]).filter((k) => k !== itemKey));
+  if (Array.isArray(list) && (list as Key[]).includes(itemKey))
+    cache.link(
+      entity,
+      field,
+      (list as Key[]).filter((k) => k !== itemKey),
+    );
 }
 
 /** Refetches every variant (any arguments) of entity.field that the cache holds. */
@@ -58,24 +63,40 @@ const idOf = (d: unknown): string | undefined => (d as { id?: string } | null)?.
 
 export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
   recordGrade(result, _args, cache) {
-    const g = result.recordGrade as { id: string; student: { id: string }; assessment: { id: string; course: { id: string } } } | null;
+    const g = result.recordGrade as {
+      id: string;
+      student: { id: string };
+      assessment: { id: string; course: { id: string } };
+    } | null;
     if (!g) return;
     addToList(cache, `Assessment:${g.assessment.id}`, 'grades', result.recordGrade as Data);
     // The derived standing changed on the server: drop it so every view of it refetches.
     cache.invalidate({ __typename: 'Standing', id: `${g.assessment.course.id}:${g.student.id}` });
   },
   deleteGrade(result, _args, cache) {
-    const g = result.deleteGrade as { id: string; student: { id: string }; assessment: { id: string; course: { id: string } } } | null;
+    const g = result.deleteGrade as {
+      id: string;
+      student: { id: string };
+      assessment: { id: string; course: { id: string } };
+    } | null;
     if (!g) return;
     const aKey = `Assessment:${g.assessment.id}`;
     const list = cache.resolve(aKey, 'grades');
-    if (Array.isArray(list)) cache.link(aKey, 'grades', (list as Key[]).filter((k) => k !== `Grade:${g.id}`));
+    if (Array.isArray(list))
+      cache.link(
+        aKey,
+        'grades',
+        (list as Key[]).filter((k) => k !== `Grade:${g.id}`),
+      );
     if (cache.resolve(aKey, 'myGrade') === `Grade:${g.id}`) cache.link(aKey, 'myGrade', null);
     cache.invalidate({ __typename: 'Grade', id: g.id });
     cache.invalidate({ __typename: 'Standing', id: `${g.assessment.course.id}:${g.student.id}` });
   },
   recordAttendance(result, _args, cache) {
-    const r = result.recordAttendance as { student: { id: string }; session: { id: string; course: { id: string } } } | null;
+    const r = result.recordAttendance as {
+      student: { id: string };
+      session: { id: string; course: { id: string } };
+    } | null;
     if (!r) return;
     addToList(cache, `ClassSession:${r.session.id}`, 'records', result.recordAttendance as Data);
     cache.invalidate({ __typename: 'AttendanceTotals', id: `${r.session.course.id}:${r.student.id}` });
@@ -93,7 +114,11 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
     const newKey = created ? cache.keyOfEntity(created) : null;
     if (!cKey || !Array.isArray(list) || !newKey || (list as Key[]).includes(newKey)) return;
     const startsAt = (k: Key) => String(cache.resolve(k, 'startsAt') ?? '');
-    cache.link(cKey, 'sessions', [...(list as Key[]), newKey].sort((a, b) => Date.parse(startsAt(a)) - Date.parse(startsAt(b))));
+    cache.link(
+      cKey,
+      'sessions',
+      [...(list as Key[]), newKey].sort((a, b) => Date.parse(startsAt(a)) - Date.parse(startsAt(b))),
+    );
     invalidateField(cache, cKey, 'attendanceTotals');
     invalidateField(cache, cKey, 'myAttendanceTotals');
   },
@@ -104,13 +129,16 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
     const post = result.createPost as Data | null;
     if (!post) return;
     // Page one of the feed is the list a new post joins (later pages hang off cursors).
-    cache.updateQuery({ query: FeedQuery, variables: { id: args.courseId as string, first: FEED_PAGE_SIZE } }, (data) => {
-      const posts = data?.course?.posts;
-      if (!posts || posts.edges.some((e) => e.node.id === idOf(post))) return data;
-      posts.edges.unshift({ __typename: 'PostEdge', cursor: `new:${idOf(post)}`, node: post } as never);
-      posts.totalCount += 1;
-      return data;
-    });
+    cache.updateQuery(
+      { query: FeedQuery, variables: { id: args.courseId as string, first: FEED_PAGE_SIZE } },
+      (data) => {
+        const posts = data?.course?.posts;
+        if (!posts || posts.edges.some((e) => e.node.id === idOf(post))) return data;
+        posts.edges.unshift({ __typename: 'PostEdge', cursor: `new:${idOf(post)}`, node: post } as never);
+        posts.totalCount += 1;
+        return data;
+      },
+    );
   },
   createComment(result, _args, cache) {
     const c = result.createComment as { post: { id: string } } | null;
@@ -135,7 +163,8 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
       if (role && role !== user.role) continue;
       const list = cache.resolve('Query', 'users', f.arguments ?? undefined);
       const key = cache.keyOfEntity(result.createUser as Data);
-      if (Array.isArray(list) && key && !(list as Key[]).includes(key)) cache.link('Query', 'users', f.arguments ?? null, [...(list as Key[]), key]);
+      if (Array.isArray(list) && key && !(list as Key[]).includes(key))
+        cache.link('Query', 'users', f.arguments ?? null, [...(list as Key[]), key]);
     }
   },
   enrolStudent(_result, args, cache) {

@@ -95,7 +95,16 @@ export const EnrolStudentMutation = gql<
 
 // ---- course -----------------------------------------------------------------------------
 export const CourseQuery = gql<
-  { course: { id: string; code: string; title: string; viewerCanManage: boolean; studentCount: number; instructors: { id: string; name: string }[] } | null },
+  {
+    course: {
+      id: string;
+      code: string;
+      title: string;
+      viewerCanManage: boolean;
+      studentCount: number;
+      instructors: { id: string; name: string }[];
+    } | null;
+  },
   { id: string }
 >`
   query Course($id: ID!) {
@@ -125,7 +134,11 @@ export const GradeSheetQuery = gql<GradeSheetData, { id: string }>`
   ${AssessmentFields} ${GradeFields} ${StandingFields}
 `;
 export type MyGradesData = {
-  course: { id: string; assessments: (T.Assessment & { myGrade: T.Grade | null })[]; myStanding: T.Standing | null } | null;
+  course: {
+    id: string;
+    assessments: (T.Assessment & { myGrade: T.Grade | null })[];
+    myStanding: T.Standing | null;
+  } | null;
 };
 export const MyGradesQuery = gql<MyGradesData, { id: string }>`
   query MyGrades($id: ID!) {
@@ -231,7 +244,10 @@ export const CreateSessionMutation = gql<
 `;
 
 // ---- polls ------------------------------------------------------------------------------
-export const PollsQuery = gql<{ course: { id: string; viewerCanManage: boolean; polls: T.Poll[] } | null }, { id: string }>`
+export const PollsQuery = gql<
+  { course: { id: string; viewerCanManage: boolean; polls: T.Poll[] } | null },
+  { id: string }
+>`
   query Polls($id: ID!) { course(id: $id) { id viewerCanManage polls { ...PollFields } } }
   ${PollFields}
 `;

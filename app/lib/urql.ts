@@ -9,15 +9,15 @@
 // the socket is down. Its events reach graphcache as subscription results; ./live/updaters.ts
 // applies them. app/lib/live/README.md describes the whole path.
 import { cacheExchange } from '@urql/exchange-graphcache';
-import { Client, CombinedError, fetchExchange, mapExchange, Provider, type Exchange } from 'urql';
 import type { DocumentNode } from 'graphql';
-import { createElement, useCallback, useEffect, useMemo, type ReactNode } from 'react';
+import { createElement, type ReactNode, useCallback, useEffect, useMemo } from 'react';
+import { Client, type CombinedError, type Exchange, fetchExchange, mapExchange, Provider } from 'urql';
 import { keys, mutationUpdates, optimistic } from './cache';
 import { RenewTokenMutation } from './documents';
 import { createLive, type Live } from './live/connection';
 import { LiveContext } from './live/react';
 import { liveUpdates } from './live/updaters';
-import { getSession, setSession, useSession, type Session } from './session';
+import { getSession, type Session, setSession, useSession } from './session';
 
 export const DEFAULT_API_URL = 'http://localhost:4000/graphql';
 /** Renew this long before the token expires (or at 80% of a shorter lifetime). */
@@ -46,7 +46,9 @@ const authHeaders = () => {
   return token ? { headers: { authorization: `Bearer ${token}` } } : {};
 };
 const isAuthOperation = (query: DocumentNode) =>
-  query.definitions.some((d) => d.kind === 'OperationDefinition' && (d.name?.value === 'Login' || d.name?.value === 'RenewToken'));
+  query.definitions.some(
+    (d) => d.kind === 'OperationDefinition' && (d.name?.value === 'Login' || d.name?.value === 'RenewToken'),
+  );
 
 export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions): AppClient {
   let renewing: Promise<boolean> | null = null;
@@ -150,11 +152,18 @@ export function UrqlProvider({ apiUrl, children }: { apiUrl: string; children: R
   // Clearing the session is enough: the app shell sends a signed-out visitor to /login.
   const signOut = useCallback(() => setSession(null), []);
   // One client (and live connection) per signed-in user: signing out or in starts from an empty cache.
-  const app = useMemo(() => makeClient({ url: apiUrl, onUnauthenticated: signOut, viewerId: userId }), [apiUrl, userId, signOut]);
+  const app = useMemo(
+    () => makeClient({ url: apiUrl, onUnauthenticated: signOut, viewerId: userId }),
+    [apiUrl, userId, signOut],
+  );
   useEffect(() => {
     app.live?.start();
     return () => app.live?.stop();
   }, [app]);
   useTokenRenewal(app.renew, session);
-  return createElement(LiveContext.Provider, { value: app.live }, createElement(Provider, { value: app.client }, children));
+  return createElement(
+    LiveContext.Provider,
+    { value: app.live },
+    createElement(Provider, { value: app.client }, children),
+  );
 }

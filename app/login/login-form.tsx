@@ -1,6 +1,6 @@
 'use client';
 import { useRouter, useSearchParams } from 'next/navigation';
-import { useEffect, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { useMutation } from 'urql';
 import { ErrorNote } from '../components/status';
 import { LoginMutation } from '../lib/documents';
@@ -9,7 +9,7 @@ import { errorCode, errorMessage } from '../lib/urql';
 
 /** Only same-site paths may be a destination after signing in. */
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/';
+  return next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/';
 }
 
 export function LoginForm() {
@@ -78,7 +78,8 @@ export function LoginForm() {
         </button>
       </form>
       <p className="hint">
-        Demo accounts: admin@homeroom.test, instructor@homeroom.test, student@homeroom.test — password <code>homeroom</code>.
+        Demo accounts: admin@homeroom.test, instructor@homeroom.test, student@homeroom.test — password{' '}
+        <code>homeroom</code>.
       </p>
     </section>
   );

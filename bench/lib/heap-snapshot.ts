@@ -82,11 +82,34 @@ export function readSnapshot(path: string): Snapshot {
     const lf = (meta.location_fields as string[]).length;
     for (let i = 0; i + lf <= loc.length; i += lf) lines.set(loc[i] / nf, { line: loc[i + 2] + 1, column: loc[i + 3] });
   }
-  const f = { type: nodeFields.indexOf('type'), name: nodeFields.indexOf('name'), id: nodeFields.indexOf('id'), size: nodeFields.indexOf('self_size'), edgeCount: nodeFields.indexOf('edge_count') };
-  const e = { type: edgeFields.indexOf('type'), name: edgeFields.indexOf('name_or_index'), to: edgeFields.indexOf('to_node') };
+  const f = {
+    type: nodeFields.indexOf('type'),
+    name: nodeFields.indexOf('name'),
+    id: nodeFields.indexOf('id'),
+    size: nodeFields.indexOf('self_size'),
+    edgeCount: nodeFields.indexOf('edge_count'),
+  };
+  const e = {
+    type: edgeFields.indexOf('type'),
+    name: edgeFields.indexOf('name_or_index'),
+    to: edgeFields.indexOf('to_node'),
+  };
   const firstEdge = new Uint32Array(header.node_count + 1);
   for (let n = 0; n < header.node_count; n++) firstEdge[n + 1] = firstEdge[n] + nodes[n * nf + f.edgeCount];
-  return { nodeCount: header.node_count, nodes, nf, edges, ef, firstEdge, strings, lines, nodeTypes: meta.node_types[0], edgeTypes: meta.edge_types[0], f, e };
+  return {
+    nodeCount: header.node_count,
+    nodes,
+    nf,
+    edges,
+    ef,
+    firstEdge,
+    strings,
+    lines,
+    nodeTypes: meta.node_types[0],
+    edgeTypes: meta.edge_types[0],
+    f,
+    e,
+  };
 }
 
 const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string']);
@@ -124,7 +147,10 @@ export function classify(s: Snapshot, root = process.cwd()): { classOf: Int32Arr
       const key = `${shared}|${own >= 0 ? s.nodes[own * s.nf + s.f.name] : -1}`;
       let id = bySource.get(key);
       if (id === undefined) {
-        const fnName = (own >= 0 && isString(s, own) ? s.strings[s.nodes[own * s.nf + s.f.name]] : '') || s.strings[name] || '(anonymous)';
+        const fnName =
+          (own >= 0 && isString(s, own) ? s.strings[s.nodes[own * s.nf + s.f.name]] : '') ||
+          s.strings[name] ||
+          '(anonymous)';
         let where = url ? shortPath(url, root) : '';
         if (url.endsWith('-bundle.mjs') && location) {
           let resolve = bundles.get(url);
@@ -184,7 +210,8 @@ function bundleModules(file: string, root: string): (line: number) => string {
 export function child(s: Snapshot, n: number, edgeName: string): number {
   for (let e = s.firstEdge[n]; e < s.firstEdge[n + 1]; e++) {
     const type = s.edgeTypes[s.edges[e * s.ef + s.e.type]];
-    if (type !== 'element' && type !== 'hidden' && s.strings[s.edges[e * s.ef + s.e.name]] === edgeName) return s.edges[e * s.ef + s.e.to] / s.nf;
+    if (type !== 'element' && type !== 'hidden' && s.strings[s.edges[e * s.ef + s.e.name]] === edgeName)
+      return s.edges[e * s.ef + s.e.to] / s.nf;
   }
   return -1;
 }
@@ -235,7 +262,11 @@ export function edgeLabel(s: Snapshot, edge: number): string {
   if (type === 'element' || type === 'hidden') return '[]';
   const text = s.strings[name] ?? String(name);
   // WeakMap entries are named "<index> / part of key (… @id) -> value (… @id) pair in WeakMap (table @id)".
-  return (type === 'context' ? `ctx:${text}` : text).replace(/ @\d+/g, '').replace(/^\d+ \/ /, '').replace(/\s+/g, ' ').slice(0, 60);
+  return (type === 'context' ? `ctx:${text}` : text)
+    .replace(/ @\d+/g, '')
+    .replace(/^\d+ \/ /, '')
+    .replace(/\s+/g, ' ')
+    .slice(0, 60);
 }
 
 const isWeak = (s: Snapshot, edge: number) => s.edgeTypes[s.edges[edge * s.ef + s.e.type]] === 'weak';
@@ -372,7 +403,13 @@ export function analyseGraph(s: Snapshot) {
 export type Graph = ReturnType<typeof analyseGraph>;
 
 /** The shortest retainer chain of a node (each step: the retainer closest to the root), as labels. */
-export function retainerChain(s: Snapshot, g: Graph, label: (n: number) => string, node: number, steps: number): string {
+export function retainerChain(
+  s: Snapshot,
+  g: Graph,
+  label: (n: number) => string,
+  node: number,
+  steps: number,
+): string {
   const parts: string[] = [];
   let n = node;
   for (let k = 0; k < steps; k++) {

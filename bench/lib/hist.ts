@@ -13,7 +13,7 @@ export function newHistogram(): Histogram {
 }
 
 export function record(h: Histogram, micros: number) {
-  const v = micros < 1 ? 1 : micros;
+  const v = Math.max(micros, 1);
   const i = Math.min(BUCKETS - 1, Math.floor(Math.log(v) / LOG_GROWTH));
   h.counts[i] += 1;
   h.n += 1;
@@ -42,7 +42,14 @@ export function quantileMs(h: Histogram, q: number): number | null {
 
 export function summary(h: Histogram) {
   const r = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
-  return { p50: r(quantileMs(h, 0.5)), p95: r(quantileMs(h, 0.95)), p99: r(quantileMs(h, 0.99)), max: r(h.n ? h.max / 1000 : null), mean: r(h.n ? h.sum / h.n / 1000 : null), n: h.n };
+  return {
+    p50: r(quantileMs(h, 0.5)),
+    p95: r(quantileMs(h, 0.95)),
+    p99: r(quantileMs(h, 0.99)),
+    max: r(h.n ? h.max / 1000 : null),
+    mean: r(h.n ? h.sum / h.n / 1000 : null),
+    n: h.n,
+  };
 }
 
 /** Microseconds on CLOCK_MONOTONIC: the same clock in every process of this machine. */

@@ -33,9 +33,21 @@ export function pin(pid: number, cores: string) {
  * seeded like the tests, plus the bench population. Both run on the load core, away from the
  * systems under test.
  */
-export async function startInfra(options: { staff: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number; loadCore: string; log: (line: string) => void }) {
+export async function startInfra(options: {
+  staff: number;
+  courses: number;
+  studentsPerCourse: number;
+  assessmentsPerCourse: number;
+  loadCore: string;
+  log: (line: string) => void;
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'homeroom-bench-'));
-  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getFreePort(), database: 'bench', ephemeral: true });
+  const pg = await startEmbeddedPostgres({
+    dataDir: join(dir, 'pg'),
+    port: await getFreePort(),
+    database: 'bench',
+    ephemeral: true,
+  });
   const redis = await startRedisServer().catch(async (error) => {
     await pg.stop();
     throw error;
@@ -56,7 +68,9 @@ export async function startInfra(options: { staff: number; courses: number; stud
     await seed(pg.url);
     const population = await createPopulation(sql, options);
     await sql.end();
-    options.log(`postgres ${pg.url} (pid ${postmaster}), redis ${redis.url}; ${population.staff.length} subscribers over ${population.courses.length} courses`);
+    options.log(
+      `postgres ${pg.url} (pid ${postmaster}), redis ${redis.url}; ${population.staff.length} subscribers over ${population.courses.length} courses`,
+    );
     return { databaseUrl: pg.url, redisUrl: redis.url, postmasterPid: postmaster, population, stop };
   } catch (error) {
     await stop();
@@ -65,7 +79,10 @@ export async function startInfra(options: { staff: number; courses: number; stud
 }
 
 /** The bench school, inserted with SQL: passwords are never checked (tokens are minted directly). */
-async function createPopulation(sql: postgres.Sql, o: { staff: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number }): Promise<Population> {
+async function createPopulation(
+  sql: postgres.Sql,
+  o: { staff: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number },
+): Promise<Population> {
   const courses = (
     await sql<{ id: string }[]>`
       insert into courses (code, title) select 'BENCH' || g, 'Bench course ' || g from generate_series(0, ${o.courses - 1}) g

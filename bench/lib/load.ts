@@ -11,9 +11,13 @@ type Worker = { child: ChildProcess; waiters: ((reply: GeneratorReply) => void)[
 export async function startGenerators(count: number, core: string) {
   const workers: Worker[] = [];
   for (let i = 0; i < count; i++) {
-    const child = spawn('taskset', ['-c', core, process.execPath, '--max-old-space-size=4096', '--import', 'tsx', GENERATOR], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = spawn(
+      'taskset',
+      ['-c', core, process.execPath, '--max-old-space-size=4096', '--import', 'tsx', GENERATOR],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     const worker: Worker = { child, waiters: [] };
     child.on('message', (reply: GeneratorReply) => worker.waiters.shift()?.(reply));
     workers.push(worker);
@@ -32,22 +36,36 @@ export async function startGenerators(count: number, core: string) {
   return {
     pids: () => workers.map((w) => w.child.pid!),
     /** Splits the subscribers round-robin over the workers and opens every socket and subscription. */
-    async connect(options: { url: string | string[]; query: string; resumeWithCursor: boolean; subscribers: SubscriberSpec[]; concurrency?: number }) {
+    async connect(options: {
+      url: string | string[];
+      query: string;
+      resumeWithCursor: boolean;
+      subscribers: SubscriberSpec[];
+      concurrency?: number;
+    }) {
       const urls = Array.isArray(options.url) ? options.url : [options.url];
       // With several servers, each worker talks to one of them: subscribers split across instances.
       const results = await Promise.all(
         workers.map((w, i) =>
-          ask(w, {
-            type: 'connect',
-            url: urls[i % urls.length],
-            query: options.query,
-            resumeWithCursor: options.resumeWithCursor,
-            subscribers: options.subscribers.filter((_, j) => j % workers.length === i),
-            concurrency: options.concurrency ?? 100,
-          }, 'connected'),
+          ask(
+            w,
+            {
+              type: 'connect',
+              url: urls[i % urls.length],
+              query: options.query,
+              resumeWithCursor: options.resumeWithCursor,
+              subscribers: options.subscribers.filter((_, j) => j % workers.length === i),
+              concurrency: options.concurrency ?? 100,
+            },
+            'connected',
+          ),
         ),
       );
-      return { connected: results.reduce((n, r) => n + r.connected, 0), failed: results.reduce((n, r) => n + r.failed, 0), ms: Math.max(...results.map((r) => r.ms)) };
+      return {
+        connected: results.reduce((n, r) => n + r.connected, 0),
+        failed: results.reduce((n, r) => n + r.failed, 0),
+        ms: Math.max(...results.map((r) => r.ms)),
+      };
     },
     async phase(start: number, end: number) {
       await Promise.all(workers.map((w) => ask(w, { type: 'phase', start, end }, 'phase-ready')));
@@ -58,11 +76,42 @@ export async function startGenerators(count: number, core: string) {
     },
     async report(courseOfSeq: number[], sent: number): Promise<GeneratorReport> {
       const parts = await Promise.all(workers.map((w) => ask(w, { type: 'report', courseOfSeq, sent }, 'report')));
-      const total: GeneratorReport = { hist: newHistogram(), received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, reconnects: 0, closeCodes: {}, errors: 0, closes: 0, firstAt: Infinity, lastAt: 0, otherErrors: [], expected: 0, lost: 0, duplicated: 0, distinct: 0 };
+      const total: GeneratorReport = {
+        hist: newHistogram(),
+        received: 0,
+        outOfPhase: 0,
+        slowConsumer: 0,
+        resumed: 0,
+        reconnects: 0,
+        closeCodes: {},
+        errors: 0,
+        closes: 0,
+        firstAt: Infinity,
+        lastAt: 0,
+        otherErrors: [],
+        expected: 0,
+        lost: 0,
+        duplicated: 0,
+        distinct: 0,
+      };
       for (const p of parts) {
         merge(total.hist, p.hist);
-        for (const k of ['received', 'outOfPhase', 'slowConsumer', 'resumed', 'reconnects', 'errors', 'closes', 'expected', 'lost', 'duplicated', 'distinct'] as const) total[k] += p[k];
-        for (const [code, n] of Object.entries(p.closeCodes)) total.closeCodes[code] = (total.closeCodes[code] ?? 0) + n;
+        for (const k of [
+          'received',
+          'outOfPhase',
+          'slowConsumer',
+          'resumed',
+          'reconnects',
+          'errors',
+          'closes',
+          'expected',
+          'lost',
+          'duplicated',
+          'distinct',
+        ] as const)
+          total[k] += p[k];
+        for (const [code, n] of Object.entries(p.closeCodes))
+          total.closeCodes[code] = (total.closeCodes[code] ?? 0) + n;
         if (p.firstAt) total.firstAt = Math.min(total.firstAt, p.firstAt);
         total.lastAt = Math.max(total.lastAt, p.lastAt);
         total.otherErrors.push(...p.otherErrors);

@@ -1,8 +1,14 @@
 /** Sizes and durations of a run: the full benchmark, or `--quick` (a smoke check under 2 minutes). */
 export function parseOptions(argv: string[]) {
   const quick = argv.includes('--quick');
-  const only = argv.find((a) => a.startsWith('--systems='))?.slice('--systems='.length).split(',');
-  const scenarios = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
+  const only = argv
+    .find((a) => a.startsWith('--systems='))
+    ?.slice('--systems='.length)
+    .split(',');
+  const scenarios = argv
+    .find((a) => a.startsWith('--scenarios='))
+    ?.slice('--scenarios='.length)
+    .split(',');
   const noProfile = argv.includes('--no-profile');
   const base = quick
     ? {

@@ -33,7 +33,14 @@ export async function runPhase(o: {
     rss: o.serverPids.reduce((s, pid) => s + rssKiB(pid), 0),
   };
   let peakRss = before.rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, o.serverPids.reduce((s, pid) => s + rssKiB(pid), 0))), 250);
+  const sampler = setInterval(
+    () =>
+      (peakRss = Math.max(
+        peakRss,
+        o.serverPids.reduce((s, pid) => s + rssKiB(pid), 0),
+      )),
+    250,
+  );
 
   const wrote = await o.writer.run({ rate: o.rate, seconds: o.seconds });
   const expected = wrote.courseOfSeq.reduce((n, c) => n + (c >= 0 ? o.subscribersPerCourse[c] : 0), 0);
@@ -91,7 +98,11 @@ export async function runPhase(o: {
     serverCpuMicrosPerDelivery: perDelivery(after.server - before.server),
     dbCpuMicrosPerDelivery: perDelivery(after.db - before.db),
     loadCpuPct: round((100 * (after.load - before.load)) / spanSeconds, 1),
-    serverRssMiB: { start: round(before.rss / 1024, 1), peak: round(peakRss / 1024, 1), end: round(after.rss / 1024, 1) },
+    serverRssMiB: {
+      start: round(before.rss / 1024, 1),
+      peak: round(peakRss / 1024, 1),
+      end: round(after.rss / 1024, 1),
+    },
     stealPct: cpu.stealPct,
     corePct: cpu.corePct,
   };
@@ -99,7 +110,9 @@ export async function runPhase(o: {
     `  ${o.label}: ${o.rate} ev/s → ${result.delivered}/${expected} delivered (${result.deliveriesPerSecond}/s), p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms, ` +
       `lost ${result.lost} dup ${result.duplicated}, server ${result.serverCpuMicrosPerDelivery} µs/delivery (${result.serverCpuPct}% core), steal ${cpu.stealPct}%, cores ${JSON.stringify(cpu.corePct)}` +
       (report.slowConsumer ? `, SLOW_CONSUMER ${report.slowConsumer}` : '') +
-      (report.errors || report.closes ? `, errors ${report.errors} closes ${JSON.stringify(report.closeCodes)} reconnects ${report.reconnects} ${report.otherErrors.slice(0, 2).join(' | ')}` : ''),
+      (report.errors || report.closes
+        ? `, errors ${report.errors} closes ${JSON.stringify(report.closeCodes)} reconnects ${report.reconnects} ${report.otherErrors.slice(0, 2).join(' | ')}`
+        : ''),
   );
   return result;
 }

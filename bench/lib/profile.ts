@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context } from './scenarios';
 import { runPhase } from './phase';
 import { round } from './procfs';
+import type { Context } from './scenarios';
 import { PROFILE_DIR, QUERIES, startSystem } from './systems';
 
 type CpuProfile = {
@@ -57,7 +57,12 @@ export function analyseProfile(profile: CpuProfile, top = 25, window?: { from: n
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: round(us / 1000, 1), pct: round((100 * us) / total, 1) }));
-  return { busyMs: round(total / 1000, 0), idleMs: round(idle / 1000, 0), functions: rank(fnTime), modules: rank(modTime) };
+  return {
+    busyMs: round(total / 1000, 0),
+    idleMs: round(idle / 1000, 0),
+    functions: rank(fnTime),
+    modules: rank(modTime),
+  };
 }
 
 /**
@@ -68,7 +73,14 @@ export async function summariseProfile(ctx: Context) {
   const o = ctx.options;
   ctx.log('== profile: homeroom under --cpu-prof, scenario (a)');
   const since = Date.now();
-  const system = await startSystem('homeroom', { instances: 1, core: o.serverCore, env: ctx.env, sql: ctx.writer.sql, profile: true, log: ctx.log });
+  const system = await startSystem('homeroom', {
+    instances: 1,
+    core: o.serverCore,
+    env: ctx.env,
+    sql: ctx.writer.sql,
+    profile: true,
+    log: ctx.log,
+  });
   ctx.track(system.stop);
   const gens = await ctx.startGenerators();
   let phase = null;
@@ -77,8 +89,22 @@ export async function summariseProfile(ctx: Context) {
     await gens.connect({ url: system.urls, ...QUERIES.homeroom, subscribers: specs, concurrency: 100 });
     const perCourse = new Array<number>(o.courses).fill(0);
     for (const s of specs) perCourse[s.courseIndex] += 1;
-    const args = { gens, writer: ctx.writer, subscribersPerCourse: perCourse, serverPids: system.pids, postmasterPid: ctx.infra.postmasterPid, log: ctx.log };
-    await runPhase({ ...args, label: 'profile warm-up', rate: o.courses * 2, seconds: 1, quietMs: 2000, log: () => {} });
+    const args = {
+      gens,
+      writer: ctx.writer,
+      subscribersPerCourse: perCourse,
+      serverPids: system.pids,
+      postmasterPid: ctx.infra.postmasterPid,
+      log: ctx.log,
+    };
+    await runPhase({
+      ...args,
+      label: 'profile warm-up',
+      rate: o.courses * 2,
+      seconds: 1,
+      quietMs: 2000,
+      log: () => {},
+    });
     phase = await runPhase({ ...args, label: 'profiled (a)', rate: o.steadyRate, seconds: o.profileSeconds });
   } finally {
     await gens.stop();
@@ -90,7 +116,11 @@ export async function summariseProfile(ctx: Context) {
 }
 
 /** Reads the newest Homeroom .cpuprofile written since `since`, restricted to the phase's window. */
-export function analyseLatest(ctx: Context, since: number, phase: { t0: number; spanSeconds: number; delivered: number; serverCpuMicrosPerDelivery: number | null } | null) {
+export function analyseLatest(
+  ctx: Context,
+  since: number,
+  phase: { t0: number; spanSeconds: number; delivered: number; serverCpuMicrosPerDelivery: number | null } | null,
+) {
   // The newest run's folder; in it, the main thread's profile is the largest (the loader thread idles).
   const folder = readdirSync(PROFILE_DIR)
     .filter((f) => f.startsWith('homeroom-profile-'))
@@ -111,6 +141,16 @@ export function analyseLatest(ctx: Context, since: number, phase: { t0: number; 
   let summary = analyseProfile(profile, 25, window);
   if (summary.busyMs === 0) summary = analyseProfile(profile); // clocks disagree: whole profile
   ctx.log(`  profile window: ${summary.busyMs} ms busy, ${summary.idleMs} ms idle`);
-  ctx.log(`  profile ${relative(REPO, file)}: busy ${summary.busyMs} ms; top modules ${summary.modules.slice(0, 5).map((m) => `${m.name} ${m.pct}%`).join(', ')}`);
-  return { file: relative(REPO, file), deliveries: phase?.delivered ?? null, serverCpuMicrosPerDelivery: phase?.serverCpuMicrosPerDelivery ?? null, ...summary };
+  ctx.log(
+    `  profile ${relative(REPO, file)}: busy ${summary.busyMs} ms; top modules ${summary.modules
+      .slice(0, 5)
+      .map((m) => `${m.name} ${m.pct}%`)
+      .join(', ')}`,
+  );
+  return {
+    file: relative(REPO, file),
+    deliveries: phase?.delivered ?? null,
+    serverCpuMicrosPerDelivery: phase?.serverCpuMicrosPerDelivery ?? null,
+    ...summary,
+  };
 }

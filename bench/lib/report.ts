@@ -1,51 +1,120 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { SystemResults } from './scenarios';
 import { renderChart } from './chart';
+import type { SystemResults } from './scenarios';
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const NAMES = { 'raw-ws': 'raw ws (ceiling)', homeroom: 'Homeroom', postgraphile: 'PostGraphile v5' } as const;
 type Name = keyof typeof NAMES;
 
-type Run = { date: string; quick: boolean; durationSeconds: number; cpuWholeRun: { stealPct: number; corePct: Record<string, number> }; results: Partial<Record<Name, SystemResults>>; profile: unknown; options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number } };
+type Run = {
+  date: string;
+  quick: boolean;
+  durationSeconds: number;
+  cpuWholeRun: { stealPct: number; corePct: Record<string, number> };
+  results: Partial<Record<Name, SystemResults>>;
+  profile: unknown;
+  options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number };
+};
 
-type Row = { label: string; get: (r: SystemResults) => number | string | null | undefined; ratio?: boolean; digits?: number };
+type Row = {
+  label: string;
+  get: (r: SystemResults) => number | string | null | undefined;
+  ratio?: boolean;
+  digits?: number;
+};
 
 const fmt = (v: number | string | null | undefined, digits = 1) =>
-  v === null || v === undefined ? '–' : typeof v === 'string' ? v : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(Number(v.toFixed(digits)));
+  v === null || v === undefined
+    ? '–'
+    : typeof v === 'string'
+      ? v
+      : Math.abs(v) >= 100
+        ? Math.round(v).toLocaleString('en-US')
+        : String(Number(v.toFixed(digits)));
 
 /** The table rows: every figure, and (where it is a quantity) its ratio to the raw-ws baseline of the same run. */
 function rows(run: Run): Row[] {
   const o = run.options;
   return [
-    { label: `(a) p50 latency, ms (${o.subscribers} subs × ${o.steadyRate} ev/s)`, get: (r) => r.steady?.latencyMs.p50, ratio: true, digits: 2 },
+    {
+      label: `(a) p50 latency, ms (${o.subscribers} subs × ${o.steadyRate} ev/s)`,
+      get: (r) => r.steady?.latencyMs.p50,
+      ratio: true,
+      digits: 2,
+    },
     { label: '(a) p95 latency, ms', get: (r) => r.steady?.latencyMs.p95, ratio: true, digits: 2 },
     { label: '(a) p99 latency, ms', get: (r) => r.steady?.latencyMs.p99, ratio: true, digits: 2 },
     { label: '(a) max latency, ms', get: (r) => r.steady?.latencyMs.max, ratio: true, digits: 2 },
     { label: '(a) deliveries/s', get: (r) => r.steady?.deliveriesPerSecond, ratio: true },
     { label: '(a) lost / duplicated', get: (r) => (r.steady ? `${r.steady.lost} / ${r.steady.duplicated}` : null) },
     { label: '(a) server CPU per delivery, µs', get: (r) => r.steady?.serverCpuMicrosPerDelivery, ratio: true },
-    { label: '(a) → deliveries/s one whole core could do (10⁶ ÷ µs; robust to noise)', get: (r) => (r.steady?.serverCpuMicrosPerDelivery ? 1e6 / r.steady.serverCpuMicrosPerDelivery : null), ratio: true },
-    { label: '(a) Postgres CPU per delivery, µs', get: (r) => r.steady?.dbCpuMicrosPerDelivery, ratio: true, digits: 2 },
+    {
+      label: '(a) → deliveries/s one whole core could do (10⁶ ÷ µs; robust to noise)',
+      get: (r) => (r.steady?.serverCpuMicrosPerDelivery ? 1e6 / r.steady.serverCpuMicrosPerDelivery : null),
+      ratio: true,
+    },
+    {
+      label: '(a) Postgres CPU per delivery, µs',
+      get: (r) => r.steady?.dbCpuMicrosPerDelivery,
+      ratio: true,
+      digits: 2,
+    },
     { label: '(a) server core busy, %', get: (r) => r.steady?.serverCpuPct, ratio: true },
     { label: '(a) server RSS peak, MiB', get: (r) => r.steady?.serverRssMiB.peak, ratio: true },
-    { label: `(b) RSS per idle subscription, KiB (${o.idleSubscribers})`, get: (r) => r.idle?.kibPerSubscription, ratio: true },
-    { label: '(b) RSS before → after, MiB', get: (r) => (r.idle ? `${r.idle.rssBeforeMiB} → ${r.idle.rssAfterMiB}` : null) },
-    { label: '(c) max sustained deliveries/s (p99 ≤ 100 ms, no loss)', get: (r) => r.saturation?.sustainedDeliveriesPerSecond, ratio: true },
+    {
+      label: `(b) RSS per idle subscription, KiB (${o.idleSubscribers})`,
+      get: (r) => r.idle?.kibPerSubscription,
+      ratio: true,
+    },
+    {
+      label: '(b) RSS before → after, MiB',
+      get: (r) => (r.idle ? `${r.idle.rssBeforeMiB} → ${r.idle.rssAfterMiB}` : null),
+    },
+    {
+      label: '(c) max sustained deliveries/s (p99 ≤ 100 ms, no loss)',
+      get: (r) => r.saturation?.sustainedDeliveriesPerSecond,
+      ratio: true,
+    },
     { label: '(c) at event rate, ev/s', get: (r) => r.saturation?.sustainedRate, ratio: true },
     { label: '(c) first failing step: server core %, load core % (who was the bottleneck)', get: (r) => failing(r) },
     { label: '(c) search ended because', get: (r) => r.saturation?.stoppedBecause },
     { label: '(d) two instances: p99 latency, ms', get: (r) => r.twoInstances?.latencyMs.p99, ratio: true, digits: 2 },
-    { label: '(d) two instances: server CPU per delivery, µs', get: (r) => r.twoInstances?.serverCpuMicrosPerDelivery, ratio: true },
-    { label: '(d) two instances: lost / duplicated', get: (r) => (r.twoInstances ? `${r.twoInstances.lost} / ${r.twoInstances.duplicated}` : null) },
+    {
+      label: '(d) two instances: server CPU per delivery, µs',
+      get: (r) => r.twoInstances?.serverCpuMicrosPerDelivery,
+      ratio: true,
+    },
+    {
+      label: '(d) two instances: lost / duplicated',
+      get: (r) => (r.twoInstances ? `${r.twoInstances.lost} / ${r.twoInstances.duplicated}` : null),
+    },
     { label: '(e) overload rate, ev/s (2× own saturation)', get: (r) => r.overload?.rate, ratio: true },
-    { label: '(e) server alive after overload', get: (r) => (r.overload ? (r.overload.serverAlive ? 'yes' : 'NO') : null) },
+    {
+      label: '(e) server alive after overload',
+      get: (r) => (r.overload ? (r.overload.serverAlive ? 'yes' : 'NO') : null),
+    },
     { label: '(e) delivered/s under overload', get: (r) => r.overload?.deliveriesPerSecond, ratio: true },
     { label: '(e) p99 latency under overload, ms', get: (r) => r.overload?.latencyMs.p99, ratio: true },
-    { label: '(e) server RSS start → peak, MiB', get: (r) => (r.overload ? `${r.overload.serverRssMiB.start} → ${r.overload.serverRssMiB.peak}` : null) },
-    { label: '(e) slow consumers: SLOW_CONSUMER errors / sockets closed / reconnects', get: (r) => (r.overload ? `${r.overload.slowConsumerErrors} / ${r.overload.socketCloses} / ${r.overload.reconnects}` : null) },
-    { label: '(e) lost / duplicated (client resumes from cursor where it can)', get: (r) => (r.overload ? `${r.overload.lost} / ${r.overload.duplicated}` : null) },
-    { label: '(e) recovery p99 at steady rate, ms', get: (r) => r.overload?.recovery?.latencyMs.p99, ratio: true, digits: 2 },
+    {
+      label: '(e) server RSS start → peak, MiB',
+      get: (r) => (r.overload ? `${r.overload.serverRssMiB.start} → ${r.overload.serverRssMiB.peak}` : null),
+    },
+    {
+      label: '(e) slow consumers: SLOW_CONSUMER errors / sockets closed / reconnects',
+      get: (r) =>
+        r.overload ? `${r.overload.slowConsumerErrors} / ${r.overload.socketCloses} / ${r.overload.reconnects}` : null,
+    },
+    {
+      label: '(e) lost / duplicated (client resumes from cursor where it can)',
+      get: (r) => (r.overload ? `${r.overload.lost} / ${r.overload.duplicated}` : null),
+    },
+    {
+      label: '(e) recovery p99 at steady rate, ms',
+      get: (r) => r.overload?.recovery?.latencyMs.p99,
+      ratio: true,
+      digits: 2,
+    },
     { label: 'CPU steal during (a), %', get: (r) => r.steady?.stealPct },
   ];
 }
@@ -61,12 +130,18 @@ function failing(r: SystemResults): string | null {
 export function markdownTable(run: Run): string {
   const systems = (['raw-ws', 'homeroom', 'postgraphile'] as Name[]).filter((s) => run.results[s]);
   const base = run.results['raw-ws'];
-  const lines = [`| figure | ${systems.map((s) => NAMES[s]).join(' | ')} |`, `|---|${systems.map(() => '---:').join('|')}|`];
+  const lines = [
+    `| figure | ${systems.map((s) => NAMES[s]).join(' | ')} |`,
+    `|---|${systems.map(() => '---:').join('|')}|`,
+  ];
   for (const row of rows(run)) {
     const cells = systems.map((s) => {
       const v = row.get(run.results[s]!);
       const b = base ? row.get(base) : null;
-      const ratio = row.ratio && s !== 'raw-ws' && typeof v === 'number' && typeof b === 'number' && b > 0 ? ` (×${fmt(v / b, v / b >= 10 ? 0 : 1)})` : '';
+      const ratio =
+        row.ratio && s !== 'raw-ws' && typeof v === 'number' && typeof b === 'number' && b > 0
+          ? ` (×${fmt(v / b, v / b >= 10 ? 0 : 1)})`
+          : '';
       return `${fmt(v, row.digits)}${ratio}`;
     });
     lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
@@ -78,9 +153,15 @@ export function writeResults(run: Run): string[] {
   mkdirSync(RESULTS, { recursive: true });
   const stamp = run.date.slice(0, 10) + (run.quick ? '-quick' : '');
   const base = `${RESULTS}${stamp}`;
-  writeFileSync(`${base}.json`, JSON.stringify(run, null, 2) + '\n');
+  writeFileSync(`${base}.json`, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(`${base}.svg`, renderChart(run));
-  const profile = run.profile as { file?: string; busyMs?: number; serverCpuMicrosPerDelivery?: number; functions?: { name: string; pct: number }[]; modules?: { name: string; pct: number }[] } | null;
+  const profile = run.profile as {
+    file?: string;
+    busyMs?: number;
+    serverCpuMicrosPerDelivery?: number;
+    functions?: { name: string; pct: number }[];
+    modules?: { name: string; pct: number }[];
+  } | null;
   const md = [
     `# Live fan-out benchmark, ${run.date}${run.quick ? ' (quick smoke run: small numbers, not a result)' : ''}`,
     '',

@@ -2,10 +2,10 @@ import type { SubscriberSpec } from '../load/protocol';
 import type { startInfra } from './infra';
 import type { Generators } from './load';
 import type { Options } from './options';
-import { analyseLatest } from './profile';
-import { runPhase, type PhaseResult } from './phase';
+import { type PhaseResult, runPhase } from './phase';
 import { isAlive, round, rssKiB } from './procfs';
-import { QUERIES, startSystem, type RunningSystem, type SystemName } from './systems';
+import { analyseLatest } from './profile';
+import { QUERIES, type SystemName, startSystem } from './systems';
 import type { Writer } from './writer';
 
 export type Context = {
@@ -36,21 +36,46 @@ const perCourse = (specs: SubscriberSpec[], courses: number) => {
 };
 
 /** One system's servers plus fresh load generators with every subscriber connected and live. */
-async function session(ctx: Context, name: SystemName, o: { subscribers: number; instances?: number; env?: Record<string, string>; profile?: boolean }) {
+async function session(
+  ctx: Context,
+  name: SystemName,
+  o: { subscribers: number; instances?: number; env?: Record<string, string>; profile?: boolean },
+) {
   const env = { ...ctx.env, ...(o.env ?? {}) };
-  const system = await startSystem(name, { instances: o.instances ?? 1, core: ctx.options.serverCore, env, sql: ctx.writer.sql, profile: o.profile, log: ctx.log });
+  const system = await startSystem(name, {
+    instances: o.instances ?? 1,
+    core: ctx.options.serverCore,
+    env,
+    sql: ctx.writer.sql,
+    profile: o.profile,
+    log: ctx.log,
+  });
   ctx.track(system.stop);
   const gens = await ctx.startGenerators();
   const rssBeforeKiB = await settledRssKiB(system.pids);
   const specs = ctx.specs.slice(0, o.subscribers);
   const connected = await gens.connect({ url: system.urls, ...QUERIES[name], subscribers: specs, concurrency: 100 });
-  ctx.log(`  ${name}: ${connected.connected}/${specs.length} subscribers connected in ${connected.ms} ms${connected.failed ? ` (${connected.failed} failed)` : ''}`);
+  ctx.log(
+    `  ${name}: ${connected.connected}/${specs.length} subscribers connected in ${connected.ms} ms${connected.failed ? ` (${connected.failed} failed)` : ''}`,
+  );
   const subscribersPerCourse = perCourse(specs, ctx.options.courses);
   // Barrier: one event per course must reach every subscriber before anything is measured, so
   // every subscription is registered (and its caches warm).
   let warm: PhaseResult | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
-    warm = await runPhase({ label: 'warm-up', gens, writer: ctx.writer, rate: ctx.options.courses * 4, seconds: 0.5, subscribersPerCourse, serverPids: system.pids, postmasterPid: ctx.infra.postmasterPid, quietMs: 2000, drainTimeoutMs: 20_000, log: () => {} });
+    warm = await runPhase({
+      label: 'warm-up',
+      gens,
+      writer: ctx.writer,
+      rate: ctx.options.courses * 4,
+      seconds: 0.5,
+      subscribersPerCourse,
+      serverPids: system.pids,
+      postmasterPid: ctx.infra.postmasterPid,
+      quietMs: 2000,
+      drainTimeoutMs: 20_000,
+      log: () => {},
+    });
     if (warm.delivered >= warm.expectedDeliveries && warm.lost === 0) break;
     ctx.log(`  warm-up: ${warm.delivered}/${warm.expectedDeliveries} delivered; waiting for subscriptions`);
     await sleep(1000);
@@ -61,19 +86,58 @@ async function session(ctx: Context, name: SystemName, o: { subscribers: number;
     await system.stop();
     ctx.untrack(system.stop);
   };
-  return { system, gens, subscribersPerCourse, connected, rssBeforeKiB, warmedUp: warm!.delivered >= warm!.expectedDeliveries, close };
+  return {
+    system,
+    gens,
+    subscribersPerCourse,
+    connected,
+    rssBeforeKiB,
+    warmedUp: warm!.delivered >= warm!.expectedDeliveries,
+    close,
+  };
 }
 
 type Session = Awaited<ReturnType<typeof session>>;
 
-function phase(ctx: Context, s: Session, label: string, rate: number, seconds: number, extra: { quietMs?: number; drainTimeoutMs?: number } = {}) {
-  return runPhase({ quietMs: ctx.options.quietMs, label, gens: s.gens, writer: ctx.writer, rate, seconds, subscribersPerCourse: s.subscribersPerCourse, serverPids: s.system.pids, postmasterPid: ctx.infra.postmasterPid, log: ctx.log, ...extra });
+function phase(
+  ctx: Context,
+  s: Session,
+  label: string,
+  rate: number,
+  seconds: number,
+  extra: { quietMs?: number; drainTimeoutMs?: number } = {},
+) {
+  return runPhase({
+    quietMs: ctx.options.quietMs,
+    label,
+    gens: s.gens,
+    writer: ctx.writer,
+    rate,
+    seconds,
+    subscribersPerCourse: s.subscribersPerCourse,
+    serverPids: s.system.pids,
+    postmasterPid: ctx.infra.postmasterPid,
+    log: ctx.log,
+    ...extra,
+  });
 }
 
 export type SystemResults = {
   steady?: PhaseResult & { subscribers: number };
-  idle?: { subscribers: number; connected: number; rssBeforeMiB: number; rssAfterMiB: number; kibPerSubscription: number; warmedUp: boolean };
-  saturation?: { steps: PhaseResult[]; sustainedDeliveriesPerSecond: number | null; sustainedRate: number | null; stoppedBecause: string };
+  idle?: {
+    subscribers: number;
+    connected: number;
+    rssBeforeMiB: number;
+    rssAfterMiB: number;
+    kibPerSubscription: number;
+    warmedUp: boolean;
+  };
+  saturation?: {
+    steps: PhaseResult[];
+    sustainedDeliveriesPerSecond: number | null;
+    sustainedRate: number | null;
+    stoppedBecause: string;
+  };
   twoInstances?: PhaseResult & { instances: number; via: string };
   overload?: PhaseResult & { rateFactor: number; serverAlive: boolean; recovery: PhaseResult | null };
   failures?: string[];
@@ -107,12 +171,18 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
         // measurement: start a fresh server and fresh generators instead.
         const freshIfBehind = async (p: PhaseResult | undefined) => {
           if (!p || p.delivered >= p.expectedDeliveries) return;
-          ctx.log(`  ${name}: backlog left (${p.delivered}/${p.expectedDeliveries}); restarting before the next scenario`);
+          ctx.log(
+            `  ${name}: backlog left (${p.delivered}/${p.expectedDeliveries}); restarting before the next scenario`,
+          );
           await s.close();
           s = await session(ctx, name, { subscribers: o.subscribers });
         };
         try {
-          if (o.scenarios.includes('a')) r.steady = { ...(await phase(ctx, s, '(a) steady', o.steadyRate, o.steadySeconds)), subscribers: s.connected.connected };
+          if (o.scenarios.includes('a'))
+            r.steady = {
+              ...(await phase(ctx, s, '(a) steady', o.steadyRate, o.steadySeconds)),
+              subscribers: s.connected.connected,
+            };
           if (o.scenarios.includes('c')) {
             await freshIfBehind(r.steady);
             r.saturation = await saturate(ctx, s);
@@ -120,7 +190,10 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
           if (o.scenarios.includes('e')) {
             await freshIfBehind(r.saturation?.steps.at(-1) ?? r.steady);
             const rate = 2 * (r.saturation?.sustainedRate ?? o.saturationRates[0]);
-            const result = await phase(ctx, s, '(e) overload ×2', rate, o.overloadSeconds, { quietMs: o.quietMs * 2, drainTimeoutMs: 90_000 });
+            const result = await phase(ctx, s, '(e) overload ×2', rate, o.overloadSeconds, {
+              quietMs: o.quietMs * 2,
+              drainTimeoutMs: 90_000,
+            });
             const serverAlive = s.system.pids.every(isAlive);
             // Recovery: back to a rate this system sustained, to see it come back.
             const calm = Math.min(o.steadyRate, r.saturation?.sustainedRate ?? o.saturationRates[0]);
@@ -149,7 +222,9 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
             kibPerSubscription: round((after - s.rssBeforeKiB) / Math.max(1, s.connected.connected), 1),
             warmedUp: s.warmedUp,
           };
-          ctx.log(`  (b) idle: ${s.connected.connected} subscriptions, RSS ${r.idle.rssBeforeMiB} → ${r.idle.rssAfterMiB} MiB = ${r.idle.kibPerSubscription} KiB each`);
+          ctx.log(
+            `  (b) idle: ${s.connected.connected} subscriptions, RSS ${r.idle.rssBeforeMiB} → ${r.idle.rssAfterMiB} MiB = ${r.idle.kibPerSubscription} KiB each`,
+          );
         } finally {
           await s.close();
         }
@@ -161,8 +236,17 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
         const env: Record<string, string> = name === 'homeroom' ? { REDIS_URL: ctx.infra.redisUrl } : {};
         const s = await session(ctx, name, { subscribers: o.subscribers, instances: 2, env });
         try {
-          const via = name === 'homeroom' ? 'Redis event target' : name === 'postgraphile' ? 'LISTEN/NOTIFY per instance' : 'outbox read per instance';
-          r.twoInstances = { ...(await phase(ctx, s, '(d) two instances', o.steadyRate, o.twoInstanceSeconds)), instances: 2, via };
+          const via =
+            name === 'homeroom'
+              ? 'Redis event target'
+              : name === 'postgraphile'
+                ? 'LISTEN/NOTIFY per instance'
+                : 'outbox read per instance';
+          r.twoInstances = {
+            ...(await phase(ctx, s, '(d) two instances', o.steadyRate, o.twoInstanceSeconds)),
+            instances: 2,
+            via,
+          };
         } finally {
           await s.close();
         }
@@ -175,7 +259,8 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
 /** Steps the event rate up until p99 passes the limit (or events are lost); the last step below it is sustained. */
 async function saturate(ctx: Context, s: Session) {
   const o = ctx.options;
-  const passes = (p: PhaseResult) => (p.latencyMs.p99 ?? Infinity) <= o.p99LimitMs && p.lost === 0 && p.delivered >= p.expectedDeliveries;
+  const passes = (p: PhaseResult) =>
+    (p.latencyMs.p99 ?? Infinity) <= o.p99LimitMs && p.lost === 0 && p.delivered >= p.expectedDeliveries;
   const steps: PhaseResult[] = [];
   let sustained: PhaseResult | null = null;
   let stoppedBecause = 'ran out of steps';
@@ -183,7 +268,10 @@ async function saturate(ctx: Context, s: Session) {
     // Other work shares this machine: a step that fails once is tried again before it counts.
     let step: PhaseResult | null = null;
     for (let attempt = 0; attempt < (o.quick ? 1 : 2); attempt++) {
-      step = await phase(ctx, s, attempt ? `(c) step, retry` : `(c) step`, rate, o.stepSeconds, { quietMs: o.quietMs, drainTimeoutMs: 30_000 });
+      step = await phase(ctx, s, attempt ? `(c) step, retry` : `(c) step`, rate, o.stepSeconds, {
+        quietMs: o.quietMs,
+        drainTimeoutMs: 30_000,
+      });
       steps.push(step);
       if (passes(step)) break;
       if (step.delivered < step.expectedDeliveries) break; // a backlog is not noise
@@ -191,7 +279,10 @@ async function saturate(ctx: Context, s: Session) {
     }
     if (!passes(step!)) {
       const p99 = step!.latencyMs.p99 ?? Infinity;
-      stoppedBecause = p99 > o.p99LimitMs ? `p99 ${p99} ms > ${o.p99LimitMs} ms at ${rate} ev/s` : `lost ${step!.lost} events at ${rate} ev/s`;
+      stoppedBecause =
+        p99 > o.p99LimitMs
+          ? `p99 ${p99} ms > ${o.p99LimitMs} ms at ${rate} ev/s`
+          : `lost ${step!.lost} events at ${rate} ev/s`;
       break;
     }
     sustained = step;

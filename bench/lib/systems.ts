@@ -11,7 +11,10 @@ const SELECTION = 'cursor action occurredAt grade { id score note student { id }
 
 /** The same subscription, spelled for each system; every one yields the same JSON shape. */
 export const QUERIES: Record<SystemName, { query: string; resumeWithCursor: boolean }> = {
-  homeroom: { query: `subscription ($c: ID, $after: String) { gradeChanged(courseId: $c, after: $after) { ${SELECTION} } }`, resumeWithCursor: true },
+  homeroom: {
+    query: `subscription ($c: ID, $after: String) { gradeChanged(courseId: $c, after: $after) { ${SELECTION} } }`,
+    resumeWithCursor: true,
+  },
   // PostGraphile's Grade: `id` is its global Node id, `rowId` the uuid; aliases give the same JSON shape.
   postgraphile: {
     query:
@@ -44,7 +47,9 @@ async function installPostgraphileTrigger(sql: postgres.Sql) {
 }
 
 async function removePostgraphileTrigger(sql: postgres.Sql) {
-  await sql.unsafe('drop trigger if exists bench_grades_notify on grades; drop function if exists bench_tg_grades__notify();');
+  await sql.unsafe(
+    'drop trigger if exists bench_grades_notify on grades; drop function if exists bench_tg_grades__notify();',
+  );
 }
 
 export type RunningSystem = { name: SystemName; pids: number[]; urls: string[]; stop(): Promise<void> };
@@ -55,7 +60,14 @@ export type RunningSystem = { name: SystemName; pids: number[]; urls: string[]; 
  */
 export async function startSystem(
   name: SystemName,
-  options: { instances: number; core: string; env: Record<string, string>; sql: postgres.Sql; profile?: boolean; log: (line: string) => void },
+  options: {
+    instances: number;
+    core: string;
+    env: Record<string, string>;
+    sql: postgres.Sql;
+    profile?: boolean;
+    log: (line: string) => void;
+  },
 ): Promise<RunningSystem> {
   if (name === 'postgraphile') await installPostgraphileTrigger(options.sql);
   const children: ChildProcess[] = [];
@@ -75,10 +87,21 @@ export async function startSystem(
       mkdirSync(PROFILE_DIR, { recursive: true });
       // Server output (PostGraphile's schema warnings, crashes) goes to bench/.tmp/<system>-<i>.log.
       const stderr = openSync(`${PROFILE_DIR}${name}-${i}.log`, 'w');
-      const child = spawn('taskset', ['-c', options.core, process.execPath, ...nodeArgs, '--import', 'tsx', SERVER_FILE[name]], {
-        env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
-        stdio: ['ignore', 'pipe', stderr],
-      });
+      const child = spawn(
+        'taskset',
+        ['-c', options.core, process.execPath, ...nodeArgs, '--import', 'tsx', SERVER_FILE[name]],
+        {
+          env: {
+            ...process.env,
+            ...options.env,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'silent',
+            NODE_ENV: 'production',
+          },
+          stdio: ['ignore', 'pipe', stderr],
+        },
+      );
       children.push(child);
       const ready = await new Promise<number>((resolve, reject) => {
         let out = '';
@@ -103,7 +126,9 @@ export async function startSystem(
     await stop();
     throw error;
   }
-  options.log(`${name}: ${options.instances} instance(s) on core ${options.core} (pids ${children.map((c) => c.pid).join(', ')})`);
+  options.log(
+    `${name}: ${options.instances} instance(s) on core ${options.core} (pids ${children.map((c) => c.pid).join(', ')})`,
+  );
   return { name, pids: children.map((c) => c.pid!), urls, stop };
 }
 

@@ -62,7 +62,10 @@ export function createWriter(databaseUrl: string, population: Population) {
     }
     await Promise.all(done);
     commitMicros.sort((a, b) => a - b);
-    const q = (p: number) => (commitMicros.length ? Math.round(commitMicros[Math.min(commitMicros.length - 1, Math.floor(p * commitMicros.length))] / 10) / 100 : null);
+    const q = (p: number) =>
+      commitMicros.length
+        ? Math.round(commitMicros[Math.min(commitMicros.length - 1, Math.floor(p * commitMicros.length))] / 10) / 100
+        : null;
     return {
       start,
       end: start + total,

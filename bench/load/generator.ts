@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { monoMicros, newHistogram, record, type Histogram } from '../lib/hist';
+import { type Histogram, monoMicros, newHistogram, record } from '../lib/hist';
 import type { GeneratorCommand, GeneratorReply, SubscriberSpec } from './protocol';
 
 /**
@@ -28,7 +28,19 @@ let hist: Histogram = newHistogram();
 let stats = freshStats();
 
 function freshStats() {
-  return { received: 0, outOfPhase: 0, slowConsumer: 0, resumed: 0, reconnects: 0, errors: 0, closes: 0, firstAt: 0, lastAt: 0, otherErrors: [] as string[], closeCodes: {} as Record<string, number> };
+  return {
+    received: 0,
+    outOfPhase: 0,
+    slowConsumer: 0,
+    resumed: 0,
+    reconnects: 0,
+    errors: 0,
+    closes: 0,
+    firstAt: 0,
+    lastAt: 0,
+    otherErrors: [] as string[],
+    closeCodes: {} as Record<string, number>,
+  };
 }
 
 const send = (reply: GeneratorReply) => process.send!(reply);
@@ -38,7 +50,9 @@ function subscribe(sub: Sub) {
   sub.opId += 1;
   const variables: Record<string, unknown> = { c: sub.spec.courseId };
   if (cfg.resumeWithCursor && sub.cursor) variables.after = sub.cursor;
-  sub.socket!.send(JSON.stringify({ id: String(sub.opId), type: 'subscribe', payload: { query: cfg.query, variables } }));
+  sub.socket!.send(
+    JSON.stringify({ id: String(sub.opId), type: 'subscribe', payload: { query: cfg.query, variables } }),
+  );
 }
 
 const NEXT = Buffer.from('"type":"next"');
@@ -104,13 +118,18 @@ function onMessage(sub: Sub, data: Buffer) {
 
 function open(sub: Sub): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(config!.url, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true });
+    const socket = new WebSocket(config!.url, 'graphql-transport-ws', {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    });
     sub.socket = socket;
     let settled = false;
     const done = (ok: boolean) => {
       if (!settled) (settled = true), resolve(ok);
     };
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${sub.spec.token}` } })));
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${sub.spec.token}` } })),
+    );
     socket.on('message', (data: Buffer) => {
       onMessage(sub, data);
       if (sub.acked) done(true);
@@ -123,7 +142,8 @@ function open(sub: Sub): Promise<boolean> {
       if (sub.closed || socket !== sub.socket) return;
       stats.closes += 1;
       stats.closeCodes[code] = (stats.closeCodes[code] ?? 0) + 1;
-      if (stats.otherErrors.length < 5 && !RETRYABLE.has(code)) stats.otherErrors.push(`close ${code} ${String(reason)}`);
+      if (stats.otherErrors.length < 5 && !RETRYABLE.has(code))
+        stats.otherErrors.push(`close ${code} ${String(reason)}`);
       // Like a real client: reconnect after a short jittered pause and resume from the last
       // cursor it applied (retryable codes and dropped connections only; never a refusal).
       if (wasAcked && (RETRYABLE.has(code) || code === 1006)) {
@@ -136,7 +156,8 @@ function open(sub: Sub): Promise<boolean> {
 
 async function connectAll(specs: SubscriberSpec[], concurrency: number) {
   const started = Date.now();
-  for (const spec of specs) subs.push({ spec, socket: null, opId: 0, cursor: null, counts: new Uint8Array(0), acked: false, closed: false });
+  for (const spec of specs)
+    subs.push({ spec, socket: null, opId: 0, cursor: null, counts: new Uint8Array(0), acked: false, closed: false });
   let next = 0;
   let failed = 0;
   await Promise.all(
@@ -187,7 +208,11 @@ process.on('message', async (command: GeneratorCommand) => {
       break;
     }
     case 'progress':
-      send({ type: 'progress', received: stats.received, open: subs.filter((s) => s.socket?.readyState === WebSocket.OPEN).length });
+      send({
+        type: 'progress',
+        received: stats.received,
+        open: subs.filter((s) => s.socket?.readyState === WebSocket.OPEN).length,
+      });
       break;
     case 'report':
       send({ type: 'report', hist, ...stats, ...account(command.courseOfSeq, command.sent) });

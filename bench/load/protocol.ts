@@ -4,7 +4,14 @@ import type { Histogram } from '../lib/hist';
 export type SubscriberSpec = { token: string; courseId: string; courseIndex: number };
 
 export type GeneratorCommand =
-  | { type: 'connect'; url: string; query: string; resumeWithCursor: boolean; subscribers: SubscriberSpec[]; concurrency: number }
+  | {
+      type: 'connect';
+      url: string;
+      query: string;
+      resumeWithCursor: boolean;
+      subscribers: SubscriberSpec[];
+      concurrency: number;
+    }
   /** Count only events with seq in [start, end) from now on; reset latency and counters. */
   | { type: 'phase'; start: number; end: number }
   | { type: 'progress' }

@@ -2,9 +2,18 @@ import { Session } from 'node:inspector/promises';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 /** Requests a harness may send over an IPC channel (`stdio: [..., 'ipc']`); each gets one reply. */
-export type ControlRequest = { type: 'memory' } | { type: 'snapshot'; path: string } | { type: 'sample-allocations' } | { type: 'allocations' };
+export type ControlRequest =
+  | { type: 'memory' }
+  | { type: 'snapshot'; path: string }
+  | { type: 'sample-allocations' }
+  | { type: 'allocations' };
 export type ControlReply =
-  | { type: 'memory'; usage: NodeJS.MemoryUsage; heap: ReturnType<typeof getHeapStatistics>; spaces: { name: string; used: number; committed: number }[] }
+  | {
+      type: 'memory';
+      usage: NodeJS.MemoryUsage;
+      heap: ReturnType<typeof getHeapStatistics>;
+      spaces: { name: string; used: number; committed: number }[];
+    }
   | { type: 'snapshot'; path: string; ms: number }
   | { type: 'sample-allocations' }
   | { type: 'allocations'; sites: AllocationSite[] };
@@ -12,7 +21,11 @@ export type ControlReply =
 /** Bytes allocated (sampled) by one function since `sample-allocations`, garbage included. */
 export type AllocationSite = { fn: string; url: string; line: number; bytes: number };
 
-type SamplingNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: SamplingNode[] };
+type SamplingNode = {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+};
 
 /** V8's sampling heap profiler, keeping what was collected too: where the garbage comes from. */
 const allocationSampler = {
@@ -20,7 +33,11 @@ const allocationSampler = {
   async start() {
     this.session = new Session();
     this.session.connect();
-    await this.session.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await this.session.post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   },
   async stop(): Promise<AllocationSite[]> {
     const { profile } = (await this.session!.post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
@@ -65,11 +82,21 @@ export function serveControl(port: number, stop: () => Promise<void>) {
         await allocationSampler.start();
         return process.send!({ type: 'sample-allocations' } satisfies ControlReply);
       }
-      if (request.type === 'allocations') return process.send!({ type: 'allocations', sites: await allocationSampler.stop() } satisfies ControlReply);
+      if (request.type === 'allocations')
+        return process.send!({ type: 'allocations', sites: await allocationSampler.stop() } satisfies ControlReply);
       await settle();
       if (request.type === 'memory') {
-        const spaces = getHeapSpaceStatistics().map((s) => ({ name: s.space_name, used: s.space_used_size, committed: s.physical_space_size }));
-        process.send!({ type: 'memory', usage: process.memoryUsage(), heap: getHeapStatistics(), spaces } satisfies ControlReply);
+        const spaces = getHeapSpaceStatistics().map((s) => ({
+          name: s.space_name,
+          used: s.space_used_size,
+          committed: s.physical_space_size,
+        }));
+        process.send!({
+          type: 'memory',
+          usage: process.memoryUsage(),
+          heap: getHeapStatistics(),
+          spaces,
+        } satisfies ControlReply);
       } else if (request.type === 'snapshot') {
         const started = Date.now();
         writeHeapSnapshot(request.path);

@@ -20,7 +20,12 @@ import { serveControl } from './control';
  * check, subscribe-time course membership check and result shape as the other systems.
  */
 const env = process.env;
-const tokens = createTokenService({ secret: env.JWT_SECRET!, ttlSeconds: 900, renewGraceSeconds: 0, maxSessionSeconds: 86_400 });
+const tokens = createTokenService({
+  secret: env.JWT_SECRET!,
+  ttlSeconds: 900,
+  renewGraceSeconds: 0,
+  maxSessionSeconds: 86_400,
+});
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
 
 const GradeChangedPlugin = extendSchema((build) => {
@@ -75,7 +80,10 @@ const preset: GraphileConfig.Preset = {
       const raw = ws?.normalizedConnectionParams?.authorization;
       const check = typeof raw === 'string' ? await tokens.verify(raw.replace(/^Bearer\s+/i, '')) : null;
       if (!check?.ok) throw new Error('Forbidden');
-      const { rows } = await pool.query<{ course_id: string }>('select course_id from teaching_assignments where instructor_id = $1', [check.claims.userId]);
+      const { rows } = await pool.query<{ course_id: string }>(
+        'select course_id from teaching_assignments where instructor_id = $1',
+        [check.claims.userId],
+      );
       return { taught: new Set(rows.map((r) => r.course_id)) } as Partial<Grafast.Context>;
     },
   },

@@ -18,7 +18,12 @@ import { serveControl } from './control';
 const env = process.env;
 const sql = postgres(env.DATABASE_URL!, { max: 4, onnotice: () => {} });
 const reader = createOutboxReader(sql);
-const tokens = createTokenService({ secret: env.JWT_SECRET!, ttlSeconds: 900, renewGraceSeconds: 0, maxSessionSeconds: 86_400 });
+const tokens = createTokenService({
+  secret: env.JWT_SECRET!,
+  ttlSeconds: 900,
+  renewGraceSeconds: 0,
+  maxSessionSeconds: 86_400,
+});
 
 type Sub = { socket: WebSocket; id: string };
 const byCourse = new Map<string, Set<Sub>>();
@@ -40,8 +45,10 @@ wss.on('connection', (socket) => {
       socket.send('{"type":"pong"}');
     } else if (msg.type === 'subscribe' && userId && msg.id) {
       const courseId = String(msg.payload?.variables?.c ?? '');
-      const [member] = await sql`select 1 from teaching_assignments where course_id = ${courseId} and instructor_id = ${userId}`;
-      if (!member) return socket.send(JSON.stringify({ id: msg.id, type: 'error', payload: [{ message: 'Forbidden' }] }));
+      const [member] =
+        await sql`select 1 from teaching_assignments where course_id = ${courseId} and instructor_id = ${userId}`;
+      if (!member)
+        return socket.send(JSON.stringify({ id: msg.id, type: 'error', payload: [{ message: 'Forbidden' }] }));
       const sub = { socket, id: msg.id };
       let set = byCourse.get(courseId);
       if (!set) byCourse.set(courseId, (set = new Set()));
@@ -72,7 +79,9 @@ async function drain() {
       if (rows.length === 0) break;
       last = cursorOfRow(rows.at(-1)!);
       const ids = rows.map((r) => r.entity_id);
-      const grades = await sql<{ id: string; score: number; note: string | null; student_id: string; assessment_id: string }[]>`
+      const grades = await sql<
+        { id: string; score: number; note: string | null; student_id: string; assessment_id: string }[]
+      >`
         select id, score, note, student_id, assessment_id from grades where id = any(${ids}::uuid[])`;
       const byId = new Map(grades.map((g) => [g.id, g]));
       for (const row of rows) {
@@ -83,12 +92,21 @@ async function drain() {
               cursor: formatCursor(cursorOfRow(row)),
               action: row.action,
               occurredAt: new Date(row.created_at).toISOString(),
-              grade: g ? { id: g.id, score: g.score, note: g.note, student: { id: g.student_id }, assessment: { id: g.assessment_id } } : null,
+              grade: g
+                ? {
+                    id: g.id,
+                    score: g.score,
+                    note: g.note,
+                    student: { id: g.student_id },
+                    assessment: { id: g.assessment_id },
+                  }
+                : null,
             },
           },
         });
         const subs = row.course_id ? byCourse.get(row.course_id) : undefined;
-        if (subs) for (const s of subs) s.socket.send(`{"id":${JSON.stringify(s.id)},"type":"next","payload":${payload}}`);
+        if (subs)
+          for (const s of subs) s.socket.send(`{"id":${JSON.stringify(s.id)},"type":"next","payload":${payload}}`);
       }
       if (rows.length === 500) again = true;
     } while (again);

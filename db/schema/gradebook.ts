@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { check, doublePrecision, foreignKey, index, pgEnum, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  check,
+  doublePrecision,
+  foreignKey,
+  index,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { courses, users } from './people';
 
 export const assessmentKind = pgEnum('assessment_kind', ['EXAM', 'QUIZ', 'ASSIGNMENT', 'MERIT']);
@@ -8,7 +19,9 @@ export const assessments = pgTable(
   'assessments',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    courseId: uuid('course_id').notNull().references(() => courses.id, { onDelete: 'cascade' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
     title: text('title').notNull(),
     kind: assessmentKind('kind').notNull(),
     maxScore: doublePrecision('max_score').notNull(),
@@ -31,7 +44,9 @@ export const grades = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     assessmentId: uuid('assessment_id').notNull(),
     courseId: uuid('course_id').notNull(),
-    studentId: uuid('student_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    studentId: uuid('student_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     score: doublePrecision('score').notNull(),
     note: text('note'),
     updatedById: uuid('updated_by_id').references(() => users.id, { onDelete: 'set null' }),

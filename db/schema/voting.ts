@@ -8,7 +8,9 @@ export const polls = pgTable(
   'polls',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    courseId: uuid('course_id').notNull().references(() => courses.id, { onDelete: 'cascade' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
     question: text('question').notNull(),
     status: pollStatus('status').notNull().default('OPEN'),
     closesAt: timestamp('closes_at', { withTimezone: true }),
@@ -26,7 +28,9 @@ export const pollOptions = pgTable(
   'poll_options',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    pollId: uuid('poll_id').notNull().references(() => polls.id, { onDelete: 'cascade' }),
+    pollId: uuid('poll_id')
+      .notNull()
+      .references(() => polls.id, { onDelete: 'cascade' }),
     label: text('label').notNull(),
     position: integer('position').notNull(),
   },
@@ -44,7 +48,9 @@ export const ballots = pgTable(
     pollId: uuid('poll_id').notNull(),
     courseId: uuid('course_id').notNull(),
     optionId: uuid('option_id').notNull(),
-    voterId: uuid('voter_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    voterId: uuid('voter_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

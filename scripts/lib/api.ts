@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { buildApp } from '../../server/app';
 import { loadConfig } from '../../server/env';
-import { spawnManaged, type ManagedChild } from './child';
+import { type ManagedChild, spawnManaged } from './child';
 import { ROOT, TSX_CLI } from './paths';
 
 /** `npm start`: the API in this process, configured from `env` exactly as `server/main.ts` would be. */

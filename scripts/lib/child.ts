@@ -25,7 +25,12 @@ export function spawnManaged(
   args: string[],
   options: { env: NodeJS.ProcessEnv; cwd: string; pidFile?: string },
 ): ManagedChild {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   const pid = child.pid;
   for (const stream of [child.stdout, child.stderr]) {
@@ -71,7 +76,10 @@ function groupMembers(pgid: number): { pid: number; cmdline: string }[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (fields[0] === 'Z' || Number(fields[2]) !== pgid) continue;
-      members.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+      members.push({
+        pid: Number(entry),
+        cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '),
+      });
     } catch {
       // exited while we looked
     }
@@ -81,7 +89,10 @@ function groupMembers(pgid: number): { pid: number; cmdline: string }[] {
 
 async function stopGroup(pgid: number, graceMs: number): Promise<void> {
   signalGroup(pgid, 'SIGTERM');
-  for (const [deadline, next] of [[Date.now() + graceMs, 'SIGKILL'], [Date.now() + graceMs + 5_000, undefined]] as const) {
+  for (const [deadline, next] of [
+    [Date.now() + graceMs, 'SIGKILL'],
+    [Date.now() + graceMs + 5_000, undefined],
+  ] as const) {
     while (groupMembers(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (groupMembers(pgid).length === 0) return;
     if (next) signalGroup(pgid, next);

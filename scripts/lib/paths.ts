@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The repository root: scripts run from anywhere still find the app, node_modules and .next. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -25,7 +25,9 @@ export function getFreePort(host = '127.0.0.1'): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -34,7 +36,10 @@ export function getFreePort(host = '127.0.0.1'): Promise<number> {
  * Resolves once the port accepts connections. Rejects after `timeoutMs`, or as soon as `abort`
  * settles (e.g. the child that should listen there exited).
  */
-export async function waitForPort(port: number, options: { timeoutMs: number; abort?: Promise<unknown>; what: string }): Promise<void> {
+export async function waitForPort(
+  port: number,
+  options: { timeoutMs: number; abort?: Promise<unknown>; what: string },
+): Promise<void> {
   let aborted = false;
   options.abort?.then(
     () => (aborted = true),
@@ -43,7 +48,8 @@ export async function waitForPort(port: number, options: { timeoutMs: number; ab
   const deadline = Date.now() + options.timeoutMs;
   while (!(await isPortInUse(port))) {
     if (aborted) throw new Error(`${options.what} stopped before listening on port ${port}`);
-    if (Date.now() > deadline) throw new Error(`${options.what} did not listen on port ${port} within ${options.timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`${options.what} did not listen on port ${port} within ${options.timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

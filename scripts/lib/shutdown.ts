@@ -36,6 +36,7 @@ export class Shutdown {
       return await work;
     } finally {
       if (this.inflight === work) this.inflight = undefined;
+      // biome-ignore lint/correctness/noUnsafeFinally: a step that finishes while stopping must not let start-up go on
       if (this.stopping) throw new StoppingError();
     }
   }

@@ -1,10 +1,18 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnManaged, type ManagedChild } from './child';
+import { type ManagedChild, spawnManaged } from './child';
 import { NEXT_BIN, ROOT } from './paths';
 
 /** Inputs of `next build`: when any is newer than `.next/BUILD_ID`, the build is stale. */
-const BUILD_INPUTS = ['app', 'public', 'next.config.mjs', 'next.config.ts', 'tsconfig.json', 'package.json', 'package-lock.json'];
+const BUILD_INPUTS = [
+  'app',
+  'public',
+  'next.config.mjs',
+  'next.config.ts',
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+];
 
 /**
  * Why the production build must be (re)made, or undefined when it is current. A build from
@@ -46,7 +54,12 @@ export async function buildWeb(env: NodeJS.ProcessEnv, onChild: (child: ManagedC
 }
 
 /** `next start` (or `next dev`) on `port`, in its own process group, recorded in `pidFile`. */
-export function startWeb(options: { dev: boolean; port: number; env: NodeJS.ProcessEnv; pidFile: string }): ManagedChild {
+export function startWeb(options: {
+  dev: boolean;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  pidFile: string;
+}): ManagedChild {
   const args = [NEXT_BIN, options.dev ? 'dev' : 'start', '--port', String(options.port)];
   return spawnManaged('web', process.execPath, args, { env: options.env, cwd: ROOT, pidFile: options.pidFile });
 }

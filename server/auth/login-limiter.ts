@@ -17,7 +17,9 @@ export function createLoginLimiter(db: Database, limits: LoginLimits) {
   function refusal(res: unknown) {
     if (!(res instanceof RateLimiterRes)) throw res;
     const retryAfter = Math.ceil(res.msBeforeNext / 1000);
-    return userError('TOO_MANY_REQUESTS', `Too many sign-in attempts: try again in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
+    return userError('TOO_MANY_REQUESTS', `Too many sign-in attempts: try again in ${retryAfter} s`, {
+      retryAfterSeconds: retryAfter,
+    });
   }
 
   return {

@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 
 // scrypt is Node's built-in memory-hard KDF; N=2^15 costs ~50–100 ms here, which is the point.
 const PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenService } from './tokens';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
-const service = (secret = SECRET) => createTokenService({ secret, ttlSeconds: 60, renewGraceSeconds: 3600, maxSessionSeconds: 86_400 });
+const service = (secret = SECRET) =>
+  createTokenService({ secret, ttlSeconds: 60, renewGraceSeconds: 3600, maxSessionSeconds: 86_400 });
 const sam = { id: '00000000-0000-4000-8000-000000000001', role: 'STUDENT' as const };
 
 afterEach(() => vi.useRealTimers());
@@ -32,7 +33,9 @@ describe('verify remembers verified tokens, never their validity', () => {
     expect((await tokens.verify(token)).ok).toBe(true);
     const { token: foreign } = await service('another-secret-of-at-least-32-characters').sign(sam);
     const [header, payload, signature] = token.split('.');
-    const admin = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'ADMIN' })).toString('base64url');
+    const admin = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'ADMIN' }),
+    ).toString('base64url');
     for (const bad of [foreign, `${header}.${admin}.${signature}`, 'garbage', `${token}x`]) {
       expect(await tokens.verify(bad)).toEqual({ ok: false, reason: 'invalid' });
     }

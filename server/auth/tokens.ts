@@ -2,7 +2,9 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 
 export type Role = 'STUDENT' | 'INSTRUCTOR' | 'ADMIN';
 export type TokenClaims = { userId: string; role: Role; authTime: number; expiresAt: Date };
-export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'expired' | 'invalid'; claims?: TokenClaims };
+export type TokenCheck =
+  | { ok: true; claims: TokenClaims }
+  | { ok: false; reason: 'expired' | 'invalid'; claims?: TokenClaims };
 
 const ISSUER = 'homeroom';
 const ALGORITHM = 'HS256';
@@ -15,9 +17,20 @@ export type TokenService = ReturnType<typeof createTokenService>;
  * Short-lived HS256 JWTs. `authTime` is the original sign-in; renewal keeps it, so a session cannot
  * be stretched forever by renewing (see `maxSessionSeconds`).
  */
-export function createTokenService(options: { secret: string; ttlSeconds: number; renewGraceSeconds: number; maxSessionSeconds: number }) {
+export function createTokenService(options: {
+  secret: string;
+  ttlSeconds: number;
+  renewGraceSeconds: number;
+  maxSessionSeconds: number;
+}) {
   // Imported once: given raw bytes, jose imports a CryptoKey on every sign and verify (~30 KiB of garbage each).
-  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  const key = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(options.secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  );
 
   async function sign(user: { id: string; role: Role }, authTime = Math.floor(Date.now() / 1000)) {
     const expiresAt = new Date((Math.floor(Date.now() / 1000) + options.ttlSeconds) * 1000);
@@ -53,14 +66,23 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
 
   async function verifySignature(token: string, clockToleranceSeconds: number): Promise<TokenCheck> {
     try {
-      const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, algorithms: [ALGORITHM], clockTolerance: clockToleranceSeconds });
+      const { payload } = await jwtVerify(token, await key, {
+        issuer: ISSUER,
+        algorithms: [ALGORITHM],
+        clockTolerance: clockToleranceSeconds,
+      });
       const role = payload.role;
       if (typeof payload.sub !== 'string' || (role !== 'STUDENT' && role !== 'INSTRUCTOR' && role !== 'ADMIN')) {
         return { ok: false, reason: 'invalid' };
       }
       return {
         ok: true,
-        claims: { userId: payload.sub, role, authTime: Number(payload.auth_time ?? payload.iat), expiresAt: new Date((payload.exp ?? 0) * 1000) },
+        claims: {
+          userId: payload.sub,
+          role,
+          authTime: Number(payload.auth_time ?? payload.iat),
+          expiresAt: new Date((payload.exp ?? 0) * 1000),
+        },
       };
     } catch (error) {
       return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };

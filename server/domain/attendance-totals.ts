@@ -1,5 +1,12 @@
 export type AttendanceStatus = 'PRESENT' | 'LATE' | 'ABSENT' | 'EXCUSED';
-export type AttendanceTotals = { present: number; late: number; absent: number; excused: number; recorded: number; sessions: number };
+export type AttendanceTotals = {
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  recorded: number;
+  sessions: number;
+};
 
 /** Counts a student's records by status; `sessions` is how many the course has held so far. */
 export function computeAttendanceTotals(statuses: AttendanceStatus[], sessions: number): AttendanceTotals {

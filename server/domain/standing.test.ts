@@ -22,7 +22,11 @@ describe('computeStanding', () => {
   });
 
   it('falls back to the plain mean when all graded weights are zero', () => {
-    expect(computeStanding({ assessments, grades: [{ assessmentId: 'merit', score: 1 }] })).toEqual({ average: 100, graded: 1, total: 3 });
+    expect(computeStanding({ assessments, grades: [{ assessmentId: 'merit', score: 1 }] })).toEqual({
+      average: 100,
+      graded: 1,
+      total: 3,
+    });
   });
 
   it('ignores grades of unknown assessments', () => {

@@ -3,10 +3,20 @@
  * API), GET for mutations, `application/graphql-response+json` status codes, and SSE by the
  * graphql-sse protocol with graphql-sse's own client (distinct connections mode).
  */
-import { createClient } from 'graphql-sse';
+
 import { serverAudits } from 'graphql-http';
+import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Collector, gqlOk, GRADE_CHANGED, LIVE_CURSOR, openLiveDatabase, startLiveApp, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import {
+  Collector,
+  GRADE_CHANGED,
+  gqlOk,
+  LIVE_CURSOR,
+  type LiveDatabase,
+  type LiveTestApp,
+  openLiveDatabase,
+  startLiveApp,
+} from '../../test/live';
 
 let ldb: LiveDatabase;
 let api: LiveTestApp;
@@ -34,11 +44,17 @@ const fetchWithPreflightOnGet: typeof fetch = (input, init = {}) => {
 describe('graphql-http server audits', () => {
   it('every MUST passes (SHOULD failures are listed)', async () => {
     const results = [];
-    for (const audit of serverAudits({ url: api.url, fetchFn: fetchWithPreflightOnGet })) results.push(await audit.fn());
+    for (const audit of serverAudits({ url: api.url, fetchFn: fetchWithPreflightOnGet }))
+      results.push(await audit.fn());
     const failed = results.filter((r) => r.status !== 'ok');
-    const should = failed.filter((r) => r.name.startsWith('SHOULD') || r.name.startsWith('MAY')).map((r) => `${r.id} ${r.name}: ${'reason' in r ? r.reason : ''}`);
-    if (should.length) console.info(`graphql-http SHOULD/MAY audits not met (${should.length}):\n  ${should.join('\n  ')}`);
-    const must = failed.filter((r) => r.name.startsWith('MUST')).map((r) => `${r.id} ${r.name}: ${'reason' in r ? r.reason : ''}`);
+    const should = failed
+      .filter((r) => r.name.startsWith('SHOULD') || r.name.startsWith('MAY'))
+      .map((r) => `${r.id} ${r.name}: ${'reason' in r ? r.reason : ''}`);
+    if (should.length)
+      console.info(`graphql-http SHOULD/MAY audits not met (${should.length}):\n  ${should.join('\n  ')}`);
+    const must = failed
+      .filter((r) => r.name.startsWith('MUST'))
+      .map((r) => `${r.id} ${r.name}: ${'reason' in r ? r.reason : ''}`);
     expect(must).toEqual([]);
     // graphql-http 1.23.1 has 61 audits; all pass today (SHOULD and MAY included). Without the
     // preflight header on GET only three MAY audits (GET variants) fail, by design (CSRF).
@@ -52,12 +68,20 @@ describe('HTTP methods and status codes', () => {
   const get = (query: string, accept = 'application/graphql-response+json') =>
     fetch(`${api.url}?query=${encodeURIComponent(query)}`, { headers: { accept, ...csrf } });
   const post = (body: string, accept = 'application/graphql-response+json', token?: string) =>
-    fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', accept, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
+    fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body,
+    });
 
   it('a mutation over GET → 405 with Allow: POST, and it does not run', async () => {
     const before = (await ldb.sql`select count(*)::int as n from notifications where read_at is not null`)[0].n;
     const response = await fetch(`${api.url}?query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`, {
-      headers: { accept: 'application/graphql-response+json', authorization: `Bearer ${await ldb.token('student@homeroom.test')}`, ...csrf },
+      headers: {
+        accept: 'application/graphql-response+json',
+        authorization: `Bearer ${await ldb.token('student@homeroom.test')}`,
+        ...csrf,
+      },
     });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toMatch(/POST/);
@@ -72,11 +96,27 @@ describe('HTTP methods and status codes', () => {
       syntax: (await post(JSON.stringify({ query: '{ me { id ' }))).status,
       invalid: (await post(JSON.stringify({ query: '{ nope }' }))).status,
       noQuery: (await post(JSON.stringify({ variables: {} }))).status,
-      badVariables: (await post(JSON.stringify({ query: 'query($n: Int!) { notifications(first: $n) { totalCount } }', variables: { n: 'x' } }))).status,
+      badVariables: (
+        await post(
+          JSON.stringify({
+            query: 'query($n: Int!) { notifications(first: $n) { totalCount } }',
+            variables: { n: 'x' },
+          }),
+        )
+      ).status,
       // A resolver error (no token): `data` is present, null: 200 is the spec's recommendation.
       fieldError: (await post(JSON.stringify({ query: '{ me { id } courses { id } }' }))).status,
     };
-    expect(statuses).toEqual({ ok: 200, okGet: 200, badJson: 400, syntax: 400, invalid: 400, noQuery: 400, badVariables: 400, fieldError: 200 });
+    expect(statuses).toEqual({
+      ok: 200,
+      okGet: 200,
+      badJson: 400,
+      syntax: 400,
+      invalid: 400,
+      noQuery: 400,
+      badVariables: 400,
+      fieldError: 200,
+    });
     const response = await post(JSON.stringify({ query: '{ nope }' }));
     expect(response.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
     expect((await response.json()).data).toBeUndefined();
@@ -113,7 +153,11 @@ describe('SSE by the graphql-sse protocol (graphql-sse client, distinct connecti
     let ended: unknown = null;
     const dispose = client.subscribe(
       { query: GRADE_CHANGED, variables: { courseId: math.id, after } },
-      { next: (result) => events.push(result), error: (error) => ((ended = error), events.notify()), complete: () => ((ended = 'complete'), events.notify()) },
+      {
+        next: (result) => events.push(result),
+        error: (error) => ((ended = error), events.notify()),
+        complete: () => ((ended = 'complete'), events.notify()),
+      },
     );
     try {
       await events.count(1, 15_000);
@@ -134,7 +178,8 @@ describe('SSE by the graphql-sse protocol (graphql-sse client, distinct connecti
       const client = sseClient(token);
       const results: any[] = [];
       try {
-        for await (const result of client.iterate({ query: GRADE_CHANGED, variables: { courseId: phys.id } })) results.push(result);
+        for await (const result of client.iterate({ query: GRADE_CHANGED, variables: { courseId: phys.id } }))
+          results.push(result);
       } finally {
         client.dispose();
       }

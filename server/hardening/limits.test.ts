@@ -5,8 +5,17 @@
  * Every refusal is checked with its code, every limit also from just under it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackedSocket, answerOrClose, initResult, upgrade, watchGrades, type GradeWatch } from '../../test/hardening';
-import { gql, GRADE_CHANGED, LIVE_CURSOR, openLiveDatabase, rawSocket, startLiveApp, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import { ackedSocket, answerOrClose, type GradeWatch, initResult, upgrade, watchGrades } from '../../test/hardening';
+import {
+  GRADE_CHANGED,
+  gql,
+  LIVE_CURSOR,
+  type LiveDatabase,
+  type LiveTestApp,
+  openLiveDatabase,
+  rawSocket,
+  startLiveApp,
+} from '../../test/live';
 
 const WEB = 'http://web.test:3000';
 const ENV = {
@@ -43,9 +52,13 @@ async function post(query: string, variables: Record<string, unknown> = {}, head
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] },
+  };
 }
-const codesOf = (body: { errors?: { extensions?: Record<string, any> }[] }) => (body.errors ?? []).map((e) => e.extensions?.code);
+const codesOf = (body: { errors?: { extensions?: Record<string, any> }[] }) =>
+  (body.errors ?? []).map((e) => e.extensions?.code);
 /**
  * Refused before running: 400, no `data` entry, BAD_USER_INPUT naming the limit. (Regression: the
  * graphql-armor refusals were once answered 200, against the GraphQL-over-HTTP spec.)
@@ -80,10 +93,15 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
   });
 
   it('cost: an ordinary page runs, a nested fan-out is refused (400, BAD_USER_INPUT) before it runs', async () => {
-    const page = await post(`{ courses { posts(first: 100) { edges { node { comments { author { id } } } } } } }`, {}, auth());
+    const page = await post(
+      `{ courses { posts(first: 100) { edges { node { comments { author { id } } } } } } }`,
+      {},
+      auth(),
+    );
     expect(page.body.errors).toBeUndefined();
     let selection = 'id';
-    for (let i = 0; i < 2; i++) selection = `posts(first: 100) { edges { node { comments { author { id } } course { id ${selection} } } } }`;
+    for (let i = 0; i < 2; i++)
+      selection = `posts(first: 100) { edges { node { comments { author { id } } course { id ${selection} } } } }`;
     const fanOut = await post(`{ courses { ${selection} } }`, {}, auth());
     expectRefused(fanOut, /Cost limit of 20000 exceeded/);
   });
@@ -98,7 +116,8 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
   });
 
   it('directives: 50 run, 51 are refused (400, BAD_USER_INPUT)', async () => {
-    const directives = (n: number) => `{ ${Array.from({ length: n }, () => '__typename @include(if: true)').join(' ')} }`;
+    const directives = (n: number) =>
+      `{ ${Array.from({ length: n }, () => '__typename @include(if: true)').join(' ')} }`;
     const fifty = await post(directives(50), {}, auth());
     expect(fifty.body).toEqual({ data: { __typename: 'Query' } });
     const over = await post(directives(51), {}, auth());
@@ -125,7 +144,11 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
 
   it('a request body over 25 MB (Yoga’s default cap) → 413 REQUEST_ENTITY_TOO_LARGE; the server keeps serving', async () => {
     const body = JSON.stringify({ query: '{ __typename }', variables: { padding: 'p'.repeat(25_000_001) } });
-    const response = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body });
+    const response = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body,
+    });
     expect(response.status).toBe(413);
     expect(codesOf((await response.json()) as never)).toEqual(['REQUEST_ENTITY_TOO_LARGE']);
     expect((await post('{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
@@ -138,9 +161,14 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
     const ws = await ackedSocket(api.wsUrl, await ldb.token('instructor@homeroom.test'));
     try {
       const after = (await gql(api.url, LIVE_CURSOR, {}, token)).data!.liveCursor;
-      await ws.send({ id: 'live', type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } } });
+      await ws.send({
+        id: 'live',
+        type: 'subscribe',
+        payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } },
+      });
       let costly = 'id';
-      for (let i = 0; i < 2; i++) costly = `posts(first: 100) { edges { node { comments { author { id } } course { id ${costly} } } } }`;
+      for (let i = 0; i < 2; i++)
+        costly = `posts(first: 100) { edges { node { comments { author { id } } course { id ${costly} } } } }`;
       const over = {
         // gradeChanged › grade › standing › course › posts › edges › node › course › posts › edges › node › course › id: 13.
         depth: `subscription { gradeChanged(courseId: "${math.id}") { cursor grade { standing { course { posts(first: 1) { edges { node { course { posts(first: 1) { edges { node { course { id } } } } } } } } } } } } }`,
@@ -152,12 +180,23 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
       for (const [limit, query] of Object.entries(over)) {
         await ws.send({ id: limit, type: 'subscribe', payload: { query } });
         const { answer, closed } = await answerOrClose(ws, limit);
-        answers[limit] = closed ? `closed ${closed.code}` : [answer.type, answer.payload?.[0]?.message.match(/(\w+) limit of/i)?.[1]?.toLowerCase()];
+        answers[limit] = closed
+          ? `closed ${closed.code}`
+          : [answer.type, answer.payload?.[0]?.message.match(/(\w+) limit of/i)?.[1]?.toLowerCase()];
       }
-      expect(answers).toEqual({ depth: ['error', 'depth'], aliases: ['error', 'aliases'], directives: ['error', 'directives'], cost: ['error', 'cost'] });
+      expect(answers).toEqual({
+        depth: ['error', 'depth'],
+        aliases: ['error', 'aliases'],
+        directives: ['error', 'directives'],
+        cost: ['error', 'cost'],
+      });
       await watch.alive();
       const last = watch.stream.items.at(-1)!;
-      await ws.messages.find((m) => m.id === 'live' && m.type === 'next' && m.payload.data.gradeChanged.cursor === last.cursor, 10_000, 'the live subscription’s event');
+      await ws.messages.find(
+        (m) => m.id === 'live' && m.type === 'next' && m.payload.data.gradeChanged.cursor === last.cursor,
+        10_000,
+        'the live subscription’s event',
+      );
       expect(ws.closes.items).toEqual([]);
     } finally {
       ws.close();
@@ -176,7 +215,11 @@ describe('WebSocket message size (WS_MAX_MESSAGE_BYTES=4096)', () => {
     };
     expect(Buffer.byteLength(message(4096))).toBe(4096);
     ws.socket.send(message(4096));
-    const served = await ws.messages.find((m) => m.id === 'x' && m.type === 'next', 10_000, 'the answer to a 4096-byte message');
+    const served = await ws.messages.find(
+      (m) => m.id === 'x' && m.type === 'next',
+      10_000,
+      'the answer to a 4096-byte message',
+    );
     expect(served.payload).toEqual({ data: { __typename: 'Query' } });
     ws.socket.send(message(4097).replace('"x"', '"y"'));
     expect(await ws.closed(10_000)).toMatchObject({ code: 1009 });
@@ -191,17 +234,24 @@ describe('sockets per user (WS_MAX_SOCKETS_PER_USER=2)', () => {
     const second = await ackedSocket(api.wsUrl, token);
     const third = rawSocket(api.wsUrl);
     try {
-      expect(await initResult(third, { authorization: `Bearer ${token}` })).toEqual({ code: 1008, reason: 'Too many sockets for this user (limit 2)' });
+      expect(await initResult(third, { authorization: `Bearer ${token}` })).toEqual({
+        code: 1008,
+        reason: 'Too many sockets for this user (limit 2)',
+      });
       // The same user with a freshly minted token is the same user.
       const again = rawSocket(api.wsUrl);
-      expect(await initResult(again, { authorization: `Bearer ${await ldb.token('student03@homeroom.test', 600)}` })).toMatchObject({ code: 1008 });
+      expect(
+        await initResult(again, { authorization: `Bearer ${await ldb.token('student03@homeroom.test', 600)}` }),
+      ).toMatchObject({ code: 1008 });
       // Another user is not affected.
       const other = await ackedSocket(api.wsUrl, await ldb.token('student04@homeroom.test'));
       other.close();
       await watch.alive();
       // The first two still work.
       await second.send({ id: 'me', type: 'subscribe', payload: { query: '{ me { id } }' } });
-      expect((await second.messages.find((m) => m.id === 'me' && m.type === 'next')).payload.data.me.id).toBe(ldb.f.user('student03@homeroom.test'));
+      expect((await second.messages.find((m) => m.id === 'me' && m.type === 'next')).payload.data.me.id).toBe(
+        ldb.f.user('student03@homeroom.test'),
+      );
       // Closing one frees its slot.
       first.close();
       await first.closed();
@@ -218,7 +268,9 @@ describe('sockets per user (WS_MAX_SOCKETS_PER_USER=2)', () => {
   it('sockets refused for their token, and sockets that never sent connection_init, take no slot', async () => {
     const token = await ldb.token('student05@homeroom.test');
     const refused = await Promise.all(
-      ['Bearer nonsense', `Bearer ${token.slice(0, -2)}xx`].map((authorization) => initResult(rawSocket(api.wsUrl), { authorization })),
+      ['Bearer nonsense', `Bearer ${token.slice(0, -2)}xx`].map((authorization) =>
+        initResult(rawSocket(api.wsUrl), { authorization }),
+      ),
     );
     expect(refused.map((r) => (r === 'acked' ? r : r.code))).toEqual([4403, 4403]);
     const idle = rawSocket(api.wsUrl);
@@ -240,19 +292,37 @@ describe('operations per socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET=3)', () => {
     try {
       // `after`: an event committed before a stream registered is replayed, so no race with the commit below.
       const after = (await gql(api.url, LIVE_CURSOR, {}, token)).data!.liveCursor;
-      for (const id of ['s1', 's2', 's3']) await ws.send({ id, type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } } });
-      await ws.send({ id: 's4', type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
+      for (const id of ['s1', 's2', 's3'])
+        await ws.send({
+          id,
+          type: 'subscribe',
+          payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } },
+        });
+      await ws.send({
+        id: 's4',
+        type: 'subscribe',
+        payload: { query: GRADE_CHANGED, variables: { courseId: math.id } },
+      });
       const refused = await ws.messages.find((m) => m.id === 's4', 10_000, 'the answer to the fourth operation');
       expect(refused).toEqual({
         id: 's4',
         type: 'error',
-        payload: [expect.objectContaining({ message: 'Too many operations on this socket (limit 3)', extensions: { code: 'TOO_MANY_REQUESTS' } })],
+        payload: [
+          expect.objectContaining({
+            message: 'Too many operations on this socket (limit 3)',
+            extensions: { code: 'TOO_MANY_REQUESTS' },
+          }),
+        ],
       });
       // The three are live: one commit reaches each of them.
       await watch.alive();
       const last = watch.stream.items.at(-1)!;
       for (const id of ['s1', 's2', 's3']) {
-        await ws.messages.find((m) => m.id === id && m.type === 'next' && m.payload.data.gradeChanged.cursor === last.cursor, 10_000, `the event on ${id}`);
+        await ws.messages.find(
+          (m) => m.id === id && m.type === 'next' && m.payload.data.gradeChanged.cursor === last.cursor,
+          10_000,
+          `the event on ${id}`,
+        );
       }
       // Completing one frees its slot at once: `complete` and a new `subscribe` in one TCP write,
       // as a client changing a subscription's variables sends them. (Regression: the slot was
@@ -260,11 +330,21 @@ describe('operations per socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET=3)', () => {
       const tcp = (ws.socket as unknown as { _socket: import('node:net').Socket })._socket;
       tcp.cork();
       ws.socket.send(JSON.stringify({ id: 's2', type: 'complete' }));
-      ws.socket.send(JSON.stringify({ id: 's5', type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after: last.cursor } } }));
+      ws.socket.send(
+        JSON.stringify({
+          id: 's5',
+          type: 'subscribe',
+          payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after: last.cursor } },
+        }),
+      );
       tcp.uncork();
       await watch.alive();
       const next = watch.stream.items.at(-1)!;
-      await ws.messages.find((m) => m.id === 's5' && m.type === 'next' && m.payload.data.gradeChanged.cursor === next.cursor, 10_000, 'the event on s5');
+      await ws.messages.find(
+        (m) => m.id === 's5' && m.type === 'next' && m.payload.data.gradeChanged.cursor === next.cursor,
+        10_000,
+        'the event on s5',
+      );
       expect(ws.messages.items.filter((m) => m.id === 's5' && m.type === 'error')).toEqual([]);
       expect(ws.closes.items).toEqual([]);
     } finally {
@@ -279,15 +359,29 @@ describe('operations per socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET=3)', () => {
       for (let i = 0; i < 4; i++) {
         await ws.send({ id: `q${i}`, type: 'subscribe', payload: { query: '{ me { id } }' } });
         await ws.messages.find((m) => m.id === `q${i}` && m.type === 'complete', 10_000, `query ${i} to complete`);
-        await ws.send({ id: `f${i}`, type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: phys.id } } }); // not a member: FORBIDDEN
-        await ws.messages.find((m) => m.id === `f${i}` && (m.type === 'complete' || m.type === 'error'), 10_000, `forbidden ${i} to end`);
+        await ws.send({
+          id: `f${i}`,
+          type: 'subscribe',
+          payload: { query: GRADE_CHANGED, variables: { courseId: phys.id } },
+        }); // not a member: FORBIDDEN
+        await ws.messages.find(
+          (m) => m.id === `f${i}` && (m.type === 'complete' || m.type === 'error'),
+          10_000,
+          `forbidden ${i} to end`,
+        );
         await ws.send({ id: `v${i}`, type: 'subscribe', payload: { query: 'subscription { nope }' } });
         await ws.messages.find((m) => m.id === `v${i}` && m.type === 'error', 10_000, `invalid ${i} to be refused`);
       }
       const forbidden = ws.messages.items.filter((m) => m.id?.startsWith('f') && m.type === 'next');
-      expect(forbidden.flatMap((m) => m.payload.errors.map((e: any) => e.extensions.code))).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+      expect(forbidden.flatMap((m) => m.payload.errors.map((e: any) => e.extensions.code))).toEqual([
+        'FORBIDDEN',
+        'FORBIDDEN',
+        'FORBIDDEN',
+        'FORBIDDEN',
+      ]);
       const math = ldb.f.course('MATH101');
-      for (const id of ['a', 'b', 'c']) await ws.send({ id, type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
+      for (const id of ['a', 'b', 'c'])
+        await ws.send({ id, type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
       await ws.send({ id: 'probe', type: 'subscribe', payload: { query: '{ me { id } }' } });
       const probe = await ws.messages.find((m) => m.id === 'probe', 10_000, 'the answer to the fourth operation');
       expect(probe.type).toBe('error'); // three slots taken by a, b, c — and only by them
@@ -302,7 +396,8 @@ describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_AD
   const LOGIN = `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { email } } }`;
   let address = 0;
   /** Each call from its own client address unless one is given. */
-  const login = (email: string, password: string, from = `198.51.100.${++address}`) => post(LOGIN, { e: email, p: password }, { 'x-forwarded-for': from });
+  const login = (email: string, password: string, from = `198.51.100.${++address}`) =>
+    post(LOGIN, { e: email, p: password }, { 'x-forwarded-for': from });
 
   it('per account: after 3 failures even the right password is refused with TOO_MANY_REQUESTS and retryAfterSeconds; other accounts still sign in', async () => {
     const email = 'student07@homeroom.test';
@@ -316,9 +411,13 @@ describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_AD
     // The account, however its address is spelled, from any address.
     expect(codesOf((await login('  STUDENT07@Homeroom.Test ', 'homeroom')).body)).toEqual(['TOO_MANY_REQUESTS']);
     // Other accounts are not affected.
-    expect((await login('student08@homeroom.test', 'homeroom')).body.data.login.user.email).toBe('student08@homeroom.test');
+    expect((await login('student08@homeroom.test', 'homeroom')).body.data.login.user.email).toBe(
+      'student08@homeroom.test',
+    );
     // Nothing was written but the counters.
-    expect((await ldb.sql`select count(*)::int as n from rate_limits where key like ${'login-account:%'}`)[0].n).toBeGreaterThan(0);
+    expect(
+      (await ldb.sql`select count(*)::int as n from rate_limits where key like ${'login-account:%'}`)[0].n,
+    ).toBeGreaterThan(0);
   });
 
   it('per account: a success resets the count (fail, fail, ok, fail, fail, ok)', async () => {
@@ -344,9 +443,19 @@ describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_AD
       const { body } = await login(email, password, from);
       outcomes.push(body.data?.login ? 'ok' : codesOf(body).join());
     }
-    expect(outcomes).toEqual(['ok', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'ok', 'ok', 'UNAUTHENTICATED', 'TOO_MANY_REQUESTS']);
+    expect(outcomes).toEqual([
+      'ok',
+      'UNAUTHENTICATED',
+      'UNAUTHENTICATED',
+      'ok',
+      'ok',
+      'UNAUTHENTICATED',
+      'TOO_MANY_REQUESTS',
+    ]);
     expect(codesOf((await login('student15@homeroom.test', 'homeroom', from)).body)).toEqual(['TOO_MANY_REQUESTS']);
-    expect((await login('student15@homeroom.test', 'homeroom', '203.0.113.78')).body.data.login.user.email).toBe('student15@homeroom.test');
+    expect((await login('student15@homeroom.test', 'homeroom', '203.0.113.78')).body.data.login.user.email).toBe(
+      'student15@homeroom.test',
+    );
   });
 
   // Regression: the leftmost X-Forwarded-For entry — the client's own invention — was trusted.
@@ -363,7 +472,10 @@ describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_AD
 
   it('without TRUST_PROXY, X-Forwarded-For is ignored: a client cannot escape the per-address limit by inventing addresses', async () => {
     // A second instance on the same database, not behind a proxy: the socket address counts.
-    const direct = await startLiveApp({ databaseUrl: ldb.url, env: { LOGIN_ATTEMPTS_PER_ADDRESS: '3', LOGIN_ATTEMPTS_PER_ACCOUNT: '100' } });
+    const direct = await startLiveApp({
+      databaseUrl: ldb.url,
+      env: { LOGIN_ATTEMPTS_PER_ADDRESS: '3', LOGIN_ATTEMPTS_PER_ACCOUNT: '100' },
+    });
     try {
       const outcomes: string[] = [];
       for (let i = 0; i < 4; i++) {
@@ -386,7 +498,9 @@ describe('CSRF prevention', () => {
   it('GET without a preflight header → 403; with `graphql-require-preflight` or `x-graphql-yoga-csrf` → 200', async () => {
     expect((await fetch(`${api.url}?query=${query}`, { headers: { accept: 'application/json' } })).status).toBe(403);
     for (const header of ['graphql-require-preflight', 'x-graphql-yoga-csrf']) {
-      const response = await fetch(`${api.url}?query=${query}`, { headers: { accept: 'application/json', [header]: '1' } });
+      const response = await fetch(`${api.url}?query=${query}`, {
+        headers: { accept: 'application/json', [header]: '1' },
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     }
@@ -400,11 +514,18 @@ describe('CSRF prevention', () => {
     const form = new FormData();
     form.set('query', mutation);
     for (const init of <{ headers: Record<string, string>; body: string | FormData }[]>[
-      { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `query=${encodeURIComponent(mutation)}` },
+      {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `query=${encodeURIComponent(mutation)}`,
+      },
       { headers: {}, body: form },
       { headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: mutation }) },
     ]) {
-      const response = await fetch(api.url, { method: 'POST', headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...init.headers }, body: init.body });
+      const response = await fetch(api.url, {
+        method: 'POST',
+        headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...init.headers },
+        body: init.body,
+      });
       expect(response.status).toBe(403);
     }
     expect((await ldb.sql`select count(*)::int as n from notifications where read_at is not null`)[0].n).toBe(before);
@@ -441,12 +562,19 @@ describe('WebSocket Origin allowlist', () => {
     const messages: any[] = [];
     socket.on('message', (data) => messages.push(JSON.parse(String(data))));
     await new Promise((resolve) => socket.once('open', resolve));
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await ldb.token('student@homeroom.test')}` } }));
+    socket.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: { authorization: `Bearer ${await ldb.token('student@homeroom.test')}` },
+      }),
+    );
     await expect.poll(() => messages.map((m) => m.type), { timeout: 10_000, interval: 20 }).toContain('connection_ack');
     socket.send(JSON.stringify({ id: 'me', type: 'subscribe', payload: { query: '{ me { id } }' } }));
-    await expect.poll(() => messages.find((m) => m.id === 'me' && m.type === 'next')?.payload, { timeout: 10_000, interval: 20 }).toEqual({
-      data: { me: { id: ldb.f.user('student@homeroom.test') } },
-    });
+    await expect
+      .poll(() => messages.find((m) => m.id === 'me' && m.type === 'next')?.payload, { timeout: 10_000, interval: 20 })
+      .toEqual({
+        data: { me: { id: ldb.f.user('student@homeroom.test') } },
+      });
     socket.close();
   });
 });
@@ -455,7 +583,11 @@ describe('CORS', () => {
   const preflight = (origin: string) =>
     fetch(api.url, {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization',
+      },
     });
 
   it('answers the web origin’s preflight: its origin, POST, and the Authorization header allowed', async () => {
@@ -464,7 +596,11 @@ describe('CORS', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe(WEB);
     expect(response.headers.get('access-control-allow-methods')).toMatch(/POST/);
     expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toMatch(/authorization/);
-    const actual = await fetch(api.url, { method: 'POST', headers: { origin: WEB, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const actual = await fetch(api.url, {
+      method: 'POST',
+      headers: { origin: WEB, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(actual.headers.get('access-control-allow-origin')).toBe(WEB);
   });
 
@@ -475,7 +611,11 @@ describe('CORS', () => {
       const response =
         method === 'OPTIONS'
           ? await preflight(origin)
-          : await fetch(api.url, { method, headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+          : await fetch(api.url, {
+              method,
+              headers: { origin, 'content-type': 'application/json' },
+              body: JSON.stringify({ query: '{ __typename }' }),
+            });
       await response.arrayBuffer();
       return response.headers.get('access-control-allow-origin');
     };
@@ -485,6 +625,12 @@ describe('CORS', () => {
       nullPreflight: await allowOrigin('null', 'OPTIONS'),
       nullPost: await allowOrigin('null', 'POST'),
       secondWebOrigin: await allowOrigin('http://127.0.0.1:3000', 'OPTIONS'),
-    }).toEqual({ foreignPreflight: null, foreignPost: null, nullPreflight: null, nullPost: null, secondWebOrigin: 'http://127.0.0.1:3000' });
+    }).toEqual({
+      foreignPreflight: null,
+      foreignPost: null,
+      nullPreflight: null,
+      nullPost: null,
+      secondWebOrigin: 'http://127.0.0.1:3000',
+    });
   });
 });

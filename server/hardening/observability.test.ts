@@ -6,8 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type TestRedis } from '../../test';
-import { ackedSocket, metric, parseMetrics, runOperation, watchGrades, type GradeWatch } from '../../test/hardening';
-import { connectLive, gql, GRADE_CHANGED, newStreams, openLiveDatabase, POLL_CHANGED, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import { ackedSocket, type GradeWatch, metric, parseMetrics, runOperation, watchGrades } from '../../test/hardening';
+import {
+  connectLive,
+  GRADE_CHANGED,
+  gql,
+  type LiveDatabase,
+  type LiveTestApp,
+  newStreams,
+  openLiveDatabase,
+  POLL_CHANGED,
+  startLiveApp,
+  waitFor,
+} from '../../test/live';
 
 let ldb: LiveDatabase;
 let redis: TestRedis;
@@ -62,7 +73,9 @@ describe('/metrics', () => {
     expect(metric(await scrape(), 'homeroom_open_sockets')).toBe(base + 1);
     ws.close();
     await ws.closed();
-    await waitFor(async () => metric(await scrape(), 'homeroom_open_sockets') === base, { what: 'the gauge to fall back' });
+    await waitFor(async () => metric(await scrape(), 'homeroom_open_sockets') === base, {
+      what: 'the gauge to fall back',
+    });
   });
 
   it('subscriptions by topic rise and fall; events relayed and deliveries by topic count what happened', async () => {
@@ -71,12 +84,19 @@ describe('/metrics', () => {
     const conn = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test'));
     try {
       const registered = newStreams(api);
-      const grades = [conn.subscribe(GRADE_CHANGED, { courseId: math.id }), conn.subscribe(GRADE_CHANGED, { courseId: math.id })];
+      const grades = [
+        conn.subscribe(GRADE_CHANGED, { courseId: math.id }),
+        conn.subscribe(GRADE_CHANGED, { courseId: math.id }),
+      ];
       conn.subscribe(POLL_CHANGED, { courseId: math.id });
       await registered(3);
       const during = await scrape();
-      expect(metric(during, 'homeroom_subscriptions_active', { topic: 'grade' })).toBe(metric(before, 'homeroom_subscriptions_active', { topic: 'grade' }) + 2);
-      expect(metric(during, 'homeroom_subscriptions_active', { topic: 'poll' })).toBe(metric(before, 'homeroom_subscriptions_active', { topic: 'poll' }) + 1);
+      expect(metric(during, 'homeroom_subscriptions_active', { topic: 'grade' })).toBe(
+        metric(before, 'homeroom_subscriptions_active', { topic: 'grade' }) + 2,
+      );
+      expect(metric(during, 'homeroom_subscriptions_active', { topic: 'poll' })).toBe(
+        metric(before, 'homeroom_subscriptions_active', { topic: 'poll' }) + 1,
+      );
 
       await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 61);
       await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[1], 62);
@@ -84,16 +104,31 @@ describe('/metrics', () => {
       const after = await scrape();
       // Each grade commit is a grade event and the student's notification event. (The hub may
       // have fetched them from the outbox itself before the relay published: wait for the relay.)
-      await waitFor(async () => metric(await scrape(), 'homeroom_events_relayed_total') - metric(before, 'homeroom_events_relayed_total') >= 4, { what: 'the relay to count 4 events' });
-      expect(metric(after, 'homeroom_deliveries_total', { topic: 'grade' }) - metric(before, 'homeroom_deliveries_total', { topic: 'grade' })).toBe(4);
+      await waitFor(
+        async () =>
+          metric(await scrape(), 'homeroom_events_relayed_total') - metric(before, 'homeroom_events_relayed_total') >=
+          4,
+        { what: 'the relay to count 4 events' },
+      );
+      expect(
+        metric(after, 'homeroom_deliveries_total', { topic: 'grade' }) -
+          metric(before, 'homeroom_deliveries_total', { topic: 'grade' }),
+      ).toBe(4);
       expect(metric(after, 'homeroom_relay_lag_seconds')).toBeGreaterThanOrEqual(0);
     } finally {
       await conn.dispose();
     }
-    await waitFor(async () => metric(await scrape(), 'homeroom_subscriptions_active', { topic: 'grade' }) === metric(before, 'homeroom_subscriptions_active', { topic: 'grade' }), {
-      what: 'the grade subscriptions gauge to fall back',
-    });
-    expect(metric(await scrape(), 'homeroom_subscriptions_active', { topic: 'poll' })).toBe(metric(before, 'homeroom_subscriptions_active', { topic: 'poll' }));
+    await waitFor(
+      async () =>
+        metric(await scrape(), 'homeroom_subscriptions_active', { topic: 'grade' }) ===
+        metric(before, 'homeroom_subscriptions_active', { topic: 'grade' }),
+      {
+        what: 'the grade subscriptions gauge to fall back',
+      },
+    );
+    expect(metric(await scrape(), 'homeroom_subscriptions_active', { topic: 'poll' })).toBe(
+      metric(before, 'homeroom_subscriptions_active', { topic: 'poll' }),
+    );
   });
 
   it('resyncs count RESYNC signals', async () => {
@@ -101,7 +136,10 @@ describe('/metrics', () => {
     const conn = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test'));
     try {
       // A cursor from the future (a restored database): answered with RESYNC.
-      const stream = conn.subscribe<{ action: string }>(GRADE_CHANGED, { courseId: ldb.f.course('MATH101').id, after: '999999999.1' });
+      const stream = conn.subscribe<{ action: string }>(GRADE_CHANGED, {
+        courseId: ldb.f.course('MATH101').id,
+        after: '999999999.1',
+      });
       const [first] = await stream.count(1, 15_000);
       expect(first.action).toBe('RESYNC');
     } finally {
@@ -114,7 +152,11 @@ describe('/metrics', () => {
     const phys = ldb.f.course('PHYS110').id;
     const student = await ldb.token('student@homeroom.test');
     const errors = async (code: string) => metric(await scrape(), 'homeroom_graphql_errors_total', { code });
-    const before = Object.fromEntries(await Promise.all(['UNAUTHENTICATED', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED'].map(async (code) => [code, await errors(code)])));
+    const before = Object.fromEntries(
+      await Promise.all(
+        ['UNAUTHENTICATED', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED'].map(async (code) => [code, await errors(code)]),
+      ),
+    );
     await gql(api.url, '{ courses { id } }'); // UNAUTHENTICATED
     await gql(api.url, `query($id: ID!) { course(id: $id) { id } }`, { id: phys }, student); // FORBIDDEN
     await gql(api.url, '{ nope }'); // GRAPHQL_VALIDATION_FAILED
@@ -140,7 +182,10 @@ describe('/metrics', () => {
       body: JSON.stringify({ query: GRADE_CHANGED, variables: { courseId: phys } }),
     });
     expect(await sse.text()).toContain('"code":"FORBIDDEN"');
-    expect({ graphqlWs: overWs - overHttp, sse: (await errors('FORBIDDEN')) - overWs }).toEqual({ graphqlWs: 1, sse: 1 });
+    expect({ graphqlWs: overWs - overHttp, sse: (await errors('FORBIDDEN')) - overWs }).toEqual({
+      graphqlWs: 1,
+      sse: 1,
+    });
   });
 });
 
@@ -155,11 +200,20 @@ describe('/ready', () => {
     };
     await waitFor(async () => (await ready()).status === 200, { what: '/ready to be 200' });
     const up = await ready();
-    expect(up.body).toMatchObject({ ready: true, database: 'ok', bus: 'ok', relay: { leader: true }, hub: { lastCursor: expect.stringMatching(/^\d+\.\d+$/) } });
+    expect(up.body).toMatchObject({
+      ready: true,
+      database: 'ok',
+      bus: 'ok',
+      relay: { leader: true },
+      hub: { lastCursor: expect.stringMatching(/^\d+\.\d+$/) },
+    });
 
     watch = await watchGrades(api, ldb);
     await redis.stop();
-    await waitFor(async () => (await ready()).status === 503, { timeoutMs: 15_000, what: '/ready to be 503 without Redis' });
+    await waitFor(async () => (await ready()).status === 503, {
+      timeoutMs: 15_000,
+      what: '/ready to be 503 without Redis',
+    });
     const down = await ready();
     expect(down.body).toMatchObject({ ready: false, database: 'ok', bus: 'disconnected' });
     // Liveness is not readiness: the process still serves.

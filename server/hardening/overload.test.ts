@@ -6,8 +6,29 @@
  * `after` its last cursor and gets everything it missed exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackedSocket, gradeEveryoneWithNotes, HEAVY_GRADES, hubCaughtUp, metric, NOTE_BYTES, parseMetrics, tcpOf } from '../../test/hardening';
-import { connectLive, gqlOk, GRADE_CHANGED, LIVE_CURSOR, newStreams, openLiveDatabase, startLiveApp, strictlyIncreasing, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import {
+  ackedSocket,
+  gradeEveryoneWithNotes,
+  HEAVY_GRADES,
+  hubCaughtUp,
+  metric,
+  NOTE_BYTES,
+  parseMetrics,
+  tcpOf,
+} from '../../test/hardening';
+import {
+  connectLive,
+  GRADE_CHANGED,
+  gqlOk,
+  LIVE_CURSOR,
+  type LiveDatabase,
+  type LiveTestApp,
+  newStreams,
+  openLiveDatabase,
+  startLiveApp,
+  strictlyIncreasing,
+  waitFor,
+} from '../../test/live';
 
 const MAX_QUEUED = 50;
 
@@ -46,8 +67,14 @@ describe('a slow consumer beside fast ones', () => {
     const tcp = tcpOf(slow.socket);
     try {
       const registered = newStreams(api);
-      const fastStreams = fast.map((c) => c.subscribe<{ cursor: string }>(GRADE_CHANGED, { courseId: math.id, after: start }));
-      await slow.send({ id: 'heavy', type: 'subscribe', payload: { query: HEAVY_GRADES, variables: { courseId: math.id, after: start } } });
+      const fastStreams = fast.map((c) =>
+        c.subscribe<{ cursor: string }>(GRADE_CHANGED, { courseId: math.id, after: start }),
+      );
+      await slow.send({
+        id: 'heavy',
+        type: 'subscribe',
+        payload: { query: HEAVY_GRADES, variables: { courseId: math.id, after: start } },
+      });
       await registered(3);
 
       // One event everybody sees before the slow client stops reading.
@@ -56,14 +83,18 @@ describe('a slow consumer beside fast ones', () => {
       await Promise.all(fastStreams.map((s) => s.count(1, 15_000)));
       tcp.pause();
 
-      const grades = (await sql<{ id: string }[]>`select id from grades where course_id = ${math.id} order by id`).map((g) => g.id);
+      const grades = (await sql<{ id: string }[]>`select id from grades where course_id = ${math.id} order by id`).map(
+        (g) => g.id,
+      );
       const rssBefore = process.memoryUsage().rss;
-      const slowConsumers = async () => metric(parseMetrics(await (await fetch(`${api.baseUrl}/metrics`)).text()), 'homeroom_slow_consumers_total');
+      const slowConsumers = async () =>
+        metric(parseMetrics(await (await fetch(`${api.baseUrl}/metrics`)).text()), 'homeroom_slow_consumers_total');
       const slowBefore = await slowConsumers();
 
       // The burst: four commits of ~100 grade events each, back to back.
       const BURST = 4;
-      for (let i = 0; i < BURST; i++) await sql`update grades set note = repeat(${String.fromCharCode(65 + i)}, ${NOTE_BYTES}) where course_id = ${math.id}`;
+      for (let i = 0; i < BURST; i++)
+        await sql`update grades set note = repeat(${String.fromCharCode(65 + i)}, ${NOTE_BYTES}) where course_id = ${math.id}`;
       let committed = 1 + BURST * perStatement;
       // The server judges a subscriber over its bound when the next event for it arrives (slow =
       // over the bound and no message taken for a second): keep a trickle of commits coming until
@@ -78,8 +109,14 @@ describe('a slow consumer beside fast ones', () => {
         },
         { timeoutMs: 20_000, intervalMs: 200, what: 'the slow consumer to be given up on' },
       );
-      await Promise.all(fastStreams.map((s) => s.until(() => s.done || s.items.length >= committed, 30_000, `${committed} events on a fast client`)));
-      const expected = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id).map((r) => r.cursor);
+      await Promise.all(
+        fastStreams.map((s) =>
+          s.until(() => s.done || s.items.length >= committed, 30_000, `${committed} events on a fast client`),
+        ),
+      );
+      const expected = (await ldb.outbox(start))
+        .filter((r) => r.topic === 'grade' && r.course_id === math.id)
+        .map((r) => r.cursor);
       expect(expected.length).toBe(committed);
 
       // The fast clients got everything, in order, once, and were never closed.
@@ -97,7 +134,9 @@ describe('a slow consumer beside fast ones', () => {
       tcp.resume();
       const closed = await slow.closed(20_000);
       expect(closed).toEqual({ code: 1013, reason: 'Too slow: reconnect and resume from your last cursor' });
-      const got = slow.messages.items.filter((m) => m.id === 'heavy' && m.type === 'next').map((m) => m.payload.data.gradeChanged);
+      const got = slow.messages.items
+        .filter((m) => m.id === 'heavy' && m.type === 'next')
+        .map((m) => m.payload.data.gradeChanged);
       expect(got.length).toBeGreaterThan(0);
       expect(got.length).toBeLessThan(expected.length);
       expect(got.map((e) => e.cursor)).toEqual(expected.slice(0, got.length));
@@ -138,7 +177,9 @@ describe('a burst of more events than the bound in one commit', () => {
       const mathStream = fastReader.subscribe(GRADE_CHANGED, { courseId: math.id });
       const physStream = elsewhere.subscribe(GRADE_CHANGED, { courseId: phys.id });
       await registered(2);
-      const [{ n }] = await ldb.sql<{ n: number }[]>`with u as (update grades set score = 2 where course_id = ${math.id} returning 1) select count(*)::int as n from u`;
+      const [{ n }] = await ldb.sql<
+        { n: number }[]
+      >`with u as (update grades set score = 2 where course_id = ${math.id} returning 1) select count(*)::int as n from u`;
       expect(n).toBeGreaterThanOrEqual(2 * MAX_QUEUED);
       await mathStream.until(() => mathStream.done || mathStream.items.length >= n, 20_000, 'the burst or the end');
       await ldb.setGrade(phys.assessments.Midterm.id, phys.id, phys.studentIds[0], 3); // one for the other course

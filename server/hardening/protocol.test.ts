@@ -7,19 +7,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, snapshot, writableTables } from '../../test/api/api';
-import { ackedSocket, craftToken, initResult, runOperation, watchGrades, type CraftedToken, type GradeWatch } from '../../test/hardening';
+import {
+  ackedSocket,
+  type CraftedToken,
+  craftToken,
+  type GradeWatch,
+  initResult,
+  runOperation,
+  watchGrades,
+} from '../../test/hardening';
 import {
   ATTENDANCE_CHANGED,
   CONTENT_AVAILABLE,
-  gql,
   GRADE_CHANGED,
+  gql,
+  type LiveDatabase,
+  type LiveTestApp,
   newStreams,
   openLiveDatabase,
   POLL_CHANGED,
   rawSocket,
   startLiveApp,
-  type LiveDatabase,
-  type LiveTestApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -49,13 +57,45 @@ const tokenOf = (email: string) => ldb.token(email);
 
 describe('graphql-transport-ws violations → their close codes; other sockets unaffected', () => {
   it.each([
-    ['a frame that is not JSON', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send('{"type": "connection_init"')],
-    ['a message of an unknown type', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ type: 'hello' }))],
-    ['a message without a type', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ payload: {} }))],
+    [
+      'a frame that is not JSON',
+      4400,
+      'Invalid message received',
+      (ws: ReturnType<typeof rawSocket>) => ws.socket.send('{"type": "connection_init"'),
+    ],
+    [
+      'a message of an unknown type',
+      4400,
+      'Invalid message received',
+      (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ type: 'hello' })),
+    ],
+    [
+      'a message without a type',
+      4400,
+      'Invalid message received',
+      (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ payload: {} })),
+    ],
     ['a JSON array', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send('[]')],
-    ['subscribe without an id', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ type: 'subscribe', payload: { query: '{ __typename }' } }))],
-    ['a message only the server sends (next)', 4400, 'Invalid message received', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ id: '1', type: 'next', payload: {} }))],
-    ['subscribe before connection_init', 4401, 'Unauthorized', (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }' } }))],
+    [
+      'subscribe without an id',
+      4400,
+      'Invalid message received',
+      (ws: ReturnType<typeof rawSocket>) =>
+        ws.socket.send(JSON.stringify({ type: 'subscribe', payload: { query: '{ __typename }' } })),
+    ],
+    [
+      'a message only the server sends (next)',
+      4400,
+      'Invalid message received',
+      (ws: ReturnType<typeof rawSocket>) => ws.socket.send(JSON.stringify({ id: '1', type: 'next', payload: {} })),
+    ],
+    [
+      'subscribe before connection_init',
+      4401,
+      'Unauthorized',
+      (ws: ReturnType<typeof rawSocket>) =>
+        ws.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }' } })),
+    ],
   ] as const)('%s → %i', async (_what, code, reason, act) => {
     const ws = rawSocket(api.wsUrl);
     await new Promise((resolve) => ws.socket.once('open', resolve));
@@ -73,7 +113,10 @@ describe('graphql-transport-ws violations → their close codes; other sockets u
 
   it('a second connection_init → 4429', async () => {
     const ws = await ackedSocket(api.wsUrl, await tokenOf('student@homeroom.test'));
-    await ws.send({ type: 'connection_init', payload: { authorization: `Bearer ${await tokenOf('student@homeroom.test')}` } });
+    await ws.send({
+      type: 'connection_init',
+      payload: { authorization: `Bearer ${await tokenOf('student@homeroom.test')}` },
+    });
     expect(await ws.closed(10_000)).toEqual({ code: 4429, reason: 'Too many initialisation requests' });
     await watch.alive();
   });
@@ -81,8 +124,16 @@ describe('graphql-transport-ws violations → their close codes; other sockets u
   it('a duplicate operation id while the first is running → 4409', async () => {
     const math = ldb.f.course('MATH101');
     const ws = await ackedSocket(api.wsUrl, await tokenOf('instructor@homeroom.test'));
-    await ws.send({ id: 'same', type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
-    await ws.send({ id: 'same', type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
+    await ws.send({
+      id: 'same',
+      type: 'subscribe',
+      payload: { query: GRADE_CHANGED, variables: { courseId: math.id } },
+    });
+    await ws.send({
+      id: 'same',
+      type: 'subscribe',
+      payload: { query: GRADE_CHANGED, variables: { courseId: math.id } },
+    });
     expect(await ws.closed(10_000)).toEqual({ code: 4409, reason: 'Subscriber for same already exists' });
     await watch.alive();
   });
@@ -92,7 +143,11 @@ describe('graphql-transport-ws violations → their close codes; other sockets u
     try {
       for (let i = 0; i < 2; i++) {
         await ws.send({ id: 'again', type: 'subscribe', payload: { query: '{ __typename }' } });
-        await ws.messages.until(() => ws.messages.items.filter((m) => m.id === 'again' && m.type === 'complete').length > i, 10_000, 'completion');
+        await ws.messages.until(
+          () => ws.messages.items.filter((m) => m.id === 'again' && m.type === 'complete').length > i,
+          10_000,
+          'completion',
+        );
       }
       expect(ws.closes.items).toEqual([]);
     } finally {
@@ -106,7 +161,8 @@ describe('graphql-transport-ws violations → their close codes; other sockets u
     const nexts = (id: string) => ws.messages.items.filter((m) => m.id === id && m.type === 'next').length;
     try {
       const registered = newStreams(api);
-      for (const id of ['a', 'b']) await ws.send({ id, type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
+      for (const id of ['a', 'b'])
+        await ws.send({ id, type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id } } });
       await registered(2);
       await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 71);
       await ws.messages.until(() => nexts('a') === 1 && nexts('b') === 1, 10_000, 'the first grade on both');
@@ -147,7 +203,11 @@ describe('tokens at connect → 4403 with a reason', () => {
   it.each<[string, () => unknown, string]>([
     ['no connectionParams', () => undefined, 'Missing token: send connectionParams.authorization'],
     ['an empty authorization', () => ({ authorization: '' }), 'Missing token: send connectionParams.authorization'],
-    ['"Bearer " and nothing', () => ({ authorization: 'Bearer ' }), 'Missing token: send connectionParams.authorization'],
+    [
+      '"Bearer " and nothing',
+      () => ({ authorization: 'Bearer ' }),
+      'Missing token: send connectionParams.authorization',
+    ],
     ['a number', () => ({ authorization: 42 }), 'Missing token: send connectionParams.authorization'],
     ['an object', () => ({ authorization: { token: 'x' } }), 'Missing token: send connectionParams.authorization'],
     ['garbage', () => ({ authorization: 'Bearer garbage' }), 'Invalid token'],
@@ -168,7 +228,10 @@ describe('tokens at connect → 4403 with a reason', () => {
     ['tampered-role', 'Invalid token'],
   ])('a crafted token, %s', async (kind, reason) => {
     const token = craftToken(kind, student());
-    expect(await initResult(rawSocket(api.wsUrl), { authorization: `Bearer ${token}` })).toEqual({ code: 4403, reason });
+    expect(await initResult(rawSocket(api.wsUrl), { authorization: `Bearer ${token}` })).toEqual({
+      code: 4403,
+      reason,
+    });
     // The same token over HTTP grants nothing either.
     const http = await gql(api.url, '{ me { id role } }', {}, token);
     expect(http.data).toEqual({ me: null });
@@ -188,7 +251,12 @@ describe('tokens at connect → 4403 with a reason', () => {
 });
 
 describe('courses the caller may not see', () => {
-  const SUBSCRIPTIONS = { gradeChanged: GRADE_CHANGED, attendanceChanged: ATTENDANCE_CHANGED, pollChanged: POLL_CHANGED, contentAvailable: CONTENT_AVAILABLE };
+  const SUBSCRIPTIONS = {
+    gradeChanged: GRADE_CHANGED,
+    attendanceChanged: ATTENDANCE_CHANGED,
+    pollChanged: POLL_CHANGED,
+    contentAvailable: CONTENT_AVAILABLE,
+  };
   const QUERIES = {
     course: `query($courseId: ID!) { course(id: $courseId) { id title } }`,
     updates: `query($courseId: ID!) { updates(after: "0.0", courseId: $courseId) { cursor } }`,
@@ -204,7 +272,9 @@ describe('courses the caller may not see', () => {
       const outcome: Record<string, unknown> = {};
       for (const [name, query] of Object.entries({ ...SUBSCRIPTIONS, ...QUERIES })) {
         const { results, error } = await runOperation(ws, query, { courseId });
-        outcome[name] = error ? error.map((e) => e.extensions?.code) : results.flatMap((r) => (r.errors ?? []).map((e) => e.extensions?.code));
+        outcome[name] = error
+          ? error.map((e) => e.extensions?.code)
+          : results.flatMap((r) => (r.errors ?? []).map((e) => e.extensions?.code));
         expect(results.every((r) => !r.data || Object.values(r.data).every((v) => v === null))).toBe(true);
       }
       expect(outcome).toEqual({
@@ -225,7 +295,11 @@ describe('courses the caller may not see', () => {
   it('without a token every subscription is UNAUTHENTICATED (over SSE: graphql-ws needs a token to connect)', async () => {
     const courseId = ldb.f.course('MATH101').id;
     for (const query of Object.values(SUBSCRIPTIONS)) {
-      const response = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query, variables: { courseId } }) });
+      const response = await fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query, variables: { courseId } }),
+      });
       const text = await response.text();
       expect(text).toContain('"code":"UNAUTHENTICATED"');
       expect(text).not.toContain('"cursor"');
@@ -258,22 +332,70 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
     const before = await snapshot(ldb.sql, tables);
     const cases: [string, ReturnType<typeof rawSocket>, string, Record<string, unknown>, string][] = [
       ['unknown assessment', instructor, RECORD_GRADE, { a: unknown, s: student, score: 50 }, 'NOT_FOUND'],
-      ['a student who is not in the course (unknown id)', instructor, RECORD_GRADE, { a: midterm.id, s: unknown, score: 50 }, 'BAD_USER_INPUT'],
+      [
+        'a student who is not in the course (unknown id)',
+        instructor,
+        RECORD_GRADE,
+        { a: midterm.id, s: unknown, score: 50 },
+        'BAD_USER_INPUT',
+      ],
       ['malformed id', instructor, RECORD_GRADE, { a: "1' OR '1'='1", s: student, score: 50 }, 'BAD_USER_INPUT'],
       ['negative score', instructor, RECORD_GRADE, { a: midterm.id, s: student, score: -1 }, 'BAD_USER_INPUT'],
-      ['score over the maximum', instructor, RECORD_GRADE, { a: midterm.id, s: student, score: midterm.maxScore + 0.5 }, 'BAD_USER_INPUT'],
+      [
+        'score over the maximum',
+        instructor,
+        RECORD_GRADE,
+        { a: midterm.id, s: student, score: midterm.maxScore + 0.5 },
+        'BAD_USER_INPUT',
+      ],
       ['a student grading', pupil, RECORD_GRADE, { a: midterm.id, s: student, score: 100 }, 'FORBIDDEN'],
-      ['a grade in a course one does not teach', instructor, RECORD_GRADE, { a: phys.assessments.Midterm.id, s: phys.studentIds[0], score: 1 }, 'FORBIDDEN'],
+      [
+        'a grade in a course one does not teach',
+        instructor,
+        RECORD_GRADE,
+        { a: phys.assessments.Midterm.id, s: phys.studentIds[0], score: 1 },
+        'FORBIDDEN',
+      ],
       ['an empty post', pupil, POST, { c: math.id, body: '' }, 'BAD_USER_INPUT'],
       ['a 10,001-character post', pupil, POST, { c: math.id, body: 'x'.repeat(10_001) }, 'BAD_USER_INPUT'],
       ['a post with a NUL', pupil, POST, { c: math.id, body: 'a\u0000b' }, 'BAD_USER_INPUT'],
       ['a post in a course one is not in', pupil, POST, { c: phys.id, body: 'hello' }, 'FORBIDDEN'],
-      ['a vote for an option of another poll', pupil, `mutation($p: ID!, $o: ID!) { castVote(pollId: $p, optionId: $o) { id } }`, { p: math.poll.id, o: Object.values(phys.poll.options)[0] }, 'BAD_USER_INPUT'],
-      ['deleting an unknown grade', instructor, `mutation($id: ID!) { deleteGrade(id: $id) { id } }`, { id: unknown }, 'NOT_FOUND'],
-      ['marking someone else’s notification', pupil, `mutation($id: ID!) { markNotificationRead(id: $id) { id } }`, { id: unknown }, 'NOT_FOUND'],
+      [
+        'a vote for an option of another poll',
+        pupil,
+        `mutation($p: ID!, $o: ID!) { castVote(pollId: $p, optionId: $o) { id } }`,
+        { p: math.poll.id, o: Object.values(phys.poll.options)[0] },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'deleting an unknown grade',
+        instructor,
+        `mutation($id: ID!) { deleteGrade(id: $id) { id } }`,
+        { id: unknown },
+        'NOT_FOUND',
+      ],
+      [
+        'marking someone else’s notification',
+        pupil,
+        `mutation($id: ID!) { markNotificationRead(id: $id) { id } }`,
+        { id: unknown },
+        'NOT_FOUND',
+      ],
       // Variables that do not coerce. (Regression: over graphql-ws these once came without a code.)
-      ['a status that is not an enum value (variable)', instructor, `mutation($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`, { s: math.sessions['Lesson 1'], st: student, status: 'SLEEPING' }, 'BAD_USER_INPUT'],
-      ['a score that is not a number (variable "NaN")', instructor, RECORD_GRADE, { a: midterm.id, s: student, score: 'NaN' }, 'BAD_USER_INPUT'],
+      [
+        'a status that is not an enum value (variable)',
+        instructor,
+        `mutation($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`,
+        { s: math.sessions['Lesson 1'], st: student, status: 'SLEEPING' },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'a score that is not a number (variable "NaN")',
+        instructor,
+        RECORD_GRADE,
+        { a: midterm.id, s: student, score: 'NaN' },
+        'BAD_USER_INPUT',
+      ],
     ];
     const outcomes: Record<string, unknown> = {};
     try {
@@ -281,7 +403,11 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
         const { results, error, closed } = await runOperation(ws, query, variables);
         const refusal = error ?? results.flatMap((r) => r.errors ?? []);
         const noData = results.every((r) => !r.data || Object.values(r.data).every((v) => v === null));
-        outcomes[what] = closed ? `closed ${closed.code}` : !noData ? 'ran' : refusal.map((e) => e.extensions?.code ?? '(no code)');
+        outcomes[what] = closed
+          ? `closed ${closed.code}`
+          : !noData
+            ? 'ran'
+            : refusal.map((e) => e.extensions?.code ?? '(no code)');
       }
     } finally {
       instructor.close();
@@ -297,7 +423,10 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
     const math = ldb.f.course('MATH101');
     const token = await tokenOf('instructor@homeroom.test');
     const cases = {
-      'a variable that does not coerce': [RECORD_GRADE, { a: math.assessments.Midterm.id, s: math.studentIds[0], score: 'NaN' }],
+      'a variable that does not coerce': [
+        RECORD_GRADE,
+        { a: math.assessments.Midterm.id, s: math.studentIds[0], score: 'NaN' },
+      ],
       'an enum variable that does not exist': [
         `mutation($s: ID!, $st: ID!, $status: AttendanceStatus!) { recordAttendance(sessionId: $s, studentId: $st, status: $status) { id } }`,
         { s: math.sessions['Lesson 1'], st: math.studentIds[0], status: 'SLEEPING' },
@@ -313,7 +442,9 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
     try {
       for (const [what, [query, variables]] of Object.entries(cases)) {
         const anonymous = what.startsWith('no token');
-        http[what] = ((await gql(api.url, query, variables, anonymous ? null : token)).errors ?? []).map((e) => e.extensions?.code ?? '(no code)');
+        http[what] = ((await gql(api.url, query, variables, anonymous ? null : token)).errors ?? []).map(
+          (e) => e.extensions?.code ?? '(no code)',
+        );
         if (anonymous) continue; // graphql-ws has no anonymous sockets
         const { results, error } = await runOperation(socket, query, variables);
         ws[what] = (error ?? results.flatMap((r) => r.errors ?? [])).map((e) => e.extensions?.code ?? '(no code)');
@@ -337,7 +468,12 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
     const token = await tokenOf('instructor@homeroom.test');
     const math = ldb.f.course('MATH101');
     const before = await snapshot(ldb.sql, tables);
-    const badEnum = await gql(api.url, `mutation { recordAttendance(sessionId: "${math.sessions['Lesson 1']}", studentId: "${math.studentIds[0]}", status: SLEEPING) { id } }`, {}, token);
+    const badEnum = await gql(
+      api.url,
+      `mutation { recordAttendance(sessionId: "${math.sessions['Lesson 1']}", studentId: "${math.studentIds[0]}", status: SLEEPING) { id } }`,
+      {},
+      token,
+    );
     expect(badEnum.status).toBe(400);
     expect(codes(badEnum as never)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     const huge = await gql(api.url, POST, { c: math.id, body: 'y'.repeat(2_000_000) }, token);
@@ -349,10 +485,19 @@ describe('bad arguments → typed errors, no row changes, other sockets keep wor
   it('SQL-looking and odd strings are stored and returned verbatim (over graphql-ws)', async () => {
     const math = ldb.f.course('MATH101');
     const ws = await ackedSocket(api.wsUrl, await tokenOf('student@homeroom.test'));
-    const hostile = ["Robert'); DROP TABLE posts;--", "' OR 1=1 --", '$1 $$ \\x00 %s ${jndi:ldap://x} <script>alert(1)</script>', 'Ünïcödé ✓ 学校 🎒'];
+    const hostile = [
+      "Robert'); DROP TABLE posts;--",
+      "' OR 1=1 --",
+      '$1 $$ \\x00 %s ${jndi:ldap://x} <script>alert(1)</script>',
+      'Ünïcödé ✓ 学校 🎒',
+    ];
     try {
       for (const body of hostile) {
-        const { results } = await runOperation(ws, `mutation($c: ID!, $body: String!) { createPost(courseId: $c, body: $body) { id body } }`, { c: math.id, body });
+        const { results } = await runOperation(
+          ws,
+          `mutation($c: ID!, $body: String!) { createPost(courseId: $c, body: $body) { id body } }`,
+          { c: math.id, body },
+        );
         const post = results[0].data.createPost;
         expect(post.body).toBe(body);
         expect((await ldb.sql`select body from posts where id = ${post.id}`)[0].body).toBe(body);

@@ -4,8 +4,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ackedSocket, gradeEveryoneWithNotes, HEAVY_GRADES, hubCaughtUp, metric, NOTE_BYTES, parseMetrics, tcpOf } from '../../test/hardening';
-import { gqlOk, LIVE_CURSOR, newStreams, openLiveDatabase, rawSocket, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import {
+  ackedSocket,
+  gradeEveryoneWithNotes,
+  HEAVY_GRADES,
+  hubCaughtUp,
+  metric,
+  NOTE_BYTES,
+  parseMetrics,
+  tcpOf,
+} from '../../test/hardening';
+import {
+  gqlOk,
+  LIVE_CURSOR,
+  type LiveDatabase,
+  type LiveTestApp,
+  newStreams,
+  openLiveDatabase,
+  rawSocket,
+  startLiveApp,
+  waitFor,
+} from '../../test/live';
 
 let ldb: LiveDatabase;
 /** An instance that should ping every 120 s, and a socket on it that never answers pings (see the last case). */
@@ -18,7 +37,12 @@ beforeAll(async () => {
   socket.on('error', () => {});
   await new Promise((resolve) => socket.once('open', resolve));
   const openedAt = Date.now();
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await ldb.token('student@homeroom.test')}` } }));
+  socket.send(
+    JSON.stringify({
+      type: 'connection_init',
+      payload: { authorization: `Bearer ${await ldb.token('student@homeroom.test')}` },
+    }),
+  );
   const firstPingAt = new Promise<number | null>((resolve) => {
     socket.once('ping', () => resolve(Date.now() - openedAt));
     socket.once('close', () => resolve(null));
@@ -71,8 +95,12 @@ describe('hardening regressions', () => {
   it('a reader that stops during a burst is closed 1013 within seconds, without further events', async () => {
     const math = ldb.f.course('MATH101');
     const perStatement = await gradeEveryoneWithNotes(ldb, math.id);
-    const api = await startLiveApp({ databaseUrl: ldb.url, env: { LIVE_MAX_QUEUED_EVENTS: '50', WS_KEEPALIVE_MS: '120000' } });
-    const slowConsumers = async () => metric(parseMetrics(await (await fetch(`${api.baseUrl}/metrics`)).text()), 'homeroom_slow_consumers_total');
+    const api = await startLiveApp({
+      databaseUrl: ldb.url,
+      env: { LIVE_MAX_QUEUED_EVENTS: '50', WS_KEEPALIVE_MS: '120000' },
+    });
+    const slowConsumers = async () =>
+      metric(parseMetrics(await (await fetch(`${api.baseUrl}/metrics`)).text()), 'homeroom_slow_consumers_total');
     try {
       await hubCaughtUp(ldb, api);
       const token = await ldb.token('instructor@homeroom.test');
@@ -81,13 +109,22 @@ describe('hardening regressions', () => {
       const tcp = tcpOf(slow.socket);
       try {
         const registered = newStreams(api);
-        await slow.send({ id: 'heavy', type: 'subscribe', payload: { query: HEAVY_GRADES, variables: { courseId: math.id, after: start } } });
+        await slow.send({
+          id: 'heavy',
+          type: 'subscribe',
+          payload: { query: HEAVY_GRADES, variables: { courseId: math.id, after: start } },
+        });
         await registered(1);
         tcp.pause();
-        for (let i = 0; i < 2; i++) await ldb.sql`update grades set note = repeat(${String.fromCharCode(75 + i)}, ${NOTE_BYTES}) where course_id = ${math.id}`;
+        for (let i = 0; i < 2; i++)
+          await ldb.sql`update grades set note = repeat(${String.fromCharCode(75 + i)}, ${NOTE_BYTES}) where course_id = ${math.id}`;
         expect(perStatement * 2).toBeGreaterThan(100);
         // No more commits from here on: the server must notice by itself.
-        const gaveUp = await waitFor(async () => (await slowConsumers()) > 0, { timeoutMs: 6_000, intervalMs: 100, what: 'the slow consumer to be given up on' }).catch(() => false);
+        const gaveUp = await waitFor(async () => (await slowConsumers()) > 0, {
+          timeoutMs: 6_000,
+          intervalMs: 100,
+          what: 'the slow consumer to be given up on',
+        }).catch(() => false);
         tcp.resume();
         expect({ gaveUp, close: gaveUp ? await slow.closed(10_000) : null }).toEqual({
           gaveUp: true,
@@ -114,7 +151,9 @@ describe('hardening regressions', () => {
    */
   it('with WS_KEEPALIVE_MS=120000 nothing pings a socket in its first 13 s', async () => {
     // The socket was opened before the other cases; this waits out what is left of 13 s at most.
-    const timeout = new Promise<'none'>((resolve) => setTimeout(() => resolve('none'), Math.max(0, silent.openedAt + 13_000 - Date.now())));
+    const timeout = new Promise<'none'>((resolve) =>
+      setTimeout(() => resolve('none'), Math.max(0, silent.openedAt + 13_000 - Date.now())),
+    );
     const firstPing = await Promise.race([silent.firstPingAt, timeout]);
     expect(firstPing === 'none' ? 'no ping within 13 s' : `pinged after ${firstPing} ms`).toBe('no ping within 13 s');
   }, 20_000);

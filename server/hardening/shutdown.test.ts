@@ -6,18 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type TestRedis } from '../../test';
-import { ackedSocket, spawnApi, type SpawnedApi } from '../../test/hardening';
+import { ackedSocket, type SpawnedApi, spawnApi } from '../../test/hardening';
 import {
   connectLive,
-  gqlOk,
   GRADE_CHANGED,
+  gqlOk,
   LIVE_CURSOR,
+  type LiveDatabase,
+  type LiveTestApp,
   openLiveDatabase,
   startLiveApp,
   strictlyIncreasing,
   waitFor,
-  type LiveDatabase,
-  type LiveTestApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -28,7 +28,10 @@ beforeAll(async () => {
   [ldb, redis] = await Promise.all([openLiveDatabase(), startRedisServer()]);
   child = await spawnApi({ databaseUrl: ldb.url, redisUrl: redis.url });
   // The child leads the relay (it started first); then the second instance joins.
-  await waitFor(async () => (await (await fetch(`${child.baseUrl}/ready`)).json()).relay?.leader === true, { timeoutMs: 20_000, what: 'the child to lead' });
+  await waitFor(async () => (await (await fetch(`${child.baseUrl}/ready`)).json()).relay?.leader === true, {
+    timeoutMs: 20_000,
+    what: 'the child to lead',
+  });
   other = await startLiveApp({ databaseUrl: ldb.url, redisUrl: redis.url });
 });
 afterAll(async () => {
@@ -42,7 +45,12 @@ describe('logs', () => {
   it('are JSON lines (pino) on stdout: level, time, service, message', async () => {
     expect(child.otherLines).toEqual([]);
     const started = child.logs.items.find((l) => /^Homeroom API on /.test(l.msg))!;
-    expect(started).toMatchObject({ level: 30, service: 'homeroom-api', url: `http://127.0.0.1:${child.port}/graphql`, redis: true });
+    expect(started).toMatchObject({
+      level: 30,
+      service: 'homeroom-api',
+      url: `http://127.0.0.1:${child.port}/graphql`,
+      redis: true,
+    });
     expect(typeof started.time).toBe('number');
     expect(Math.abs(Number(started.time) - Date.now())).toBeLessThan(120_000);
   });
@@ -70,23 +78,42 @@ describe('SIGTERM', () => {
       const inFlight = fetch(child.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: `mutation($c: ID!) { createPost(courseId: $c, body: "sent just before shutdown") { body } }`, variables: { c: math.id } }),
+        body: JSON.stringify({
+          query: `mutation($c: ID!) { createPost(courseId: $c, body: "sent just before shutdown") { body } }`,
+          variables: { c: math.id },
+        }),
       }).then(
         async (response) => ({ status: response.status, body: await response.json() }),
         (error: Error & { cause?: { code?: string } }) => ({ failed: `${error.message} (${error.cause?.code})` }),
       );
-      await waitFor(async () => (await ldb.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%posts%'`).length > 0, {
-        what: 'the mutation to wait on the lock',
-      });
+      await waitFor(
+        async () =>
+          (
+            await ldb.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%posts%'`
+          ).length > 0,
+        {
+          what: 'the mutation to wait on the lock',
+        },
+      );
 
       const signalled = Date.now();
       child.child.kill('SIGTERM');
       // Regression: in-flight requests were cut (their writes still committed). Once the child
       // accepts no new connection, let the mutation finish: it gets its response.
-      await waitFor(async () => fetch(`${child.baseUrl}/health`).then(() => false, () => true), { timeoutMs: 5_000, what: 'the child to stop accepting' });
+      await waitFor(
+        async () =>
+          fetch(`${child.baseUrl}/health`).then(
+            () => false,
+            () => true,
+          ),
+        { timeoutMs: 5_000, what: 'the child to stop accepting' },
+      );
       await blocker`rollback`;
       blocker.release();
-      expect(await inFlight).toEqual({ status: 200, body: { data: { createPost: { body: 'sent just before shutdown' } } } });
+      expect(await inFlight).toEqual({
+        status: 200,
+        body: { data: { createPost: { body: 'sent just before shutdown' } } },
+      });
       // Commits keep coming while it shuts down …
       for (let i = 3; i < 6; i++) await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[i], 50 + i);
       const [closed] = await conn.closes.count(1, 10_000);
@@ -101,13 +128,18 @@ describe('SIGTERM', () => {
 
       // … and after it is gone.
       for (let i = 6; i < 9; i++) await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[i], 50 + i);
-      await waitFor(() => other.app.live.relay.isLeader(), { timeoutMs: 10_000, what: 'the other instance to take the relay over' });
+      await waitFor(() => other.app.live.relay.isLeader(), {
+        timeoutMs: 10_000,
+        what: 'the other instance to take the relay over',
+      });
 
       // The client resumes on the other instance after the last cursor it applied.
       const last = stream.cursors().at(-1)!;
       const resumed = connectLive(other.wsUrl, token);
       try {
-        const expected = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id).map((r) => r.cursor);
+        const expected = (await ldb.outbox(start))
+          .filter((r) => r.topic === 'grade' && r.course_id === math.id)
+          .map((r) => r.cursor);
         expect(expected).toHaveLength(9);
         const rest = resumed.subscribe<{ cursor: string }>(GRADE_CHANGED, { courseId: math.id, after: last });
         await rest.count(expected.length - stream.items.length, 20_000);

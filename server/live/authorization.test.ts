@@ -6,28 +6,28 @@
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  allUpdates,
   ATTENDANCE_CHANGED,
+  allUpdates,
   CONTENT_AVAILABLE,
   connectLive,
   expectedFor,
+  GRADE_CHANGED,
   gql,
   gqlOk,
-  GRADE_CHANGED,
   LIVE_CURSOR,
-  loadMemberships,
-  maySee,
-  NOTIFICATION_RECEIVED,
-  openLiveDatabase,
-  POLL_CHANGED,
-  startLiveApp,
-  newStreams,
-  strictlyIncreasing,
   type LiveConnection,
   type LiveDatabase,
   type LiveStream,
   type LiveTestApp,
+  loadMemberships,
+  maySee,
+  NOTIFICATION_RECEIVED,
+  newStreams,
+  openLiveDatabase,
   type Persona,
+  POLL_CHANGED,
+  startLiveApp,
+  strictlyIncreasing,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -54,7 +54,14 @@ const CALLERS = {
   admin: { email: 'admin@homeroom.test', foreign: null },
 } as const;
 type Caller = keyof typeof CALLERS;
-const MAY_SUBSCRIBE_TO_HIST: Record<Caller, boolean> = { studentIn: true, otherStudentIn: true, studentOut: false, instructor: true, otherInstructor: false, admin: true };
+const MAY_SUBSCRIBE_TO_HIST: Record<Caller, boolean> = {
+  studentIn: true,
+  otherStudentIn: true,
+  studentOut: false,
+  instructor: true,
+  otherInstructor: false,
+  admin: true,
+};
 
 const SUBSCRIPTIONS = [
   { field: 'gradeChanged', topic: 'grade', query: GRADE_CHANGED },
@@ -75,8 +82,13 @@ describe('authorization matrix', () => {
     const phys = ldb.f.course('PHYS110');
     const courseByCode = { HIST201: hist, MATH101: math, PHYS110: phys };
     const callers = Object.keys(CALLERS) as Caller[];
-    const persona = Object.fromEntries(callers.map((c) => [c, ldb.persona(CALLERS[c].email)])) as Record<Caller, Persona>;
-    const token = Object.fromEntries(await Promise.all(callers.map(async (c) => [c, await ldb.token(CALLERS[c].email)]))) as Record<Caller, string>;
+    const persona = Object.fromEntries(callers.map((c) => [c, ldb.persona(CALLERS[c].email)])) as Record<
+      Caller,
+      Persona
+    >;
+    const token = Object.fromEntries(
+      await Promise.all(callers.map(async (c) => [c, await ldb.token(CALLERS[c].email)])),
+    ) as Record<Caller, string>;
     const start = (await gqlOk(api.url, LIVE_CURSOR, {}, token.admin)).liveCursor as string;
 
     /** Opens, for one caller, every subscription of the matrix (optionally replaying from `after`). */
@@ -87,17 +99,51 @@ describe('authorization matrix', () => {
       const refused: Sub[] = [];
       const mode = after ? 'replay' : 'live';
       for (const s of SUBSCRIPTIONS) {
-        subs.push({ caller, label: `${caller} ${s.field}() ${mode}`, topic: s.topic, stream: conn.subscribe(s.query, { after }) });
-        const own = { caller, label: `${caller} ${s.field}(HIST201) ${mode}`, topic: s.topic, courseId: hist.id, stream: conn.subscribe(s.query, { courseId: hist.id, after }) };
+        subs.push({
+          caller,
+          label: `${caller} ${s.field}() ${mode}`,
+          topic: s.topic,
+          stream: conn.subscribe(s.query, { after }),
+        });
+        const own = {
+          caller,
+          label: `${caller} ${s.field}(HIST201) ${mode}`,
+          topic: s.topic,
+          courseId: hist.id,
+          stream: conn.subscribe(s.query, { courseId: hist.id, after }),
+        };
         (MAY_SUBSCRIBE_TO_HIST[caller] ? subs : refused).push(own);
         const foreign = CALLERS[caller].foreign;
         if (foreign && foreign !== 'HIST201') {
-          refused.push({ caller, label: `${caller} ${s.field}(${foreign}) ${mode}`, topic: s.topic, stream: conn.subscribe(s.query, { courseId: courseByCode[foreign].id, after }) });
+          refused.push({
+            caller,
+            label: `${caller} ${s.field}(${foreign}) ${mode}`,
+            topic: s.topic,
+            stream: conn.subscribe(s.query, { courseId: courseByCode[foreign].id, after }),
+          });
         }
       }
-      if (caller === 'admin') subs.push({ caller, label: `admin gradeChanged(PHYS110) ${mode}`, topic: 'grade', courseId: phys.id, stream: conn.subscribe(GRADE_CHANGED, { courseId: phys.id, after }) });
-      subs.push({ caller, label: `${caller} notificationReceived ${mode}`, topic: 'notification', stream: conn.subscribe(NOTIFICATION_RECEIVED, { after }) });
-      if (!MAY_SUBSCRIBE_TO_HIST[caller]) refused.push({ caller, label: `${caller} pollChanged(pollId of HIST201)`, topic: 'poll', stream: conn.subscribe(POLL_CHANGED, { pollId: hist.poll.id, after }) });
+      if (caller === 'admin')
+        subs.push({
+          caller,
+          label: `admin gradeChanged(PHYS110) ${mode}`,
+          topic: 'grade',
+          courseId: phys.id,
+          stream: conn.subscribe(GRADE_CHANGED, { courseId: phys.id, after }),
+        });
+      subs.push({
+        caller,
+        label: `${caller} notificationReceived ${mode}`,
+        topic: 'notification',
+        stream: conn.subscribe(NOTIFICATION_RECEIVED, { after }),
+      });
+      if (!MAY_SUBSCRIBE_TO_HIST[caller])
+        refused.push({
+          caller,
+          label: `${caller} pollChanged(pollId of HIST201)`,
+          topic: 'poll',
+          stream: conn.subscribe(POLL_CHANGED, { pollId: hist.poll.id, after }),
+        });
       return { subs, refused };
     }
 
@@ -114,11 +160,20 @@ describe('authorization matrix', () => {
     await ldb.setGrade(hist.assessments.Midterm.id, hist.id, other, 82);
     await ldb.setGrade(math.assessments.Midterm.id, math.id, out, 83);
     await ldb.setGrade(phys.assessments.Midterm.id, phys.id, out, 84);
-    for (const [course, student] of [[hist, studentIn], [hist, other], [math, out], [phys, out]] as const) {
+    for (const [course, student] of [
+      [hist, studentIn],
+      [hist, other],
+      [math, out],
+      [phys, out],
+    ] as const) {
       await sql`insert into attendance_records (session_id, course_id, student_id, status) values (${course.sessions['Lesson 3']}, ${course.id}, ${student}, 'PRESENT')`;
     }
-    const [poll] = await sql<{ id: string }[]>`insert into polls (course_id, question, created_by_id) values (${hist.id}, 'Matrix?', ${persona.instructor.id}) returning id`;
-    const [option] = await sql<{ id: string }[]>`insert into poll_options (poll_id, label, position) values (${poll.id}, 'Yes', 0) returning id`;
+    const [poll] = await sql<
+      { id: string }[]
+    >`insert into polls (course_id, question, created_by_id) values (${hist.id}, 'Matrix?', ${persona.instructor.id}) returning id`;
+    const [option] = await sql<
+      { id: string }[]
+    >`insert into poll_options (poll_id, label, position) values (${poll.id}, 'Yes', 0) returning id`;
     await sql`insert into ballots (poll_id, course_id, option_id, voter_id) values (${poll.id}, ${hist.id}, ${option.id}, ${other})`;
     await sql`update ballots set option_id = ${math.poll.options['Friday morning']} where poll_id = ${math.poll.id} and voter_id = ${math.studentIds[1]}`;
     await sql`insert into ballots (poll_id, course_id, option_id, voter_id) values (${phys.poll.id}, ${phys.id}, ${phys.poll.options['Wednesday lunch']}, ${out})`;
@@ -129,7 +184,8 @@ describe('authorization matrix', () => {
     await sql`insert into posts (course_id, author_id, body) values (${phys.id}, ${out}, 'PHYS post')`;
     // Last, in one transaction: a notification for everyone (also for those no trigger notifies).
     await sql.begin(async (tx) => {
-      for (const c of callers) await tx`insert into notifications (user_id, kind, message) values (${persona[c].id}, 'ANNOUNCEMENT', ${`for ${c}`})`;
+      for (const c of callers)
+        await tx`insert into notifications (user_id, kind, message) values (${persona[c].id}, 'ANNOUNCEMENT', ${`for ${c}`})`;
     });
 
     const rows = await ldb.outbox(start);
@@ -137,13 +193,26 @@ describe('authorization matrix', () => {
     const replay = callers.map((c) => subscribeAll(c, start));
 
     async function check(sub: Sub) {
-      const expected = expectedFor(rows, persona[sub.caller], memberships, { topic: sub.topic, courseId: sub.courseId }).map((r) => r.cursor);
+      const expected = expectedFor(rows, persona[sub.caller], memberships, {
+        topic: sub.topic,
+        courseId: sub.courseId,
+      }).map((r) => r.cursor);
       expect(expected.length, `${sub.label}: the matrix gives it something to see`).toBeGreaterThan(0);
       if (sub.topic === 'content') {
         // Coalesced: each message covers `changes` events and carries the cursor of the last.
-        await sub.stream.until(() => sub.stream.items.reduce((n, m) => n + m.changes, 0) >= expected.length, 15_000, sub.label);
-        expect(sub.stream.items.reduce((n, m) => n + m.changes, 0), sub.label).toBe(expected.length);
-        expect(sub.stream.cursors().every((c) => expected.includes(c)), sub.label).toBe(true);
+        await sub.stream.until(
+          () => sub.stream.items.reduce((n, m) => n + m.changes, 0) >= expected.length,
+          15_000,
+          sub.label,
+        );
+        expect(
+          sub.stream.items.reduce((n, m) => n + m.changes, 0),
+          sub.label,
+        ).toBe(expected.length);
+        expect(
+          sub.stream.cursors().every((c) => expected.includes(c)),
+          sub.label,
+        ).toBe(true);
         expect(sub.stream.cursors().at(-1), sub.label).toBe(expected.at(-1));
       } else {
         await sub.stream.find((e) => e.cursor === expected.at(-1), 15_000, `${sub.label}: its last event`);
@@ -156,30 +225,60 @@ describe('authorization matrix', () => {
     for (const sub of [...liveSubs, ...replay.flatMap((r) => r.subs)]) await check(sub);
     for (const sub of [...live, ...replay].flatMap((r) => r.refused)) {
       await sub.stream.ended(10_000);
-      expect(sub.stream.errors.map((e) => e.extensions?.code), sub.label).toEqual(['FORBIDDEN']);
+      expect(
+        sub.stream.errors.map((e) => e.extensions?.code),
+        sub.label,
+      ).toEqual(['FORBIDDEN']);
       expect(sub.stream.items, sub.label).toEqual([]);
     }
 
     // Spot checks in the payloads: a student's grade and attendance events are only about them.
     const studentGrades = liveSubs.find((s) => s.label === 'studentIn gradeChanged(HIST201) live')!.stream.items;
     expect(studentGrades.map((e) => e.grade.student.id)).toEqual([studentIn]);
-    expect(liveSubs.find((s) => s.label === 'otherStudentIn attendanceChanged() live')!.stream.items.map((e) => e.record.student.id)).toEqual([other]);
-    expect(liveSubs.find((s) => s.label === 'instructor gradeChanged(HIST201) live')!.stream.items.map((e) => e.grade.student.id)).toEqual([studentIn, other]);
+    expect(
+      liveSubs
+        .find((s) => s.label === 'otherStudentIn attendanceChanged() live')!
+        .stream.items.map((e) => e.record.student.id),
+    ).toEqual([other]);
+    expect(
+      liveSubs
+        .find((s) => s.label === 'instructor gradeChanged(HIST201) live')!
+        .stream.items.map((e) => e.grade.student.id),
+    ).toEqual([studentIn, other]);
 
     // The polling fallback: same rules, same events.
     for (const caller of callers) {
       for (const courseId of [undefined, hist.id]) {
         const label = `${caller} updates(${courseId ? 'HIST201' : ''})`;
         if (courseId && !MAY_SUBSCRIBE_TO_HIST[caller]) {
-          const refused = await gql(api.url, `query ($after: String!, $courseId: ID) { updates(after: $after, courseId: $courseId) { cursor } }`, { after: start, courseId }, token[caller]);
-          expect(refused.errors?.map((e) => e.extensions?.code), label).toEqual(['FORBIDDEN']);
+          const refused = await gql(
+            api.url,
+            `query ($after: String!, $courseId: ID) { updates(after: $after, courseId: $courseId) { cursor } }`,
+            { after: start, courseId },
+            token[caller],
+          );
+          expect(
+            refused.errors?.map((e) => e.extensions?.code),
+            label,
+          ).toEqual(['FORBIDDEN']);
           continue;
         }
-        const visible = rows.filter((r) => r.topic !== 'membership' && (!courseId || r.course_id === courseId) && maySee(r, persona[caller], memberships));
+        const visible = rows.filter(
+          (r) =>
+            r.topic !== 'membership' &&
+            (!courseId || r.course_id === courseId) &&
+            maySee(r, persona[caller], memberships),
+        );
         const page = await allUpdates(api.url, token[caller], start, courseId);
         const content = page.events.filter((e) => e.__typename === 'ContentAvailableEvent');
-        expect(page.events.filter((e) => e.__typename !== 'ContentAvailableEvent').map((e) => e.cursor), label).toEqual(visible.filter((r) => r.topic !== 'content').map((r) => r.cursor));
-        expect(content.reduce((n, e) => n + e.changes!, 0), label).toBe(visible.filter((r) => r.topic === 'content').length);
+        expect(
+          page.events.filter((e) => e.__typename !== 'ContentAvailableEvent').map((e) => e.cursor),
+          label,
+        ).toEqual(visible.filter((r) => r.topic !== 'content').map((r) => r.cursor));
+        expect(
+          content.reduce((n, e) => n + e.changes!, 0),
+          label,
+        ).toBe(visible.filter((r) => r.topic === 'content').length);
         expect(page.resyncRequired, label).toBe(false);
       }
     }
@@ -191,7 +290,10 @@ describe('membership changes mid-stream', () => {
     const hist = ldb.f.course('HIST201');
     const math = ldb.f.course('MATH101');
     const student = ldb.persona('student02@homeroom.test');
-    const [studentToken, adminToken] = await Promise.all([ldb.token('student02@homeroom.test'), ldb.token('admin@homeroom.test')]);
+    const [studentToken, adminToken] = await Promise.all([
+      ldb.token('student02@homeroom.test'),
+      ldb.token('admin@homeroom.test'),
+    ]);
     const conn = connectLive(api.wsUrl, studentToken);
     const adminConn = connectLive(api.wsUrl, adminToken);
     try {
@@ -202,11 +304,14 @@ describe('membership changes mid-stream', () => {
       const admin = adminConn.subscribe(GRADE_CHANGED, { courseId: hist.id });
       await registered(4);
 
-      const grade = (course: typeof hist, score: number) => ldb.setGrade(course.assessments.Midterm.id, course.id, student.id, score);
+      const grade = (course: typeof hist, score: number) =>
+        ldb.setGrade(course.assessments.Midterm.id, course.id, student.id, score);
       const cursorOf = async (course: typeof hist) =>
-        (await sql<{ cursor: string }[]>`
+        (
+          await sql<{ cursor: string }[]>`
           select o.xid::text || '.' || o.id::text as cursor from outbox o
-          where o.topic = 'grade' and o.course_id = ${course.id} and o.audience_user_id = ${student.id} order by o.xid desc, o.id desc limit 1`)[0].cursor;
+          where o.topic = 'grade' and o.course_id = ${course.id} and o.audience_user_id = ${student.id} order by o.xid desc, o.id desc limit 1`
+        )[0].cursor;
 
       await grade(hist, 10);
       const e0 = await cursorOf(hist);
@@ -252,7 +357,11 @@ describe('membership changes mid-stream', () => {
       const grades = conn.subscribe(GRADE_CHANGED, {});
       await registered(1);
       const last = async () =>
-        (await sql<{ cursor: string }[]>`select o.xid::text || '.' || o.id::text as cursor from outbox o where o.topic = 'grade' order by o.xid desc, o.id desc limit 1`)[0].cursor;
+        (
+          await sql<
+            { cursor: string }[]
+          >`select o.xid::text || '.' || o.id::text as cursor from outbox o where o.topic = 'grade' order by o.xid desc, o.id desc limit 1`
+        )[0].cursor;
       await ldb.setGrade(hist.assessments.Midterm.id, hist.id, hist.studentIds[3], 30);
       const before = await last();
       await sql`delete from teaching_assignments where course_id = ${hist.id} and instructor_id = ${instructor}`;

@@ -8,15 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Collector,
   connectLive,
-  gqlOk,
   GRADE_CHANGED,
+  gqlOk,
   LIVE_CURSOR,
+  type LiveDatabase,
+  type LiveTestApp,
   openLiveDatabase,
   startLiveApp,
   UPDATES,
   waitFor,
-  type LiveDatabase,
-  type LiveTestApp,
 } from '../../test/live';
 import { parseCursor } from './cursor';
 import { pruneOutbox } from './retention';
@@ -29,7 +29,14 @@ beforeAll(async () => {
 });
 afterAll(() => ldb?.close());
 
-type Row = { topic: string; action: string; course_id: string | null; audience_user_id: string | null; entity_id: string; data: any };
+type Row = {
+  topic: string;
+  action: string;
+  course_id: string | null;
+  audience_user_id: string | null;
+  entity_id: string;
+  data: any;
+};
 
 /** Runs `work` in one transaction; returns its xid and every outbox row that transaction wrote. */
 async function captured(work: (tx: postgres.TransactionSql) => Promise<unknown>) {
@@ -38,7 +45,9 @@ async function captured(work: (tx: postgres.TransactionSql) => Promise<unknown>)
     const [{ xid }] = await tx<{ xid: string }[]>`select pg_current_xact_id()::text as xid`;
     return xid;
   });
-  const rows = await sql<Row[]>`select topic, action, course_id, audience_user_id, entity_id, data from outbox where xid = ${xid}::xid8 order by id`;
+  const rows = await sql<
+    Row[]
+  >`select topic, action, course_id, audience_user_id, entity_id, data from outbox where xid = ${xid}::xid8 order by id`;
   return { xid, rows, own: (topic: string) => rows.filter((r) => r.topic === topic) };
 }
 
@@ -48,10 +57,19 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
     const student = ldb.f.user('student@homeroom.test');
     let id = '';
     const ins = await captured(async (tx) => {
-      [{ id }] = await tx<{ id: string }[]>`insert into grades (assessment_id, course_id, student_id, score) values (${c.assessments.Midterm.id}, ${c.id}, ${student}, 70) returning id`;
+      [{ id }] = await tx<
+        { id: string }[]
+      >`insert into grades (assessment_id, course_id, student_id, score) values (${c.assessments.Midterm.id}, ${c.id}, ${student}, 70) returning id`;
     });
     expect(ins.own('grade')).toEqual([
-      { topic: 'grade', action: 'CREATED', course_id: c.id, audience_user_id: student, entity_id: id, data: { assessmentId: c.assessments.Midterm.id, studentId: student } },
+      {
+        topic: 'grade',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: student,
+        entity_id: id,
+        data: { assessmentId: c.assessments.Midterm.id, studentId: student },
+      },
     ]);
     expect(ins.own('notification')).toHaveLength(1);
     expect(ins.rows).toHaveLength(2);
@@ -64,7 +82,9 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
     expect(score.own('notification')).toMatchObject([{ action: 'CREATED', audience_user_id: student }]);
 
     const del = await captured((tx) => tx`delete from grades where id = ${id}`);
-    expect(del.rows).toMatchObject([{ topic: 'grade', action: 'DELETED', entity_id: id, data: { score: 71, studentId: student } }]);
+    expect(del.rows).toMatchObject([
+      { topic: 'grade', action: 'DELETED', entity_id: id, data: { score: 71, studentId: student } },
+    ]);
   });
 
   it('attendance records: insert, update, delete', async () => {
@@ -76,9 +96,18 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
         insert into attendance_records (session_id, course_id, student_id, status) values (${c.sessions['Lesson 3']}, ${c.id}, ${student}, 'PRESENT') returning id`;
     });
     expect(ins.rows).toEqual([
-      { topic: 'attendance', action: 'CREATED', course_id: c.id, audience_user_id: student, entity_id: id, data: { sessionId: c.sessions['Lesson 3'], studentId: student } },
+      {
+        topic: 'attendance',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: student,
+        entity_id: id,
+        data: { sessionId: c.sessions['Lesson 3'], studentId: student },
+      },
     ]);
-    expect((await captured((tx) => tx`update attendance_records set status = 'LATE' where id = ${id}`)).rows).toMatchObject([{ topic: 'attendance', action: 'UPDATED', entity_id: id }]);
+    expect(
+      (await captured((tx) => tx`update attendance_records set status = 'LATE' where id = ${id}`)).rows,
+    ).toMatchObject([{ topic: 'attendance', action: 'UPDATED', entity_id: id }]);
     expect((await captured((tx) => tx`delete from attendance_records where id = ${id}`)).rows).toMatchObject([
       { topic: 'attendance', action: 'DELETED', entity_id: id, data: { status: 'LATE' } },
     ]);
@@ -89,26 +118,59 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
     const student = ldb.f.user('student@homeroom.test');
     let pollId = '';
     const opened = await captured(async (tx) => {
-      [{ id: pollId }] = await tx<{ id: string }[]>`insert into polls (course_id, question) values (${c.id}, 'Capture?') returning id`;
+      [{ id: pollId }] = await tx<
+        { id: string }[]
+      >`insert into polls (course_id, question) values (${c.id}, 'Capture?') returning id`;
     });
-    expect(opened.own('poll')).toEqual([{ topic: 'poll', action: 'CREATED', course_id: c.id, audience_user_id: null, entity_id: pollId, data: { pollId } }]);
-    expect(opened.own('notification').map((r) => r.audience_user_id).sort()).toEqual([...c.studentIds].sort());
+    expect(opened.own('poll')).toEqual([
+      {
+        topic: 'poll',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: null,
+        entity_id: pollId,
+        data: { pollId },
+      },
+    ]);
+    expect(
+      opened
+        .own('notification')
+        .map((r) => r.audience_user_id)
+        .sort(),
+    ).toEqual([...c.studentIds].sort());
     expect(opened.rows).toHaveLength(1 + c.studentIds.length);
 
-    const [optA, optB] = await sql<{ id: string }[]>`insert into poll_options (poll_id, label, position) values (${pollId}, 'A', 0), (${pollId}, 'B', 1) returning id`;
+    const [optA, optB] = await sql<
+      { id: string }[]
+    >`insert into poll_options (poll_id, label, position) values (${pollId}, 'A', 0), (${pollId}, 'B', 1) returning id`;
     let ballotId = '';
     const vote = await captured(async (tx) => {
       [{ id: ballotId }] = await tx<{ id: string }[]>`
         insert into ballots (poll_id, course_id, option_id, voter_id) values (${pollId}, ${c.id}, ${optA.id}, ${student}) returning id`;
     });
-    expect(vote.rows).toEqual([{ topic: 'poll', action: 'UPDATED', course_id: c.id, audience_user_id: null, entity_id: pollId, data: { pollId, ballot: true } }]);
-    expect((await captured((tx) => tx`update ballots set option_id = ${optB.id} where id = ${ballotId}`)).rows).toMatchObject([{ topic: 'poll', action: 'UPDATED', entity_id: pollId }]);
-    expect((await captured((tx) => tx`delete from ballots where id = ${ballotId}`)).rows).toMatchObject([{ topic: 'poll', action: 'UPDATED', entity_id: pollId }]);
-
-    expect((await captured((tx) => tx`update polls set status = 'CLOSED', closed_at = now() where id = ${pollId}`)).rows).toMatchObject([
+    expect(vote.rows).toEqual([
+      {
+        topic: 'poll',
+        action: 'UPDATED',
+        course_id: c.id,
+        audience_user_id: null,
+        entity_id: pollId,
+        data: { pollId, ballot: true },
+      },
+    ]);
+    expect(
+      (await captured((tx) => tx`update ballots set option_id = ${optB.id} where id = ${ballotId}`)).rows,
+    ).toMatchObject([{ topic: 'poll', action: 'UPDATED', entity_id: pollId }]);
+    expect((await captured((tx) => tx`delete from ballots where id = ${ballotId}`)).rows).toMatchObject([
       { topic: 'poll', action: 'UPDATED', entity_id: pollId },
     ]);
-    expect((await captured((tx) => tx`delete from polls where id = ${pollId}`)).rows).toMatchObject([{ topic: 'poll', action: 'DELETED', entity_id: pollId }]);
+
+    expect(
+      (await captured((tx) => tx`update polls set status = 'CLOSED', closed_at = now() where id = ${pollId}`)).rows,
+    ).toMatchObject([{ topic: 'poll', action: 'UPDATED', entity_id: pollId }]);
+    expect((await captured((tx) => tx`delete from polls where id = ${pollId}`)).rows).toMatchObject([
+      { topic: 'poll', action: 'DELETED', entity_id: pollId },
+    ]);
   });
 
   it('posts and comments; an announcement notifies every member but its author', async () => {
@@ -116,22 +178,53 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
     const author = c.instructorIds[0];
     let postId = '';
     const post = await captured(async (tx) => {
-      [{ id: postId }] = await tx<{ id: string }[]>`insert into posts (course_id, author_id, body) values (${c.id}, ${author}, 'plain') returning id`;
+      [{ id: postId }] = await tx<
+        { id: string }[]
+      >`insert into posts (course_id, author_id, body) values (${c.id}, ${author}, 'plain') returning id`;
     });
-    expect(post.rows).toEqual([{ topic: 'content', action: 'CREATED', course_id: c.id, audience_user_id: null, entity_id: postId, data: { kind: 'post', postId } }]);
-    expect((await captured((tx) => tx`update posts set body = 'edited' where id = ${postId}`)).rows).toMatchObject([{ topic: 'content', action: 'UPDATED', entity_id: postId }]);
+    expect(post.rows).toEqual([
+      {
+        topic: 'content',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: null,
+        entity_id: postId,
+        data: { kind: 'post', postId },
+      },
+    ]);
+    expect((await captured((tx) => tx`update posts set body = 'edited' where id = ${postId}`)).rows).toMatchObject([
+      { topic: 'content', action: 'UPDATED', entity_id: postId },
+    ]);
 
     let commentId = '';
     const comment = await captured(async (tx) => {
       [{ id: commentId }] = await tx<{ id: string }[]>`
         insert into comments (post_id, course_id, author_id, body) values (${postId}, ${c.id}, ${c.studentIds[0]}, 'hi') returning id`;
     });
-    expect(comment.rows).toEqual([{ topic: 'content', action: 'CREATED', course_id: c.id, audience_user_id: null, entity_id: commentId, data: { kind: 'comment', postId, commentId } }]);
-    expect((await captured((tx) => tx`update comments set body = 'hello' where id = ${commentId}`)).rows).toMatchObject([{ action: 'UPDATED', entity_id: commentId }]);
-    expect((await captured((tx) => tx`delete from comments where id = ${commentId}`)).rows).toMatchObject([{ action: 'DELETED', entity_id: commentId }]);
-    expect((await captured((tx) => tx`delete from posts where id = ${postId}`)).rows).toMatchObject([{ topic: 'content', action: 'DELETED', entity_id: postId }]);
+    expect(comment.rows).toEqual([
+      {
+        topic: 'content',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: null,
+        entity_id: commentId,
+        data: { kind: 'comment', postId, commentId },
+      },
+    ]);
+    expect((await captured((tx) => tx`update comments set body = 'hello' where id = ${commentId}`)).rows).toMatchObject(
+      [{ action: 'UPDATED', entity_id: commentId }],
+    );
+    expect((await captured((tx) => tx`delete from comments where id = ${commentId}`)).rows).toMatchObject([
+      { action: 'DELETED', entity_id: commentId },
+    ]);
+    expect((await captured((tx) => tx`delete from posts where id = ${postId}`)).rows).toMatchObject([
+      { topic: 'content', action: 'DELETED', entity_id: postId },
+    ]);
 
-    const announcement = await captured((tx) => tx`insert into posts (course_id, author_id, body, announcement) values (${c.id}, ${author}, 'hear ye', true)`);
+    const announcement = await captured(
+      (tx) =>
+        tx`insert into posts (course_id, author_id, body, announcement) values (${c.id}, ${author}, 'hear ye', true)`,
+    );
     expect(announcement.own('content')).toHaveLength(1);
     const notified = announcement.own('notification').map((r) => r.audience_user_id);
     expect(notified.sort()).toEqual([...c.studentIds, ...c.instructorIds.filter((i) => i !== author)].sort());
@@ -142,31 +235,72 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
     const user = ldb.f.user('student11@homeroom.test');
     let id = '';
     const ins = await captured(async (tx) => {
-      [{ id }] = await tx<{ id: string }[]>`insert into notifications (user_id, course_id, kind, message) values (${user}, ${c.id}, 'ANNOUNCEMENT', 'x') returning id`;
+      [{ id }] = await tx<
+        { id: string }[]
+      >`insert into notifications (user_id, course_id, kind, message) values (${user}, ${c.id}, 'ANNOUNCEMENT', 'x') returning id`;
     });
-    expect(ins.rows).toEqual([{ topic: 'notification', action: 'CREATED', course_id: c.id, audience_user_id: user, entity_id: id, data: { read: false } }]);
-    expect((await captured((tx) => tx`update notifications set read_at = now() where id = ${id}`)).rows).toMatchObject([{ action: 'UPDATED', data: { read: true } }]);
-    expect((await captured((tx) => tx`delete from notifications where id = ${id}`)).rows).toMatchObject([{ action: 'DELETED', entity_id: id }]);
+    expect(ins.rows).toEqual([
+      {
+        topic: 'notification',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: user,
+        entity_id: id,
+        data: { read: false },
+      },
+    ]);
+    expect((await captured((tx) => tx`update notifications set read_at = now() where id = ${id}`)).rows).toMatchObject([
+      { action: 'UPDATED', data: { read: true } },
+    ]);
+    expect((await captured((tx) => tx`delete from notifications where id = ${id}`)).rows).toMatchObject([
+      { action: 'DELETED', entity_id: id },
+    ]);
 
     const enrol = await captured((tx) => tx`insert into enrolments (course_id, student_id) values (${c.id}, ${user})`);
-    expect(enrol.rows).toEqual([{ topic: 'membership', action: 'CREATED', course_id: c.id, audience_user_id: user, entity_id: user, data: { role: 'STUDENT' } }]);
-    expect((await captured((tx) => tx`delete from enrolments where course_id = ${c.id} and student_id = ${user}`)).rows).toMatchObject([
-      { topic: 'membership', action: 'DELETED', audience_user_id: user },
+    expect(enrol.rows).toEqual([
+      {
+        topic: 'membership',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: user,
+        entity_id: user,
+        data: { role: 'STUDENT' },
+      },
     ]);
+    expect(
+      (await captured((tx) => tx`delete from enrolments where course_id = ${c.id} and student_id = ${user}`)).rows,
+    ).toMatchObject([{ topic: 'membership', action: 'DELETED', audience_user_id: user }]);
 
     const teacher = ldb.f.user('instructor@homeroom.test');
-    const assign = await captured((tx) => tx`insert into teaching_assignments (course_id, instructor_id) values (${c.id}, ${teacher})`);
-    expect(assign.rows).toEqual([{ topic: 'membership', action: 'CREATED', course_id: c.id, audience_user_id: teacher, entity_id: teacher, data: { role: 'INSTRUCTOR' } }]);
-    expect((await captured((tx) => tx`delete from teaching_assignments where course_id = ${c.id} and instructor_id = ${teacher}`)).rows).toMatchObject([
-      { topic: 'membership', action: 'DELETED', audience_user_id: teacher },
+    const assign = await captured(
+      (tx) => tx`insert into teaching_assignments (course_id, instructor_id) values (${c.id}, ${teacher})`,
+    );
+    expect(assign.rows).toEqual([
+      {
+        topic: 'membership',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: teacher,
+        entity_id: teacher,
+        data: { role: 'INSTRUCTOR' },
+      },
     ]);
+    expect(
+      (
+        await captured(
+          (tx) => tx`delete from teaching_assignments where course_id = ${c.id} and instructor_id = ${teacher}`,
+        )
+      ).rows,
+    ).toMatchObject([{ topic: 'membership', action: 'DELETED', audience_user_id: teacher }]);
   });
 
   it('every outbox row carries the xid of the transaction that wrote it', async () => {
     const c = ldb.f.course('PHYS110');
     const { xid, rows } = await captured((tx) => tx`update grades set note = 'xid check' where course_id = ${c.id}`);
     expect(rows.length).toBe(c.studentIds.length * 2);
-    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from outbox where xid = ${xid}::xid8 and topic = 'grade'`;
+    const [{ n }] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from outbox where xid = ${xid}::xid8 and topic = 'grade'`;
     expect(n).toBe(rows.length);
   });
 });
@@ -201,7 +335,9 @@ describe('capture: rollback and NOTIFY', () => {
           await tx`update grades set score = score where course_id = ${c.id}`;
           await tx`insert into posts (course_id, author_id, body, announcement) values (${c.id}, ${c.instructorIds[0]}, 'never', true)`;
           [{ xid }] = await tx<{ xid: string }[]>`select pg_current_xact_id()::text as xid`;
-          const [{ n }] = await tx<{ n: number }[]>`select count(*)::int as n from outbox where xid = pg_current_xact_id()`;
+          const [{ n }] = await tx<
+            { n: number }[]
+          >`select count(*)::int as n from outbox where xid = pg_current_xact_id()`;
           expect(n).toBeGreaterThan(c.studentIds.length); // written inside the transaction…
           throw new Error('roll back');
         })
@@ -222,8 +358,12 @@ describe('capture: rollback and NOTIFY', () => {
         with changed as (update grades set score = least(score + 1, 10) where assessment_id = ${quiz} and score < 10 returning 1)
         select pg_current_xact_id()::text as xid, (select count(*) from changed) as changed`;
     });
-    const rows = await sql<{ topic: string; n: number }[]>`select topic, count(*)::int as n from outbox where xid = ${xid}::xid8 group by topic order by topic`;
-    const [{ changed }] = await sql<{ changed: number }[]>`select count(*)::int as changed from grades where assessment_id = ${quiz}`;
+    const rows = await sql<
+      { topic: string; n: number }[]
+    >`select topic, count(*)::int as n from outbox where xid = ${xid}::xid8 group by topic order by topic`;
+    const [{ changed }] = await sql<
+      { changed: number }[]
+    >`select count(*)::int as changed from grades where assessment_id = ${quiz}`;
     expect(changed).toBe(n);
     // Every grade whose score changed also notified its student (another statement per row, same transaction).
     const grades = rows.find((r) => r.topic === 'grade')!.n;
@@ -258,23 +398,36 @@ describe('retention', () => {
 
       expect(await pruneOutbox(sql, { olderThanDays: 0, upTo: parseCursor(upTo.cursor), batch: 10 })).toBe(45);
       expect((await ldb.outbox()).map((r) => r.cursor)).toEqual(kept);
-      const batches = (await sql<{ deleted: number }[]>`select deleted from prune_log where deleted > 0 order by at`).map((r) => r.deleted);
+      const batches = (
+        await sql<{ deleted: number }[]>`select deleted from prune_log where deleted > 0 order by at`
+      ).map((r) => r.deleted);
       expect(batches).toEqual([10, 10, 10, 10, 5]);
-      const [state] = await sql<{ pruned: string }[]>`select pruned_xid::text || '.' || pruned_id::text as pruned from outbox_state`;
+      const [state] = await sql<
+        { pruned: string }[]
+      >`select pruned_xid::text || '.' || pruned_id::text as pruned from outbox_state`;
       expect(state.pruned).toBe(upTo.cursor);
 
       // Pruning less than before never moves the watermark back.
       expect(await pruneOutbox(sql, { olderThanDays: 0, upTo: parseCursor(all[10].cursor), batch: 10 })).toBe(0);
-      expect((await sql<{ pruned: string }[]>`select pruned_xid::text || '.' || pruned_id::text as pruned from outbox_state`)[0].pruned).toBe(upTo.cursor);
+      expect(
+        (
+          await sql<{ pruned: string }[]>`select pruned_xid::text || '.' || pruned_id::text as pruned from outbox_state`
+        )[0].pruned,
+      ).toBe(upTo.cursor);
     } finally {
-      await sql.unsafe(`drop trigger outbox_prune_log on outbox; drop function tg_outbox__prune_log(); drop table prune_log;`);
+      await sql.unsafe(
+        `drop trigger outbox_prune_log on outbox; drop function tg_outbox__prune_log(); drop table prune_log;`,
+      );
     }
   });
 
   describe('with the relay pruning everything it published (OUTBOX_RETENTION_DAYS=0)', () => {
     let api: LiveTestApp;
     beforeAll(async () => {
-      api = await startLiveApp({ databaseUrl: ldb.url, env: { OUTBOX_RETENTION_DAYS: '0', OUTBOX_RETENTION_INTERVAL_MS: '1000', RELAY_SWEEP_MS: '100' } });
+      api = await startLiveApp({
+        databaseUrl: ldb.url,
+        env: { OUTBOX_RETENTION_DAYS: '0', OUTBOX_RETENTION_INTERVAL_MS: '1000', RELAY_SWEEP_MS: '100' },
+      });
     });
     afterAll(() => api?.stop());
 

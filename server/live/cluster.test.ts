@@ -5,25 +5,25 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type TestRedis } from '../../test';
 import {
   connectLive,
   expectedFor,
-  gqlOk,
   GRADE_CHANGED,
+  gqlOk,
   LIVE_CURSOR,
-  loadMemberships,
-  openLiveDatabase,
-  startLiveApp,
-  newStreams,
-  strictlyIncreasing,
-  waitFor,
   type LiveConnection,
   type LiveDatabase,
   type LiveStream,
   type LiveTestApp,
+  loadMemberships,
+  newStreams,
+  openLiveDatabase,
   type Persona,
+  startLiveApp,
+  strictlyIncreasing,
+  waitFor,
 } from '../../test/live';
-import { startRedisServer, type TestRedis } from '../../test';
 
 const ENV = { LIVE_REPAIR_INTERVAL_MS: '500' };
 
@@ -53,7 +53,13 @@ const instances = () => [a, b].filter((x) => !stopped.has(x));
 const stopped = new Set<LiveTestApp>();
 const leaders = () => instances().filter((x) => x.app.live.relay.isLeader());
 
-type Watch = { name: string; stream: LiveStream<{ cursor: string }>; viewer: Persona; courseId?: string; after: string };
+type Watch = {
+  name: string;
+  stream: LiveStream<{ cursor: string }>;
+  viewer: Persona;
+  courseId?: string;
+  after: string;
+};
 
 /** An instructor (MATH) and a student (all their courses) subscribed on `app` after `after`. */
 async function watch(app: LiveTestApp, name: string, after: string): Promise<Watch[]> {
@@ -62,12 +68,24 @@ async function watch(app: LiveTestApp, name: string, after: string): Promise<Wat
   const student = connectLive(app.wsUrl, await ldb.token('student@homeroom.test'));
   connections.push(instructor, student);
   return [
-    { name: `${name}: instructor`, stream: instructor.subscribe(GRADE_CHANGED, { courseId: math.id, after }), viewer: ldb.persona('instructor@homeroom.test'), courseId: math.id, after },
-    { name: `${name}: student`, stream: student.subscribe(GRADE_CHANGED, { after }), viewer: ldb.persona('student@homeroom.test'), after },
+    {
+      name: `${name}: instructor`,
+      stream: instructor.subscribe(GRADE_CHANGED, { courseId: math.id, after }),
+      viewer: ldb.persona('instructor@homeroom.test'),
+      courseId: math.id,
+      after,
+    },
+    {
+      name: `${name}: student`,
+      stream: student.subscribe(GRADE_CHANGED, { after }),
+      viewer: ldb.persona('student@homeroom.test'),
+      after,
+    },
   ];
 }
 
-const cursorNow = async () => (await gqlOk(instances()[0].url, LIVE_CURSOR, {}, await ldb.token('admin@homeroom.test'))).liveCursor as string;
+const cursorNow = async () =>
+  (await gqlOk(instances()[0].url, LIVE_CURSOR, {}, await ldb.token('admin@homeroom.test'))).liveCursor as string;
 
 let noteCounter = 0;
 /** One committed grade change in MATH (each its own transaction); `student` defaults to cycling through the course. */
@@ -82,7 +100,10 @@ async function expectExactlyOnce(watches: Watch[]) {
   await write(ldb.f.user('student@homeroom.test'));
   const memberships = await loadMemberships(sql);
   for (const w of watches) {
-    const expected = expectedFor(await ldb.outbox(w.after), w.viewer, memberships, { topic: 'grade', courseId: w.courseId }).map((r) => r.cursor);
+    const expected = expectedFor(await ldb.outbox(w.after), w.viewer, memberships, {
+      topic: 'grade',
+      courseId: w.courseId,
+    }).map((r) => r.cursor);
     await w.stream.find((e) => e.cursor === expected.at(-1), 20_000, `the sentinel (${w.name})`);
     expect(w.stream.errors, w.name).toEqual([]);
     expect(w.stream.cursors(), w.name).toEqual(expected);
@@ -91,8 +112,10 @@ async function expectExactlyOnce(watches: Watch[]) {
 }
 
 const lockHolders = async () =>
-  (await sql<{ pid: number }[]>`
-    select pid from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`).map((r) => r.pid);
+  (
+    await sql<{ pid: number }[]>`
+    select pid from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`
+  ).map((r) => r.pid);
 
 const stats = (samples: number[]) => {
   const s = [...samples].sort((x, y) => x - y);
@@ -113,7 +136,9 @@ describe('two instances, one Redis', () => {
     const onA = connectLive(a.wsUrl, instructorToken);
     connections.push(onB, onA);
     const [onBReady, onAReady] = [newStreams(b), newStreams(a)];
-    const streamB = onB.subscribe<{ cursor: string; grade: { id: string; score: number } }>(GRADE_CHANGED, { courseId: math.id });
+    const streamB = onB.subscribe<{ cursor: string; grade: { id: string; score: number } }>(GRADE_CHANGED, {
+      courseId: math.id,
+    });
     const streamA = onA.subscribe<{ cursor: string }>(GRADE_CHANGED, { courseId: math.id });
     await onBReady(1);
     await onAReady(1);
@@ -124,9 +149,18 @@ describe('two instances, one Redis', () => {
     const viaSqlA: number[] = [];
     for (let i = 0; i < 15; i++) {
       const t0 = performance.now();
-      const { recordGrade } = await gqlOk(a.url, record, { a: math.assessments.Midterm.id, s: math.studentIds[i], score: 50 + i }, instructorToken);
+      const { recordGrade } = await gqlOk(
+        a.url,
+        record,
+        { a: math.assessments.Midterm.id, s: math.studentIds[i], score: 50 + i },
+        instructorToken,
+      );
       const t1 = performance.now();
-      const event = await streamB.find((e) => e.grade?.id === recordGrade.id && e.grade.score === 50 + i, 10_000, `grade ${i} on B`);
+      const event = await streamB.find(
+        (e) => e.grade?.id === recordGrade.id && e.grade.score === 50 + i,
+        10_000,
+        `grade ${i} on B`,
+      );
       viaApi.push(performance.now() - t1);
       expect(event.grade.score).toBe(recordGrade.score);
       void t0;
@@ -142,7 +176,15 @@ describe('two instances, one Redis', () => {
       ]);
     }
     // Exactly once: after a sentinel, B holds each MATH grade event of the period once.
-    await expectExactlyOnce([{ name: 'B', stream: streamB, viewer: ldb.persona('instructor@homeroom.test'), courseId: math.id, after: streamB.items[0].cursor.replace(/\.\d+$/, '.0') }]);
+    await expectExactlyOnce([
+      {
+        name: 'B',
+        stream: streamB,
+        viewer: ldb.persona('instructor@homeroom.test'),
+        courseId: math.id,
+        after: streamB.items[0].cursor.replace(/\.\d+$/, '.0'),
+      },
+    ]);
     console.log(`[live latency] recordGrade on A → subscriber on B (from the mutation's response): ${stats(viaApi)}`);
     console.log(`[live latency] SQL commit → subscriber on B (follower, via Redis): ${stats(viaSqlB)}`);
     console.log(`[live latency] SQL commit → subscriber on A (leader, via Redis): ${stats(viaSqlA)}`);
@@ -160,10 +202,18 @@ describe('two instances, one Redis', () => {
     const t0 = performance.now();
     for (let i = 0; i < 10; i++) await write();
     await expectExactlyOnce(watches);
-    console.log(`[live] after killing the LISTEN backend: 10 writes + sentinel delivered ${(performance.now() - t0).toFixed(0)} ms after the kill`);
-    await waitFor(async () => (await sql`select 1 from pg_stat_activity where datname = current_database() and query ilike 'listen%' and pid <> ${listeners[0].pid}`).length === 1, {
-      what: 'the relay to LISTEN again',
-    });
+    console.log(
+      `[live] after killing the LISTEN backend: 10 writes + sentinel delivered ${(performance.now() - t0).toFixed(0)} ms after the kill`,
+    );
+    await waitFor(
+      async () =>
+        (
+          await sql`select 1 from pg_stat_activity where datname = current_database() and query ilike 'listen%' and pid <> ${listeners[0].pid}`
+        ).length === 1,
+      {
+        what: 'the relay to LISTEN again',
+      },
+    );
   });
 
   // Regression: the lock once lived on a reserved pool connection; when its backend died,
@@ -188,17 +238,25 @@ describe('two instances, one Redis', () => {
     for (let i = 0; i < 20; i++) await write();
 
     await redis.stop();
-    await waitFor(() => instances().every((x) => !x.app.live.bus.connected()), { what: 'both buses to notice Redis is gone' });
+    await waitFor(() => instances().every((x) => !x.app.live.bus.connected()), {
+      what: 'both buses to notice Redis is gone',
+    });
     for (let i = 0; i < 20; i++) await write();
     // While Redis is away each hub finds the events in the outbox itself (LIVE_REPAIR_INTERVAL_MS).
     const memberships = await loadMemberships(sql);
     for (const w of watches) {
-      const expected = expectedFor(await ldb.outbox(w.after), w.viewer, memberships, { topic: 'grade', courseId: w.courseId }).map((r) => r.cursor);
+      const expected = expectedFor(await ldb.outbox(w.after), w.viewer, memberships, {
+        topic: 'grade',
+        courseId: w.courseId,
+      }).map((r) => r.cursor);
       await w.stream.find((e) => e.cursor === expected.at(-1), 15_000, `events written during the outage (${w.name})`);
     }
 
     await redis.restart();
-    await waitFor(() => instances().every((x) => x.app.live.bus.connected()), { timeoutMs: 15_000, what: 'both buses to reconnect' });
+    await waitFor(() => instances().every((x) => x.app.live.bus.connected()), {
+      timeoutMs: 15_000,
+      what: 'both buses to reconnect',
+    });
     for (let i = 0; i < 20; i++) await write();
     await expectExactlyOnce(watches);
   });
@@ -225,11 +283,17 @@ describe('two instances, one Redis', () => {
       await leader.stop();
       const t1 = performance.now();
       const wall = Date.now();
-      const at = await waitFor(() => (follower.app.live.relay.isLeader() && follower.app.live.relay.lastPublishAt() >= wall - 5 ? follower.app.live.relay.lastPublishAt() : 0), {
-        intervalMs: 2,
-        timeoutMs: 10_000,
-        what: 'the follower to publish as leader',
-      });
+      const at = await waitFor(
+        () =>
+          follower.app.live.relay.isLeader() && follower.app.live.relay.lastPublishAt() >= wall - 5
+            ? follower.app.live.relay.lastPublishAt()
+            : 0,
+        {
+          intervalMs: 2,
+          timeoutMs: 10_000,
+          what: 'the follower to publish as leader',
+        },
+      );
       firstPublish = performance.now() - (Date.now() - at);
       return { t0, t1 };
     }

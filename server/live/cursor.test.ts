@@ -13,7 +13,9 @@ describe('cursor', () => {
 
   it('refuses anything that is not one of ours, with BAD_USER_INPUT', () => {
     for (const bad of ['', 'abc', '1', '1.2.3', '-1.2', `${'9'.repeat(21)}.1`]) {
-      expect(() => parseCursor(bad)).toThrowError(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+      expect(() => parseCursor(bad)).toThrowError(
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+      );
     }
   });
 });

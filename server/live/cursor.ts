@@ -23,7 +23,8 @@ export function formatCursor(c: Cursor): string {
 
 export function parseCursor(value: string, field = 'after'): Cursor {
   const match = /^(\d{1,20})\.(\d{1,20})$/.exec(value);
-  if (!match) throw badInput(`${field} is not a cursor from this API (expected the cursor of an event or liveCursor)`, field);
+  if (!match)
+    throw badInput(`${field} is not a cursor from this API (expected the cursor of an event or liveCursor)`, field);
   return { xid: BigInt(match[1]), id: BigInt(match[2]) };
 }
 

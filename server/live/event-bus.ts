@@ -37,12 +37,19 @@ export function createRedisBus(url: string, log: Logger): EventBus {
   // Publishes fail fast while Redis is away instead of queueing without bound.
   const publishClient = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
   const subscribeClient = new Redis(url, { maxRetriesPerRequest: null });
-  for (const [name, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
+  for (const [name, client] of [
+    ['publish', publishClient],
+    ['subscribe', subscribeClient],
+  ] as const) {
     client.on('error', (error) => log.warn({ err: error.message, client: name }, 'redis error'));
   }
   const safePublisher = {
     publish: (channel: string, message: string) =>
-      publishClient.publish(channel, message).catch((error: Error) => log.warn({ err: error.message }, 'redis publish failed; hubs will repair from the outbox')),
+      publishClient
+        .publish(channel, message)
+        .catch((error: Error) =>
+          log.warn({ err: error.message }, 'redis publish failed; hubs will repair from the outbox'),
+        ),
   } as unknown as Redis;
   const target = createRedisEventTarget<CustomEvent<LiveEvent>>({ publishClient: safePublisher, subscribeClient });
 

@@ -1,5 +1,5 @@
 import type { Access, CourseRole } from '../auth/access';
-import { formatCursor, type Cursor } from './cursor';
+import { type Cursor, formatCursor } from './cursor';
 
 export type Topic = 'grade' | 'attendance' | 'poll' | 'content' | 'notification' | 'membership';
 export type Action = 'CREATED' | 'UPDATED' | 'DELETED';
@@ -65,7 +65,11 @@ export function shareScope(event: Pick<LiveEvent, 'topic'>, role: CourseRole | n
  * personal (staff see all of their course); polls and content belong to the course; notifications
  * to their user alone. Membership events are internal.
  */
-export function canSee(event: Pick<LiveEvent, 'topic' | 'audienceUserId'>, viewerId: string, role: CourseRole | null): boolean {
+export function canSee(
+  event: Pick<LiveEvent, 'topic' | 'audienceUserId'>,
+  viewerId: string,
+  role: CourseRole | null,
+): boolean {
   switch (event.topic) {
     case 'grade':
     case 'attendance':
@@ -83,11 +87,20 @@ export function canSee(event: Pick<LiveEvent, 'topic' | 'audienceUserId'>, viewe
 /** Whether a viewer may see an event, and with whom its result may be shared. */
 export type Verdict = { visible: boolean; shareScope: string | null };
 
-const verdict = (event: LiveEvent, viewerId: string, role: CourseRole | null): Verdict => ({ visible: canSee(event, viewerId, role), shareScope: shareScope(event, role) });
+const verdict = (event: LiveEvent, viewerId: string, role: CourseRole | null): Verdict => ({
+  visible: canSee(event, viewerId, role),
+  shareScope: shareScope(event, role),
+});
 
 /** Decides an event for a viewer from their current role in its course: synchronously when the role is cached. */
-export function authorize(event: LiveEvent, viewerId: string, access: Pick<Access, 'knownRoleIn' | 'roleIn'>): Verdict | Promise<Verdict> {
+export function authorize(
+  event: LiveEvent,
+  viewerId: string,
+  access: Pick<Access, 'knownRoleIn' | 'roleIn'>,
+): Verdict | Promise<Verdict> {
   if (!event.courseId) return verdict(event, viewerId, null);
   const known = access.knownRoleIn(event.courseId);
-  return known !== undefined ? verdict(event, viewerId, known) : access.roleIn(event.courseId).then((role) => verdict(event, viewerId, role));
+  return known !== undefined
+    ? verdict(event, viewerId, known)
+    : access.roleIn(event.courseId).then((role) => verdict(event, viewerId, role));
 }

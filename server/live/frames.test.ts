@@ -34,7 +34,17 @@ async function setup() {
   let seq = 1;
   const publish = (courseId = 'c1') => {
     const n = seq++;
-    const event: LiveEvent = { cursor: `${n + 1}.${n}`, prev: null, topic: 'grade', action: 'UPDATED', courseId, audienceUserId: 's1', entityId: `g${n}`, data: {}, occurredAt: new Date(0).toISOString() };
+    const event: LiveEvent = {
+      cursor: `${n + 1}.${n}`,
+      prev: null,
+      topic: 'grade',
+      action: 'UPDATED',
+      courseId,
+      audienceUserId: 's1',
+      entityId: `g${n}`,
+      data: {},
+      occurredAt: new Date(0).toISOString(),
+    };
     bus.publish(event);
     return event;
   };
@@ -73,7 +83,8 @@ function subscribe(hub: Hub, executor: Executor, socket: FakeSocket, id = '1', m
   return { stream, iterator, prepared };
 }
 
-const entityOf = (frame: string) => (JSON.parse(frame) as { payload: { data: { entity: string } } }).payload.data.entity;
+const entityOf = (frame: string) =>
+  (JSON.parse(frame) as { payload: { data: { entity: string } } }).payload.data.entity;
 const nextTick = () => new Promise((r) => setImmediate(r));
 
 /** Executions the test settles by hand, shared per event like the real executor. */
@@ -85,7 +96,10 @@ function manualExecutor() {
       if (message.kind !== 'event') return payloadOf({ errors: [] }, prepare);
       return memo(message.event, 'frame|test', () => {
         runs += 1;
-        return payloadOf(new Promise<ExecutionResult>((resolve) => pending.set(message.event.entityId, resolve)), prepare);
+        return payloadOf(
+          new Promise<ExecutionResult>((resolve) => pending.set(message.event.entityId, resolve)),
+          prepare,
+        );
       });
     },
   };
@@ -128,7 +142,10 @@ describe('live frames (graphql-ws fan-out)', () => {
 
   it('a socket whose buffer is full takes nothing more; the stream holds the events and sends them, in order, once it drains', async () => {
     const { hub, publish } = await setup();
-    const executor: Executor = { payloadFor: (m, prepare) => payloadOf({ data: { entity: m.kind === 'event' ? m.event.entityId : null } }, prepare) };
+    const executor: Executor = {
+      payloadFor: (m, prepare) =>
+        payloadOf({ data: { entity: m.kind === 'event' ? m.event.entityId : null } }, prepare),
+    };
     const socket = fakeSocket();
     subscribe(hub, executor, socket);
     const first = publish();
@@ -149,7 +166,13 @@ describe('live frames (graphql-ws fan-out)', () => {
   it('past the bound, a subscriber that stopped reading gets a final SLOW_CONSUMER error, then the operation ends', async () => {
     const { hub, publish } = await setup();
     const executor: Executor = {
-      payloadFor: (m, prepare) => payloadOf(m.kind === 'error' ? { errors: [m.error as never] } : { data: { entity: m.kind === 'event' ? m.event.entityId : null } }, prepare),
+      payloadFor: (m, prepare) =>
+        payloadOf(
+          m.kind === 'error'
+            ? { errors: [m.error as never] }
+            : { data: { entity: m.kind === 'event' ? m.event.entityId : null } },
+          prepare,
+        ),
     };
     const socket = fakeSocket();
     const { iterator } = subscribe(hub, executor, socket, '1', 3);

@@ -37,10 +37,14 @@ const DRAIN_POLL_MS = 50;
 /** The buffer is looked at every this many messages (reading it costs as much as the rest of taking one); a full one then holds at most this many more frames. */
 export const CHECK_BUFFER_EVERY = 16;
 
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown })?.then === 'function';
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown })?.then === 'function';
 
 /** Starts a payload from an execution that may or may not be async. */
-export function payloadOf(execution: ExecutionResult | Promise<ExecutionResult>, prepare: FrameTarget['prepare']): Payload {
+export function payloadOf(
+  execution: ExecutionResult | Promise<ExecutionResult>,
+  prepare: FrameTarget['prepare'],
+): Payload {
   const payload: Payload = { json: null, result: null, waiters: null };
   if (!isPromise(execution)) {
     settle(payload, execution, prepare);
@@ -68,7 +72,11 @@ function settle(payload: Payload, result: ExecutionResult, prepare: FrameTarget[
  * returned iterator yields nothing: the transport holds it as the operation (its `return()` ends the
  * stream on `complete` or socket close) and sends `complete` when it ends.
  */
-export function sendFrames(stream: LiveStream, executor: Executor, target: FrameTarget): AsyncIterableIterator<ExecutionResult> {
+export function sendFrames(
+  stream: LiveStream,
+  executor: Executor,
+  target: FrameTarget,
+): AsyncIterableIterator<ExecutionResult> {
   return new FrameSender(stream, executor, target);
 }
 
@@ -143,7 +151,7 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
       const payload = queue.shift()!;
       if (this.cancelled || socket.readyState !== socket.OPEN) continue;
       if (payload.result) target.onErrors?.(payload.result);
-      socket.send(this.prefix + payload.json + '}');
+      socket.send(`${this.prefix + payload.json}}`);
     }
     if (this.blocked && queue.length < WINDOW && !this.cancelled) {
       this.blocked = false;

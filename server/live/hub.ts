@@ -10,7 +10,8 @@ export type HubListener = { hear(event: LiveEvent, cursor: Cursor): void };
 /** What a listener hears: every event of a topic, or only those of one course, or addressed to one user. */
 export type Route = { topic: Topic; courseId?: string | null; userId?: string | null };
 
-const routeKey = ({ topic, courseId, userId }: Route) => (courseId ? `${topic}|c|${courseId}` : userId ? `${topic}|u|${userId}` : topic);
+const routeKey = ({ topic, courseId, userId }: Route) =>
+  courseId ? `${topic}|c|${courseId}` : userId ? `${topic}|u|${userId}` : topic;
 
 const REPAIR_BATCH = 500;
 
@@ -22,7 +23,13 @@ const REPAIR_BATCH = 500;
  * hub); every later event will be. A subscription registered now replays up to `last` from the
  * database and takes everything after it live — the seam has no gap and no duplicate.
  */
-export function createHub(options: { bus: EventBus; reader: OutboxReader; log: Logger; repairIntervalMs: number; metrics?: Metrics }) {
+export function createHub(options: {
+  bus: EventBus;
+  reader: OutboxReader;
+  log: Logger;
+  repairIntervalMs: number;
+  metrics?: Metrics;
+}) {
   const { bus, reader, log } = options;
   // Indexed by route, so an event visits only the listeners of its course or its user.
   const listeners = new Map<string, Set<HubListener>>();

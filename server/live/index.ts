@@ -37,7 +37,10 @@ export type StreamRequest = {
 };
 
 /** The whole live pipeline of one instance: outbox reader, bus, hub and (maybe leading) relay. */
-export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; databaseUrl: string; log: Logger; metrics?: Metrics }) {
+export function createLive(
+  config: LiveConfig,
+  deps: { db: Database; sql: Sql; databaseUrl: string; log: Logger; metrics?: Metrics },
+) {
   const { metrics } = deps;
   const reader = createOutboxReader(deps.sql);
   const bus = config.redisUrl ? createRedisBus(config.redisUrl, deps.log) : createInProcessBus();
@@ -55,7 +58,11 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
   });
 
   /** What to read for this viewer: one course, or their courses plus their own personal events. */
-  async function scope(viewer: Viewer, courseId: string | null | undefined, access: ReturnType<typeof createAccess>): Promise<Omit<ReadFilter, 'topics' | 'upTo'>> {
+  async function scope(
+    viewer: Viewer,
+    courseId: string | null | undefined,
+    access: ReturnType<typeof createAccess>,
+  ): Promise<Omit<ReadFilter, 'topics' | 'upTo'>> {
     if (courseId) return { courseIds: [courseId] };
     const ids = await access.courseIds();
     return ids ? { courseIds: ids, audienceUserId: viewer.id } : {};
@@ -80,13 +87,17 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
       const { viewer, courseId, pollId } = request;
       const after = request.after ? parseCursor(request.after) : null;
       const access = request.access ?? createAccess(deps.db, viewer);
-      const replayFilter = request.topics.includes('notification') ? { audienceUserId: viewer.id } : await scope(viewer, courseId, access);
+      const replayFilter = request.topics.includes('notification')
+        ? { audienceUserId: viewer.id }
+        : await scope(viewer, courseId, access);
       return openStream({
         hub,
         reader,
         topics: request.topics,
         // Notifications are addressed to the viewer; course topics narrow to the course when given.
-        routes: request.topics.map((topic) => (topic === 'notification' ? { topic, userId: viewer.id } : { topic, courseId })),
+        routes: request.topics.map((topic) =>
+          topic === 'notification' ? { topic, userId: viewer.id } : { topic, courseId },
+        ),
         after,
         replayFilter,
         courseId: courseId ?? null,
@@ -109,11 +120,21 @@ export function createLive(config: LiveConfig, deps: { db: Database; sql: Sql; d
       const after = parseCursor(request.after);
       if (!(await reader.canReplayFrom(after))) {
         const cursor = await reader.settledCursor();
-        return { messages: [{ kind: 'resync', cursor: formatCursor(cursor), occurredAt: new Date().toISOString() }] as LiveMessage[], cursor: formatCursor(cursor), hasMore: false, resyncRequired: true };
+        return {
+          messages: [
+            { kind: 'resync', cursor: formatCursor(cursor), occurredAt: new Date().toISOString() },
+          ] as LiveMessage[],
+          cursor: formatCursor(cursor),
+          hasMore: false,
+          resyncRequired: true,
+        };
       }
       const access = createAccess(deps.db, request.viewer);
       const filter = await scope(request.viewer, request.courseId, access);
-      const rows = await reader.readAfter(after, request.limit, { ...filter, topics: ['grade', 'attendance', 'poll', 'content', 'notification'] });
+      const rows = await reader.readAfter(after, request.limit, {
+        ...filter,
+        topics: ['grade', 'attendance', 'poll', 'content', 'notification'],
+      });
       const messages: LiveMessage[] = [];
       const content = new Map<string, Extract<LiveMessage, { kind: 'event' }>>();
       for (const row of rows) {

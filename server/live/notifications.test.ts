@@ -8,14 +8,14 @@ import {
   connectLive,
   gqlOk,
   LIVE_CURSOR,
-  NOTIFICATION_RECEIVED,
-  openLiveDatabase,
-  startLiveApp,
-  newStreams,
   type LiveConnection,
   type LiveDatabase,
   type LiveStream,
   type LiveTestApp,
+  NOTIFICATION_RECEIVED,
+  newStreams,
+  openLiveDatabase,
+  startLiveApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -29,7 +29,11 @@ afterAll(async () => {
   await ldb?.close();
 });
 
-type Note = { cursor: string; action: string; notification: { id: string; kind: string; message: string; link: string | null; read: boolean } };
+type Note = {
+  cursor: string;
+  action: string;
+  notification: { id: string; kind: string; message: string; link: string | null; read: boolean };
+};
 
 describe('notifications created by the system', () => {
   const conns: LiveConnection[] = [];
@@ -38,7 +42,14 @@ describe('notifications created by the system', () => {
   it('reach exactly the right people through notificationReceived, in order, with their message and link', async () => {
     const math = ldb.f.course('MATH101');
     const hist = ldb.f.course('HIST201');
-    const WATCHED = ['student@homeroom.test', 'student01@homeroom.test', 'student11@homeroom.test', 'instructor@homeroom.test', 'instructor2@homeroom.test', 'admin@homeroom.test'];
+    const WATCHED = [
+      'student@homeroom.test',
+      'student01@homeroom.test',
+      'student11@homeroom.test',
+      'instructor@homeroom.test',
+      'instructor2@homeroom.test',
+      'admin@homeroom.test',
+    ];
     const token = Object.fromEntries(await Promise.all(WATCHED.map(async (e) => [e, await ldb.token(e)])));
     const streams: Record<string, LiveStream<Note>> = {};
     const registered = newStreams(api);
@@ -53,27 +64,67 @@ describe('notifications created by the system', () => {
 
     // A grade for student@ (and the same score again: no second notification).
     const record = /* GraphQL */ `mutation ($a: ID!, $s: ID!, $score: Float!) { recordGrade(assessmentId: $a, studentId: $s, score: $score) { id } }`;
-    await gqlOk(api.url, record, { a: math.assessments.Midterm.id, s: ldb.f.user('student@homeroom.test'), score: 88 }, instructor);
-    await gqlOk(api.url, record, { a: math.assessments.Midterm.id, s: ldb.f.user('student@homeroom.test'), score: 88 }, instructor);
+    await gqlOk(
+      api.url,
+      record,
+      { a: math.assessments.Midterm.id, s: ldb.f.user('student@homeroom.test'), score: 88 },
+      instructor,
+    );
+    await gqlOk(
+      api.url,
+      record,
+      { a: math.assessments.Midterm.id, s: ldb.f.user('student@homeroom.test'), score: 88 },
+      instructor,
+    );
     // A poll in MATH: its students, not its instructor.
-    const poll = await gqlOk(api.url, `mutation ($c: ID!) { openPoll(courseId: $c, question: "Field trip?", options: ["Yes", "No"]) { id } }`, { c: math.id }, instructor);
+    const poll = await gqlOk(
+      api.url,
+      `mutation ($c: ID!) { openPoll(courseId: $c, question: "Field trip?", options: ["Yes", "No"]) { id } }`,
+      { c: math.id },
+      instructor,
+    );
     // An announcement in HIST by instructor2@, with instructor@ assigned as a co-teacher first.
-    await gqlOk(api.url, `mutation ($c: ID!, $i: ID!) { assignInstructor(courseId: $c, instructorId: $i) { id } }`, { c: hist.id, i: ldb.f.user('instructor@homeroom.test') }, token['admin@homeroom.test']);
-    await gqlOk(api.url, `mutation ($c: ID!) { createPost(courseId: $c, body: "Exam moved to Friday", announcement: true) { id } }`, { c: hist.id }, token['instructor2@homeroom.test']);
+    await gqlOk(
+      api.url,
+      `mutation ($c: ID!, $i: ID!) { assignInstructor(courseId: $c, instructorId: $i) { id } }`,
+      { c: hist.id, i: ldb.f.user('instructor@homeroom.test') },
+      token['admin@homeroom.test'],
+    );
+    await gqlOk(
+      api.url,
+      `mutation ($c: ID!) { createPost(courseId: $c, body: "Exam moved to Friday", announcement: true) { id } }`,
+      { c: hist.id },
+      token['instructor2@homeroom.test'],
+    );
     // A plain post notifies nobody.
-    await gqlOk(api.url, `mutation ($c: ID!) { createPost(courseId: $c, body: "Just a post") { id } }`, { c: hist.id }, token['student01@homeroom.test']);
+    await gqlOk(
+      api.url,
+      `mutation ($c: ID!) { createPost(courseId: $c, body: "Just a post") { id } }`,
+      { c: hist.id },
+      token['student01@homeroom.test'],
+    );
 
     const student = streams['student@homeroom.test'];
     const [grade] = await student.count(1);
-    await gqlOk(api.url, `mutation ($id: ID!) { markNotificationRead(id: $id) { id read } }`, { id: grade.notification.id }, token['student@homeroom.test']);
+    await gqlOk(
+      api.url,
+      `mutation ($id: ID!) { markNotificationRead(id: $id) { id read } }`,
+      { id: grade.notification.id },
+      token['student@homeroom.test'],
+    );
 
     // A sentinel for everyone: once it arrives, everything before it has been delivered.
     await ldb.sql.begin(async (tx) => {
-      for (const email of WATCHED) await tx`insert into notifications (user_id, kind, message) values (${ldb.f.user(email)}, 'ANNOUNCEMENT', 'sentinel')`;
+      for (const email of WATCHED)
+        await tx`insert into notifications (user_id, kind, message) values (${ldb.f.user(email)}, 'ANNOUNCEMENT', 'sentinel')`;
     });
-    for (const email of WATCHED) await streams[email].find((n) => n.notification?.message === 'sentinel', 10_000, `the sentinel for ${email}`);
+    for (const email of WATCHED)
+      await streams[email].find((n) => n.notification?.message === 'sentinel', 10_000, `the sentinel for ${email}`);
 
-    const summary = (email: string) => streams[email].items.map((n) => `${n.action} ${n.notification.kind}${n.notification.read ? ' (read)' : ''}: ${n.notification.message}`);
+    const summary = (email: string) =>
+      streams[email].items.map(
+        (n) => `${n.action} ${n.notification.kind}${n.notification.read ? ' (read)' : ''}: ${n.notification.message}`,
+      );
     expect(summary('student@homeroom.test')).toEqual([
       'CREATED GRADE_RECORDED: MATH101 · Midterm: 88/100',
       'CREATED POLL_OPENED: MATH101 · New poll: Field trip?',
@@ -86,11 +137,21 @@ describe('notifications created by the system', () => {
       'CREATED ANNOUNCEMENT: HIST201 · Announcement: Exam moved to Friday',
       'CREATED ANNOUNCEMENT: sentinel',
     ]);
-    expect(summary('student11@homeroom.test')).toEqual(['CREATED POLL_OPENED: MATH101 · New poll: Field trip?', 'CREATED ANNOUNCEMENT: sentinel']);
-    expect(summary('instructor@homeroom.test')).toEqual(['CREATED ANNOUNCEMENT: HIST201 · Announcement: Exam moved to Friday', 'CREATED ANNOUNCEMENT: sentinel']);
+    expect(summary('student11@homeroom.test')).toEqual([
+      'CREATED POLL_OPENED: MATH101 · New poll: Field trip?',
+      'CREATED ANNOUNCEMENT: sentinel',
+    ]);
+    expect(summary('instructor@homeroom.test')).toEqual([
+      'CREATED ANNOUNCEMENT: HIST201 · Announcement: Exam moved to Friday',
+      'CREATED ANNOUNCEMENT: sentinel',
+    ]);
     expect(summary('instructor2@homeroom.test')).toEqual(['CREATED ANNOUNCEMENT: sentinel']);
     expect(summary('admin@homeroom.test')).toEqual(['CREATED ANNOUNCEMENT: sentinel']);
-    expect(student.items.map((n) => n.notification.link).slice(0, 3)).toEqual([`/courses/${math.id}?tab=grades`, `/courses/${math.id}?tab=polls`, `/courses/${hist.id}?tab=feed`]);
+    expect(student.items.map((n) => n.notification.link).slice(0, 3)).toEqual([
+      `/courses/${math.id}?tab=grades`,
+      `/courses/${math.id}?tab=polls`,
+      `/courses/${hist.id}?tab=feed`,
+    ]);
 
     // Everyone the rules name got one, in the database too: each MATH student for the poll, each HIST member but the author for the announcement.
     const counts = await ldb.sql<{ kind: string; n: number }[]>`

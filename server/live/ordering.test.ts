@@ -10,17 +10,17 @@ import {
   compareCursor,
   connectLive,
   expectedFor,
-  gqlOk,
   GRADE_CHANGED,
+  gqlOk,
   LIVE_CURSOR,
-  loadMemberships,
-  openLiveDatabase,
-  startLiveApp,
-  newStreams,
-  strictlyIncreasing,
   type LiveDatabase,
   type LiveStream,
   type LiveTestApp,
+  loadMemberships,
+  newStreams,
+  openLiveDatabase,
+  startLiveApp,
+  strictlyIncreasing,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -41,7 +41,9 @@ const liveCursor = async (token: string) => (await gqlOk(api.url, LIVE_CURSOR, {
 /** Rows of the outbox at or below `cursor`, committed now. */
 const rowsUpTo = async (cursor: string) => {
   const [xid, id] = cursor.split('.');
-  return (await sql<{ n: number }[]>`select count(*)::int as n from outbox where (xid, id) <= (${xid}::xid8, ${id}::bigint)`)[0].n;
+  return (
+    await sql<{ n: number }[]>`select count(*)::int as n from outbox where (xid, id) <= (${xid}::xid8, ${id}::bigint)`
+  )[0].n;
 };
 
 /** Sequential single-row grade writes (each its own transaction) to Homework 1, over the students of a course. */
@@ -65,7 +67,10 @@ describe('order without holes', () => {
     const start = await liveCursor(token);
 
     const conn = connectLive(api.wsUrl, token);
-    const stream = conn.subscribe<{ cursor: string; grade: { student: { id: string } } }>(GRADE_CHANGED, { courseId: math.id, after: start });
+    const stream = conn.subscribe<{ cursor: string; grade: { student: { id: string } } }>(GRADE_CHANGED, {
+      courseId: math.id,
+      after: start,
+    });
 
     // Handed-out cursors, each with how many outbox rows at or below it were committed right after.
     const handed: { cursor: string; rows: number; from: string }[] = [];
@@ -87,9 +92,13 @@ describe('order without holes', () => {
       const [{ xid: xid1 }] = await t1<{ xid: string }[]>`select pg_current_xact_id()::text as xid`; // T1 takes its xid first…
       await t2`begin`;
       await t2`update grades set note = 'T2' where assessment_id = ${quiz} and student_id = ${math.studentIds[0]}`;
-      const [a] = await t2<{ cursor: string }[]>`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
+      const [a] = await t2<
+        { cursor: string }[]
+      >`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
       await t1`update grades set note = 'T1' where assessment_id = ${quiz} and student_id = ${math.studentIds[1]}`;
-      const [b] = await t1<{ cursor: string }[]>`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
+      const [b] = await t1<
+        { cursor: string }[]
+      >`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
       // …but writes its event after T2: a higher outbox id, a lower cursor.
       expect(BigInt(b.cursor.split('.')[1])).toBeGreaterThan(BigInt(a.cursor.split('.')[1]));
       expect(compareCursor(b.cursor, a.cursor)).toBe(-1);
@@ -114,7 +123,9 @@ describe('order without holes', () => {
 
     // A sentinel after everything: once it arrives, every earlier event has been delivered.
     await sql`update grades set note = 'sentinel' where assessment_id = ${quiz} and student_id = ${math.studentIds[2]}`;
-    const expected = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id).map((r) => r.cursor);
+    const expected = (await ldb.outbox(start))
+      .filter((r) => r.topic === 'grade' && r.course_id === math.id)
+      .map((r) => r.cursor);
     expect(expected.length).toBe(63);
     await stream.find((e) => e.cursor === expected.at(-1), 15_000, 'the sentinel');
     watching = false;
@@ -162,7 +173,12 @@ describe('cursors of varying width', () => {
       const page = await allUpdates(api.url, token, start, math.id);
       const replay = conn.subscribe(GRADE_CHANGED, { courseId: math.id, after: start });
       await replay.find((e) => e.cursor === expected.at(-1), 10_000, 'the sentinel (replay)');
-      expect({ live: live.cursors(), replay: replay.cursors(), updates: page.events.map((e) => e.cursor), updatesCursor: page.cursor }).toEqual({
+      expect({
+        live: live.cursors(),
+        replay: replay.cursors(),
+        updates: page.events.map((e) => e.cursor),
+        updatesCursor: page.cursor,
+      }).toEqual({
         live: expected,
         replay: expected,
         updates: expected,
@@ -180,13 +196,22 @@ describe('replay seam under concurrent writes', () => {
     const hist = ldb.f.course('HIST201');
     const instructor = ldb.persona('instructor@homeroom.test');
     const student = ldb.persona('student@homeroom.test');
-    const [instructorToken, studentToken] = await Promise.all([ldb.token('instructor@homeroom.test'), ldb.token('student@homeroom.test')]);
+    const [instructorToken, studentToken] = await Promise.all([
+      ldb.token('instructor@homeroom.test'),
+      ldb.token('student@homeroom.test'),
+    ]);
     const before = await liveCursor(studentToken);
 
     const subscribed: { after: string }[] = [];
     let mid = '';
     const conn = { instructor: connectLive(api.wsUrl, instructorToken), student: connectLive(api.wsUrl, studentToken) };
-    const streams: { name: string; stream: LiveStream<any>; after: () => string; viewer: typeof student; courseId?: string }[] = [];
+    const streams: {
+      name: string;
+      stream: LiveStream<any>;
+      after: () => string;
+      viewer: typeof student;
+      courseId?: string;
+    }[] = [];
 
     // Two writers over two courses; subscriptions open while they run.
     let subscribeNow!: () => void;
@@ -196,9 +221,25 @@ describe('replay seam under concurrent writes', () => {
         if (i === 10) void liveCursor(studentToken).then((c) => (mid = c));
         if (i >= 40 && mid && subscribed.length === 0) {
           streams.push(
-            { name: 'instructor, MATH, after before', stream: conn.instructor.subscribe(GRADE_CHANGED, { courseId: math.id, after: before }), after: () => before, viewer: instructor, courseId: math.id },
-            { name: 'student, all courses, after before', stream: conn.student.subscribe(GRADE_CHANGED, { after: before }), after: () => before, viewer: student },
-            { name: 'student, all courses, after mid', stream: conn.student.subscribe(GRADE_CHANGED, { after: mid }), after: () => mid, viewer: student },
+            {
+              name: 'instructor, MATH, after before',
+              stream: conn.instructor.subscribe(GRADE_CHANGED, { courseId: math.id, after: before }),
+              after: () => before,
+              viewer: instructor,
+              courseId: math.id,
+            },
+            {
+              name: 'student, all courses, after before',
+              stream: conn.student.subscribe(GRADE_CHANGED, { after: before }),
+              after: () => before,
+              viewer: student,
+            },
+            {
+              name: 'student, all courses, after mid',
+              stream: conn.student.subscribe(GRADE_CHANGED, { after: mid }),
+              after: () => mid,
+              viewer: student,
+            },
           );
           subscribed.push({ after: mid });
           subscribeNow();
@@ -214,7 +255,10 @@ describe('replay seam under concurrent writes', () => {
     await sql`update grades set note = 'seam sentinel' where assessment_id = ${math.assessments['Quiz 1'].id} and student_id = ${student.id}`;
     const memberships = await loadMemberships(sql);
     for (const s of streams) {
-      const expected = expectedFor(await ldb.outbox(s.after()), s.viewer, memberships, { topic: 'grade', courseId: s.courseId }).map((r) => r.cursor);
+      const expected = expectedFor(await ldb.outbox(s.after()), s.viewer, memberships, {
+        topic: 'grade',
+        courseId: s.courseId,
+      }).map((r) => r.cursor);
       await s.stream.find((e) => e.cursor === expected.at(-1), 15_000, `the sentinel (${s.name})`);
       expect(s.stream.cursors(), s.name).toEqual(expected);
       expect(strictlyIncreasing(s.stream.cursors()), s.name).toBe(true);

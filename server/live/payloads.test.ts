@@ -9,15 +9,15 @@ import {
   connectLive,
   gqlOk,
   LIVE_CURSOR,
+  type LiveConnection,
+  type LiveDatabase,
+  type LiveTestApp,
+  newStreams,
   openLiveDatabase,
   rawSocket,
   sseSubscribe,
   startLiveApp,
-  newStreams,
   waitFor,
-  type LiveConnection,
-  type LiveDatabase,
-  type LiveTestApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
@@ -53,11 +53,21 @@ describe('event payloads', () => {
     await registered(1);
     const record = `mutation ($a: ID!, $s: ID!, $score: Float!) { recordGrade(assessmentId: $a, studentId: $s, score: $score) { id } }`;
     // One at a time: an event carries the entity as it is when delivered, not as it was.
-    const { recordGrade } = await gqlOk(api.url, record, { a: math.assessments.Midterm.id, s: student, score: 50 }, instructorToken);
+    const { recordGrade } = await gqlOk(
+      api.url,
+      record,
+      { a: math.assessments.Midterm.id, s: student, score: 50 },
+      instructorToken,
+    );
     await stream.count(1);
     await gqlOk(api.url, record, { a: math.assessments.Midterm.id, s: student, score: 100 }, instructorToken);
     await stream.count(2);
-    await gqlOk(api.url, `mutation ($id: ID!) { deleteGrade(id: $id) { id } }`, { id: recordGrade.id }, instructorToken);
+    await gqlOk(
+      api.url,
+      `mutation ($id: ID!) { deleteGrade(id: $id) { id } }`,
+      { id: recordGrade.id },
+      instructorToken,
+    );
     const [created, updated, deleted] = await stream.count(3);
     const grade = { id: recordGrade.id, assessment: { id: math.assessments.Midterm.id }, student: { id: student } };
     expect(created).toMatchObject({ action: 'CREATED', grade: { ...grade, score: 50 }, standing: { graded: 3 } });
@@ -98,12 +108,20 @@ describe('event payloads', () => {
     const [alice, bob] = ['student11@homeroom.test', 'student12@homeroom.test'];
     const q = `subscription ($p: ID) { pollChanged(pollId: $p) { action vote poll { status totalVotes myVote options { label votes } } } }`;
     const instructorToken = await ldb.token('instructor2@homeroom.test');
-    const { openPoll } = await gqlOk(api.url, `mutation ($c: ID!) { openPoll(courseId: $c, question: "Lab day?", options: ["Tue", "Thu"]) { id options { id label } } }`, { c: phys.id }, instructorToken);
+    const { openPoll } = await gqlOk(
+      api.url,
+      `mutation ($c: ID!) { openPoll(courseId: $c, question: "Lab day?", options: ["Tue", "Thu"]) { id options { id label } } }`,
+      { c: phys.id },
+      instructorToken,
+    );
     const [tue, thu] = openPoll.options;
     // After a cursor read now: the poll's own CREATED event is not part of this test.
     const { liveCursor: after } = await gqlOk(api.url, LIVE_CURSOR, {}, instructorToken);
     const registered = newStreams(api);
-    const streams = { alice: (await connect(alice)).subscribe(q, { p: openPoll.id, after }), bob: (await connect(bob)).subscribe(q, { p: openPoll.id, after }) };
+    const streams = {
+      alice: (await connect(alice)).subscribe(q, { p: openPoll.id, after }),
+      bob: (await connect(bob)).subscribe(q, { p: openPoll.id, after }),
+    };
     await registered(2);
     const vote = `mutation ($p: ID!, $o: ID!) { castVote(pollId: $p, optionId: $o) { id } }`;
     const step = async (n: number, work: () => Promise<unknown>) => {
@@ -113,7 +131,9 @@ describe('event payloads', () => {
     await step(1, async () => gqlOk(api.url, vote, { p: openPoll.id, o: tue.id }, await ldb.token(alice)));
     await step(2, async () => gqlOk(api.url, vote, { p: openPoll.id, o: thu.id }, await ldb.token(bob)));
     await step(3, async () => gqlOk(api.url, vote, { p: openPoll.id, o: thu.id }, await ldb.token(alice))); // changes her ballot
-    await step(4, () => gqlOk(api.url, `mutation ($id: ID!) { closePoll(id: $id) { id } }`, { id: openPoll.id }, instructorToken));
+    await step(4, () =>
+      gqlOk(api.url, `mutation ($id: ID!) { closePoll(id: $id) { id } }`, { id: openPoll.id }, instructorToken),
+    );
 
     const tallies = (e: any) => Object.fromEntries(e.poll.options.map((o: any) => [o.label, o.votes]));
     expect(streams.alice.items.map((e) => [e.action, e.vote, e.poll.totalVotes, tallies(e), e.poll.status])).toEqual([
@@ -134,15 +154,24 @@ describe('event payloads', () => {
     const stream = conn.subscribe(CONTENT_AVAILABLE, { courseId: hist.id });
     await registered(1);
     const posts = await ldb.sql.begin(async (tx) => {
-      const rows = await tx<{ id: string }[]>`insert into posts (course_id, author_id, body) select ${hist.id}, ${author}, 'burst ' || g from generate_series(1, 5) g returning id`;
+      const rows = await tx<
+        { id: string }[]
+      >`insert into posts (course_id, author_id, body) select ${hist.id}, ${author}, 'burst ' || g from generate_series(1, 5) g returning id`;
       await tx`insert into comments (post_id, course_id, author_id, body) values (${rows[0].id}, ${hist.id}, ${author}, 'c1'), (${rows[1].id}, ${hist.id}, ${author}, 'c2')`;
       return rows.map((r) => r.id);
     });
     const [message] = await stream.count(1);
-    expect(message).toMatchObject({ courseId: hist.id, changes: 7, newPosts: 5, newComments: 2, latestPostId: posts[4] });
+    expect(message).toMatchObject({
+      courseId: hist.id,
+      changes: 7,
+      newPosts: 5,
+      newComments: 2,
+      latestPostId: posts[4],
+    });
     expect(new Set(message.postIds)).toEqual(new Set(posts));
     // Separate transactions in quick succession still leave as fewer messages than events.
-    for (let i = 0; i < 6; i++) await ldb.sql`insert into posts (course_id, author_id, body) values (${hist.id}, ${author}, ${`one by one ${i}`})`;
+    for (let i = 0; i < 6; i++)
+      await ldb.sql`insert into posts (course_id, author_id, body) values (${hist.id}, ${author}, ${`one by one ${i}`})`;
     await stream.until(() => stream.items.reduce((n, m) => n + m.changes, 0) >= 13, 10_000, '13 changes in all');
     expect(stream.items.reduce((n, m) => n + m.changes, 0)).toBe(13);
     expect(stream.items.length).toBeLessThan(7);
@@ -151,7 +180,8 @@ describe('event payloads', () => {
 
 describe('subscriptions end with their transport', () => {
   const listeners = () => api.app.live.hub.stats().listeners;
-  const none = (what: string) => waitFor(() => listeners() === 0, { timeoutMs: 10_000, what: `no live listener after ${what}` });
+  const none = (what: string) =>
+    waitFor(() => listeners() === 0, { timeoutMs: 10_000, what: `no live listener after ${what}` });
 
   it('complete, socket close, socket terminate and SSE abort all unregister from the hub', async () => {
     await Promise.all(conns.splice(0).map((c) => c.dispose()));

@@ -3,8 +3,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../../test';
+import {
+  allUpdates,
+  connectLive,
+  GRADE_CHANGED,
+  type LiveDatabase,
+  type LiveTestApp,
+  newStreams,
+  openLiveDatabase,
+  sseSubscribe,
+  startLiveApp,
+  waitFor,
+} from '../../test/live';
 import { createTokenService } from '../auth/tokens';
-import { allUpdates, connectLive, GRADE_CHANGED, newStreams, openLiveDatabase, sseSubscribe, startLiveApp, waitFor, type LiveDatabase, type LiveTestApp } from '../../test/live';
 
 let ldb: LiveDatabase;
 beforeAll(async () => {
@@ -32,16 +43,35 @@ describe('live regressions', () => {
 
     it('the stream ends with UNAUTHENTICATED when the token expires', async () => {
       const math = ldb.f.course('MATH101');
-      const tokens = createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 2, renewGraceSeconds: 0, maxSessionSeconds: 3600 });
-      const { token, expiresAt } = await tokens.sign({ id: ldb.f.user('instructor@homeroom.test'), role: 'INSTRUCTOR' });
+      const tokens = createTokenService({
+        secret: TEST_JWT_SECRET,
+        ttlSeconds: 2,
+        renewGraceSeconds: 0,
+        maxSessionSeconds: 3600,
+      });
+      const { token, expiresAt } = await tokens.sign({
+        id: ldb.f.user('instructor@homeroom.test'),
+        role: 'INSTRUCTOR',
+      });
       const registered = newStreams(api);
       const sse = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: math.id }, token);
       try {
         await registered(1);
-        await waitFor(() => Date.now() > expiresAt.getTime() + 500, { timeoutMs: 5_000, intervalMs: 50, what: 'the token to expire' });
+        await waitFor(() => Date.now() > expiresAt.getTime() + 500, {
+          timeoutMs: 5_000,
+          intervalMs: 50,
+          what: 'the token to expire',
+        });
         await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[9], 19);
-        await sse.events.until(() => sse.isEnded() || sse.events.items.length > 0, 10_000, 'the end of the stream or an event');
-        expect({ ended: sse.isEnded(), eventsAfterExpiry: sse.events.items.filter((e) => e.data).length }).toEqual({ ended: true, eventsAfterExpiry: 0 });
+        await sse.events.until(
+          () => sse.isEnded() || sse.events.items.length > 0,
+          10_000,
+          'the end of the stream or an event',
+        );
+        expect({ ended: sse.isEnded(), eventsAfterExpiry: sse.events.items.filter((e) => e.data).length }).toEqual({
+          ended: true,
+          eventsAfterExpiry: 0,
+        });
       } finally {
         await sse.close();
       }
@@ -69,7 +99,9 @@ describe('live regressions', () => {
     it('is answered with a resync, then live events', async () => {
       const math = ldb.f.course('MATH101');
       const token = await ldb.token('instructor@homeroom.test');
-      const [{ next }] = await ldb.sql<{ next: string }[]>`select pg_snapshot_xmax(pg_current_snapshot())::text as next`;
+      const [{ next }] = await ldb.sql<
+        { next: string }[]
+      >`select pg_snapshot_xmax(pg_current_snapshot())::text as next`;
       const future = `${BigInt(next) + 1_000_000n}.0`;
       const page = await allUpdates(api.url, token, future, math.id);
       expect(page.resyncRequired).toBe(true);
@@ -100,7 +132,10 @@ describe('live regressions', () => {
   describe('a commit that lands while the relay is busy', () => {
     let api: LiveTestApp;
     beforeAll(async () => {
-      api = await startLiveApp({ databaseUrl: ldb.url, env: { RELAY_SWEEP_MS: '5000', LIVE_REPAIR_INTERVAL_MS: '20000' } });
+      api = await startLiveApp({
+        databaseUrl: ldb.url,
+        env: { RELAY_SWEEP_MS: '5000', LIVE_REPAIR_INTERVAL_MS: '20000' },
+      });
       await waitFor(() => api.app.live.relay.isLeader(), { what: 'the relay to lead' });
     });
     afterAll(() => api?.stop());
@@ -122,7 +157,10 @@ describe('live regressions', () => {
         await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 70); // published, then the relay blocks in `update outbox_state`
         await stream.count(2, 10_000);
         await waitFor(
-          async () => (await ldb.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike 'update outbox_state%'`).length > 0,
+          async () =>
+            (
+              await ldb.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike 'update outbox_state%'`
+            ).length > 0,
           { what: 'the relay to wait on the outbox_state lock' },
         );
         await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[1], 71); // its NOTIFY arrives while the relay is busy

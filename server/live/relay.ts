@@ -91,7 +91,9 @@ export function createRelay(options: RelayOptions) {
 
   async function tryLead(): Promise<boolean> {
     lock ??= await openLockConnection();
-    const [row] = await lock.sql<{ locked: boolean }[]>`select pg_try_advisory_lock(${RELAY_LOCK_KEY.toString()}::bigint) as locked`;
+    const [row] = await lock.sql<
+      { locked: boolean }[]
+    >`select pg_try_advisory_lock(${RELAY_LOCK_KEY.toString()}::bigint) as locked`;
     return row.locked;
   }
 
@@ -135,7 +137,8 @@ export function createRelay(options: RelayOptions) {
   async function savePublished(idle: boolean) {
     if (published === saved || (!idle && Date.now() - savedAt < CHECK_EVERY_MS)) return;
     const cursor = published;
-    await lock!.sql`update outbox_state set published_xid = ${cursor.xid.toString()}::xid8, published_id = ${cursor.id.toString()} where id = 1`;
+    await lock!
+      .sql`update outbox_state set published_xid = ${cursor.xid.toString()}::xid8, published_id = ${cursor.id.toString()} where id = 1`;
     saved = cursor;
     savedAt = Date.now();
   }
@@ -148,7 +151,8 @@ export function createRelay(options: RelayOptions) {
   }
 
   async function stepDown(reason: unknown) {
-    if (leader && !stopped) log.warn({ err: reason instanceof Error ? reason.message : reason }, 'relay: lost leadership');
+    if (leader && !stopped)
+      log.warn({ err: reason instanceof Error ? reason.message : reason }, 'relay: lost leadership');
     else if (leader) log.info('relay: handed over leadership');
     leader = false;
     options.metrics?.relayLeader.set(0);

@@ -7,7 +7,10 @@ import type { Cursor } from './cursor';
  * lock), never past what the relay has published, and records how far it pruned so a replay from
  * an older cursor is answered with a resync.
  */
-export async function pruneOutbox(sql: Sql, options: { olderThanDays: number; upTo: Cursor; batch?: number; log?: Logger }): Promise<number> {
+export async function pruneOutbox(
+  sql: Sql,
+  options: { olderThanDays: number; upTo: Cursor; batch?: number; log?: Logger },
+): Promise<number> {
   const batch = options.batch ?? 5000;
   let total = 0;
   for (;;) {

@@ -4,7 +4,11 @@ import { factsOf } from './shared-execution';
 
 describe('shared execution keys', () => {
   it('ignore the variables that only choose events (`courseId`, `after`): resumed subscribers still share', () => {
-    const facts = factsOf(parse('subscription ($c: ID, $after: String) { gradeChanged(courseId: $c, after: $after) { cursor grade { id score } } }'));
+    const facts = factsOf(
+      parse(
+        'subscription ($c: ID, $after: String) { gradeChanged(courseId: $c, after: $after) { cursor grade { id score } } }',
+      ),
+    );
     expect(facts.resultVariables).toEqual([]);
     expect(facts.personal).toBe(false);
   });

@@ -1,4 +1,13 @@
-import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs, type ExecutionResult, Kind, type ASTNode, visit } from 'graphql';
+import {
+  type ASTNode,
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  Kind,
+  visit,
+} from 'graphql';
 import { mapAsyncIterator } from 'graphql/execution/mapAsyncIterator.js';
 import type { Plugin } from 'graphql-yoga';
 import { type Executor, type FrameTarget, type Payload, payloadOf, sendFrames } from './frames';
@@ -101,7 +110,9 @@ class SubscriptionExecutor implements Executor {
   constructor(private readonly args: ExecutionArgs) {
     const { id, personal, resultVariables } = factsOf(args.document);
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-    const given = resultVariables.filter((name) => variables[name] !== undefined).map((name) => [name, variables[name]]);
+    const given = resultVariables
+      .filter((name) => variables[name] !== undefined)
+      .map((name) => [name, variables[name]]);
     this.personal = personal;
     this.keys = scopeKeysFor(`${id}|${args.operationName ?? ''}|${JSON.stringify(given)}|`);
   }
@@ -112,7 +123,8 @@ class SubscriptionExecutor implements Executor {
 
   /** The key subscribers share this message's execution under, or null when it is theirs alone. */
   private shareKey(message: LiveMessage, kind: 'exec' | 'frame'): string | null {
-    if (message.kind !== 'event' || message.shareScope === null || (this.personal && message.shareScope === 'STUDENT')) return null;
+    if (message.kind !== 'event' || message.shareScope === null || (this.personal && message.shareScope === 'STUDENT'))
+      return null;
     const byScope = this.keys[kind];
     let key = byScope.get(message.shareScope);
     if (!key) byScope.set(message.shareScope, (key = `${kind}|${this.keys.base}${message.shareScope}`));
@@ -136,13 +148,25 @@ class SubscriptionExecutor implements Executor {
  * Replaces graphql-js's subscribe: shared execution (above) and, on graphql-ws, frames written
  * straight to the socket (see frames.ts) when the transport put a `liveFrames` target on the context.
  */
-export async function subscribeShared(args: ExecutionArgs): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
-  const source = await createSourceEventStream(args.schema, args.document, args.rootValue, args.contextValue, args.variableValues, args.operationName, args.subscribeFieldResolver);
+export async function subscribeShared(
+  args: ExecutionArgs,
+): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
+  const source = await createSourceEventStream(
+    args.schema,
+    args.document,
+    args.rootValue,
+    args.contextValue,
+    args.variableValues,
+    args.operationName,
+    args.subscribeFieldResolver,
+  );
   if (!(Symbol.asyncIterator in source)) return source;
   const executor = new SubscriptionExecutor(args);
   const target = (args.contextValue as { liveFrames?: FrameTarget }).liveFrames;
   if (target && source instanceof LiveStream) return sendFrames(source, executor, target);
-  return mapAsyncIterator(source as AsyncIterable<LiveMessage>, (message) => executor.execute(message)) as AsyncIterableIterator<ExecutionResult>;
+  return mapAsyncIterator(source as AsyncIterable<LiveMessage>, (message) =>
+    executor.execute(message),
+  ) as AsyncIterableIterator<ExecutionResult>;
 }
 
 /** For Yoga's own transports (HTTP, SSE); graphql-ws calls `subscribeShared` directly. */

@@ -1,7 +1,7 @@
-import { userError } from '../errors';
-import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
 import type { Access } from '../auth/access';
+import { userError } from '../errors';
 import type { Metrics } from '../metrics';
+import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
 import { authorize, decodeOutboxRow, type LiveEvent, type Topic, type Verdict } from './event';
 import type { Hub, HubListener, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
@@ -54,9 +54,13 @@ const REPLAY_PAGE = 500;
 const SLOW_AFTER_MS = 1000;
 
 export function slowConsumerError() {
-  return userError('BAD_USER_INPUT', 'Too many undelivered events: resubscribe with `after` set to the last cursor you received', {
-    code: 'SLOW_CONSUMER',
-  });
+  return userError(
+    'BAD_USER_INPUT',
+    'Too many undelivered events: resubscribe with `after` set to the last cursor you received',
+    {
+      code: 'SLOW_CONSUMER',
+    },
+  );
 }
 
 type Queued = { message: LiveMessage; key: string | null; readyAt: number };
@@ -99,7 +103,11 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     this.floor = this.seam;
     void this.start();
     // Node timers hold at most 2^31-1 ms; tokens live far shorter.
-    if (options.endsAt) this.expiry = setTimeout(() => this.expire(), Math.min(Math.max(0, options.endsAt.getTime() - Date.now()), 2 ** 31 - 1));
+    if (options.endsAt)
+      this.expiry = setTimeout(
+        () => this.expire(),
+        Math.min(Math.max(0, options.endsAt.getTime() - Date.now()), 2 ** 31 - 1),
+      );
   }
 
   /** From now on, messages go to `sink` as soon as it is ready instead of waiting for `next()`. */
@@ -167,7 +175,9 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   }
 
   private expire() {
-    this.fail(userError('UNAUTHENTICATED', 'Token expired: renew it and resubscribe with `after`', { reason: 'token expired' }));
+    this.fail(
+      userError('UNAUTHENTICATED', 'Token expired: renew it and resubscribe with `after`', { reason: 'token expired' }),
+    );
   }
 
   private fail(error: Error) {
@@ -242,7 +252,11 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   private concerns(event: LiveEvent): boolean {
     const { options } = this;
     if (event.topic === 'membership') return event.audienceUserId === options.viewerId;
-    return options.topics.includes(event.topic) && (!options.courseId || event.courseId === options.courseId) && (!options.pollId || event.entityId === options.pollId);
+    return (
+      options.topics.includes(event.topic) &&
+      (!options.courseId || event.courseId === options.courseId) &&
+      (!options.pollId || event.entityId === options.pollId)
+    );
   }
 
   /** Sync whenever it can be. */
@@ -295,7 +309,11 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     }
     let from = after;
     for (;;) {
-      const rows = await reader.readAfter(from, REPLAY_PAGE, { ...replayFilter, topics: [...topics, 'membership'], upTo: seam });
+      const rows = await reader.readAfter(from, REPLAY_PAGE, {
+        ...replayFilter,
+        topics: [...topics, 'membership'],
+        upTo: seam,
+      });
       for (const row of rows) {
         if (this.closed) return true;
         await this.consider(decodeOutboxRow(row));

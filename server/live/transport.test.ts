@@ -3,10 +3,23 @@
  * or expired token with close 4403 and a reason, closes a live socket when its token expires, keeps
  * a socket open after a bad operation; SSE delivers the same events.
  */
-import { createTokenService } from '../auth/tokens';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../../test';
-import { connectLive, gqlOk, GRADE_CHANGED, LIVE_CURSOR, openLiveDatabase, rawSocket, sseSubscribe, startLiveApp, newStreams, type LiveDatabase, type LiveTestApp } from '../../test/live';
+import {
+  connectLive,
+  GRADE_CHANGED,
+  gqlOk,
+  LIVE_CURSOR,
+  type LiveDatabase,
+  type LiveTestApp,
+  newStreams,
+  openLiveDatabase,
+  rawSocket,
+  sseSubscribe,
+  startLiveApp,
+} from '../../test/live';
+import { createTokenService } from '../auth/tokens';
 
 let ldb: LiveDatabase;
 let api: LiveTestApp;
@@ -38,19 +51,35 @@ describe('graphql-ws: tokens', () => {
   });
 
   it('a token signed with another secret → 4403 "Invalid token"', async () => {
-    const other = createTokenService({ secret: 'another-secret-0123456789-abcdefghijklmn', ttlSeconds: 900, renewGraceSeconds: 0, maxSessionSeconds: 3600 });
+    const other = createTokenService({
+      secret: 'another-secret-0123456789-abcdefghijklmn',
+      ttlSeconds: 900,
+      renewGraceSeconds: 0,
+      maxSessionSeconds: 3600,
+    });
     const { token } = await other.sign({ id: ldb.f.user('admin@homeroom.test'), role: 'ADMIN' });
-    expect(await init({ authorization: `Bearer ${token}` }).closed(10_000)).toEqual({ code: 4403, reason: 'Invalid token' });
+    expect(await init({ authorization: `Bearer ${token}` }).closed(10_000)).toEqual({
+      code: 4403,
+      reason: 'Invalid token',
+    });
   });
 
   it('an expired token → 4403 "Token expired"', async () => {
     const token = await ldb.token('student@homeroom.test', -60);
-    expect(await init({ authorization: `Bearer ${token}` }).closed(10_000)).toEqual({ code: 4403, reason: 'Token expired' });
+    expect(await init({ authorization: `Bearer ${token}` }).closed(10_000)).toEqual({
+      code: 4403,
+      reason: 'Token expired',
+    });
   });
 
   it('a token that expires while the socket is live → the server closes it 4403 "Token expired" (after delivering events)', async () => {
     const math = ldb.f.course('MATH101');
-    const tokens = createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds: 3, renewGraceSeconds: 0, maxSessionSeconds: 3600 });
+    const tokens = createTokenService({
+      secret: TEST_JWT_SECRET,
+      ttlSeconds: 3,
+      renewGraceSeconds: 0,
+      maxSessionSeconds: 3600,
+    });
     const { token, expiresAt } = await tokens.sign({ id: ldb.f.user('instructor@homeroom.test'), role: 'INSTRUCTOR' });
     const conn = connectLive(api.wsUrl, token);
     try {
@@ -95,7 +124,11 @@ describe('graphql-ws: bad operations', () => {
     try {
       await ws.messages.find((m) => m.type === 'connection_ack', 10_000, 'connection_ack');
       const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor;
-      await ws.send({ id: 'live', type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } } });
+      await ws.send({
+        id: 'live',
+        type: 'subscribe',
+        payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } },
+      });
       await ws.send({ id: 'broken', type: 'subscribe', payload: { query: 'subscription { gradeChanged(courseId: ' } });
       await ws.send({ id: 'unknown', type: 'subscribe', payload: { query: 'subscription { noSuchField }' } });
       const broken = await ws.messages.find((m) => m.id === 'broken', 10_000, 'the answer to the broken operation');
@@ -106,10 +139,18 @@ describe('graphql-ws: bad operations', () => {
       expect(unknown.payload[0].message).toMatch(/noSuchField/);
 
       await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[4], 41);
-      const next = await ws.messages.find((m) => m.id === 'live' && m.type === 'next', 10_000, 'an event on the working subscription');
+      const next = await ws.messages.find(
+        (m) => m.id === 'live' && m.type === 'next',
+        10_000,
+        'an event on the working subscription',
+      );
       expect(next.payload.data.gradeChanged.grade.score).toBe(41);
       // A new operation on the same socket still works too.
-      await ws.send({ id: 'again', type: 'subscribe', payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } } });
+      await ws.send({
+        id: 'again',
+        type: 'subscribe',
+        payload: { query: GRADE_CHANGED, variables: { courseId: math.id, after } },
+      });
       await ws.messages.find((m) => m.id === 'again' && m.type === 'next', 10_000, 'the replayed event');
       expect(ws.closes.items).toEqual([]);
     } finally {
@@ -145,7 +186,12 @@ describe('SSE on /graphql', () => {
     const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor;
     const sse = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: math.id, after }, token);
     try {
-      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[7] === student ? math.studentIds[8] : math.studentIds[7], 44);
+      await ldb.setGrade(
+        math.assessments.Midterm.id,
+        math.id,
+        math.studentIds[7] === student ? math.studentIds[8] : math.studentIds[7],
+        44,
+      );
       await ldb.setGrade(math.assessments.Midterm.id, math.id, student, 45);
       const [only] = await sse.events.count(1, 10_000);
       expect(only.data.gradeChanged.grade).toMatchObject({ score: 45, student: { id: student } });
@@ -155,10 +201,14 @@ describe('SSE on /graphql', () => {
 
     const foreign = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: phys.id }, token);
     await foreign.ended();
-    expect(foreign.events.items.flatMap((e) => e.errors ?? []).map((e: any) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(foreign.events.items.flatMap((e) => e.errors ?? []).map((e: any) => e.extensions?.code)).toEqual([
+      'FORBIDDEN',
+    ]);
 
     const anonymous = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: math.id }, null);
     await anonymous.ended();
-    expect(anonymous.events.items.flatMap((e) => e.errors ?? []).map((e: any) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect(anonymous.events.items.flatMap((e) => e.errors ?? []).map((e: any) => e.extensions?.code)).toEqual([
+      'UNAUTHENTICATED',
+    ]);
   });
 });

@@ -1,16 +1,18 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { attendanceRecords, classSessions } from '../../db/schema';
 import type { Database } from '../../db/client';
+import { attendanceRecords, classSessions } from '../../db/schema';
 import { builder } from '../builder';
 import { computeAttendanceTotals } from '../domain/attendance-totals';
 import { groupBy, loadOrThrow } from '../lookup';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
 import { requireEnrolled } from './grades';
-import { ownStudentKey, splitKeys, studentKey, type StudentKey, visibleStudentKeys } from './student-keys';
+import { ownStudentKey, type StudentKey, splitKeys, studentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
-export const AttendanceStatusEnum = builder.enumType('AttendanceStatus', { values: ['PRESENT', 'LATE', 'ABSENT', 'EXCUSED'] as const });
+export const AttendanceStatusEnum = builder.enumType('AttendanceStatus', {
+  values: ['PRESENT', 'LATE', 'ABSENT', 'EXCUSED'] as const,
+});
 
 export const ClassSession = builder.loadableObject('ClassSession', {
   load: (ids: string[], ctx) => ctx.db.select().from(classSessions).where(inArray(classSessions.id, ids)),
@@ -49,7 +51,11 @@ export async function loadAttendanceTotals(db: Database, keys: StudentKey[]) {
       .where(and(inArray(classSessions.courseId, courseIds), sql`${classSessions.startsAt} <= now()`))
       .groupBy(classSessions.courseId),
     db
-      .select({ courseId: attendanceRecords.courseId, studentId: attendanceRecords.studentId, status: attendanceRecords.status })
+      .select({
+        courseId: attendanceRecords.courseId,
+        studentId: attendanceRecords.studentId,
+        status: attendanceRecords.status,
+      })
       .from(attendanceRecords)
       .where(and(inArray(attendanceRecords.courseId, courseIds), inArray(attendanceRecords.studentId, studentIds))),
   ]);
@@ -88,8 +94,13 @@ builder.objectFields(ClassSession, (t) => ({
     description: 'Staff see every record; a student sees only their own.',
     load: async (sessionIds: string[], ctx) => {
       const own = ctx.viewer?.role === 'STUDENT' ? eq(attendanceRecords.studentId, ctx.viewer.id) : undefined;
-      const rows = await ctx.db.select().from(attendanceRecords).where(and(inArray(attendanceRecords.sessionId, sessionIds), own));
-      const allowed = await Promise.all(rows.map(async (r) => r.studentId === ctx.viewer?.id || (await ctx.access.isStaff(r.courseId))));
+      const rows = await ctx.db
+        .select()
+        .from(attendanceRecords)
+        .where(and(inArray(attendanceRecords.sessionId, sessionIds), own));
+      const allowed = await Promise.all(
+        rows.map(async (r) => r.studentId === ctx.viewer?.id || (await ctx.access.isStaff(r.courseId))),
+      );
       return rows.filter((_, i) => allowed[i]);
     },
     group: groupBy('sessionId'),
@@ -122,7 +133,11 @@ builder.objectFields(Course, (t) => ({
   sessions: t.loadableGroup({
     type: ClassSession,
     load: (courseIds: string[], ctx) =>
-      ctx.db.select().from(classSessions).where(inArray(classSessions.courseId, courseIds)).orderBy(asc(classSessions.startsAt), asc(classSessions.id)),
+      ctx.db
+        .select()
+        .from(classSessions)
+        .where(inArray(classSessions.courseId, courseIds))
+        .orderBy(asc(classSessions.startsAt), asc(classSessions.id)),
     group: groupBy('courseId'),
     resolve: (course) => course.id,
   }),
@@ -175,7 +190,11 @@ builder.mutationFields((t) => ({
   }),
   createClassSession: t.field({
     type: ClassSession,
-    args: { courseId: t.arg.id({ required: true }), title: t.arg.string({ required: true }), startsAt: t.arg({ type: 'DateTime', required: true }) },
+    args: {
+      courseId: t.arg.id({ required: true }),
+      title: t.arg.string({ required: true }),
+      startsAt: t.arg({ type: 'DateTime', required: true }),
+    },
     authScopes: { signedIn: true },
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId, 'staff');

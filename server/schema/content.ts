@@ -43,14 +43,22 @@ builder.objectFields(Post, (t) => ({
     type: Comment,
     description: 'Oldest first.',
     load: (postIds: string[], ctx) =>
-      ctx.db.select().from(comments).where(inArray(comments.postId, postIds)).orderBy(asc(comments.createdAt), asc(comments.id)),
+      ctx.db
+        .select()
+        .from(comments)
+        .where(inArray(comments.postId, postIds))
+        .orderBy(asc(comments.createdAt), asc(comments.id)),
     group: groupBy('postId'),
     resolve: (p) => p.id,
   }),
   commentCount: t.loadable({
     type: 'Int',
     load: async (postIds: string[], ctx) => {
-      const rows = await ctx.db.select({ postId: comments.postId, n: count() }).from(comments).where(inArray(comments.postId, postIds)).groupBy(comments.postId);
+      const rows = await ctx.db
+        .select({ postId: comments.postId, n: count() })
+        .from(comments)
+        .where(inArray(comments.postId, postIds))
+        .groupBy(comments.postId);
       return postIds.map((id) => rows.find((r) => r.postId === id)?.n ?? 0);
     },
     resolve: (p) => p.id,
@@ -62,13 +70,18 @@ const PostEdge = builder.objectRef<{ cursor: string; node: PostRow }>('PostEdge'
 });
 
 const PostConnection = builder
-  .objectRef<{ edges: { cursor: string; node: PostRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; courseId: string }>('PostConnection')
+  .objectRef<{
+    edges: { cursor: string; node: PostRow }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    courseId: string;
+  }>('PostConnection')
   .implement({
     fields: (t) => ({
       edges: t.field({ type: [PostEdge], resolve: (c) => c.edges }),
       pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
       totalCount: t.int({
-        resolve: async (c, _args, ctx) => (await ctx.db.select({ n: count() }).from(posts).where(eq(posts.courseId, c.courseId)))[0].n,
+        resolve: async (c, _args, ctx) =>
+          (await ctx.db.select({ n: count() }).from(posts).where(eq(posts.courseId, c.courseId)))[0].n,
       }),
     }),
   });
@@ -87,7 +100,9 @@ builder.objectFields(Course, (t) => ({
         .where(
           and(
             eq(posts.courseId, course.id),
-            after ? sql`(${posts.createdAt}, ${posts.id}) < (select created_at, id from posts where id = ${after})` : undefined,
+            after
+              ? sql`(${posts.createdAt}, ${posts.id}) < (select created_at, id from posts where id = ${after})`
+              : undefined,
           ),
         )
         .orderBy(desc(posts.createdAt), desc(posts.id))
@@ -101,14 +116,24 @@ builder.mutationFields((t) => ({
   createPost: t.field({
     type: Post,
     description: 'Posts to a course feed; only staff may post announcements.',
-    args: { courseId: t.arg.id({ required: true }), body: t.arg.string({ required: true }), announcement: t.arg.boolean({ required: false }) },
+    args: {
+      courseId: t.arg.id({ required: true }),
+      body: t.arg.string({ required: true }),
+      announcement: t.arg.boolean({ required: false }),
+    },
     authScopes: { signedIn: true },
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId);
-      if (args.announcement && !(await ctx.access.isStaff(course.id))) throw forbidden('Only instructors post announcements');
+      if (args.announcement && !(await ctx.access.isStaff(course.id)))
+        throw forbidden('Only instructors post announcements');
       const [post] = await ctx.db
         .insert(posts)
-        .values({ courseId: course.id, authorId: ctx.viewer!.id, body: text(args.body, 'body', { max: 10_000 }), announcement: args.announcement ?? false })
+        .values({
+          courseId: course.id,
+          authorId: ctx.viewer!.id,
+          body: text(args.body, 'body', { max: 10_000 }),
+          announcement: args.announcement ?? false,
+        })
         .returning();
       return post;
     },
@@ -116,12 +141,19 @@ builder.mutationFields((t) => ({
   createComment: t.field({
     type: Comment,
     args: { postId: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
-    authScopes: async (_root, args, ctx) => ({ courseMember: (await loadOrThrow(Post, ctx, args.postId, 'postId', 'Post')).courseId }),
+    authScopes: async (_root, args, ctx) => ({
+      courseMember: (await loadOrThrow(Post, ctx, args.postId, 'postId', 'Post')).courseId,
+    }),
     resolve: async (_root, args, ctx) => {
       const post = await loadOrThrow(Post, ctx, args.postId, 'postId', 'Post');
       const [comment] = await ctx.db
         .insert(comments)
-        .values({ postId: post.id, courseId: post.courseId, authorId: ctx.viewer!.id, body: text(args.body, 'body', { max: 5000 }) })
+        .values({
+          postId: post.id,
+          courseId: post.courseId,
+          authorId: ctx.viewer!.id,
+          body: text(args.body, 'body', { max: 5000 }),
+        })
         .returning();
       return comment;
     },

@@ -1,9 +1,9 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { courses, enrolments, teachingAssignments, users } from '../../db/schema';
 import { builder } from '../builder';
-import { groupBy } from '../lookup';
 import type { Context } from '../context';
 import { badInput, forbidden, notFound } from '../errors';
+import { groupBy } from '../lookup';
 import { parseId, text } from '../validate';
 import { User } from './users';
 
@@ -68,12 +68,20 @@ export const Course = builder.loadableObject('Course', {
 });
 
 /** Resolves a course id argument, refusing malformed, unknown and foreign courses distinctly. */
-export async function requireCourse(ctx: Context, rawId: string, need: 'member' | 'staff' = 'member', field = 'courseId'): Promise<CourseRow> {
+export async function requireCourse(
+  ctx: Context,
+  rawId: string,
+  need: 'member' | 'staff' = 'member',
+  field = 'courseId',
+): Promise<CourseRow> {
   const id = parseId(rawId, field);
   const [course] = await ctx.db.select().from(courses).where(eq(courses.id, id));
   if (!course) throw notFound('Course');
   const allowed = need === 'staff' ? await ctx.access.isStaff(id) : await ctx.access.isMember(id);
-  if (!allowed) throw forbidden(need === 'staff' ? 'Only the course instructors can do that' : 'You are not a member of this course');
+  if (!allowed)
+    throw forbidden(
+      need === 'staff' ? 'Only the course instructors can do that' : 'You are not a member of this course',
+    );
   return course;
 }
 
@@ -105,7 +113,8 @@ async function requireUserWithRole(ctx: Context, rawId: string, field: string, r
   const id = parseId(rawId, field);
   const [user] = await ctx.db.select().from(users).where(eq(users.id, id));
   if (!user) throw notFound('User');
-  if (user.role !== role) throw badInput(`That user is not ${role === 'STUDENT' ? 'a student' : 'an instructor'}`, field);
+  if (user.role !== role)
+    throw badInput(`That user is not ${role === 'STUDENT' ? 'a student' : 'an instructor'}`, field);
   return user;
 }
 
@@ -117,7 +126,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const [course] = await ctx.db
         .insert(courses)
-        .values({ code: text(args.code, 'code', { max: 32 }).toUpperCase(), title: text(args.title, 'title', { max: 200 }) })
+        .values({
+          code: text(args.code, 'code', { max: 32 }).toUpperCase(),
+          title: text(args.title, 'title', { max: 200 }),
+        })
         .returning();
       return course;
     },
@@ -140,7 +152,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId);
       const studentId = parseId(args.studentId, 'studentId');
-      await ctx.db.delete(enrolments).where(and(eq(enrolments.courseId, course.id), eq(enrolments.studentId, studentId)));
+      await ctx.db
+        .delete(enrolments)
+        .where(and(eq(enrolments.courseId, course.id), eq(enrolments.studentId, studentId)));
       return course;
     },
   }),
@@ -151,7 +165,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId);
       const instructor = await requireUserWithRole(ctx, args.instructorId, 'instructorId', 'INSTRUCTOR');
-      await ctx.db.insert(teachingAssignments).values({ courseId: course.id, instructorId: instructor.id }).onConflictDoNothing();
+      await ctx.db
+        .insert(teachingAssignments)
+        .values({ courseId: course.id, instructorId: instructor.id })
+        .onConflictDoNothing();
       return course;
     },
   }),

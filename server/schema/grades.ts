@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { assessments, enrolments, grades, users } from '../../db/schema';
 import type { Database } from '../../db/client';
+import { assessments, enrolments, grades, users } from '../../db/schema';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { computeStanding } from '../domain/standing';
@@ -9,19 +9,25 @@ import { badInput, forbidden } from '../errors';
 import { groupBy, loadOrThrow } from '../lookup';
 import { finiteNumber, parseId, text } from '../validate';
 import { Course, requireCourse } from './courses';
-import { ownStudentKey, splitKeys, studentKey, type StudentKey, visibleStudentKeys } from './student-keys';
+import { ownStudentKey, type StudentKey, splitKeys, studentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
 /** A grade row; live events load its student and assessment with it, in one query. */
-type GradeRow = typeof grades.$inferSelect & { related?: { student: typeof users.$inferSelect; assessment: typeof assessments.$inferSelect } };
+type GradeRow = typeof grades.$inferSelect & {
+  related?: { student: typeof users.$inferSelect; assessment: typeof assessments.$inferSelect };
+};
 
-export const AssessmentKind = builder.enumType('AssessmentKind', { values: ['EXAM', 'QUIZ', 'ASSIGNMENT', 'MERIT'] as const });
+export const AssessmentKind = builder.enumType('AssessmentKind', {
+  values: ['EXAM', 'QUIZ', 'ASSIGNMENT', 'MERIT'] as const,
+});
 
 /** Keeps only the grades this viewer may see: staff see all, everyone else only their own. */
 async function visibleGrades(ctx: Context, rows: GradeRow[]): Promise<GradeRow[]> {
   const viewer = ctx.viewer;
   if (!viewer) return [];
-  const visible = await Promise.all(rows.map(async (g) => g.studentId === viewer.id || (await ctx.access.isStaff(g.courseId))));
+  const visible = await Promise.all(
+    rows.map(async (g) => g.studentId === viewer.id || (await ctx.access.isStaff(g.courseId))),
+  );
   return rows.filter((_, i) => visible[i]);
 }
 
@@ -76,7 +82,9 @@ function gradeLoader(db: Database) {
     loader = new DataLoader(
       async (ids: readonly string[]) => {
         const rows = await query.execute({ ids: [...ids] });
-        const byId = new Map(rows.map((r) => [r.grade.id, { ...r.grade, related: { student: r.student, assessment: r.assessment } }]));
+        const byId = new Map(
+          rows.map((r) => [r.grade.id, { ...r.grade, related: { student: r.student, assessment: r.assessment } }]),
+        );
         return ids.map((id) => byId.get(id) ?? null);
       },
       // Events are memoised per event object (live/memo.ts); a cache here would serve old rows to later events.
@@ -97,7 +105,10 @@ export async function loadStandings(db: Database, keys: StudentKey[]) {
   const { pairs, courseIds, studentIds } = splitKeys(keys);
   const [allAssessments, allGrades] = await Promise.all([
     db.select().from(assessments).where(inArray(assessments.courseId, courseIds)),
-    db.select().from(grades).where(and(inArray(grades.courseId, courseIds), inArray(grades.studentId, studentIds))),
+    db
+      .select()
+      .from(grades)
+      .where(and(inArray(grades.courseId, courseIds), inArray(grades.studentId, studentIds))),
   ]);
   return pairs.map(([courseId, studentId]) => ({
     id: studentKey(courseId, studentId),
@@ -119,7 +130,10 @@ export const Standing = builder.loadableObject('Standing', {
     id: t.exposeID('id', { description: '"<courseId>:<studentId>"' }),
     course: t.field({ type: Course, resolve: (s) => s.courseId }),
     student: t.field({ type: User, resolve: (s) => s.studentId }),
-    average: t.exposeFloat('average', { nullable: true, description: 'Weighted percentage 0..100 over graded assessments; null when none is graded.' }),
+    average: t.exposeFloat('average', {
+      nullable: true,
+      description: 'Weighted percentage 0..100 over graded assessments; null when none is graded.',
+    }),
     graded: t.exposeInt('graded'),
     total: t.exposeInt('total'),
   }),
@@ -131,7 +145,10 @@ builder.objectFields(Assessment, (t) => ({
     description: 'Staff see every grade; a student sees only their own.',
     load: async (assessmentIds: string[], ctx) => {
       const own = ctx.viewer?.role === 'STUDENT' ? eq(grades.studentId, ctx.viewer.id) : undefined;
-      const rows = await ctx.db.select().from(grades).where(and(inArray(grades.assessmentId, assessmentIds), own));
+      const rows = await ctx.db
+        .select()
+        .from(grades)
+        .where(and(inArray(grades.assessmentId, assessmentIds), own));
       return visibleGrades(ctx, rows);
     },
     group: groupBy('assessmentId'),
@@ -164,7 +181,11 @@ builder.objectFields(Course, (t) => ({
   assessments: t.loadableGroup({
     type: Assessment,
     load: (courseIds: string[], ctx) =>
-      ctx.db.select().from(assessments).where(inArray(assessments.courseId, courseIds)).orderBy(asc(assessments.createdAt), sql`${assessments.dueAt} asc nulls last`, asc(assessments.title)),
+      ctx.db
+        .select()
+        .from(assessments)
+        .where(inArray(assessments.courseId, courseIds))
+        .orderBy(asc(assessments.createdAt), sql`${assessments.dueAt} asc nulls last`, asc(assessments.title)),
     group: groupBy('courseId'),
     resolve: (course) => course.id,
   }),
@@ -209,11 +230,21 @@ builder.mutationFields((t) => ({
       const studentId = await requireEnrolled(ctx, assessment.courseId, args.studentId);
       const score = finiteNumber(args.score, 'score', { min: 0, max: assessment.maxScore });
       const note = args.note == null ? null : text(args.note, 'note', { min: 0, max: 2000 }) || null;
-      const values = { assessmentId: assessment.id, courseId: assessment.courseId, studentId, score, note, updatedById: ctx.viewer!.id };
+      const values = {
+        assessmentId: assessment.id,
+        courseId: assessment.courseId,
+        studentId,
+        score,
+        note,
+        updatedById: ctx.viewer!.id,
+      };
       const [grade] = await ctx.db
         .insert(grades)
         .values(values)
-        .onConflictDoUpdate({ target: [grades.assessmentId, grades.studentId], set: { score, note, updatedById: values.updatedById } })
+        .onConflictDoUpdate({
+          target: [grades.assessmentId, grades.studentId],
+          set: { score, note, updatedById: values.updatedById },
+        })
         .returning();
       return grade;
     },
@@ -221,7 +252,9 @@ builder.mutationFields((t) => ({
   deleteGrade: t.field({
     type: Grade,
     args: { id: t.arg.id({ required: true }) },
-    authScopes: async (_root, args, ctx) => ({ courseStaff: (await loadOrThrow(Grade, ctx, args.id, 'id', 'Grade')).courseId }),
+    authScopes: async (_root, args, ctx) => ({
+      courseStaff: (await loadOrThrow(Grade, ctx, args.id, 'id', 'Grade')).courseId,
+    }),
     resolve: async (_root, args, ctx) => {
       const grade = await loadOrThrow(Grade, ctx, args.id, 'id', 'Grade');
       const [deleted] = await ctx.db.delete(grades).where(eq(grades.id, grade.id)).returning();

@@ -8,18 +8,19 @@ import { memo } from '../live/memo';
 import type { LiveMessage } from '../live/stream';
 import { loadOrThrow } from '../lookup';
 import { parseId } from '../validate';
-import { requireCourse } from './courses';
 import { AttendanceRecord, AttendanceTotals, loadAttendanceTotals } from './attendance';
+import { requireCourse } from './courses';
 import { Grade, loadGradeWithRelations, loadStandings, Standing } from './grades';
-import { studentKey } from './student-keys';
 import { Notification } from './notifications';
 import { Poll } from './polls';
+import { studentKey } from './student-keys';
 
 type Message = Exclude<LiveMessage, { kind: 'error' }>;
 type EventMessage = Extract<LiveMessage, { kind: 'event' }>;
 
 const LiveAction = builder.enumType('LiveAction', {
-  description: 'What happened. RESYNC: the `after` cursor is older than the outbox keeps; refetch, then continue from this cursor.',
+  description:
+    'What happened. RESYNC: the `after` cursor is older than the outbox keeps; refetch, then continue from this cursor.',
   values: ['CREATED', 'UPDATED', 'DELETED', 'RESYNC'] as const,
 });
 
@@ -30,16 +31,26 @@ function liveEventType(name: string, description: string) {
   return builder.objectRef<Message>(name).implement({
     description,
     fields: (t) => ({
-      cursor: t.string({ description: 'Pass as `after` to resume right after this event.', resolve: (m) => (m.kind === 'event' ? m.event.cursor : m.cursor) }),
+      cursor: t.string({
+        description: 'Pass as `after` to resume right after this event.',
+        resolve: (m) => (m.kind === 'event' ? m.event.cursor : m.cursor),
+      }),
       action: t.field({ type: LiveAction, resolve: (m) => (m.kind === 'event' ? m.event.action : 'RESYNC') }),
-      occurredAt: t.field({ type: 'DateTime', resolve: (m) => (m.kind === 'event' ? m.event.occurredAt : m.occurredAt) }),
+      occurredAt: t.field({
+        type: 'DateTime',
+        resolve: (m) => (m.kind === 'event' ? m.event.occurredAt : m.occurredAt),
+      }),
     }),
   });
 }
 
-const row = <T>(ctx: Context, event: LiveEvent, load: () => Promise<T[]>) => memo(event, 'row', () => load().then((rows) => rows[0] ?? null));
+const row = <T>(_ctx: Context, event: LiveEvent, load: () => Promise<T[]>) =>
+  memo(event, 'row', () => load().then((rows) => rows[0] ?? null));
 
-export const GradeEvent = liveEventType('GradeEvent', "A grade was recorded, changed or deleted, with the student's new standing.");
+export const GradeEvent = liveEventType(
+  'GradeEvent',
+  "A grade was recorded, changed or deleted, with the student's new standing.",
+);
 builder.objectFields(GradeEvent, (t) => ({
   grade: t.field({
     type: Grade,
@@ -51,7 +62,17 @@ builder.objectFields(GradeEvent, (t) => ({
       if (e.action === 'DELETED') {
         const d = e.data as { assessmentId: string; studentId: string; score: number; updatedAt: string };
         const at = new Date(d.updatedAt ?? e.occurredAt);
-        return { id: e.entityId, assessmentId: d.assessmentId, courseId: e.courseId!, studentId: d.studentId, score: d.score, note: null, updatedById: null, createdAt: at, updatedAt: at };
+        return {
+          id: e.entityId,
+          assessmentId: d.assessmentId,
+          courseId: e.courseId!,
+          studentId: d.studentId,
+          score: d.score,
+          note: null,
+          updatedById: null,
+          createdAt: at,
+          updatedAt: at,
+        };
       }
       return memo(e, 'row', () => loadGradeWithRelations(ctx.db, e.entityId));
     },
@@ -68,14 +89,19 @@ builder.objectFields(GradeEvent, (t) => ({
   }),
 }));
 
-export const AttendanceEvent = liveEventType('AttendanceEvent', "An attendance record was created or changed, with the student's new totals.");
+export const AttendanceEvent = liveEventType(
+  'AttendanceEvent',
+  "An attendance record was created or changed, with the student's new totals.",
+);
 builder.objectFields(AttendanceEvent, (t) => ({
   record: t.field({
     type: AttendanceRecord,
     nullable: true,
     resolve: (m, _args, ctx) => {
       const e = eventOf(m);
-      return e ? row(ctx, e, () => ctx.db.select().from(attendanceRecords).where(eq(attendanceRecords.id, e.entityId))) : null;
+      return e
+        ? row(ctx, e, () => ctx.db.select().from(attendanceRecords).where(eq(attendanceRecords.id, e.entityId)))
+        : null;
     },
   }),
   totals: t.field({
@@ -101,18 +127,29 @@ builder.objectFields(PollEvent, (t) => ({
       return e ? row(ctx, e, () => ctx.db.select().from(polls).where(eq(polls.id, e.entityId))) : null;
     },
   }),
-  vote: t.boolean({ description: 'True when a ballot caused this event.', resolve: (m) => eventOf(m)?.data.ballot === true }),
+  vote: t.boolean({
+    description: 'True when a ballot caused this event.',
+    resolve: (m) => eventOf(m)?.data.ballot === true,
+  }),
 }));
 
-const countWhere = (batch: LiveEvent[], kind: string) => batch.filter((e) => e.action === 'CREATED' && e.data.kind === kind).length;
-const latestId = (batch: LiveEvent[], kind: string) => batch.filter((e) => e.action === 'CREATED' && e.data.kind === kind).at(-1)?.entityId ?? null;
+const countWhere = (batch: LiveEvent[], kind: string) =>
+  batch.filter((e) => e.action === 'CREATED' && e.data.kind === kind).length;
+const latestId = (batch: LiveEvent[], kind: string) =>
+  batch.filter((e) => e.action === 'CREATED' && e.data.kind === kind).at(-1)?.entityId ?? null;
 
-export const ContentAvailableEvent = liveEventType('ContentAvailableEvent', "New content in a course feed: counts and ids, not the content. Bursts arrive as one event.");
+export const ContentAvailableEvent = liveEventType(
+  'ContentAvailableEvent',
+  'New content in a course feed: counts and ids, not the content. Bursts arrive as one event.',
+);
 builder.objectFields(ContentAvailableEvent, (t) => ({
   courseId: t.id({ nullable: true, resolve: (m) => eventOf(m)?.courseId ?? null }),
   newPosts: t.int({ resolve: (m) => (m.kind === 'event' ? countWhere(m.batch, 'post') : 0) }),
   newComments: t.int({ resolve: (m) => (m.kind === 'event' ? countWhere(m.batch, 'comment') : 0) }),
-  changes: t.int({ description: 'Every change coalesced into this event, including edits and deletions.', resolve: (m) => (m.kind === 'event' ? m.batch.length : 0) }),
+  changes: t.int({
+    description: 'Every change coalesced into this event, including edits and deletions.',
+    resolve: (m) => (m.kind === 'event' ? m.batch.length : 0),
+  }),
   latestPostId: t.id({ nullable: true, resolve: (m) => (m.kind === 'event' ? latestId(m.batch, 'post') : null) }),
   latestCommentId: t.id({ nullable: true, resolve: (m) => (m.kind === 'event' ? latestId(m.batch, 'comment') : null) }),
   postIds: t.idList({
@@ -150,16 +187,22 @@ const UpdatesPage = builder
   .objectRef<{ messages: LiveMessage[]; cursor: string; hasMore: boolean; resyncRequired: boolean }>('UpdatesPage')
   .implement({
     fields: (t) => ({
-      events: t.field({ type: [LiveUpdate], resolve: (p) => p.messages.filter((m): m is EventMessage => m.kind === 'event') }),
+      events: t.field({
+        type: [LiveUpdate],
+        resolve: (p) => p.messages.filter((m): m is EventMessage => m.kind === 'event'),
+      }),
       cursor: t.exposeString('cursor', { description: 'Ask again with this as `after`.' }),
       hasMore: t.exposeBoolean('hasMore', { description: 'More events are waiting: ask again at once.' }),
-      resyncRequired: t.exposeBoolean('resyncRequired', { description: '`after` is older than the outbox keeps: refetch your data, then continue from `cursor`.' }),
+      resyncRequired: t.exposeBoolean('resyncRequired', {
+        description: '`after` is older than the outbox keeps: refetch your data, then continue from `cursor`.',
+      }),
     }),
   });
 
 builder.queryFields((t) => ({
   liveCursor: t.string({
-    description: 'The newest cursor you could see now. Read it with your data, then subscribe with `after` set to it: nothing committed in between is missed.',
+    description:
+      'The newest cursor you could see now. Read it with your data, then subscribe with `after` set to it: nothing committed in between is missed.',
     authScopes: { signedIn: true },
     resolve: (_root, _args, ctx) => ctx.live.liveCursor(),
   }),
@@ -167,7 +210,11 @@ builder.queryFields((t) => ({
     type: UpdatesPage,
     description: 'Polling fallback: the same events as the subscriptions (same rules), after a cursor.',
     authScopes: { signedIn: true },
-    args: { after: t.arg.string({ required: true }), courseId: t.arg.id({ required: false }), first: t.arg.int({ required: false, defaultValue: 200 }) },
+    args: {
+      after: t.arg.string({ required: true }),
+      courseId: t.arg.id({ required: false }),
+      first: t.arg.int({ required: false, defaultValue: 200 }),
+    },
     resolve: async (_root, args, ctx) => {
       const courseId = args.courseId ? (await requireCourse(ctx, args.courseId)).id : null;
       const limit = Math.min(Math.max(args.first ?? 200, 1), 1000);
@@ -181,7 +228,11 @@ function courseScope(courseId: string | null | undefined) {
   return courseId ? { courseMember: parseId(courseId, 'courseId') } : { signedIn: true };
 }
 
-function subscribeTo(ctx: Context, topics: Topic[], args: { after?: string | null; courseId?: string | null; pollId?: string | null }) {
+function subscribeTo(
+  ctx: Context,
+  topics: Topic[],
+  args: { after?: string | null; courseId?: string | null; pollId?: string | null },
+) {
   if (!ctx.viewer) throw unauthenticated();
   return ctx.live.stream({
     viewer: ctx.viewer,
@@ -221,9 +272,15 @@ builder.subscriptionFields((t) => ({
   }),
   pollChanged: t.field({
     type: PollEvent,
-    args: { courseId: t.arg.id({ required: false }), pollId: t.arg.id({ required: false }), after: t.arg.string({ required: false, description: AFTER }) },
+    args: {
+      courseId: t.arg.id({ required: false }),
+      pollId: t.arg.id({ required: false }),
+      after: t.arg.string({ required: false, description: AFTER }),
+    },
     authScopes: async (_root, args, ctx) =>
-      args.pollId ? { courseMember: (await loadOrThrow(Poll, ctx, args.pollId, 'pollId', 'Poll')).courseId } : courseScope(args.courseId),
+      args.pollId
+        ? { courseMember: (await loadOrThrow(Poll, ctx, args.pollId, 'pollId', 'Poll')).courseId }
+        : courseScope(args.courseId),
     subscribe: (_root, args, ctx) => subscribeTo(ctx, ['poll'], args),
     resolve: deliver,
   }),

@@ -8,7 +8,9 @@ import { PageInfo } from './scalars';
 
 type NotificationRow = typeof notifications.$inferSelect;
 
-export const NotificationKind = builder.enumType('NotificationKind', { values: ['GRADE_RECORDED', 'POLL_OPENED', 'ANNOUNCEMENT'] as const });
+export const NotificationKind = builder.enumType('NotificationKind', {
+  values: ['GRADE_RECORDED', 'POLL_OPENED', 'ANNOUNCEMENT'] as const,
+});
 
 export const Notification = builder.loadableObject('Notification', {
   load: (ids: string[], ctx) => ctx.db.select().from(notifications).where(inArray(notifications.id, ids)),
@@ -29,16 +31,23 @@ const NotificationEdge = builder.objectRef<{ cursor: string; node: NotificationR
 });
 
 const NotificationConnection = builder
-  .objectRef<{ edges: { cursor: string; node: NotificationRow }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; userId: string }>(
-    'NotificationConnection',
-  )
+  .objectRef<{
+    edges: { cursor: string; node: NotificationRow }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    userId: string;
+  }>('NotificationConnection')
   .implement({
     fields: (t) => ({
       edges: t.field({ type: [NotificationEdge], resolve: (c) => c.edges }),
       pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
       unreadCount: t.int({
         resolve: async (c, _args, ctx) =>
-          (await ctx.db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, c.userId), isNull(notifications.readAt))))[0].n,
+          (
+            await ctx.db
+              .select({ n: count() })
+              .from(notifications)
+              .where(and(eq(notifications.userId, c.userId), isNull(notifications.readAt)))
+          )[0].n,
       }),
     }),
   });
@@ -48,7 +57,12 @@ builder.queryFields((t) => ({
     description: "How many of the caller's notifications are unread (the bell).",
     authScopes: { signedIn: true },
     resolve: async (_root, _args, ctx) =>
-      (await ctx.db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, ctx.viewer!.id), isNull(notifications.readAt))))[0].n,
+      (
+        await ctx.db
+          .select({ n: count() })
+          .from(notifications)
+          .where(and(eq(notifications.userId, ctx.viewer!.id), isNull(notifications.readAt)))
+      )[0].n,
   }),
   notifications: t.field({
     type: NotificationConnection,
@@ -65,7 +79,9 @@ builder.queryFields((t) => ({
         .where(
           and(
             eq(notifications.userId, userId),
-            after ? sql`(${notifications.createdAt}, ${notifications.id}) < (select created_at, id from notifications where id = ${after})` : undefined,
+            after
+              ? sql`(${notifications.createdAt}, ${notifications.id}) < (select created_at, id from notifications where id = ${after})`
+              : undefined,
           ),
         )
         .orderBy(desc(notifications.createdAt), desc(notifications.id))
@@ -78,7 +94,10 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   markNotificationRead: t.field({
     type: Notification,
-    args: { id: t.arg.id({ required: true }), read: t.arg.boolean({ required: false, defaultValue: true, description: 'false marks it unread again.' }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      read: t.arg.boolean({ required: false, defaultValue: true, description: 'false marks it unread again.' }),
+    },
     authScopes: { signedIn: true },
     resolve: async (_root, args, ctx) => {
       const id = parseId(args.id);

@@ -12,15 +12,18 @@ type PollRow = typeof polls.$inferSelect;
 export const PollStatusEnum = builder.enumType('PollStatus', { values: ['OPEN', 'CLOSED'] as const });
 
 /** A poll past its closing time is closed even before anyone closes it. */
-export const isOpen = (poll: PollRow, now = new Date()) => poll.status === 'OPEN' && (!poll.closesAt || poll.closesAt > now);
+export const isOpen = (poll: PollRow, now = new Date()) =>
+  poll.status === 'OPEN' && (!poll.closesAt || poll.closesAt > now);
 
-const PollOption = builder.objectRef<{ id: string; pollId: string; label: string; position: number; votes: number }>('PollOption').implement({
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    label: t.exposeString('label'),
-    votes: t.exposeInt('votes'),
-  }),
-});
+const PollOption = builder
+  .objectRef<{ id: string; pollId: string; label: string; position: number; votes: number }>('PollOption')
+  .implement({
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      label: t.exposeString('label'),
+      votes: t.exposeInt('votes'),
+    }),
+  });
 
 export const Poll = builder.loadableObject('Poll', {
   load: (ids: string[], ctx) => ctx.db.select().from(polls).where(inArray(polls.id, ids)),
@@ -43,7 +46,11 @@ export const Poll = builder.loadableObject('Poll', {
     totalVotes: t.loadable({
       type: 'Int',
       load: async (pollIds: string[], ctx) => {
-        const rows = await ctx.db.select({ pollId: ballots.pollId, n: count() }).from(ballots).where(inArray(ballots.pollId, pollIds)).groupBy(ballots.pollId);
+        const rows = await ctx.db
+          .select({ pollId: ballots.pollId, n: count() })
+          .from(ballots)
+          .where(inArray(ballots.pollId, pollIds))
+          .groupBy(ballots.pollId);
         return pollIds.map((id) => rows.find((r) => r.pollId === id)?.n ?? 0);
       },
       resolve: (p) => p.id,
@@ -67,7 +74,13 @@ export const Poll = builder.loadableObject('Poll', {
 
 function tallies(ctx: Context, pollIds: string[]) {
   return ctx.db
-    .select({ id: pollOptions.id, pollId: pollOptions.pollId, label: pollOptions.label, position: pollOptions.position, votes: count(ballots.id) })
+    .select({
+      id: pollOptions.id,
+      pollId: pollOptions.pollId,
+      label: pollOptions.label,
+      position: pollOptions.position,
+      votes: count(ballots.id),
+    })
     .from(pollOptions)
     .leftJoin(ballots, eq(ballots.optionId, pollOptions.id))
     .where(inArray(pollOptions.pollId, pollIds))
@@ -80,7 +93,11 @@ builder.objectFields(Course, (t) => ({
     type: Poll,
     description: 'Newest first.',
     load: (courseIds: string[], ctx) =>
-      ctx.db.select().from(polls).where(inArray(polls.courseId, courseIds)).orderBy(desc(polls.createdAt), desc(polls.id)),
+      ctx.db
+        .select()
+        .from(polls)
+        .where(inArray(polls.courseId, courseIds))
+        .orderBy(desc(polls.createdAt), desc(polls.id)),
     group: groupBy('courseId'),
     resolve: (course) => course.id,
   }),
@@ -101,10 +118,14 @@ builder.mutationFields((t) => ({
       const question = text(args.question, 'question', { max: 500 });
       const labels = args.options.map((o) => text(o, 'options', { max: 200 }));
       if (labels.length < 2 || labels.length > 20) throw badInput('A poll needs 2 to 20 options', 'options');
-      if (new Set(labels.map((l) => l.toLowerCase())).size !== labels.length) throw badInput('Options must be different', 'options');
+      if (new Set(labels.map((l) => l.toLowerCase())).size !== labels.length)
+        throw badInput('Options must be different', 'options');
       if (args.closesAt && args.closesAt <= new Date()) throw badInput('closesAt must be in the future', 'closesAt');
       return ctx.db.transaction(async (tx) => {
-        const [poll] = await tx.insert(polls).values({ courseId: course.id, question, closesAt: args.closesAt ?? null, createdById: ctx.viewer!.id }).returning();
+        const [poll] = await tx
+          .insert(polls)
+          .values({ courseId: course.id, question, closesAt: args.closesAt ?? null, createdById: ctx.viewer!.id })
+          .returning();
         await tx.insert(pollOptions).values(labels.map((label, position) => ({ pollId: poll.id, label, position })));
         return poll;
       });
@@ -114,13 +135,18 @@ builder.mutationFields((t) => ({
     type: Poll,
     description: "Casts or changes the caller's ballot while the poll is open.",
     args: { pollId: t.arg.id({ required: true }), optionId: t.arg.id({ required: true }) },
-    authScopes: async (_root, args, ctx) => ({ courseMember: (await loadOrThrow(Poll, ctx, args.pollId, 'pollId', 'Poll')).courseId }),
+    authScopes: async (_root, args, ctx) => ({
+      courseMember: (await loadOrThrow(Poll, ctx, args.pollId, 'pollId', 'Poll')).courseId,
+    }),
     resolve: async (_root, args, ctx) => {
       const poll = await loadOrThrow(Poll, ctx, args.pollId, 'pollId', 'Poll');
       if ((await ctx.access.roleIn(poll.courseId)) !== 'STUDENT') throw forbidden('Only students of the course vote');
       if (!isOpen(poll)) throw badInput('This poll is closed', 'pollId');
       const optionId = parseId(args.optionId, 'optionId');
-      const [option] = await ctx.db.select().from(pollOptions).where(and(eq(pollOptions.id, optionId), eq(pollOptions.pollId, poll.id)));
+      const [option] = await ctx.db
+        .select()
+        .from(pollOptions)
+        .where(and(eq(pollOptions.id, optionId), eq(pollOptions.pollId, poll.id)));
       if (!option) throw badInput('That option is not part of this poll', 'optionId');
       await ctx.db
         .insert(ballots)
@@ -132,7 +158,9 @@ builder.mutationFields((t) => ({
   closePoll: t.field({
     type: Poll,
     args: { id: t.arg.id({ required: true }) },
-    authScopes: async (_root, args, ctx) => ({ courseStaff: (await loadOrThrow(Poll, ctx, args.id, 'id', 'Poll')).courseId }),
+    authScopes: async (_root, args, ctx) => ({
+      courseStaff: (await loadOrThrow(Poll, ctx, args.id, 'id', 'Poll')).courseId,
+    }),
     resolve: async (_root, args, ctx) => {
       const poll = await loadOrThrow(Poll, ctx, args.id, 'id', 'Poll');
       const [closed] = await ctx.db

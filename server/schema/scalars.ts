@@ -6,7 +6,10 @@ function parseDate(value: unknown): Date {
   // Postgres timestamps span years 4713 BC to 294276 AD; a school needs far less.
   const year = date?.getUTCFullYear() ?? NaN;
   if (!date || Number.isNaN(date.getTime()) || year < 1900 || year > 9999) {
-    throw new GraphQLError('DateTime must be an ISO-8601 string between the years 1900 and 9999, e.g. "2026-01-31T09:00:00Z"', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(
+      'DateTime must be an ISO-8601 string between the years 1900 and 9999, e.g. "2026-01-31T09:00:00Z"',
+      { extensions: { code: 'BAD_USER_INPUT' } },
+    );
   }
   return date;
 }

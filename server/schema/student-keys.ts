@@ -18,7 +18,10 @@ export function splitKeys(keys: readonly StudentKey[]) {
 /** Staff: every enrolled student of the course; anyone else: only themself. */
 export async function visibleStudentKeys(ctx: Context, courseId: string): Promise<StudentKey[]> {
   if (!(await ctx.access.isStaff(courseId))) return ctx.viewer ? [studentKey(courseId, ctx.viewer.id)] : [];
-  const rows = await ctx.db.select({ studentId: enrolments.studentId }).from(enrolments).where(eq(enrolments.courseId, courseId));
+  const rows = await ctx.db
+    .select({ studentId: enrolments.studentId })
+    .from(enrolments)
+    .where(eq(enrolments.courseId, courseId));
   return rows.map((r) => studentKey(courseId, r.studentId));
 }
 

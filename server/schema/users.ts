@@ -20,15 +20,15 @@ export const User = builder.loadableObject('User', {
   }),
 });
 
-const AuthPayload = builder
-  .objectRef<{ token: string; expiresAt: Date; user: UserRow }>('AuthPayload')
-  .implement({
-    fields: (t) => ({
-      token: t.exposeString('token', { description: 'Send as "Authorization: Bearer <token>" (HTTP) or connectionParams.authorization (graphql-ws).' }),
-      expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
-      user: t.field({ type: User, resolve: (p) => p.user }),
+const AuthPayload = builder.objectRef<{ token: string; expiresAt: Date; user: UserRow }>('AuthPayload').implement({
+  fields: (t) => ({
+    token: t.exposeString('token', {
+      description: 'Send as "Authorization: Bearer <token>" (HTTP) or connectionParams.authorization (graphql-ws).',
     }),
-  });
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    user: t.field({ type: User, resolve: (p) => p.user }),
+  }),
+});
 
 builder.queryFields((t) => ({
   me: t.field({
@@ -74,7 +74,10 @@ builder.mutationFields((t) => ({
     description: 'Trade a valid (or recently expired) token for a fresh one, keeping the original sign-in time.',
     resolve: async (_root, _args, ctx) => {
       const check = ctx.token ? await ctx.tokens.verifyForRenewal(ctx.token) : null;
-      if (!check?.ok) throw unauthenticated(check?.reason === 'expired' ? 'Session expired: sign in again' : 'Send the current token to renew it');
+      if (!check?.ok)
+        throw unauthenticated(
+          check?.reason === 'expired' ? 'Session expired: sign in again' : 'Send the current token to renew it',
+        );
       const [user] = await ctx.db.select().from(users).where(eq(users.id, check.claims.userId));
       if (!user) throw unauthenticated('This account no longer exists');
       return { ...(await ctx.tokens.sign(user, check.claims.authTime)), user };
@@ -95,7 +98,12 @@ builder.mutationFields((t) => ({
       const password = text(args.password, 'password', { min: 8, max: 1024 });
       const [user] = await ctx.db
         .insert(users)
-        .values({ email, name: text(args.name, 'name', { max: 200 }), role: args.role, passwordHash: await hashPassword(password) })
+        .values({
+          email,
+          name: text(args.name, 'name', { max: 200 }),
+          role: args.role,
+          passwordHash: await hashPassword(password),
+        })
         .returning();
       return user;
     },

@@ -20,7 +20,13 @@ export interface ProtocolHandlers<Session> {
   /** `connection_init`: the session of an acknowledged socket, or null when refused (the handler closed the socket). */
   init(socket: WebSocket, params: Readonly<Record<string, unknown>> | undefined): Promise<Session | null>;
   /** A `subscribe` on an acknowledged socket. `running` counts this socket's operations, this one included. */
-  operate(session: Session, socket: WebSocket, id: string, payload: SubscribePayload, running: number): Promise<Outcome>;
+  operate(
+    session: Session,
+    socket: WebSocket,
+    id: string,
+    payload: SubscribePayload,
+    running: number,
+  ): Promise<Outcome>;
   /** The finishing touches of a result before it is sent (error codes, metrics). */
   result(result: ExecutionResult): ExecutionResult;
   /** Errors answered with an `error` message (metrics). */
@@ -34,15 +40,21 @@ export interface ProtocolHandlers<Session> {
 type Stream = AsyncIterableIterator<ExecutionResult>;
 
 /** Serves graphql-transport-ws on every socket `wss` accepts (it negotiates that subprotocol only). */
-export function serveGraphQLTransportWs<Session>(wss: WebSocketServer, handlers: ProtocolHandlers<Session>, options: { initTimeoutMs: number }) {
+export function serveGraphQLTransportWs<Session>(
+  wss: WebSocketServer,
+  handlers: ProtocolHandlers<Session>,
+  options: { initTimeoutMs: number },
+) {
   wss.on('connection', (socket) => {
-    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL)
+      return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
     new Connection(socket, handlers, options.initTimeoutMs);
   });
 }
 
 /** Picks graphql-transport-ws when the client offers it (ws's `handleProtocols`). */
-export const pickProtocol = (offered: Set<string>) => (offered.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false);
+export const pickProtocol = (offered: Set<string>) =>
+  offered.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false;
 
 /** One socket's protocol state: a class, not closures, since thousands stay open for hours. */
 class Connection<Session> {
@@ -58,7 +70,10 @@ class Connection<Session> {
     initTimeoutMs: number,
   ) {
     if (initTimeoutMs > 0 && Number.isFinite(initTimeoutMs)) {
-      this.initTimer = setTimeout(() => socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'), initTimeoutMs);
+      this.initTimer = setTimeout(
+        () => socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'),
+        initTimeoutMs,
+      );
     }
     socket.on('message', (data) => this.receive(data));
     socket.once('close', () => this.close());
@@ -67,7 +82,7 @@ class Connection<Session> {
   }
 
   private receive(data: RawData) {
-    let message;
+    let message: ReturnType<typeof parseMessage>;
     try {
       message = parseMessage(String(data));
     } catch {
@@ -77,13 +92,16 @@ class Connection<Session> {
       case MessageType.ConnectionInit:
         return this.init(message.payload);
       case MessageType.Ping:
-        return this.send(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong });
+        return this.send(
+          message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong },
+        );
       case MessageType.Pong:
         return;
       case MessageType.Subscribe: {
         if (this.session === null) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
         const { id } = message;
-        if (this.operations.has(id)) return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+        if (this.operations.has(id))
+          return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
         this.operations.set(id, null);
         return void this.run(this.session, id, message.payload).catch((error) => this.fail(error));
       }
@@ -99,12 +117,16 @@ class Connection<Session> {
   }
 
   private async init(payload: unknown) {
-    if (this.initReceived) return this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+    if (this.initReceived)
+      return this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
     this.initReceived = true;
     clearTimeout(this.initTimer);
     this.initTimer = undefined;
-    const params = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
-    let session;
+    const params =
+      payload !== null && typeof payload === 'object' && !Array.isArray(payload)
+        ? (payload as Record<string, unknown>)
+        : undefined;
+    let session: Session | null;
     try {
       session = await this.handlers.init(this.socket, params);
     } catch (error) {
@@ -152,7 +174,11 @@ class Connection<Session> {
         if (this.operations.get(id) !== stream) return;
         this.operations.delete(id);
         this.handlers.failed(error);
-        this.send({ id, type: MessageType.Error, payload: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        this.send({
+          id,
+          type: MessageType.Error,
+          payload: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        });
       },
     );
   }
@@ -179,4 +205,5 @@ class Connection<Session> {
   }
 }
 
-const isStream = (outcome: Outcome): outcome is Stream => typeof (outcome as Partial<Stream>)[Symbol.asyncIterator] === 'function';
+const isStream = (outcome: Outcome): outcome is Stream =>
+  typeof (outcome as Partial<Stream>)[Symbol.asyncIterator] === 'function';

@@ -1,15 +1,15 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { type ExecutionArgs, type ExecutionResult, getOperationAST, GraphQLError } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
+import { withInputErrorCodes } from '../limits';
 import type { FrameTarget } from '../live/frames';
 import { subscribeShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { maskResultErrors } from '../mask-errors';
 import { countErrors, type Metrics } from '../metrics';
 import type { AddressSource, Yoga } from '../yoga';
-import { withInputErrorCodes } from '../limits';
 import { pickProtocol, serveGraphQLTransportWs } from './graphql-transport-ws';
 import { isAllowedOrigin } from './origin';
 
@@ -41,14 +41,21 @@ type Session = {
  * present a valid token; it is closed (4403 "Token expired") when that token expires, so the
  * client renews and resumes from its cursor. Protocol violations get graphql-ws's own close codes.
  */
-export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService, limits: SocketLimits, deps: { metrics?: Metrics; log: Logger }) {
+export function attachWebSocket(
+  server: Server,
+  yoga: Yoga,
+  tokens: TokenService,
+  limits: SocketLimits,
+  deps: { metrics?: Metrics; log: Logger },
+) {
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     // Larger frames close the socket with 1009 before they are parsed.
     maxPayload: limits.maxMessageBytes,
     // Browsers send Origin; a page on a foreign site must not ride on a user's token.
-    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) => isAllowedOrigin(origin, req, limits.webOrigins),
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
+      isAllowedOrigin(origin, req, limits.webOrigins),
     handleProtocols: pickProtocol,
   });
   deps.metrics?.countSocketsWith(() => wss.clients.size);
@@ -57,7 +64,10 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
   // Not the upgrade request (over 1 KiB each): only what the client's address is read from, until connection_init.
   const addresses = new WeakMap<WebSocket, AddressSource>();
   wss.on('connection', (socket, request) => {
-    addresses.set(socket, { headers: { 'x-forwarded-for': request.headers['x-forwarded-for'] }, socket: { remoteAddress: request.socket.remoteAddress } });
+    addresses.set(socket, {
+      headers: { 'x-forwarded-for': request.headers['x-forwarded-for'] },
+      socket: { remoteAddress: request.socket.remoteAddress },
+    });
   });
   wss.on('error', (error) => deps.log.error({ err: error }, 'WebSocket server error'));
   // Live frames bypass the result hook below: the same finishing touches, once per result.
@@ -72,7 +82,11 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : null;
         const check = token ? await tokens.verify(token) : null;
         if (!check?.ok) {
-          const reason = !check ? 'Missing token: send connectionParams.authorization' : check.reason === 'expired' ? 'Token expired' : 'Invalid token';
+          const reason = !check
+            ? 'Missing token: send connectionParams.authorization'
+            : check.reason === 'expired'
+              ? 'Token expired'
+              : 'Invalid token';
           socket.close(CloseCode.Forbidden, reason);
           return null;
         }
@@ -94,12 +108,17 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           connectionParams: params,
           address,
           expiryTimer: setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms)),
-          closeSlowSocket: () => socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
+          closeSlowSocket: () =>
+            socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
         };
       },
       async operate(session, socket, id, params, running) {
         if (running - 1 >= limits.maxSubscriptionsPerSocket) {
-          return [new GraphQLError(`Too many operations on this socket (limit ${limits.maxSubscriptionsPerSocket})`, { extensions: { code: 'TOO_MANY_REQUESTS' } })];
+          return [
+            new GraphQLError(`Too many operations on this socket (limit ${limits.maxSubscriptionsPerSocket})`, {
+              extensions: { code: 'TOO_MANY_REQUESTS' },
+            }),
+          ];
         }
         // Only what the context needs: a live subscription keeps it (and everything it holds) for its whole life.
         const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -109,14 +128,14 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
           closeSlowSocket: session.closeSlowSocket,
           liveFrames: { socket, id, prepare, onErrors } satisfies FrameTarget,
         });
-        let document;
+        let document: ReturnType<typeof parse>;
         try {
           document = parse(params.query);
         } catch (error) {
           // Answer this operation with an error instead of closing everyone's socket.
           return [error as GraphQLError];
         }
-        let errors;
+        let errors: ReturnType<typeof validate>;
         try {
           errors = validate(schema, document);
         } catch (error) {
@@ -126,7 +145,13 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
         if (errors.length) return errors;
         const operation = getOperationAST(document, params.operationName);
         if (!operation) return [new GraphQLError('Unable to identify operation')];
-        const args: ExecutionArgs = { schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: await contextFactory() };
+        const args: ExecutionArgs = {
+          schema,
+          document,
+          operationName: params.operationName,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+        };
         if (operation.operation !== 'subscription') return (await execute(args)) as ExecutionResult;
         // Straight to the live subscription (frames written to the socket, see live/frames.ts), not
         // through envelop's per-operation result wrappers; errors get the same masking and codes.
@@ -161,7 +186,8 @@ export function attachWebSocket(server: Server, yoga: Yoga, tokens: TokenService
     /** Closes every socket with 1012 (clients reconnect, elsewhere, and resume) and stops. */
     async stop() {
       clearInterval(heartbeat);
-      for (const socket of wss.clients) socket.close(RETRYABLE.serviceRestart, 'Server restarting: reconnect and resume');
+      for (const socket of wss.clients)
+        socket.close(RETRYABLE.serviceRestart, 'Server restarting: reconnect and resume');
       wss.removeAllListeners('connection');
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },

@@ -1,13 +1,21 @@
 import postgres from 'postgres';
-import { buildApp, type App } from '../../server/app';
-import { loadConfig } from '../../server/env';
 import { seed } from '../../db/seed';
+import { type App, buildApp } from '../../server/app';
+import { loadConfig } from '../../server/env';
 import { TEST_JWT_SECRET } from '../app';
 import { createTestDatabase, type TestDatabase } from '../database';
-import { loadFixtures, type Fixtures } from './fixtures';
+import { type Fixtures, loadFixtures } from './fixtures';
 
-export type GraphQLErrorJson = { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } };
-export type GraphQLResult<T = any> = { status: number; data: T | null | undefined; errors: GraphQLErrorJson[] | undefined };
+export type GraphQLErrorJson = {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; [key: string]: unknown };
+};
+export type GraphQLResult<T = any> = {
+  status: number;
+  data: T | null | undefined;
+  errors: GraphQLErrorJson[] | undefined;
+};
 
 export type ApiHarness = {
   app: App;
@@ -55,7 +63,8 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
     const built = app;
     const tokens = new Map<string, string>();
 
-    const fetch = (path: string, init?: RequestInit) => Promise.resolve(built.yoga.fetch(new Request(`http://test${path}`, init)));
+    const fetch = (path: string, init?: RequestInit) =>
+      Promise.resolve(built.yoga.fetch(new Request(`http://test${path}`, init)));
     return {
       app: built,
       databaseUrl: database.url,
@@ -63,16 +72,25 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
       f,
       fetch,
       async gql(query, variables, token) {
-        const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+        };
         if (token) headers.authorization = `Bearer ${token}`;
-        const response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+        const response = await fetch('/graphql', {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query, variables }),
+        });
         const body = (await response.json()) as { data?: any; errors?: GraphQLErrorJson[] };
         return { status: response.status, data: body.data, errors: body.errors };
       },
       async tokenFor(email) {
         const known = tokens.get(email);
         if (known) return known;
-        const [user] = await sql!<{ id: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' }[]>`select id, role from users where email = ${email}`;
+        const [user] = await sql!<
+          { id: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' }[]
+        >`select id, role from users where email = ${email}`;
         if (!user) throw new Error(`no user ${email} in the test database`);
         const { token } = await built.tokens.sign(user);
         tokens.set(email, token);
@@ -99,7 +117,10 @@ export const codes = (result: GraphQLResult) => (result.errors ?? []).map((e) =>
  * A fingerprint of whole tables (every column of every row), to prove a refused operation wrote
  * nothing: not only no new row, also no changed one.
  */
-export async function snapshot(sql: postgres.Sql, tables: readonly string[]): Promise<Record<string, { rows: number; hash: string }>> {
+export async function snapshot(
+  sql: postgres.Sql,
+  tables: readonly string[],
+): Promise<Record<string, { rows: number; hash: string }>> {
   const result: Record<string, { rows: number; hash: string }> = {};
   for (const table of tables) {
     const [row] = await sql<{ rows: number; hash: string }[]>`

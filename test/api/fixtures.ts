@@ -27,31 +27,42 @@ export type Fixtures = {
 
 /** Reads the ids the demo seed generated, so tests can refer to rows by the names in db/seed.ts. */
 export async function loadFixtures(sql: postgres.Sql): Promise<Fixtures> {
-  const users = Object.fromEntries((await sql<{ id: string; email: string }[]>`select id, email from users`).map((u) => [u.email, u.id]));
+  const users = Object.fromEntries(
+    (await sql<{ id: string; email: string }[]>`select id, email from users`).map((u) => [u.email, u.id]),
+  );
   const courses = new Map<string, CourseFixture>();
   for (const c of await sql<{ id: string; code: string; title: string }[]>`select id, code, title from courses`) {
     const ids = async (query: Promise<{ id: string }[]>) => (await query).map((r) => r.id);
-    const [welcome] = await sql<{ id: string }[]>`select id from posts where course_id = ${c.id} and announcement order by created_at limit 1`;
-    const [question] = await sql<{ id: string }[]>`select id from posts where course_id = ${c.id} and not announcement order by created_at limit 1`;
-    const [poll] = await sql<{ id: string }[]>`select id from polls where course_id = ${c.id} order by created_at limit 1`;
+    const [welcome] = await sql<
+      { id: string }[]
+    >`select id from posts where course_id = ${c.id} and announcement order by created_at limit 1`;
+    const [question] = await sql<
+      { id: string }[]
+    >`select id from posts where course_id = ${c.id} and not announcement order by created_at limit 1`;
+    const [poll] = await sql<
+      { id: string }[]
+    >`select id from polls where course_id = ${c.id} order by created_at limit 1`;
     courses.set(c.code, {
       ...c,
       studentIds: await ids(sql`select student_id as id from enrolments where course_id = ${c.id}`),
       instructorIds: await ids(sql`select instructor_id as id from teaching_assignments where course_id = ${c.id}`),
       assessments: Object.fromEntries(
-        (await sql<{ id: string; title: string; max_score: number; weight: number }[]>`
-          select id, title, max_score, weight from assessments where course_id = ${c.id}`).map((a) => [
-          a.title,
-          { id: a.id, maxScore: Number(a.max_score), weight: Number(a.weight) },
-        ]),
+        (
+          await sql<{ id: string; title: string; max_score: number; weight: number }[]>`
+          select id, title, max_score, weight from assessments where course_id = ${c.id}`
+        ).map((a) => [a.title, { id: a.id, maxScore: Number(a.max_score), weight: Number(a.weight) }]),
       ),
       sessions: Object.fromEntries(
-        (await sql<{ id: string; title: string }[]>`select id, title from class_sessions where course_id = ${c.id}`).map((s) => [s.title, s.id]),
+        (
+          await sql<{ id: string; title: string }[]>`select id, title from class_sessions where course_id = ${c.id}`
+        ).map((s) => [s.title, s.id]),
       ),
       poll: {
         id: poll.id,
         options: Object.fromEntries(
-          (await sql<{ id: string; label: string }[]>`select id, label from poll_options where poll_id = ${poll.id}`).map((o) => [o.label, o.id]),
+          (
+            await sql<{ id: string; label: string }[]>`select id, label from poll_options where poll_id = ${poll.id}`
+          ).map((o) => [o.label, o.id]),
         ),
       },
       posts: { welcome: welcome.id, question: question.id },

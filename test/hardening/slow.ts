@@ -28,7 +28,10 @@ export async function gradeEveryoneWithNotes(ldb: LiveDatabase, courseId: string
 }
 
 /** Resolves once the instance's hub has dispatched everything in the outbox now (a quiet start). */
-export async function hubCaughtUp(ldb: LiveDatabase, app: { app: { live: { hub: { lastCursor(): { xid: bigint; id: bigint } | null } } } }) {
+export async function hubCaughtUp(
+  ldb: LiveDatabase,
+  app: { app: { live: { hub: { lastCursor(): { xid: bigint; id: bigint } | null } } } },
+) {
   const { waitFor } = await import('../live');
   const end = (await ldb.outbox()).at(-1);
   if (!end) return;

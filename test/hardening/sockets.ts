@@ -5,7 +5,10 @@ import { rawSocket } from '../live';
  * The WebSocket upgrade alone, with chosen headers (e.g. Origin): `open` with the negotiated
  * subprotocol, or the HTTP status the server refused the upgrade with.
  */
-export function upgrade(wsUrl: string, headers: Record<string, string> = {}): Promise<{ opened: true; protocol: string } | { opened: false; status: number }> {
+export function upgrade(
+  wsUrl: string,
+  headers: Record<string, string> = {},
+): Promise<{ opened: true; protocol: string } | { opened: false; status: number }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers });
     socket.once('open', () => {
@@ -23,10 +26,12 @@ export function upgrade(wsUrl: string, headers: Record<string, string> = {}): Pr
 
 /** Resolves once the socket got connection_ack ('acked') or was closed (its code and reason). */
 export async function ackOrClose(ws: ReturnType<typeof rawSocket>, timeoutMs = 15_000) {
-  const acked = ws.messages.find((m) => m.type === 'connection_ack', timeoutMs, 'connection_ack').then(
-    () => 'acked' as const,
-    () => null,
-  );
+  const acked = ws.messages
+    .find((m) => m.type === 'connection_ack', timeoutMs, 'connection_ack')
+    .then(
+      () => 'acked' as const,
+      () => null,
+    );
   const closed = ws.closes.count(1, timeoutMs).then(
     (closes) => closes[0],
     () => null,
@@ -54,7 +59,11 @@ export async function initResult(ws: ReturnType<typeof rawSocket>, payload: unkn
 export async function answerOrClose(ws: ReturnType<typeof rawSocket>, id: string, timeoutMs = 15_000) {
   const closed = () => ws.closes.items.length > 0;
   notifyOnClose(ws);
-  await ws.messages.until(() => closed() || ws.messages.items.some((m) => m.id === id), timeoutMs, `an answer to ${id} or a close`);
+  await ws.messages.until(
+    () => closed() || ws.messages.items.some((m) => m.id === id),
+    timeoutMs,
+    `an answer to ${id} or a close`,
+  );
   return { answer: ws.messages.items.find((m) => m.id === id) ?? null, closed: ws.closes.items[0] ?? null };
 }
 
@@ -63,15 +72,30 @@ let operationIds = 0;
  * Runs one operation over an acked raw socket and resolves when it ended: its `next` payloads, its
  * `error` payload, or the close that ended it.
  */
-export async function runOperation(ws: ReturnType<typeof rawSocket>, query: string, variables: Record<string, unknown> = {}, timeoutMs = 15_000) {
+export async function runOperation(
+  ws: ReturnType<typeof rawSocket>,
+  query: string,
+  variables: Record<string, unknown> = {},
+  timeoutMs = 15_000,
+) {
   const id = `op${++operationIds}`;
   await ws.send({ id, type: 'subscribe', payload: { query, variables } });
   notifyOnClose(ws);
-  await ws.messages.until(() => ws.closes.items.length > 0 || ws.messages.items.some((m) => m.id === id && (m.type === 'complete' || m.type === 'error')), timeoutMs, `operation ${id} to end`);
+  await ws.messages.until(
+    () =>
+      ws.closes.items.length > 0 ||
+      ws.messages.items.some((m) => m.id === id && (m.type === 'complete' || m.type === 'error')),
+    timeoutMs,
+    `operation ${id} to end`,
+  );
   const mine = ws.messages.items.filter((m) => m.id === id);
   return {
-    results: mine.filter((m) => m.type === 'next').map((m) => m.payload as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] }),
-    error: mine.find((m) => m.type === 'error')?.payload as { message: string; extensions?: Record<string, any> }[] | undefined,
+    results: mine
+      .filter((m) => m.type === 'next')
+      .map((m) => m.payload as { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] }),
+    error: mine.find((m) => m.type === 'error')?.payload as
+      | { message: string; extensions?: Record<string, any> }[]
+      | undefined,
     closed: ws.closes.items[0] ?? null,
   };
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { TEST_JWT_SECRET } from '../app';
 import { Collector } from '../live';
@@ -30,7 +30,12 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * 127.0.0.1, against an existing database (no migrations, no embedded Postgres). Resolves once it
  * logged "Homeroom API on <url>".
  */
-export async function spawnApi(options: { databaseUrl: string; redisUrl?: string; env?: Record<string, string>; startTimeoutMs?: number }): Promise<SpawnedApi> {
+export async function spawnApi(options: {
+  databaseUrl: string;
+  redisUrl?: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}): Promise<SpawnedApi> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,12 +85,17 @@ export async function spawnApi(options: { databaseUrl: string; redisUrl?: string
   let done = false;
   void exited.then(() => (done = true));
   try {
-    await logs.until(() => done || logs.items.some((l) => /^Homeroom API on /.test(String(l.msg))), options.startTimeoutMs ?? 45_000, 'the API to log its address');
+    await logs.until(
+      () => done || logs.items.some((l) => /^Homeroom API on /.test(String(l.msg))),
+      options.startTimeoutMs ?? 45_000,
+      'the API to log its address',
+    );
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\nstdout: ${otherLines.join('\n')}\nstderr: ${stderr}`);
   }
-  if (done) throw new Error(`server/main.ts exited before serving\nstderr: ${stderr}\nstdout: ${otherLines.join('\n')}`);
+  if (done)
+    throw new Error(`server/main.ts exited before serving\nstderr: ${stderr}\nstdout: ${otherLines.join('\n')}`);
   const started = logs.items.find((l) => /^Homeroom API on /.test(String(l.msg)))!;
   const port = Number(new URL(String(started.url)).port);
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -14,7 +14,8 @@ export type CraftedToken =
   | 'tampered-role';
 
 const enc = (value: unknown) => base64url.encode(JSON.stringify(value));
-const hmac = (algorithm: 'sha256' | 'sha512', secret: string, input: string) => base64url.encode(createHmac(algorithm, secret).update(input).digest());
+const hmac = (algorithm: 'sha256' | 'sha512', secret: string, input: string) =>
+  base64url.encode(createHmac(algorithm, secret).update(input).digest());
 
 /**
  * JWTs built by hand (jose's base64url, node's HMAC), so every header and claim can be wrong on
@@ -23,8 +24,20 @@ const hmac = (algorithm: 'sha256' | 'sha512', secret: string, input: string) => 
  */
 export function craftToken(kind: CraftedToken, user: { id: string; role: string }): string {
   const now = Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = { role: user.role, auth_time: now, iss: 'homeroom', sub: user.id, iat: now, exp: now + 900 };
-  const sign = (header: Record<string, unknown>, payload: Record<string, unknown>, secret = TEST_JWT_SECRET, algorithm: 'sha256' | 'sha512' = 'sha256') => {
+  const claims: Record<string, unknown> = {
+    role: user.role,
+    auth_time: now,
+    iss: 'homeroom',
+    sub: user.id,
+    iat: now,
+    exp: now + 900,
+  };
+  const sign = (
+    header: Record<string, unknown>,
+    payload: Record<string, unknown>,
+    secret = TEST_JWT_SECRET,
+    algorithm: 'sha256' | 'sha512' = 'sha256',
+  ) => {
     const input = `${enc(header)}.${enc(payload)}`;
     return `${input}.${hmac(algorithm, secret, input)}`;
   };

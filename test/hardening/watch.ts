@@ -1,4 +1,4 @@
-import { connectLive, gqlOk, GRADE_CHANGED, LIVE_CURSOR, type LiveDatabase } from '../live';
+import { connectLive, GRADE_CHANGED, gqlOk, LIVE_CURSOR, type LiveDatabase } from '../live';
 
 export type GradeWatch = Awaited<ReturnType<typeof watchGrades>>;
 
@@ -7,12 +7,19 @@ export type GradeWatch = Awaited<ReturnType<typeof watchGrades>>;
  * commits a grade and resolves once this socket delivered it, and throws if the socket was closed:
  * "every other socket keeps working" in one call.
  */
-export async function watchGrades(api: { url: string; wsUrl: string }, ldb: LiveDatabase, email = 'instructor@homeroom.test') {
+export async function watchGrades(
+  api: { url: string; wsUrl: string },
+  ldb: LiveDatabase,
+  email = 'instructor@homeroom.test',
+) {
   const math = ldb.f.course('MATH101');
   const token = await ldb.token(email);
   const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor as string;
   const conn = connectLive(api.wsUrl, token);
-  const stream = conn.subscribe<{ cursor: string; grade: { score: number; student: { id: string } } | null }>(GRADE_CHANGED, { courseId: math.id, after });
+  const stream = conn.subscribe<{ cursor: string; grade: { score: number; student: { id: string } } | null }>(
+    GRADE_CHANGED,
+    { courseId: math.id, after },
+  );
   let round = 0;
   async function alive(timeoutMs = 15_000) {
     round += 1;
@@ -22,12 +29,17 @@ export async function watchGrades(api: { url: string; wsUrl: string }, ldb: Live
     const from = stream.items.length;
     await ldb.setGrade(math.assessments.Midterm.id, math.id, student, score);
     await stream.until(
-      () => conn.closes.items.length > 0 || stream.done || stream.items.slice(from).some((e) => e.grade?.student.id === student && e.grade.score === score),
+      () =>
+        conn.closes.items.length > 0 ||
+        stream.done ||
+        stream.items.slice(from).some((e) => e.grade?.student.id === student && e.grade.score === score),
       timeoutMs,
       'the healthy client to receive its event',
     );
     if (conn.closes.items.length > 0 || stream.done) {
-      throw new Error(`the healthy client lost its subscription: ${JSON.stringify({ closes: conn.closes.items, errors: stream.errors })}`);
+      throw new Error(
+        `the healthy client lost its subscription: ${JSON.stringify({ closes: conn.closes.items, errors: stream.errors })}`,
+      );
     }
   }
   await alive();

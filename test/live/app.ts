@@ -1,5 +1,5 @@
-import { buildApp, type App } from '../../server/app';
-import { loadConfig, type Config } from '../../server/env';
+import { type App, buildApp } from '../../server/app';
+import { type Config, loadConfig } from '../../server/env';
 import { TEST_JWT_SECRET } from '../app';
 
 export type LiveTestApp = {
@@ -17,7 +17,11 @@ export type LiveTestApp = {
  * Like `startTestApp` (test/app.ts), but hands back the built app so live tests can see which
  * instance leads the relay and what its hub has dispatched.
  */
-export async function startLiveApp(options: { databaseUrl: string; redisUrl?: string; env?: Record<string, string> }): Promise<LiveTestApp> {
+export async function startLiveApp(options: {
+  databaseUrl: string;
+  redisUrl?: string;
+  env?: Record<string, string>;
+}): Promise<LiveTestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -33,7 +37,15 @@ export async function startLiveApp(options: { databaseUrl: string; redisUrl?: st
   const { port } = await app.start();
   const baseUrl = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
-  return { app, config, url: `${baseUrl}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, baseUrl, port, stop: () => (stopped ??= app.stop()) };
+  return {
+    app,
+    config,
+    url: `${baseUrl}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    baseUrl,
+    port,
+    stop: () => (stopped ??= app.stop()),
+  };
 }
 
 /**

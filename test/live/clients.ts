@@ -1,4 +1,4 @@
-import { createClient, type Client } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Collector } from './wait';
 
@@ -52,7 +52,13 @@ export function connectLive(wsUrl: string, token: string | null) {
           },
           error(error) {
             if (Array.isArray(error)) stream.errors.push(...(error as GqlError[]));
-            else stream.errors.push({ message: error instanceof Error ? error.message : `closed ${(error as Closed).code} ${(error as Closed).reason}` });
+            else
+              stream.errors.push({
+                message:
+                  error instanceof Error
+                    ? error.message
+                    : `closed ${(error as Closed).code} ${(error as Closed).reason}`,
+              });
             stream.done = true;
             stream.notify();
           },
@@ -92,18 +98,28 @@ export function rawSocket(wsUrl: string) {
       await opened;
       socket.send(JSON.stringify(message));
     },
-    closed: (timeoutMs?: number) => closes.until(() => closes.items.length > 0, timeoutMs, 'the socket to close').then(() => closes.items[0]),
+    closed: (timeoutMs?: number) =>
+      closes.until(() => closes.items.length > 0, timeoutMs, 'the socket to close').then(() => closes.items[0]),
     close: () => socket.close(),
   };
 }
 
 /** A subscription over SSE (Yoga on /graphql, `Accept: text/event-stream`): parsed `next` payloads. */
-export async function sseSubscribe(url: string, query: string, variables: Record<string, unknown>, token: string | null) {
+export async function sseSubscribe(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token: string | null,
+) {
   const abort = new AbortController();
   const events = new Collector<any>();
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
     signal: abort.signal,
   });
@@ -151,10 +167,19 @@ export async function sseSubscribe(url: string, query: string, variables: Record
 }
 
 /** One GraphQL operation over HTTP. */
-export async function gql<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string | null) {
+export async function gql<T = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string | null,
+) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: T; errors?: GqlError[] };
@@ -162,7 +187,12 @@ export async function gql<T = any>(url: string, query: string, variables: Record
 }
 
 /** Like `gql`, but throws on any error. */
-export async function gqlOk<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string | null): Promise<T> {
+export async function gqlOk<T = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string | null,
+): Promise<T> {
   const result = await gql<T>(url, query, variables, token);
   if (result.errors?.length || !result.data) throw new Error(`GraphQL error: ${JSON.stringify(result.errors)}`);
   return result.data;

@@ -1,9 +1,9 @@
 import postgres from 'postgres';
 import { seed } from '../../db/seed';
 import { createTokenService } from '../../server/auth/tokens';
+import { type Fixtures, loadFixtures } from '../api/fixtures';
 import { TEST_JWT_SECRET } from '../app';
 import { createTestDatabase, type TestDatabase } from '../database';
-import { loadFixtures, type Fixtures } from '../api/fixtures';
 
 export type OutboxEntry = {
   cursor: string;
@@ -43,7 +43,13 @@ export async function openLiveDatabase(): Promise<LiveDatabase> {
   await seed(db.url);
   const sql = postgres(db.url, { max: 6, onnotice: () => {} });
   const f = await loadFixtures(sql);
-  const roles = new Map((await sql<{ id: string; email: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' }[]>`select id, email, role from users`).map((u) => [u.email, u]));
+  const roles = new Map(
+    (
+      await sql<
+        { id: string; email: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' }[]
+      >`select id, email, role from users`
+    ).map((u) => [u.email, u]),
+  );
   return {
     url: db.url,
     db,
@@ -57,7 +63,12 @@ export async function openLiveDatabase(): Promise<LiveDatabase> {
     async token(email, ttlSeconds = 900) {
       const user = roles.get(email);
       if (!user) throw new Error(`no seeded user ${email}`);
-      const tokens = createTokenService({ secret: TEST_JWT_SECRET, ttlSeconds, renewGraceSeconds: 0, maxSessionSeconds: 7 * 24 * 3600 });
+      const tokens = createTokenService({
+        secret: TEST_JWT_SECRET,
+        ttlSeconds,
+        renewGraceSeconds: 0,
+        maxSessionSeconds: 7 * 24 * 3600,
+      });
       return (await tokens.sign(user)).token;
     },
     async outbox(after = '0.0') {

@@ -1,7 +1,18 @@
 /** Live-pipeline test helpers (server/live/*.test.ts). */
-export { newStreams, startLiveApp, type LiveTestApp } from './app';
-export { allUpdates, connectLive, gql, gqlOk, LiveStream, rawSocket, sseSubscribe, type Closed, type GqlError, type LiveConnection } from './clients';
-export { compareCursor, openLiveDatabase, strictlyIncreasing, type LiveDatabase, type OutboxEntry } from './db';
-export { Collector, TimeoutError, waitFor } from './wait';
+export { type LiveTestApp, newStreams, startLiveApp } from './app';
+export {
+  allUpdates,
+  type Closed,
+  connectLive,
+  type GqlError,
+  gql,
+  gqlOk,
+  type LiveConnection,
+  LiveStream,
+  rawSocket,
+  sseSubscribe,
+} from './clients';
+export { compareCursor, type LiveDatabase, type OutboxEntry, openLiveDatabase, strictlyIncreasing } from './db';
+export { expectedFor, loadMemberships, type Memberships, maySee, type Persona } from './oracle';
 export * from './queries';
-export { expectedFor, loadMemberships, maySee, type Memberships, type Persona } from './oracle';
+export { Collector, TimeoutError, waitFor } from './wait';

@@ -22,8 +22,13 @@ export async function loadMemberships(sql: postgres.Sql) {
 
 export type Memberships = Awaited<ReturnType<typeof loadMemberships>>;
 
-export function maySee(row: Pick<OutboxEntry, 'topic' | 'course_id' | 'audience_user_id'>, viewer: Persona, memberships: Memberships): boolean {
-  const role = viewer.role === 'ADMIN' ? 'ADMIN' : row.course_id ? memberships.get(viewer.id)?.get(row.course_id) : undefined;
+export function maySee(
+  row: Pick<OutboxEntry, 'topic' | 'course_id' | 'audience_user_id'>,
+  viewer: Persona,
+  memberships: Memberships,
+): boolean {
+  const role =
+    viewer.role === 'ADMIN' ? 'ADMIN' : row.course_id ? memberships.get(viewer.id)?.get(row.course_id) : undefined;
   switch (row.topic) {
     case 'grade':
     case 'attendance':
@@ -39,6 +44,16 @@ export function maySee(row: Pick<OutboxEntry, 'topic' | 'course_id' | 'audience_
 }
 
 /** What one subscription should deliver: its topic, optionally one course, visible to the viewer. */
-export function expectedFor(rows: OutboxEntry[], viewer: Persona, memberships: Memberships, filter: { topic: string; courseId?: string }): OutboxEntry[] {
-  return rows.filter((r) => r.topic === filter.topic && (!filter.courseId || r.course_id === filter.courseId) && maySee(r, viewer, memberships));
+export function expectedFor(
+  rows: OutboxEntry[],
+  viewer: Persona,
+  memberships: Memberships,
+  filter: { topic: string; courseId?: string },
+): OutboxEntry[] {
+  return rows.filter(
+    (r) =>
+      r.topic === filter.topic &&
+      (!filter.courseId || r.course_id === filter.courseId) &&
+      maySee(r, viewer, memberships),
+  );
 }

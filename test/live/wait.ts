@@ -6,7 +6,10 @@ export class TimeoutError extends Error {}
  * Resolves with the first truthy value of `check`, evaluated now and then every `intervalMs`
  * (a condition poll, for state that has no event to listen to, e.g. "is this instance leading").
  */
-export async function waitFor<T>(check: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
   const { timeoutMs = 10_000, intervalMs = 10, what = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

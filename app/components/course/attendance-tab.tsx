@@ -8,7 +8,12 @@ import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
 import { NewSessionForm } from './new-session-form';
 
 const STATUSES: AttendanceStatus[] = ['PRESENT', 'LATE', 'ABSENT', 'EXCUSED'];
-const statusLabel: Record<AttendanceStatus, string> = { PRESENT: 'Present', LATE: 'Late', ABSENT: 'Absent', EXCUSED: 'Excused' };
+const statusLabel: Record<AttendanceStatus, string> = {
+  PRESENT: 'Present',
+  LATE: 'Late',
+  ABSENT: 'Absent',
+  EXCUSED: 'Excused',
+};
 
 function Totals({ totals, testId }: { totals: AttendanceTotals | null | undefined; testId?: string }) {
   if (!totals) return <span className="muted">—</span>;
@@ -59,7 +64,9 @@ function MyAttendance({ courseId }: { courseId: string }) {
                   <td>{formatDateTime(s.startsAt)}</td>
                   <td>
                     {s.myRecord ? (
-                      <span className={`pill pill-${s.myRecord.status.toLowerCase()}`}>{statusLabel[s.myRecord.status]}</span>
+                      <span className={`pill pill-${s.myRecord.status.toLowerCase()}`}>
+                        {statusLabel[s.myRecord.status]}
+                      </span>
                     ) : (
                       <span className="muted">Not recorded</span>
                     )}
@@ -74,7 +81,15 @@ function MyAttendance({ courseId }: { courseId: string }) {
   );
 }
 
-function StatusSelect({ sessionId, student, record }: { sessionId: string; student: { id: string; name: string }; record?: AttendanceRecord }) {
+function StatusSelect({
+  sessionId,
+  student,
+  record,
+}: {
+  sessionId: string;
+  student: { id: string; name: string };
+  record?: AttendanceRecord;
+}) {
   const [{ fetching }, recordAttendance] = useMutation(RecordAttendanceMutation);
   const [error, setError] = useState('');
   const errorId = `att-err-${sessionId}-${student.id}`;
@@ -170,7 +185,9 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
                   {students.map((s) => (
                     <tr key={s.id}>
                       <th scope="row">{s.name}</th>
-                      <td>{session && <StatusSelect sessionId={session.id} student={s} record={records.get(s.id)} />}</td>
+                      <td>
+                        {session && <StatusSelect sessionId={session.id} student={s} record={records.get(s.id)} />}
+                      </td>
                       <td>
                         <Totals totals={totals.get(s.id)} />
                       </td>

@@ -1,6 +1,6 @@
 'use client';
 import Link from 'next/link';
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { type KeyboardEvent, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { CourseQuery } from '../../lib/documents';
 import { errorCode } from '../../lib/urql';
@@ -10,7 +10,6 @@ import { FeedTab } from './feed-tab';
 import { GradesTab } from './grades-tab';
 import { PollsTab } from './polls-tab';
 import { TABS, type Tab } from './tabs';
-
 
 export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) {
   const [tab, setTab] = useState<Tab>(initialTab);
@@ -44,7 +43,11 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
           : undefined;
     return (
       <div className="stack">
-        <ErrorNote error={error} message={message} retry={code ? undefined : () => refetch({ requestPolicy: 'network-only' })} />
+        <ErrorNote
+          error={error}
+          message={message}
+          retry={code ? undefined : () => refetch({ requestPolicy: 'network-only' })}
+        />
         <p>
           <Link href="/">Back to the dashboard</Link>
         </p>

@@ -1,5 +1,5 @@
 'use client';
-import { useCallback, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import { type FormEvent, type RefObject, useCallback, useMemo, useRef, useState } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import { CreateCommentMutation, CreatePostMutation, FEED_PAGE_SIZE, FeedQuery } from '../../lib/documents';
 import type { Post } from '../../lib/types';
@@ -23,7 +23,7 @@ function CommentForm({ post }: { post: Post }) {
         onChange={(e) => setBody(e.target.value)}
         maxLength={5000}
       />
-      <button className="btn btn-small" disabled={fetching || !body.trim()}>
+      <button type="submit" className="btn btn-small" disabled={fetching || !body.trim()}>
         Comment
       </button>
       {error && <ErrorNote error={error} />}
@@ -33,7 +33,11 @@ function CommentForm({ post }: { post: Post }) {
 
 function PostCard({ post }: { post: Post }) {
   return (
-    <article className={`card post${post.announcement ? ' is-announcement' : ''}`} data-testid="post" aria-label={`Post by ${post.author.name}`}>
+    <article
+      className={`card post${post.announcement ? ' is-announcement' : ''}`}
+      data-testid="post"
+      aria-label={`Post by ${post.author.name}`}
+    >
       <header className="post-head">
         <strong>{post.author.name}</strong>
         <time className="muted small" dateTime={post.createdAt}>
@@ -75,7 +79,13 @@ function PostForm({ courseId, manage }: { courseId: string; manage: boolean }) {
     <form className="card form" onSubmit={onSubmit} aria-label="Post to the feed">
       <label className="field">
         <span>New post</span>
-        <textarea rows={3} value={body} onChange={(e) => setBody(e.target.value)} maxLength={10000} placeholder="Share something with the course…" />
+        <textarea
+          rows={3}
+          value={body}
+          onChange={(e) => setBody(e.target.value)}
+          maxLength={10000}
+          placeholder="Share something with the course…"
+        />
       </label>
       {error && <ErrorNote error={error} />}
       <div className="actions">
@@ -85,7 +95,7 @@ function PostForm({ courseId, manage }: { courseId: string; manage: boolean }) {
             <span>Announcement (notifies every student)</span>
           </label>
         )}
-        <button className="btn btn-primary" disabled={fetching || !body.trim()}>
+        <button type="submit" className="btn btn-primary" disabled={fetching || !body.trim()}>
           Post
         </button>
       </div>
@@ -94,7 +104,17 @@ function PostForm({ courseId, manage }: { courseId: string; manage: boolean }) {
 }
 
 /** One page of the feed; the first page is the list new posts join (see lib/cache.ts). */
-function FeedPage({ courseId, after, isLast, onLoadMore }: { courseId: string; after?: string; isLast: boolean; onLoadMore: (cursor: string) => void }) {
+function FeedPage({
+  courseId,
+  after,
+  isLast,
+  onLoadMore,
+}: {
+  courseId: string;
+  after?: string;
+  isLast: boolean;
+  onLoadMore: (cursor: string) => void;
+}) {
   const variables = after ? { id: courseId, first: FEED_PAGE_SIZE, after } : { id: courseId, first: FEED_PAGE_SIZE };
   const [{ data, error, fetching }, refetch] = useQuery({ query: FeedQuery, variables });
   if (fetching && !data) return <Loading label="Loading posts…" />;
@@ -129,7 +149,9 @@ function NewContent({ courseId, topRef }: { courseId: string; topRef: RefObject<
     return ids;
   }, [data]);
   const load = useCallback(async () => {
-    await client.query(FeedQuery, { id: courseId, first: FEED_PAGE_SIZE }, { requestPolicy: 'network-only' }).toPromise();
+    await client
+      .query(FeedQuery, { id: courseId, first: FEED_PAGE_SIZE }, { requestPolicy: 'network-only' })
+      .toPromise();
   }, [client, courseId]);
   const pending = useNewContent(courseId, known, topRef, load);
   const onLoad = async () => {
@@ -137,7 +159,14 @@ function NewContent({ courseId, topRef }: { courseId: string; topRef: RefObject<
     topRef.current?.scrollIntoView({ block: 'start' });
     topRef.current?.focus();
   };
-  return <NewContentBanner posts={pending.posts} comments={pending.comments} loading={pending.loading} onLoad={() => void onLoad()} />;
+  return (
+    <NewContentBanner
+      posts={pending.posts}
+      comments={pending.comments}
+      loading={pending.loading}
+      onLoad={() => void onLoad()}
+    />
+  );
 }
 
 export function FeedTab({ courseId, manage }: { courseId: string; manage: boolean }) {

@@ -1,7 +1,7 @@
 'use client';
 // The instructor's grade sheet: students × assessments, every cell an input that saves on
 // change (blur or Enter). Clearing a recorded cell deletes that grade.
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { DeleteGradeMutation, GradeSheetQuery, RecordGradeMutation } from '../../lib/documents';
 import type { Assessment, Grade } from '../../lib/types';
@@ -15,7 +15,15 @@ type CellState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved' } | { k
 /** How long a colleague's edit stays highlighted (the CSS animation runs as long). */
 const HIGHLIGHT_MS = 2_500;
 
-function GradeCell({ assessment, student, grade }: { assessment: Assessment; student: Student; grade: Grade | undefined }) {
+function GradeCell({
+  assessment,
+  student,
+  grade,
+}: {
+  assessment: Assessment;
+  student: Student;
+  grade: Grade | undefined;
+}) {
   const serverValue = grade ? formatScore(grade.score) : '';
   const [draft, setDraft] = useState(serverValue);
   const [focused, setFocused] = useState(false);
@@ -120,7 +128,11 @@ function GradeCell({ assessment, student, grade }: { assessment: Assessment; stu
           {state.message}
         </span>
       )}
-      {state.kind === 'saving' && <span className="visually-hidden" role="status">Saving…</span>}
+      {state.kind === 'saving' && (
+        <span className="visually-hidden" role="status">
+          Saving…
+        </span>
+      )}
       {changedWhileEditing && (
         <span className="cell-note" role="status">
           Now {serverValue === '' ? 'empty' : serverValue}
@@ -158,14 +170,20 @@ export function GradeSheet({ courseId }: { courseId: string }) {
             <caption className="visually-hidden">Grade sheet: students by assessment</caption>
             <thead>
               <tr>
-                <th scope="col" className="sticky-col">Student</th>
+                <th scope="col" className="sticky-col">
+                  Student
+                </th>
                 {assessments.map((a) => (
                   <th scope="col" key={a.id} className="num">
                     {a.title}
-                    <span className="th-sub">max {formatScore(a.maxScore)} · w {formatScore(a.weight)}</span>
+                    <span className="th-sub">
+                      max {formatScore(a.maxScore)} · w {formatScore(a.weight)}
+                    </span>
                   </th>
                 ))}
-                <th scope="col" className="num">Standing</th>
+                <th scope="col" className="num">
+                  Standing
+                </th>
               </tr>
             </thead>
             <tbody>

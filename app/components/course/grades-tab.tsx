@@ -4,7 +4,11 @@ import { MyGradesQuery } from '../../lib/documents';
 import { Empty, ErrorNote, formatPercent, formatScore, Loading } from '../status';
 import { GradeSheet } from './grade-sheet';
 
-export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+export const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 const kindLabel = { EXAM: 'Exam', QUIZ: 'Quiz', ASSIGNMENT: 'Assignment', MERIT: 'Merit' } as const;
 
 function MyGrades({ courseId }: { courseId: string }) {
@@ -34,8 +38,12 @@ function MyGrades({ courseId }: { courseId: string }) {
               <tr>
                 <th scope="col">Assessment</th>
                 <th scope="col">Kind</th>
-                <th scope="col" className="num">Score</th>
-                <th scope="col" className="num">Weight</th>
+                <th scope="col" className="num">
+                  Score
+                </th>
+                <th scope="col" className="num">
+                  Weight
+                </th>
               </tr>
             </thead>
             <tbody>

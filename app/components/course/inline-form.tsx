@@ -1,5 +1,5 @@
 'use client';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import type { CombinedError } from 'urql';
 import { ErrorNote } from '../status';
 
@@ -36,7 +36,7 @@ export function InlineForm(props: {
       {props.error && <ErrorNote error={props.error} />}
       <div className="actions">
         {props.extraActions}
-        <button className="btn btn-primary" disabled={!props.canSubmit}>
+        <button type="submit" className="btn btn-primary" disabled={!props.canSubmit}>
           {props.submitLabel}
         </button>
         <button type="button" className="btn btn-quiet" onClick={() => setOpen(false)}>

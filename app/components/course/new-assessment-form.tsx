@@ -42,7 +42,14 @@ export function NewAssessmentForm({ courseId }: { courseId: string }) {
       </label>
       <label className="field field-small">
         <span>Max score</span>
-        <input type="number" min={0} step="any" value={maxScore} onChange={(e) => setMaxScore(e.target.value)} required />
+        <input
+          type="number"
+          min={0}
+          step="any"
+          value={maxScore}
+          onChange={(e) => setMaxScore(e.target.value)}
+          required
+        />
       </label>
       <label className="field field-small">
         <span>Weight</span>

@@ -2,7 +2,7 @@
 // The feed's "N new posts" banner. contentAvailable says that posts or comments arrived (counts
 // and the latest ids, not the content); the reader decides when to load them, except that a few
 // load at once while the reader is at the top of the feed, where nothing moves under their eyes.
-import { useCallback, useEffect, useState, type RefObject } from 'react';
+import { type RefObject, useCallback, useEffect, useState } from 'react';
 import type { ContentEvent } from '../../lib/live/documents';
 import { useLiveEvents } from '../../lib/live/react';
 
@@ -16,7 +16,12 @@ type Signal = { posts: number; comments: number; latestPostId: string | null; la
  * ("p<id>") and comments ("c<id>") shown now, so one's own new post or comment (already added by
  * its mutation) is not announced as new.
  */
-export function useNewContent(courseId: string, knownIds: Set<string>, topRef: RefObject<HTMLElement | null>, load: () => Promise<void>) {
+export function useNewContent(
+  courseId: string,
+  knownIds: Set<string>,
+  topRef: RefObject<HTMLElement | null>,
+  load: () => Promise<void>,
+) {
   const [signals, setSignals] = useState<Signal[]>([]);
   const [loading, setLoading] = useState(false);
   const unseen = (s: Signal, ids: Set<string>) => ({
@@ -45,7 +50,10 @@ export function useNewContent(courseId: string, knownIds: Set<string>, topRef: R
     if (field !== 'contentAvailable' || event.action === 'RESYNC') return;
     const e = event as ContentEvent;
     if (e.courseId !== courseId || (e.newPosts === 0 && e.newComments === 0)) return;
-    setSignals((ss) => [...ss, { posts: e.newPosts, comments: e.newComments, latestPostId: e.latestPostId, latestCommentId: e.latestCommentId }]);
+    setSignals((ss) => [
+      ...ss,
+      { posts: e.newPosts, comments: e.newComments, latestPostId: e.latestPostId, latestCommentId: e.latestCommentId },
+    ]);
   });
 
   // A few new items while the reader is at the top: show them at once.
@@ -61,12 +69,31 @@ export function useNewContent(courseId: string, knownIds: Set<string>, topRef: R
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-export function NewContentBanner({ posts, comments, loading, onLoad }: { posts: number; comments: number; loading: boolean; onLoad: () => void }) {
-  const parts = [posts && plural(posts, 'new post', 'new posts'), comments && plural(comments, 'new comment', 'new comments')].filter(Boolean);
+export function NewContentBanner({
+  posts,
+  comments,
+  loading,
+  onLoad,
+}: {
+  posts: number;
+  comments: number;
+  loading: boolean;
+  onLoad: () => void;
+}) {
+  const parts = [
+    posts && plural(posts, 'new post', 'new posts'),
+    comments && plural(comments, 'new comment', 'new comments'),
+  ].filter(Boolean);
   return (
     <div className="new-content" role="status" aria-live="polite">
       {parts.length > 0 && (
-        <button type="button" className="btn new-content-button" data-testid="new-posts-banner" onClick={onLoad} disabled={loading}>
+        <button
+          type="button"
+          className="btn new-content-button"
+          data-testid="new-posts-banner"
+          onClick={onLoad}
+          disabled={loading}
+        >
           {loading ? 'Loading…' : `${parts.join(' and ')} · Show`}
         </button>
       )}

@@ -21,9 +21,10 @@ function PollCard({ poll, manage }: { poll: Poll; manage: boolean }) {
       <p className="muted small">
         {poll.totalVotes} {poll.totalVotes === 1 ? 'vote' : 'votes'}
         {poll.closesAt && ` · ${open ? 'closes' : 'closed'} ${formatDateTime(poll.closesAt)}`}
-        {canVote && (poll.myVote ? ' · you can change your vote while the poll is open' : ' · choose an option to vote')}
+        {canVote &&
+          (poll.myVote ? ' · you can change your vote while the poll is open' : ' · choose an option to vote')}
       </p>
-      <ul className="options" role="list">
+      <ul className="options">
         {poll.options.map((o) => {
           const pct = poll.totalVotes ? Math.round((o.votes / poll.totalVotes) * 100) : 0;
           const mine = poll.myVote === o.id;
@@ -105,6 +106,7 @@ function OpenPollForm({ courseId }: { courseId: string }) {
         <input value={question} onChange={(e) => setQuestion(e.target.value)} required autoFocus />
       </label>
       {options.map((o, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: options are positional while the poll is drafted
         <label className="field" key={i}>
           <span>Option {i + 1}</span>
           <input value={o} onChange={(e) => setOptions(options.map((x, j) => (j === i ? e.target.value : x)))} />

@@ -1,5 +1,5 @@
 'use client';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { CreateCourseMutation, CreateUserMutation, EnrolStudentMutation, UsersQuery } from '../../lib/documents';
 import type { CourseSummary, Role } from '../../lib/types';
@@ -43,7 +43,7 @@ function CreateCourseForm() {
       </label>
       {error && <ErrorNote error={error} />}
       <Done text={done} />
-      <button className="btn btn-primary" disabled={fetching || !code.trim() || !title.trim()}>
+      <button type="submit" className="btn btn-primary" disabled={fetching || !code.trim() || !title.trim()}>
         Create course
       </button>
     </form>
@@ -89,14 +89,24 @@ function CreateUserForm() {
       </label>
       {error && <ErrorNote error={error} />}
       <Done text={done} />
-      <button className="btn btn-primary" disabled={fetching || !form.name || !form.email || !form.password}>
+      <button
+        type="submit"
+        className="btn btn-primary"
+        disabled={fetching || !form.name || !form.email || !form.password}
+      >
         Create user
       </button>
     </form>
   );
 }
 
-function EnrolForm({ courses, students }: { courses: CourseSummary[]; students: { id: string; name: string; email: string }[] }) {
+function EnrolForm({
+  courses,
+  students,
+}: {
+  courses: CourseSummary[];
+  students: { id: string; name: string; email: string }[];
+}) {
   const [courseId, setCourseId] = useState('');
   const [studentId, setStudentId] = useState('');
   const [done, setDone] = useState('');
@@ -138,7 +148,7 @@ function EnrolForm({ courses, students }: { courses: CourseSummary[]; students: 
       </label>
       {error && <ErrorNote message={errorMessage(error)} />}
       <Done text={done} />
-      <button className="btn btn-primary" disabled={fetching || !courseId || !studentId}>
+      <button type="submit" className="btn btn-primary" disabled={fetching || !courseId || !studentId}>
         Enrol
       </button>
     </form>

@@ -7,21 +7,29 @@
 // urql as a result of the topic's subscription operation, where graphcache's updaters apply them.
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import {
-  Client as UrqlClient,
+  type Client,
+  type Exchange,
   fetchExchange,
   formatDocument,
   makeOperation,
   mapExchange,
-  subscriptionExchange,
-  type Client,
-  type Exchange,
   type Operation,
   type OperationResult,
+  subscriptionExchange,
+  Client as UrqlClient,
 } from 'urql';
 import { filter, makeSubject, merge, pipe, tap } from 'wonka';
 import { backoffDelay, createWaker } from './backoff';
-import { isAfter, maxCursor, minCursor, type Cursor } from './cursor';
-import { LiveCursorQuery, TOPICS, topicOfType, UpdatesQuery, type LiveEvent, type TopicField, type UpdatesData } from './documents';
+import { type Cursor, isAfter, maxCursor, minCursor } from './cursor';
+import {
+  LiveCursorQuery,
+  type LiveEvent,
+  TOPICS,
+  type TopicField,
+  topicOfType,
+  type UpdatesData,
+  UpdatesQuery,
+} from './documents';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 export type LiveState = {
@@ -63,7 +71,8 @@ const POLL_PAGE = 200;
 /** How many times in a row a query answered from a read older than the events applied is asked again. */
 const STALE_REREADS = 3;
 
-const toWsUrl = (url: string) => new URL(url, typeof window === 'undefined' ? 'http://localhost' : window.location.href).href.replace(/^http/, 'ws');
+const toWsUrl = (url: string) =>
+  new URL(url, typeof window === 'undefined' ? 'http://localhost' : window.location.href).href.replace(/^http/, 'ws');
 const fieldOf = (op: Operation): TopicField | undefined => {
   const def = op.query.definitions.find((d) => d.kind === 'OperationDefinition');
   const sel = def && 'selectionSet' in def ? def.selectionSet.selections[0] : undefined;
@@ -89,7 +98,9 @@ export function createLive(options: LiveOptions) {
   const fetchClient = new UrqlClient({
     url: options.url,
     exchanges: [
-      mapExchange({ onOperation: (op) => makeOperation(op.kind, { ...op, query: formatDocument(op.query) }, op.context) }),
+      mapExchange({
+        onOperation: (op) => makeOperation(op.kind, { ...op, query: formatDocument(op.query) }, op.context),
+      }),
       fetchExchange,
     ],
     preferGetMethod: false,
@@ -197,7 +208,10 @@ export function createLive(options: LiveOptions) {
         }
         if (!running) return;
         if (state.status === 'live' || state.status === 'connecting') setState({ status: 'reconnecting' });
-        offlineTimer ??= setTimeout(goOffline, typeof navigator !== 'undefined' && navigator.onLine === false ? 0 : OFFLINE_AFTER_MS);
+        offlineTimer ??= setTimeout(
+          goOffline,
+          typeof navigator !== 'undefined' && navigator.onLine === false ? 0 : OFFLINE_AFTER_MS,
+        );
       },
     },
   });
@@ -294,7 +308,9 @@ export function createLive(options: LiveOptions) {
         let after: Cursor | null = minCursor(TOPICS.map((t) => cursors.get(t.field)));
         if (!after) return void (await begin());
         for (let page = 0; page < 50; page++) {
-          const result: OperationResult<UpdatesData> = await fetchClient.query(UpdatesQuery, { after, first: POLL_PAGE }, { requestPolicy: 'network-only' }).toPromise();
+          const result: OperationResult<UpdatesData> = await fetchClient
+            .query(UpdatesQuery, { after, first: POLL_PAGE }, { requestPolicy: 'network-only' })
+            .toPromise();
           if (await renewedAfter(result.error)) continue;
           if (!result.data) throw result.error ?? new Error('no data');
           const { events, cursor, hasMore, resyncRequired } = result.data.updates;
@@ -360,16 +376,18 @@ export function createLive(options: LiveOptions) {
 
   // ---- urql exchanges -------------------------------------------------------------------------
   /** Outermost: remembers the active queries, so a RESYNC can read them all again. */
-  const trackExchange: Exchange = ({ forward }) => (ops$) =>
-    forward(
-      pipe(
-        ops$,
-        tap((op) => {
-          if (op.kind === 'query') activeQueries.set(op.key, op);
-          else if (op.kind === 'teardown') activeQueries.delete(op.key);
-        }),
-      ),
-    );
+  const trackExchange: Exchange =
+    ({ forward }) =>
+    (ops$) =>
+      forward(
+        pipe(
+          ops$,
+          tap((op) => {
+            if (op.kind === 'query') activeQueries.set(op.key, op);
+            else if (op.kind === 'teardown') activeQueries.delete(op.key);
+          }),
+        ),
+      );
 
   /**
    * Sits between graphcache and the network. A query read on the server before an event was
@@ -398,9 +416,10 @@ export function createLive(options: LiveOptions) {
         filter((result) => {
           const op = result.operation;
           const at = sentAt.get(op.key);
-          if (op.kind !== 'query' || at === undefined || at === applied || result.error) return rereads.delete(op.key), true;
+          if (op.kind !== 'query' || at === undefined || at === applied || result.error)
+            return (rereads.delete(op.key), true);
           const n = rereads.get(op.key) ?? 0;
-          if (n >= STALE_REREADS) return rereads.delete(op.key), true;
+          if (n >= STALE_REREADS) return (rereads.delete(op.key), true);
           rereads.set(op.key, n + 1);
           reread.next(makeOperation('query', op, { ...op.context, requestPolicy: 'network-only' }));
           return false;

@@ -92,7 +92,9 @@ export const NotificationReceivedSubscription = gql<{ notificationReceived: Noti
 export const LiveCursorQuery = gql<{ liveCursor: string }>`
   query LiveCursor { liveCursor }
 `;
-export type UpdatesData = { updates: { cursor: string; hasMore: boolean; resyncRequired: boolean; events: LiveEvent[] } };
+export type UpdatesData = {
+  updates: { cursor: string; hasMore: boolean; resyncRequired: boolean; events: LiveEvent[] };
+};
 export const UpdatesQuery = gql<UpdatesData, { after: string; first?: number }>`
   query LiveUpdates($after: String!, $first: Int) {
     updates(after: $after, first: $first) {

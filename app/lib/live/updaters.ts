@@ -3,8 +3,9 @@
 // are written by graphcache itself, so scores, standings, totals and tallies change in place;
 // these updaters only add rows to lists, remove deleted rows and keep the unread count.
 // Each one is idempotent: applying the same event twice changes nothing the second time.
-import { gql } from 'urql';
+
 import type { Cache, Data, UpdatesConfig } from '@urql/exchange-graphcache';
+import { gql } from 'urql';
 import { addToList, removeFromList } from '../cache';
 import { NOTIFICATIONS_PAGE_SIZE, NotificationsQuery } from '../documents';
 import type { AttendanceEvent, GradeEvent, NotificationEvent, PollEvent } from './documents';
@@ -52,7 +53,8 @@ export function applyAttendance(e: AttendanceEvent, cache: Cache, viewerId: stri
   if (e.totals) {
     const course = `Course:${r.session.course.id}`;
     addToList(cache, course, 'attendanceTotals', e.totals as unknown as Data);
-    if (e.totals.student.id === viewerId) linkIfLoaded(cache, course, 'myAttendanceTotals', e.totals as unknown as Data);
+    if (e.totals.student.id === viewerId)
+      linkIfLoaded(cache, course, 'myAttendanceTotals', e.totals as unknown as Data);
   }
 }
 
@@ -70,7 +72,11 @@ export function applyPoll(e: PollEvent, cache: Cache) {
   const list = cache.resolve(course, 'polls');
   if (!Array.isArray(list) || (list as string[]).includes(pollKey)) return;
   const createdAt = (k: string) => Date.parse(String(cache.resolve(k, 'createdAt') ?? ''));
-  cache.link(course, 'polls', [...(list as string[]), pollKey].sort((a, b) => createdAt(b) - createdAt(a)));
+  cache.link(
+    course,
+    'polls',
+    [...(list as string[]), pollKey].sort((a, b) => createdAt(b) - createdAt(a)),
+  );
 }
 
 const UnreadCountQuery = gql<{ unreadNotificationCount: number }>`
@@ -125,7 +131,11 @@ export function applyNotification(e: NotificationEvent, cache: Cache) {
     if (e.action === 'DELETED') {
       if (at >= 0) edges.splice(at, 1);
     } else if (at < 0) {
-      edges.unshift({ __typename: 'NotificationEdge', cursor: `live:${n.id}`, node: { __typename: 'Notification', ...n } } as never);
+      edges.unshift({
+        __typename: 'NotificationEdge',
+        cursor: `live:${n.id}`,
+        node: { __typename: 'Notification', ...n },
+      } as never);
     }
     return data;
   });
@@ -136,9 +146,11 @@ export function applyNotification(e: NotificationEvent, cache: Cache) {
 export function liveUpdates(viewerId: string | undefined): UpdatesConfig {
   const Subscription: Updates = {
     gradeChanged: (result, _args, cache) => applyGrade(result.gradeChanged as unknown as GradeEvent, cache, viewerId),
-    attendanceChanged: (result, _args, cache) => applyAttendance(result.attendanceChanged as unknown as AttendanceEvent, cache, viewerId),
+    attendanceChanged: (result, _args, cache) =>
+      applyAttendance(result.attendanceChanged as unknown as AttendanceEvent, cache, viewerId),
     pollChanged: (result, _args, cache) => applyPoll(result.pollChanged as unknown as PollEvent, cache),
-    notificationReceived: (result, _args, cache) => applyNotification(result.notificationReceived as unknown as NotificationEvent, cache),
+    notificationReceived: (result, _args, cache) =>
+      applyNotification(result.notificationReceived as unknown as NotificationEvent, cache),
     // contentAvailable is a signal, not content: the feed shows a banner (see feed-tab.tsx).
   };
   return { Subscription, NotificationEvent: { action: (parent, _args, cache) => countUnread(parent as Data, cache) } };
