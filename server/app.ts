@@ -4,6 +4,7 @@ import { createDatabase } from '../db/client';
 import { createLoginLimiter } from './auth/login-limiter';
 import { createTokenService } from './auth/tokens';
 import type { Config } from './env';
+import { startKeyPruning } from './idempotency/pruning';
 import { createLive } from './live';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
@@ -35,6 +36,7 @@ export async function buildApp(config: Config) {
     live,
     loginLimiter: createLoginLimiter(database.db, config.login),
     trustProxy: config.trustProxy,
+    idempotency: config.idempotency,
     webOrigins: config.webOrigins,
     limits: config.limits,
     metrics,
@@ -50,6 +52,8 @@ export async function buildApp(config: Config) {
     { metrics, log },
   );
 
+  let pruning: ReturnType<typeof startKeyPruning> | undefined;
+
   return {
     yoga,
     db: database.db,
@@ -59,6 +63,12 @@ export async function buildApp(config: Config) {
     metrics,
     async start(): Promise<{ port: number; url: string }> {
       await live.start();
+      pruning = startKeyPruning({
+        db: database.db,
+        ttlSeconds: config.idempotency.ttlSeconds,
+        intervalMs: config.idempotency.pruneIntervalMs,
+        log,
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
@@ -78,6 +88,7 @@ export async function buildApp(config: Config) {
         });
         server.closeIdleConnections();
       });
+      await pruning?.stop();
       await live.stop();
       await database.stop();
     },

@@ -21,6 +21,14 @@ export type Context = ContextDeps & {
 
 export type ContextDeps = { db: Database; tokens: TokenService; live: Live; loginLimiter: LoginLimiter };
 
+/**
+ * The same context with every database read and write on `tx` (a keyed mutation's transaction,
+ * server/idempotency): one connection, so a request never waits for a second one from the pool.
+ */
+export function bindToTransaction<C extends Context>(context: C, tx: Database): C {
+  return { ...context, db: tx, access: createAccess(tx, context.viewer) };
+}
+
 export function bearerToken(header: string | null | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
   return match ? match[1] : null;

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { LoginLimits } from './auth/login-limiter';
+import type { IdempotencyConfig } from './idempotency/plugin';
 import type { QueryLimits } from './limits';
 import type { LiveConfig } from './live';
 import type { SocketLimits } from './transport/ws';
@@ -50,6 +51,9 @@ const schema = z.object({
   LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(300),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   TRUST_PROXY: z.enum(['0', '1']).default('0'),
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
+  IDEMPOTENCY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  IDEMPOTENCY_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3600_000),
 });
 
 export type Config = {
@@ -71,6 +75,7 @@ export type Config = {
   trustProxy: boolean;
   limits: QueryLimits;
   live: LiveConfig;
+  idempotency: IdempotencyConfig;
 };
 
 /** Validates the environment once, at start, with an error that says what to fix. */
@@ -124,6 +129,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionIntervalMs: e.OUTBOX_RETENTION_INTERVAL_MS,
       maxQueuedEvents: e.LIVE_MAX_QUEUED_EVENTS,
       contentCoalesceMs: e.CONTENT_COALESCE_MS,
+    },
+    idempotency: {
+      ttlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+      waitMs: e.IDEMPOTENCY_WAIT_MS,
+      pruneIntervalMs: e.IDEMPOTENCY_PRUNE_INTERVAL_MS,
     },
   };
 }

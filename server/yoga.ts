@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
-import { bearerToken, type ContextDeps, createContext } from './context';
+import { bearerToken, bindToTransaction, type Context, type ContextDeps, createContext } from './context';
 import { graphiqlDefaultQuery } from './graphiql';
+import { type IdempotencyConfig, REPLAYED_HEADER, useIdempotentMutations } from './idempotency/plugin';
 import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
 import { useSharedSubscriptionExecution } from './live/shared-execution';
 import type { Logger } from './logger';
@@ -17,6 +18,7 @@ export type YogaOptions = ContextDeps & {
   metrics: Metrics;
   log: Logger;
   trustProxy: boolean;
+  idempotency: IdempotencyConfig;
   /** 200 when this instance can serve and deliver, 503 otherwise, with the details as JSON. */
   ready: () => Promise<Response>;
 };
@@ -71,7 +73,7 @@ export function buildYoga(options: YogaOptions) {
     cors: (request) => {
       const origin = request.headers.get('origin');
       return origin && options.webOrigins.includes(origin)
-        ? { origin: [origin], credentials: false, methods: ['GET', 'POST'] }
+        ? { origin: [origin], credentials: false, methods: ['GET', 'POST'], exposedHeaders: [REPLAYED_HEADER] }
         : false;
     },
     graphiql: { title: 'Homeroom API', defaultQuery: graphiqlDefaultQuery, subscriptionsProtocol: 'WS' },
@@ -85,6 +87,12 @@ export function buildYoga(options: YogaOptions) {
       useQueryLimits(options.limits),
       useInputErrorCodes(),
       useSharedSubscriptionExecution(),
+      useIdempotentMutations<Context & { request?: Request }>({
+        db: options.db,
+        ttlSeconds: options.idempotency.ttlSeconds,
+        waitMs: options.idempotency.waitMs,
+        bindToTransaction: (context, tx) => bindToTransaction(context, tx as unknown as Context['db']),
+      }),
     ],
   });
 }

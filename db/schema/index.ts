@@ -1,6 +1,7 @@
 export * from './attendance';
 export * from './content';
 export * from './gradebook';
+export * from './idempotency';
 export * from './notifications';
 export * from './outbox';
 export * from './people';
