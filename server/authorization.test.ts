@@ -458,6 +458,19 @@ const mutations: Case[] = [
     },
   }),
   op({
+    operation: 'markAllPresent',
+    who: [U, F, F, A, F, A],
+    document: `mutation($session: ID!) { markAllPresent(sessionId: $session) { id records { status student { id } } } }`,
+    variables: ({ course }) => ({ session: course.sessions['Lesson 4'] }),
+    allowed: async (data, { sql, course }) => {
+      const rows =
+        await sql`select student_id, status from attendance_records where session_id = ${course.sessions['Lesson 4']}`;
+      expect(rows.map((r) => r.student_id).sort()).toEqual([...course.studentIds].sort());
+      expect(rows.every((r) => r.status === 'PRESENT')).toBe(true);
+      expect(data.markAllPresent.records).toHaveLength(course.studentIds.length);
+    },
+  }),
+  op({
     operation: 'openPoll',
     who: [U, F, F, A, F, A],
     document: `mutation($c: ID!, $q: String!) { openPoll(courseId: $c, question: $q, options: ["Yes", "No", "Maybe"]) { id question status totalVotes options { label votes } course { id } } }`,

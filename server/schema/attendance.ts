@@ -188,6 +188,28 @@ builder.mutationFields((t) => ({
       return record;
     },
   }),
+  markAllPresent: t.field({
+    type: ClassSession,
+    description:
+      'Marks PRESENT, checked in now, every enrolled student who has no record for this session yet; records ' +
+      'already taken (late, absent, excused) stay as they are. One record, and one live event, per student ' +
+      'marked; a second call marks nobody. Then one recordAttendance per exception.',
+    args: { sessionId: t.arg.id({ required: true }) },
+    authScopes: async (_root, args, ctx) => ({
+      courseStaff: (await loadOrThrow(ClassSession, ctx, args.sessionId, 'sessionId', 'Class session')).courseId,
+    }),
+    resolve: async (_root, args, ctx) => {
+      const session = await loadOrThrow(ClassSession, ctx, args.sessionId, 'sessionId', 'Class session');
+      // One statement: the row trigger writes one outbox event per inserted record, the statement
+      // trigger one wake-up; a record someone writes meanwhile wins (do nothing), as it was taken by hand.
+      await ctx.db.execute(sql`
+        insert into attendance_records (session_id, course_id, student_id, status, checked_in_at, updated_by_id)
+        select ${session.id}, e.course_id, e.student_id, 'PRESENT', now(), ${ctx.viewer!.id}
+        from enrolments e where e.course_id = ${session.courseId}
+        on conflict (session_id, student_id) do nothing`);
+      return session;
+    },
+  }),
   createClassSession: t.field({
     type: ClassSession,
     args: {
