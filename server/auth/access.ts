@@ -19,10 +19,25 @@ export class Access {
   /** The same map once loaded, so hot paths (live events) can answer without awaiting. */
   private loaded: Map<string, CourseRole> | undefined = undefined;
 
+  /** Set by `fixed()`: the roles are given, never loaded or forgotten. */
+  private frozen = false;
+
   constructor(
     private readonly db: Database,
     readonly viewer: Viewer | null,
   ) {}
+
+  /**
+   * Permissions given rather than loaded: `viewer` holds `role` in `courseId` and nothing else
+   * (shared live executions run as nobody in particular with the share scope's role).
+   */
+  static fixed(viewer: Viewer, courseId: string | null, role: CourseRole): Access {
+    const access = new Access(null as unknown as Database, viewer);
+    access.loaded = new Map(courseId ? [[courseId, role]] : []);
+    access.memberships = Promise.resolve(access.loaded);
+    access.frozen = true;
+    return access;
+  }
 
   private load(): Promise<Map<string, CourseRole>> {
     if (!this.viewer) return Promise.resolve(new Map());
@@ -75,6 +90,7 @@ export class Access {
 
   /** Forget cached memberships, e.g. after an enrolment change in the same request. */
   reset(): void {
+    if (this.frozen) return;
     this.memberships = undefined;
     this.loaded = undefined;
   }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { compareCursors, formatCursor, parseCursor } from './cursor';
-import { canSee } from './event';
 
 describe('cursor', () => {
   it('round-trips and orders by transaction, then row', () => {
@@ -17,23 +16,5 @@ describe('cursor', () => {
         expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
       );
     }
-  });
-});
-
-describe('canSee', () => {
-  const grade = { topic: 'grade' as const, audienceUserId: 'sam' };
-  it('shows a grade to its student and the course staff only', () => {
-    expect(canSee(grade, 'sam', 'STUDENT')).toBe(true);
-    expect(canSee(grade, 'ada', 'STUDENT')).toBe(false);
-    expect(canSee(grade, 'irene', 'INSTRUCTOR')).toBe(true);
-    expect(canSee(grade, 'avery', 'ADMIN')).toBe(true);
-    expect(canSee(grade, 'sam', null)).toBe(false);
-  });
-  it('shows course content to members, notifications to their user, membership to nobody', () => {
-    expect(canSee({ topic: 'content', audienceUserId: null }, 'ada', 'STUDENT')).toBe(true);
-    expect(canSee({ topic: 'poll', audienceUserId: null }, 'ada', null)).toBe(false);
-    expect(canSee({ topic: 'notification', audienceUserId: 'ada' }, 'ada', null)).toBe(true);
-    expect(canSee({ topic: 'notification', audienceUserId: 'ada' }, 'sam', 'ADMIN')).toBe(false);
-    expect(canSee({ topic: 'membership', audienceUserId: 'ada' }, 'ada', 'STUDENT')).toBe(false);
   });
 });

@@ -4,12 +4,13 @@ import { type Access, createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, parseCursor } from './cursor';
-import { authorize, cursorOfRow, decodeOutboxRow, type Topic } from './event';
+import { cursorOfRow, decodeOutboxRow } from './event';
 import { createInProcessBus, createRedisBus } from './event-bus';
 import { createHub } from './hub';
 import { createOutboxReader, type ReadFilter } from './outbox';
 import { createRelay } from './relay';
 import { type LiveMessage, type LiveStream, openStream } from './stream';
+import { authorize, routesOf, type TopicPolicy } from './topic';
 
 export type LiveConfig = {
   redisUrl: string | undefined;
@@ -26,10 +27,12 @@ export type StreamRequest = {
   viewer: Viewer;
   /** The subscribing request's permissions, already warmed by its scope checks: reused, not reloaded. */
   access?: Access;
-  topics: Topic[];
+  /** The declared topic to deliver (live/topic.ts). */
+  policy: TopicPolicy;
   after: string | null | undefined;
   courseId?: string | null;
-  pollId?: string | null;
+  /** The subscription's other arguments, for the topic's own narrowing (`pollId`). */
+  args?: Readonly<Record<string, string | null>>;
   /** When the viewer's token expires: the stream ends then. */
   endsAt?: Date | null;
   /** How to end a consumer that fell too far behind (graphql-ws: close the socket, retryably). */
@@ -84,30 +87,27 @@ export function createLive(
     },
 
     async stream(request: StreamRequest): Promise<LiveStream> {
-      const { viewer, courseId, pollId } = request;
+      const { viewer, policy } = request;
+      const courseId = request.courseId ?? null;
       const after = request.after ? parseCursor(request.after) : null;
       const access = request.access ?? createAccess(deps.db, viewer);
-      const replayFilter = request.topics.includes('notification')
-        ? { audienceUserId: viewer.id }
-        : await scope(viewer, courseId, access);
+      const replayFilter =
+        policy.audience === 'recipient' ? { audienceUserId: viewer.id } : await scope(viewer, courseId, access);
       return openStream({
         hub,
         reader,
-        topics: request.topics,
-        // Notifications are addressed to the viewer; course topics narrow to the course when given.
-        routes: request.topics.map((topic) =>
-          topic === 'notification' ? { topic, userId: viewer.id } : { topic, courseId },
-        ),
+        policy,
+        routes: routesOf(policy, viewer.id, courseId),
         after,
         replayFilter,
-        courseId: courseId ?? null,
-        pollId: pollId ?? null,
+        courseId,
+        narrow: policy.narrow?.(request.args ?? {}) ?? null,
         viewerId: viewer.id,
         access,
         maxQueue: config.maxQueuedEvents,
         onOverflow: request.onOverflow,
         endsAt: request.endsAt,
-        coalesceMs: request.topics.includes('content') ? config.contentCoalesceMs : undefined,
+        coalesceMs: policy.coalesceMs?.(config),
         metrics,
       });
     },
@@ -115,8 +115,17 @@ export function createLive(
     /** The cursor a client pairs with data it is about to read (snapshot, then live, with no gap). */
     liveCursor: async () => formatCursor(await reader.settledCursor()),
 
-    /** Polling fallback: the events after `after` this viewer may see, and the cursor to ask from next. */
-    async updates(request: { viewer: Viewer; after: string; courseId?: string | null; limit: number }) {
+    /**
+     * Polling fallback: the events after `after` this viewer may see, of every topic in `topics`,
+     * and the cursor to ask from next. Coalescing topics give one message per course per page.
+     */
+    async updates(request: {
+      viewer: Viewer;
+      after: string;
+      courseId?: string | null;
+      limit: number;
+      topics: readonly TopicPolicy[];
+    }) {
       const after = parseCursor(request.after);
       if (!(await reader.canReplayFrom(after))) {
         const cursor = await reader.settledCursor();
@@ -131,27 +140,32 @@ export function createLive(
       }
       const access = createAccess(deps.db, request.viewer);
       const filter = await scope(request.viewer, request.courseId, access);
+      const sources = [...new Set(request.topics.flatMap((topic) => topic.sources))];
       const rows = await reader.readAfter(after, request.limit, {
         ...filter,
-        topics: ['grade', 'attendance', 'poll', 'content', 'notification'],
+        topics: sources,
       });
       const messages: LiveMessage[] = [];
-      const content = new Map<string, Extract<LiveMessage, { kind: 'event' }>>();
+      const coalescing = new Map<string, Extract<LiveMessage, { kind: 'event' }>>();
       for (const row of rows) {
         const event = decodeOutboxRow(row);
-        if (request.courseId && event.courseId !== request.courseId && event.topic !== 'notification') continue;
-        const { visible, shareScope: scope } = await authorize(event, request.viewer.id, access);
-        if (!visible) continue;
-        // Content is a signal, not the content: one per course per page, with the whole burst.
-        const coalesced = event.topic === 'content' && event.courseId ? content.get(event.courseId) : undefined;
-        if (coalesced) {
-          coalesced.event = event;
-          coalesced.batch.push(event);
-          continue;
+        for (const policy of request.topics) {
+          if (!policy.sources.includes(event.topic)) continue;
+          if (request.courseId && event.courseId !== request.courseId && policy.audience !== 'recipient') continue;
+          const { visible, shareScope } = await authorize(policy, event, request.viewer.id, access);
+          if (!visible) continue;
+          // A coalescing topic is a signal, not the content: one per course per page, with the whole burst.
+          const key = policy.coalesceMs && event.courseId ? `${policy.name}|${event.courseId}` : null;
+          const coalesced = key ? coalescing.get(key) : undefined;
+          if (coalesced) {
+            coalesced.event = event;
+            coalesced.batch.push(event);
+            continue;
+          }
+          const message = { kind: 'event' as const, topic: policy.name, event, batch: [event], shareScope };
+          if (key) coalescing.set(key, message);
+          messages.push(message);
         }
-        const message = { kind: 'event' as const, event, batch: [event], shareScope: scope };
-        if (event.topic === 'content' && event.courseId) content.set(event.courseId, message);
-        messages.push(message);
       }
       const last: Cursor = rows.length ? cursorOfRow(rows.at(-1)!) : after;
       return { messages, cursor: formatCursor(last), hasMore: rows.length === request.limit, resyncRequired: false };

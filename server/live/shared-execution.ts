@@ -5,38 +5,37 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   execute,
+  type GraphQLSchema,
   Kind,
+  TypeInfo,
   visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import { mapAsyncIterator } from 'graphql/execution/mapAsyncIterator.js';
 import type { Plugin } from 'graphql-yoga';
-import { type Executor, type FrameTarget, type Payload, payloadOf, sendFrames } from './frames';
+import { Access, type CourseRole } from '../auth/access';
 import { memo } from './memo';
+import { type Executor, type Payload, type Prepare, payloadOf } from './payload';
 import { type LiveMessage, LiveStream } from './stream';
 
 /**
- * Fields whose value depends on who asks, beyond their role in the course: a student's `my*`
- * fields, and lists a student sees filtered to their own rows.
+ * How a field's value depends on who asks, declared on the field (`extensions`), for live
+ * executions shared between subscribers:
+ * - `students`: each student sees their own (`myVote`, a student's filtered `grades`), while all
+ *   staff of the course see the same;
+ * - `everyone`: it depends on the individual whatever their role.
+ * A document that selects such a field is executed per subscriber where it matters. A field that
+ * reads the viewer without saying so cannot leak either: shared executions run as nobody in
+ * particular (`sharedContext`), so it sees no one's data.
  */
-const VIEWER_FIELDS = new Set([
-  'me',
-  'myVote',
-  'myGrade',
-  'myRecord',
-  'myStanding',
-  'myAttendanceTotals',
-  'grades',
-  'records',
-  'standings',
-  'attendanceTotals',
-  'notifications',
-  'unreadNotificationCount',
-]);
+export type PerViewer = 'students' | 'everyone';
+export const PER_STUDENT = { perViewer: 'students' } as const satisfies { perViewer: PerViewer };
+export const PER_VIEWER = { perViewer: 'everyone' } as const satisfies { perViewer: PerViewer };
 
 type DocumentFacts = {
   id: number;
-  /** Selects fields whose value depends on the viewer (see VIEWER_FIELDS). */
-  personal: boolean;
+  /** The strongest per-viewer dependence among the fields it selects. */
+  perViewer: PerViewer | null;
   /**
    * The variables an event's result can depend on: all but those only used in the subscription
    * field's own arguments (`courseId`, `after`), which choose events but do not shape results —
@@ -49,20 +48,22 @@ const facts = new WeakMap<DocumentNode, DocumentFacts>();
 let nextDocumentId = 0;
 
 /** Yoga's parser cache hands every subscriber of the same query the same document object. */
-export function factsOf(document: DocumentNode): DocumentFacts {
+export function factsOf(schema: GraphQLSchema, document: DocumentNode): DocumentFacts {
   let known = facts.get(document);
   if (known) return known;
-  let personal = false;
+  let perViewer: PerViewer | null = null;
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        const declared = typeInfo.getFieldDef()?.extensions?.perViewer as PerViewer | undefined;
+        if (declared === 'everyone' || (declared === 'students' && perViewer === null)) perViewer = declared;
+      },
+    }),
+  );
   const variables = new Set<string>();
-  const collect = (node: ASTNode) =>
-    visit(node, {
-      Field(field) {
-        if (VIEWER_FIELDS.has(field.name.value)) personal = true;
-      },
-      Variable(variable) {
-        variables.add(variable.name.value);
-      },
-    });
+  const collect = (node: ASTNode) => visit(node, { Variable: (variable) => void variables.add(variable.name.value) });
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) {
       collect(definition);
@@ -77,9 +78,26 @@ export function factsOf(document: DocumentNode): DocumentFacts {
       }
     }
   }
-  known = { id: ++nextDocumentId, personal, resultVariables: [...variables].sort() };
+  known = { id: ++nextDocumentId, perViewer, resultVariables: [...variables].sort() };
   facts.set(document, known);
   return known;
+}
+
+/** No user has this id: per-viewer lookups made in a shared execution find nothing. */
+export const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The context a shared execution runs with: the subscriber's, with the viewer replaced by nobody
+ * in particular holding the share scope's role in the event's course. Whoever happens to run it
+ * first, its result holds only what every subscriber of that scope may see.
+ */
+export function sharedContext<C extends { viewer: unknown; access: unknown }>(
+  context: C,
+  scope: CourseRole,
+  courseId: string | null,
+): C {
+  const viewer = { id: NOBODY, role: scope };
+  return { ...context, viewer, access: Access.fixed(viewer, courseId, scope), token: null };
 }
 
 /** Share keys per scope (a role) for one document and result variables; shared by all its subscriptions. */
@@ -104,26 +122,32 @@ function scopeKeysFor(base: string): ScopeKeys {
  * the result-shaping variables and the share scope (their role in the course).
  */
 class SubscriptionExecutor implements Executor {
-  private readonly personal: boolean;
+  private readonly perViewer: PerViewer | null;
   private readonly keys: ScopeKeys;
 
   constructor(private readonly args: ExecutionArgs) {
-    const { id, personal, resultVariables } = factsOf(args.document);
+    const { id, perViewer, resultVariables } = factsOf(args.schema, args.document);
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const given = resultVariables
       .filter((name) => variables[name] !== undefined)
       .map((name) => [name, variables[name]]);
-    this.personal = personal;
+    this.perViewer = perViewer;
     this.keys = scopeKeysFor(`${id}|${args.operationName ?? ''}|${JSON.stringify(given)}|`);
   }
 
-  private run(message: LiveMessage) {
-    return execute({ ...this.args, rootValue: message, contextValue: { ...(this.args.contextValue as object) } });
+  private run(message: LiveMessage, shared: boolean) {
+    const context = this.args.contextValue as { viewer: unknown; access: unknown };
+    const contextValue =
+      shared && message.kind === 'event'
+        ? sharedContext(context, message.shareScope as CourseRole, message.event.courseId)
+        : { ...context };
+    return execute({ ...this.args, rootValue: message, contextValue });
   }
 
   /** The key subscribers share this message's execution under, or null when it is theirs alone. */
   private shareKey(message: LiveMessage, kind: 'exec' | 'frame'): string | null {
-    if (message.kind !== 'event' || message.shareScope === null || (this.personal && message.shareScope === 'STUDENT'))
+    if (message.kind !== 'event' || message.shareScope === null) return null;
+    if (this.perViewer === 'everyone' || (this.perViewer === 'students' && message.shareScope === 'STUDENT'))
       return null;
     const byScope = this.keys[kind];
     let key = byScope.get(message.shareScope);
@@ -131,25 +155,29 @@ class SubscriptionExecutor implements Executor {
     return message.batch.length > 1 ? `${key}|${message.batch[0].cursor}-${message.batch.length}` : key;
   }
 
-  payloadFor(message: LiveMessage, prepare: FrameTarget['prepare']): Payload {
+  payloadFor(message: LiveMessage, prepare: Prepare): Payload {
     const key = this.shareKey(message, 'frame');
-    if (key === null || message.kind !== 'event') return payloadOf(this.run(message), prepare);
-    return memo(message.event, key, () => payloadOf(this.run(message), prepare));
+    if (key === null || message.kind !== 'event') return payloadOf(this.run(message, false), prepare);
+    return memo(message.event, key, () => payloadOf(this.run(message, true), prepare));
   }
 
   execute(message: LiveMessage): ExecutionResult | Promise<ExecutionResult> {
     const key = this.shareKey(message, 'exec');
-    if (key === null || message.kind !== 'event') return this.run(message);
-    return memo(message.event, key, () => this.run(message));
+    if (key === null || message.kind !== 'event') return this.run(message, false);
+    return memo(message.event, key, () => this.run(message, true));
   }
 }
 
+/** How a transport that writes results itself takes a live stream (graphql-ws: server/transport/frames.ts). */
+export type PushTo = (stream: LiveStream, executor: Executor) => AsyncIterableIterator<ExecutionResult>;
+
 /**
- * Replaces graphql-js's subscribe: shared execution (above) and, on graphql-ws, frames written
- * straight to the socket (see frames.ts) when the transport put a `liveFrames` target on the context.
+ * Replaces graphql-js's subscribe: shared execution (above), and with `push` the transport takes
+ * the live stream and writes its results itself instead of iterating them one at a time.
  */
 export async function subscribeShared(
   args: ExecutionArgs,
+  push?: PushTo,
 ): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
   const source = await createSourceEventStream(
     args.schema,
@@ -162,8 +190,7 @@ export async function subscribeShared(
   );
   if (!(Symbol.asyncIterator in source)) return source;
   const executor = new SubscriptionExecutor(args);
-  const target = (args.contextValue as { liveFrames?: FrameTarget }).liveFrames;
-  if (target && source instanceof LiveStream) return sendFrames(source, executor, target);
+  if (push && source instanceof LiveStream) return push(source, executor);
   return mapAsyncIterator(source as AsyncIterable<LiveMessage>, (message) =>
     executor.execute(message),
   ) as AsyncIterableIterator<ExecutionResult>;
@@ -173,7 +200,7 @@ export async function subscribeShared(
 export function useSharedSubscriptionExecution(): Plugin {
   return {
     onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn(subscribeShared);
+      setSubscribeFn((args) => subscribeShared(args));
     },
   };
 }

@@ -2,13 +2,14 @@ import type { Access } from '../auth/access';
 import { userError } from '../errors';
 import type { Metrics } from '../metrics';
 import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
-import { authorize, decodeOutboxRow, type LiveEvent, type Topic, type Verdict } from './event';
+import { decodeOutboxRow, type LiveEvent } from './event';
 import type { Hub, HubListener, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
+import { authorize, belongsTo, MEMBERSHIP_TOPIC, type TopicPolicy, type Verdict } from './topic';
 
 /** What a live subscription yields: events (a coalesced burst keeps all of them), a resync signal, or a final error. */
 export type LiveMessage =
-  | { kind: 'event'; event: LiveEvent; batch: LiveEvent[]; shareScope: string | null }
+  | { kind: 'event'; topic: string; event: LiveEvent; batch: LiveEvent[]; shareScope: string | null }
   | { kind: 'resync'; cursor: string; occurredAt: string }
   | { kind: 'error'; error: Error };
 
@@ -27,15 +28,16 @@ export type StreamSink = {
 export type StreamOptions = {
   hub: Hub;
   reader: OutboxReader;
-  topics: Topic[];
-  /** What to hear from the hub (the topics, narrowed to a course or to the viewer where possible). */
+  /** The declared topic this stream delivers (live/topic.ts). */
+  policy: TopicPolicy;
+  /** What to hear from the hub (the topic's sources, narrowed to a course or to the viewer where possible). */
   routes: Route[];
   after: Cursor | null;
   /** Narrows the replay query; authorization still decides event by event. */
   replayFilter: Omit<ReadFilter, 'topics' | 'upTo'>;
-  /** Argument filters. */
+  /** Argument filters: the course, and the topic's own narrowing (a poll). */
   courseId: string | null;
-  pollId: string | null;
+  narrow: ((event: LiveEvent) => boolean) | null;
   viewerId: string;
   /** The viewer's permissions: decide each event (sync when cached); forgotten on a membership change. */
   access: Access;
@@ -97,8 +99,8 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   private slowCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StreamOptions) {
-    options.metrics?.subscriptions.inc({ topic: options.topics[0] });
-    this.routes = [...options.routes, { topic: 'membership', userId: options.viewerId }];
+    options.metrics?.subscriptions.inc({ topic: options.policy.name });
+    this.routes = [...options.routes, { topic: MEMBERSHIP_TOPIC, userId: options.viewerId }];
     this.seam = options.hub.listen(this.routes, this);
     this.floor = this.seam;
     void this.start();
@@ -162,7 +164,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   private unlisten() {
     if (!this.listening) return;
     this.listening = false;
-    this.options.metrics?.subscriptions.dec({ topic: this.options.topics[0] });
+    this.options.metrics?.subscriptions.dec({ topic: this.options.policy.name });
     this.options.hub.unlisten(this.routes, this);
   }
 
@@ -227,7 +229,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     this.lastProgressAt = Date.now();
     const { metrics } = this.options;
     if (metrics) {
-      if (message.kind === 'event') metrics.countDelivery(message.event.topic);
+      if (message.kind === 'event') metrics.countDelivery(message.topic);
       else if (message.kind === 'resync') metrics.resyncs.inc();
       else metrics.slowConsumers.inc();
     }
@@ -251,12 +253,8 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   /** The cheap, synchronous part of deciding whether an event is for this subscriber. */
   private concerns(event: LiveEvent): boolean {
     const { options } = this;
-    if (event.topic === 'membership') return event.audienceUserId === options.viewerId;
-    return (
-      options.topics.includes(event.topic) &&
-      (!options.courseId || event.courseId === options.courseId) &&
-      (!options.pollId || event.entityId === options.pollId)
-    );
+    if (event.topic === MEMBERSHIP_TOPIC) return event.audienceUserId === options.viewerId;
+    return belongsTo(options.policy, event, options.courseId) && (!options.narrow || options.narrow(event));
   }
 
   /** Sync whenever it can be. */
@@ -265,17 +263,18 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   }
 
   private admitOrMember(event: LiveEvent): Promise<void> | void {
-    if (event.topic === 'membership') {
+    if (event.topic === MEMBERSHIP_TOPIC) {
       this.options.access.reset();
       return;
     }
-    const verdict = authorize(event, this.options.viewerId, this.options.access);
+    const verdict = authorize(this.options.policy, event, this.options.viewerId, this.options.access);
     if (verdict instanceof Promise) return verdict.then((v) => this.admit(event, v));
     this.admit(event, verdict);
   }
 
   private admit(event: LiveEvent, { visible, shareScope }: Verdict) {
-    if (visible && !this.closed) this.emit({ kind: 'event', event, batch: [event], shareScope });
+    if (visible && !this.closed)
+      this.emit({ kind: 'event', topic: this.options.policy.name, event, batch: [event], shareScope });
   }
 
   /** A permission load is pending: later events wait for it, so they still leave in cursor order. */
@@ -301,7 +300,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
 
   /** Replays (after, seam]; false when it cannot (RESYNC sent instead: live continues after the seam). */
   private async replay(after: Cursor): Promise<boolean> {
-    const { reader, replayFilter, topics } = this.options;
+    const { reader, replayFilter, policy } = this.options;
     const { seam } = this;
     if (!(await reader.canReplayFrom(after))) {
       this.emit({ kind: 'resync', cursor: `${seam.xid}.${seam.id}`, occurredAt: new Date().toISOString() });
@@ -311,7 +310,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     for (;;) {
       const rows = await reader.readAfter(from, REPLAY_PAGE, {
         ...replayFilter,
-        topics: [...topics, 'membership'],
+        topics: [...policy.sources, MEMBERSHIP_TOPIC],
         upTo: seam,
       });
       for (const row of rows) {

@@ -3,10 +3,13 @@ import type { Database } from '../../db/client';
 import { attendanceRecords, classSessions } from '../../db/schema';
 import { builder } from '../builder';
 import { computeAttendanceTotals } from '../domain/attendance-totals';
+import { memo } from '../live/memo';
+import { PER_STUDENT } from '../live/shared-execution';
 import { groupBy, loadOrThrow } from '../lookup';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
 import { requireEnrolled } from './grades';
+import { defineLiveTopic, eventOf } from './live-topic';
 import { ownStudentKey, type StudentKey, splitKeys, studentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
@@ -92,6 +95,7 @@ builder.objectFields(ClassSession, (t) => ({
   records: t.loadableGroup({
     type: AttendanceRecord,
     description: 'Staff see every record; a student sees only their own.',
+    extensions: PER_STUDENT,
     load: async (sessionIds: string[], ctx) => {
       const own = ctx.viewer?.role === 'STUDENT' ? eq(attendanceRecords.studentId, ctx.viewer.id) : undefined;
       const rows = await ctx.db
@@ -109,6 +113,7 @@ builder.objectFields(ClassSession, (t) => ({
   myRecord: t.loadable({
     type: AttendanceRecord,
     nullable: true,
+    extensions: PER_STUDENT,
     load: async (sessionIds: string[], ctx) => {
       if (!ctx.viewer) return sessionIds.map(() => null);
       const rows = await ctx.db
@@ -144,11 +149,13 @@ builder.objectFields(Course, (t) => ({
   attendanceTotals: t.field({
     type: [AttendanceTotals],
     description: "Staff: every enrolled student's totals; a student: only their own.",
+    extensions: PER_STUDENT,
     resolve: (course, _args, ctx) => visibleStudentKeys(ctx, course.id),
   }),
   myAttendanceTotals: t.field({
     type: AttendanceTotals,
     nullable: true,
+    extensions: PER_STUDENT,
     resolve: (course, _args, ctx) => ownStudentKey(ctx, course.id),
   }),
 }));
@@ -228,3 +235,38 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+defineLiveTopic({
+  field: 'attendanceChanged',
+  type: 'AttendanceEvent',
+  description: "An attendance record was created or changed, with the student's new totals.",
+  policy: { name: 'attendance', sources: ['attendance'], audience: 'staffAndSubject' },
+  fields: (t) => ({
+    record: t.field({
+      type: AttendanceRecord,
+      nullable: true,
+      resolve: (m, _args, ctx) => {
+        const e = eventOf(m);
+        return e
+          ? memo(e, 'row', () =>
+              ctx.db
+                .select()
+                .from(attendanceRecords)
+                .where(eq(attendanceRecords.id, e.entityId))
+                .then((rows) => rows[0] ?? null),
+            )
+          : null;
+      },
+    }),
+    totals: t.field({
+      type: AttendanceTotals,
+      nullable: true,
+      resolve: async (m, _args, ctx) => {
+        const e = eventOf(m);
+        if (!e?.courseId || !e.audienceUserId) return null;
+        const key = studentKey(e.courseId, e.audienceUserId);
+        return memo(e, 'totals', async () => (await loadAttendanceTotals(ctx.db, [key]))[0]);
+      },
+    }),
+  }),
+});

@@ -2,10 +2,12 @@ import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { comments, posts } from '../../db/schema';
 import { builder } from '../builder';
 import { forbidden } from '../errors';
+import type { LiveEvent } from '../live/event';
 import { groupBy, loadOrThrow } from '../lookup';
 import { decodeCursor, pageSize, toConnection } from '../pagination';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
+import { defineLiveTopic, eventOf } from './live-topic';
 import { PageInfo } from './scalars';
 import { User } from './users';
 
@@ -159,3 +161,39 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+const created = (batch: LiveEvent[], kind: string) =>
+  batch.filter((e) => e.action === 'CREATED' && e.data.kind === kind);
+
+defineLiveTopic({
+  field: 'contentAvailable',
+  type: 'ContentAvailableEvent',
+  description: 'New content in a course feed: counts and ids, not the content. Bursts arrive as one event.',
+  policy: {
+    name: 'content',
+    sources: ['content'],
+    audience: 'members',
+    coalesceMs: (windows) => windows.contentCoalesceMs,
+  },
+  fields: (t) => ({
+    courseId: t.id({ nullable: true, resolve: (m) => eventOf(m)?.courseId ?? null }),
+    newPosts: t.int({ resolve: (m) => (m.kind === 'event' ? created(m.batch, 'post').length : 0) }),
+    newComments: t.int({ resolve: (m) => (m.kind === 'event' ? created(m.batch, 'comment').length : 0) }),
+    changes: t.int({
+      description: 'Every change coalesced into this event, including edits and deletions.',
+      resolve: (m) => (m.kind === 'event' ? m.batch.length : 0),
+    }),
+    latestPostId: t.id({
+      nullable: true,
+      resolve: (m) => (m.kind === 'event' ? (created(m.batch, 'post').at(-1)?.entityId ?? null) : null),
+    }),
+    latestCommentId: t.id({
+      nullable: true,
+      resolve: (m) => (m.kind === 'event' ? (created(m.batch, 'comment').at(-1)?.entityId ?? null) : null),
+    }),
+    postIds: t.idList({
+      description: 'Posts that changed or gained comments.',
+      resolve: (m) => (m.kind === 'event' ? [...new Set(m.batch.map((e) => String(e.data.postId)))] : []),
+    }),
+  }),
+});

@@ -6,9 +6,12 @@ import { builder } from '../builder';
 import type { Context } from '../context';
 import { computeStanding } from '../domain/standing';
 import { badInput, forbidden } from '../errors';
+import { memo } from '../live/memo';
+import { PER_STUDENT } from '../live/shared-execution';
 import { groupBy, loadOrThrow } from '../lookup';
 import { finiteNumber, parseId, text } from '../validate';
 import { Course, requireCourse } from './courses';
+import { defineLiveTopic, eventOf } from './live-topic';
 import { ownStudentKey, type StudentKey, splitKeys, studentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
@@ -143,6 +146,7 @@ builder.objectFields(Assessment, (t) => ({
   grades: t.loadableGroup({
     type: Grade,
     description: 'Staff see every grade; a student sees only their own.',
+    extensions: PER_STUDENT,
     load: async (assessmentIds: string[], ctx) => {
       const own = ctx.viewer?.role === 'STUDENT' ? eq(grades.studentId, ctx.viewer.id) : undefined;
       const rows = await ctx.db
@@ -157,6 +161,7 @@ builder.objectFields(Assessment, (t) => ({
   myGrade: t.loadable({
     type: Grade,
     nullable: true,
+    extensions: PER_STUDENT,
     load: async (assessmentIds: string[], ctx) => {
       if (!ctx.viewer) return assessmentIds.map(() => null);
       const rows = await ctx.db
@@ -193,11 +198,13 @@ builder.objectFields(Course, (t) => ({
     type: Standing,
     nullable: true,
     description: "The viewing student's own standing; null for staff.",
+    extensions: PER_STUDENT,
     resolve: (course, _args, ctx) => ownStudentKey(ctx, course.id),
   }),
   standings: t.field({
     type: [Standing],
     description: "Staff: every enrolled student's standing; a student: only their own.",
+    extensions: PER_STUDENT,
     resolve: (course, _args, ctx) => visibleStudentKeys(ctx, course.id),
   }),
 }));
@@ -290,3 +297,48 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+defineLiveTopic({
+  field: 'gradeChanged',
+  type: 'GradeEvent',
+  description: "A grade was recorded, changed or deleted, with the student's new standing.",
+  policy: { name: 'grade', sources: ['grade'], audience: 'staffAndSubject' },
+  fields: (t) => ({
+    grade: t.field({
+      type: Grade,
+      nullable: true,
+      description: 'Null only for RESYNC (or when the grade was deleted again before delivery).',
+      resolve: async (m, _args, ctx) => {
+        const e = eventOf(m);
+        if (!e) return null;
+        if (e.action === 'DELETED') {
+          // A deleted grade cannot be re-read: its event carries what a subscriber needs to remove it.
+          const d = e.data as { assessmentId: string; studentId: string; score: number; updatedAt: string };
+          const at = new Date(d.updatedAt ?? e.occurredAt);
+          return {
+            id: e.entityId,
+            assessmentId: d.assessmentId,
+            courseId: e.courseId!,
+            studentId: d.studentId,
+            score: d.score,
+            note: null,
+            updatedById: null,
+            createdAt: at,
+            updatedAt: at,
+          };
+        }
+        return memo(e, 'row', () => loadGradeWithRelations(ctx.db, e.entityId));
+      },
+    }),
+    standing: t.field({
+      type: Standing,
+      nullable: true,
+      resolve: async (m, _args, ctx) => {
+        const e = eventOf(m);
+        if (!e?.courseId || !e.audienceUserId) return null;
+        const key = studentKey(e.courseId, e.audienceUserId);
+        return memo(e, 'standing', async () => (await loadStandings(ctx.db, [key]))[0]);
+      },
+    }),
+  }),
+});

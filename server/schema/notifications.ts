@@ -2,8 +2,11 @@ import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { notifications } from '../../db/schema';
 import { builder } from '../builder';
 import { notFound } from '../errors';
+import { memo } from '../live/memo';
+import { PER_VIEWER } from '../live/shared-execution';
 import { decodeCursor, pageSize, toConnection } from '../pagination';
 import { parseId } from '../validate';
+import { defineLiveTopic, eventOf } from './live-topic';
 import { PageInfo } from './scalars';
 
 type NotificationRow = typeof notifications.$inferSelect;
@@ -55,6 +58,7 @@ const NotificationConnection = builder
 builder.queryFields((t) => ({
   unreadNotificationCount: t.int({
     description: "How many of the caller's notifications are unread (the bell).",
+    extensions: PER_VIEWER,
     authScopes: { signedIn: true },
     resolve: async (_root, _args, ctx) =>
       (
@@ -67,6 +71,7 @@ builder.queryFields((t) => ({
   notifications: t.field({
     type: NotificationConnection,
     description: "The caller's own notifications, newest first.",
+    extensions: PER_VIEWER,
     authScopes: { signedIn: true },
     args: { first: t.arg.int({ required: false, defaultValue: 20 }), after: t.arg.string({ required: false }) },
     resolve: async (_root, args, ctx) => {
@@ -124,3 +129,28 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+defineLiveTopic({
+  field: 'notificationReceived',
+  type: 'NotificationEvent',
+  description: 'A notification of yours was created or changed.',
+  policy: { name: 'notification', sources: ['notification'], audience: 'recipient' },
+  fields: (t) => ({
+    notification: t.field({
+      type: Notification,
+      nullable: true,
+      resolve: (m, _args, ctx) => {
+        const e = eventOf(m);
+        return e
+          ? memo(e, 'row', () =>
+              ctx.db
+                .select()
+                .from(notifications)
+                .where(eq(notifications.id, e.entityId))
+                .then((rows) => rows[0] ?? null),
+            )
+          : null;
+      },
+    }),
+  }),
+});

@@ -3,9 +3,12 @@ import { ballots, pollOptions, polls } from '../../db/schema';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { badInput, forbidden } from '../errors';
+import { memo } from '../live/memo';
+import { PER_STUDENT } from '../live/shared-execution';
 import { groupBy, loadOrThrow } from '../lookup';
 import { parseId, text } from '../validate';
 import { Course, requireCourse } from './courses';
+import { defineLiveTopic, eventOf } from './live-topic';
 
 type PollRow = typeof polls.$inferSelect;
 
@@ -59,6 +62,7 @@ export const Poll = builder.loadableObject('Poll', {
       type: 'ID',
       nullable: true,
       description: "The id of the caller's chosen option, or null.",
+      extensions: PER_STUDENT,
       load: async (pollIds: string[], ctx) => {
         if (!ctx.viewer) return pollIds.map(() => null);
         const rows = await ctx.db
@@ -172,3 +176,42 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+defineLiveTopic({
+  field: 'pollChanged',
+  type: 'PollEvent',
+  description: 'A poll was opened or closed, or a vote changed its tallies.',
+  policy: {
+    name: 'poll',
+    sources: ['poll'],
+    audience: 'members',
+    narrow: ({ pollId }) => (pollId ? (event) => event.entityId === pollId : null),
+  },
+  narrowBy: ['pollId'],
+  scope: async (args, ctx) => ({
+    courseMember: (await loadOrThrow(Poll, ctx, args.pollId!, 'pollId', 'Poll')).courseId,
+  }),
+  fields: (t) => ({
+    poll: t.field({
+      type: Poll,
+      nullable: true,
+      description: 'The poll as it is now, with live tallies.',
+      resolve: (m, _args, ctx) => {
+        const e = eventOf(m);
+        return e
+          ? memo(e, 'row', () =>
+              ctx.db
+                .select()
+                .from(polls)
+                .where(eq(polls.id, e.entityId))
+                .then((rows) => rows[0] ?? null),
+            )
+          : null;
+      },
+    }),
+    vote: t.boolean({
+      description: 'True when a ballot caused this event.',
+      resolve: (m) => eventOf(m)?.data.ballot === true,
+    }),
+  }),
+});

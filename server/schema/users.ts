@@ -3,6 +3,7 @@ import { users } from '../../db/schema';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords';
 import { builder } from '../builder';
 import { badInput, unauthenticated } from '../errors';
+import { PER_VIEWER } from '../live/shared-execution';
 import { text } from '../validate';
 
 export type UserRow = typeof users.$inferSelect;
@@ -35,6 +36,7 @@ builder.queryFields((t) => ({
     type: User,
     nullable: true,
     description: 'The signed-in user, or null without a valid token.',
+    extensions: PER_VIEWER,
     resolve: (_root, _args, ctx) => ctx.viewer?.id ?? null,
   }),
   users: t.field({

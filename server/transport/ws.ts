@@ -4,12 +4,12 @@ import { CloseCode } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
 import { withInputErrorCodes } from '../limits';
-import type { FrameTarget } from '../live/frames';
 import { subscribeShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { maskResultErrors } from '../mask-errors';
 import { countErrors, type Metrics } from '../metrics';
 import type { AddressSource, Yoga } from '../yoga';
+import { sendFrames } from './frames';
 import { pickProtocol, serveGraphQLTransportWs } from './graphql-transport-ws';
 import { isAllowedOrigin } from './origin';
 
@@ -126,7 +126,6 @@ export function attachWebSocket(
           req: session.address,
           // A subscription that falls too far behind closes the socket with a code clients retry on.
           closeSlowSocket: session.closeSlowSocket,
-          liveFrames: { socket, id, prepare, onErrors } satisfies FrameTarget,
         });
         let document: ReturnType<typeof parse>;
         try {
@@ -153,9 +152,11 @@ export function attachWebSocket(
           contextValue: await contextFactory(),
         };
         if (operation.operation !== 'subscription') return (await execute(args)) as ExecutionResult;
-        // Straight to the live subscription (frames written to the socket, see live/frames.ts), not
+        // Straight to the live subscription (frames written to the socket, see frames.ts), not
         // through envelop's per-operation result wrappers; errors get the same masking and codes.
-        const result = await subscribeShared(args);
+        const result = await subscribeShared(args, (stream, executor) =>
+          sendFrames(stream, executor, { socket, id, prepare, onErrors }),
+        );
         return Symbol.asyncIterator in result ? result : prepare(result);
       },
       // The same error codes as over HTTP (Yoga's result hooks do not run here).

@@ -1,9 +1,10 @@
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
-import type { LiveMessage, LiveStream, StreamSink } from './stream';
+import type { Executor, Payload, Prepare, Waiter } from '../live/payload';
+import type { LiveMessage, LiveStream, StreamSink } from '../live/stream';
 
 /**
- * Where a graphql-ws subscription's frames go, set on its context by the transport. Live
+ * Where a graphql-ws subscription's frames go (server/transport/ws.ts). Live
  * subscriptions write their `next` frames straight to the socket instead of being iterated one
  * result at a time (promises, hooks and a JSON.stringify per subscriber per event): a result
  * shared by many subscribers is serialised once.
@@ -12,20 +13,9 @@ export type FrameTarget = {
   socket: WebSocket;
   id: string;
   /** A result as the transport sends it (masked errors, error codes): once per result, however many receive it. */
-  prepare(result: ExecutionResult): ExecutionResult;
+  prepare: Prepare;
   /** Called for each delivery of a (prepared) result with errors (metrics). */
   onErrors?(result: ExecutionResult): void;
-};
-
-/** One execution's frame payload; subscribers that share the execution share it. */
-/** A subscriber waiting for a payload to settle. */
-type Waiter = { settled(): void };
-
-export type Payload = { json: string | null; result: ExecutionResult | null; waiters: Waiter[] | null };
-
-export type Executor = {
-  /** The shared payload of this message for this subscriber, started if nobody started it yet. */
-  payloadFor(message: LiveMessage, prepare: FrameTarget['prepare']): Payload;
 };
 
 /** Messages taken but still executing, per subscription; past it the stream holds them (and counts them against its bound). */
@@ -36,36 +26,6 @@ const MAX_BUFFERED_BYTES = 256 * 1024;
 const DRAIN_POLL_MS = 50;
 /** The buffer is looked at every this many messages (reading it costs as much as the rest of taking one); a full one then holds at most this many more frames. */
 export const CHECK_BUFFER_EVERY = 16;
-
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
-  typeof (value as { then?: unknown })?.then === 'function';
-
-/** Starts a payload from an execution that may or may not be async. */
-export function payloadOf(
-  execution: ExecutionResult | Promise<ExecutionResult>,
-  prepare: FrameTarget['prepare'],
-): Payload {
-  const payload: Payload = { json: null, result: null, waiters: null };
-  if (!isPromise(execution)) {
-    settle(payload, execution, prepare);
-    return payload;
-  }
-  payload.waiters = [];
-  execution.then(
-    (result) => settle(payload, result, prepare),
-    (error: unknown) => settle(payload, { errors: [error as never] }, prepare),
-  );
-  return payload;
-}
-
-function settle(payload: Payload, result: ExecutionResult, prepare: FrameTarget['prepare']) {
-  const prepared = prepare(result);
-  payload.json = JSON.stringify(prepared);
-  if (prepared.errors?.length) payload.result = prepared;
-  const waiters = payload.waiters;
-  payload.waiters = null;
-  if (waiters) for (const waiter of waiters) waiter.settled();
-}
 
 /**
  * Drives a live stream in push mode and writes its results to the target socket in order. The

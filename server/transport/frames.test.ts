@@ -1,13 +1,14 @@
 import type { ExecutionResult } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Access, CourseRole } from '../auth/access';
-import type { LiveEvent } from './event';
-import { createInProcessBus } from './event-bus';
-import { CHECK_BUFFER_EVERY, type Executor, payloadOf, sendFrames } from './frames';
-import { createHub, type Hub } from './hub';
-import { memo } from './memo';
-import type { OutboxReader } from './outbox';
-import { type LiveMessage, openStream } from './stream';
+import type { LiveEvent } from '../live/event';
+import { createInProcessBus } from '../live/event-bus';
+import { createHub, type Hub } from '../live/hub';
+import { memo } from '../live/memo';
+import type { OutboxReader } from '../live/outbox';
+import { type Executor, payloadOf } from '../live/payload';
+import { type LiveMessage, openStream } from '../live/stream';
+import { CHECK_BUFFER_EVERY, sendFrames } from './frames';
 
 /**
  * The graphql-ws fan-out path without a database or a network: a real hub and real streams, a
@@ -68,12 +69,12 @@ function subscribe(hub: Hub, executor: Executor, socket: FakeSocket, id = '1', m
   const stream = openStream({
     hub,
     reader,
-    topics: ['grade'],
+    policy: { name: 'grade', sources: ['grade'], audience: 'staffAndSubject' },
     routes: [{ topic: 'grade', courseId: 'c1' }],
     after: null,
     replayFilter: {},
     courseId: 'c1',
-    pollId: null,
+    narrow: null,
     viewerId: `viewer-${id}`,
     access: { knownRoleIn: () => role, roleIn: async () => role, reset: () => {} } as unknown as Access,
     maxQueue,

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { type Audience, canSee, shareScope } from './topic';
+
+const as = (audience: Audience) => ({ audience });
+
+describe('topic audiences', () => {
+  it('staffAndSubject: a student sees only events about them; staff see all, each student alone', () => {
+    const grade = { audienceUserId: 'sam' };
+    const policy = as('staffAndSubject');
+    expect(canSee(policy, grade, 'sam', 'STUDENT')).toBe(true);
+    expect(canSee(policy, grade, 'ada', 'STUDENT')).toBe(false);
+    expect(canSee(policy, grade, 'irene', 'INSTRUCTOR')).toBe(true);
+    expect(canSee(policy, grade, 'avery', 'ADMIN')).toBe(true);
+    expect(canSee(policy, grade, 'sam', null)).toBe(false);
+    expect(shareScope(policy, 'STUDENT')).toBeNull();
+    expect(shareScope(policy, 'INSTRUCTOR')).toBe('INSTRUCTOR');
+  });
+
+  it('members: the course, plus the user an event names (their own removal); shared by role', () => {
+    const policy = as('members');
+    expect(canSee(policy, { audienceUserId: null }, 'ada', 'STUDENT')).toBe(true);
+    expect(canSee(policy, { audienceUserId: null }, 'ada', null)).toBe(false);
+    expect(canSee(policy, { audienceUserId: 'ada' }, 'ada', null)).toBe(true);
+    expect(canSee(policy, { audienceUserId: 'ada' }, 'sam', null)).toBe(false);
+    expect(shareScope(policy, 'STUDENT')).toBe('STUDENT');
+    expect(shareScope(policy, null)).toBeNull();
+  });
+
+  it('staff: instructors and admins only', () => {
+    const policy = as('staff');
+    expect(canSee(policy, { audienceUserId: null }, 'ada', 'STUDENT')).toBe(false);
+    expect(canSee(policy, { audienceUserId: null }, 'irene', 'INSTRUCTOR')).toBe(true);
+    expect(canSee(policy, { audienceUserId: null }, 'avery', 'ADMIN')).toBe(true);
+  });
+
+  it('recipient: only the user it is addressed to, whatever their role, never shared', () => {
+    const policy = as('recipient');
+    expect(canSee(policy, { audienceUserId: 'ada' }, 'ada', null)).toBe(true);
+    expect(canSee(policy, { audienceUserId: 'ada' }, 'sam', 'ADMIN')).toBe(false);
+    expect(shareScope(policy, 'ADMIN')).toBeNull();
+  });
+});

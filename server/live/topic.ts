@@ -1,0 +1,97 @@
+import type { Access, CourseRole } from '../auth/access';
+import type { LiveEvent } from './event';
+import type { Route } from './hub';
+
+/**
+ * Who may see a topic's events, given the viewer's current role in the event's course:
+ * - `members`: everyone in the course (and admins); an event that names the viewer (their own
+ *   enrolment ending) reaches them even when it took them out of the course;
+ * - `staff`: the course's instructors and admins;
+ * - `staffAndSubject`: staff, and the student the event is about (grades, attendance);
+ * - `recipient`: only the user the event is addressed to (notifications).
+ */
+export type Audience = 'members' | 'staff' | 'staffAndSubject' | 'recipient';
+
+/** The transport-free half of a live topic's declaration (the GraphQL half: server/schema/live-topic.ts). */
+export type TopicPolicy = {
+  /** The topic's name: metrics label, and how `updates` tells its events apart. */
+  name: string;
+  /** The outbox topics (written by triggers) whose events this topic delivers. */
+  sources: readonly string[];
+  audience: Audience;
+  /** Events of one course that arrive within this window leave as one message (a burst becomes one signal). */
+  coalesceMs?: (windows: CoalesceWindows) => number;
+  /** Narrows events by the subscription's own arguments (pollChanged's `pollId`); null: no narrowing. */
+  narrow?: (args: Readonly<Record<string, string | null>>) => ((event: LiveEvent) => boolean) | null;
+};
+
+/** The configured coalescing windows a topic may pick from. */
+export type CoalesceWindows = { contentCoalesceMs: number };
+
+/** Whether a viewer may see an event, and with whom its result may be shared (null: theirs alone). */
+export type Verdict = { visible: boolean; shareScope: string | null };
+
+export function canSee(
+  policy: Pick<TopicPolicy, 'audience'>,
+  event: Pick<LiveEvent, 'audienceUserId'>,
+  viewerId: string,
+  role: CourseRole | null,
+): boolean {
+  const staff = role === 'ADMIN' || role === 'INSTRUCTOR';
+  switch (policy.audience) {
+    case 'members':
+      return role !== null || (event.audienceUserId !== null && event.audienceUserId === viewerId);
+    case 'staff':
+      return staff;
+    case 'staffAndSubject':
+      return staff || (role === 'STUDENT' && event.audienceUserId === viewerId);
+    case 'recipient':
+      return event.audienceUserId === viewerId;
+  }
+}
+
+/**
+ * Subscribers with the same share scope (their role in the course) get the same result for an
+ * event, so it is executed once for all of them (live/shared-execution.ts). What a student sees of
+ * an event about them alone, or a recipient of their own event, is never shared.
+ */
+export function shareScope(policy: Pick<TopicPolicy, 'audience'>, role: CourseRole | null): string | null {
+  if (policy.audience === 'recipient' || !role) return null;
+  if (policy.audience === 'staffAndSubject' && role === 'STUDENT') return null;
+  return role;
+}
+
+const verdict = (policy: TopicPolicy, event: LiveEvent, viewerId: string, role: CourseRole | null): Verdict => ({
+  visible: canSee(policy, event, viewerId, role),
+  shareScope: shareScope(policy, role),
+});
+
+/** Decides an event for a viewer from their current role in its course: synchronously when the role is cached. */
+export function authorize(
+  policy: TopicPolicy,
+  event: LiveEvent,
+  viewerId: string,
+  access: Pick<Access, 'knownRoleIn' | 'roleIn'>,
+): Verdict | Promise<Verdict> {
+  // A recipient's events need no role: skip loading memberships for them.
+  if (!event.courseId || policy.audience === 'recipient') return verdict(policy, event, viewerId, null);
+  const known = access.knownRoleIn(event.courseId);
+  return known !== undefined
+    ? verdict(policy, event, viewerId, known)
+    : access.roleIn(event.courseId).then((role) => verdict(policy, event, viewerId, role));
+}
+
+/** What a subscription hears from the hub: its sources, for one course or for its recipient, or all. */
+export function routesOf(policy: TopicPolicy, viewerId: string, courseId: string | null): Route[] {
+  return policy.sources.map((topic) =>
+    policy.audience === 'recipient' ? { topic, userId: viewerId } : { topic, courseId },
+  );
+}
+
+/** Whether an event belongs to a topic, before authorization (cheap, synchronous). */
+export function belongsTo(policy: TopicPolicy, event: LiveEvent, courseId: string | null): boolean {
+  return policy.sources.includes(event.topic) && (!courseId || event.courseId === courseId);
+}
+
+/** The events that change who belongs to which course: a subscription forgets the permissions it cached. */
+export const MEMBERSHIP_TOPIC = 'membership';
