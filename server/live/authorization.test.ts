@@ -18,7 +18,6 @@ import {
   type LiveConnection,
   type LiveDatabase,
   type LiveStream,
-  type LiveTestApp,
   loadMemberships,
   maySee,
   NOTIFICATION_RECEIVED,
@@ -26,18 +25,19 @@ import {
   openLiveDatabase,
   type Persona,
   POLL_CHANGED,
-  startLiveApp,
+  startTestApp,
   strictlyIncreasing,
+  type TestApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
 let sql: postgres.Sql;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
   sql = ldb.sql;
   // No coalescing delay: each content burst still arrives as one or more messages, sooner.
-  api = await startLiveApp({ databaseUrl: ldb.url, env: { CONTENT_COALESCE_MS: '0' } });
+  api = await startTestApp({ databaseUrl: ldb.url, env: { CONTENT_COALESCE_MS: '0' } });
 });
 afterAll(async () => {
   await api?.stop();

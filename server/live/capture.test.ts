@@ -12,9 +12,9 @@ import {
   gqlOk,
   LIVE_CURSOR,
   type LiveDatabase,
-  type LiveTestApp,
   openLiveDatabase,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
   UPDATES,
   waitFor,
 } from '../../test/live';
@@ -422,9 +422,9 @@ describe('retention', () => {
   });
 
   describe('with the relay pruning everything it published (OUTBOX_RETENTION_DAYS=0)', () => {
-    let api: LiveTestApp;
+    let api: TestApp;
     beforeAll(async () => {
-      api = await startLiveApp({
+      api = await startTestApp({
         databaseUrl: ldb.url,
         env: { OUTBOX_RETENTION_DAYS: '0', OUTBOX_RETENTION_INTERVAL_MS: '1000', RELAY_SWEEP_MS: '100' },
       });

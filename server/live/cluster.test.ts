@@ -15,13 +15,13 @@ import {
   type LiveConnection,
   type LiveDatabase,
   type LiveStream,
-  type LiveTestApp,
   loadMemberships,
   newStreams,
   openLiveDatabase,
   type Persona,
-  startLiveApp,
+  startTestApp,
   strictlyIncreasing,
+  type TestApp,
   waitFor,
 } from '../../test/live';
 
@@ -30,16 +30,16 @@ const ENV = { LIVE_REPAIR_INTERVAL_MS: '500' };
 let ldb: LiveDatabase;
 let sql: postgres.Sql;
 let redis: TestRedis;
-let a: LiveTestApp;
-let b: LiveTestApp;
+let a: TestApp;
+let b: TestApp;
 const connections: LiveConnection[] = [];
 
 beforeAll(async () => {
   [ldb, redis] = await Promise.all([openLiveDatabase(), startRedisServer()]);
   sql = ldb.sql;
-  a = await startLiveApp({ databaseUrl: ldb.url, redisUrl: redis.url, env: ENV });
+  a = await startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url, env: ENV });
   await waitFor(() => a.app.live.relay.isLeader(), { what: 'A to lead' });
-  b = await startLiveApp({ databaseUrl: ldb.url, redisUrl: redis.url, env: ENV });
+  b = await startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url, env: ENV });
 });
 afterAll(async () => {
   await Promise.all(connections.map((c) => c.dispose()));
@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 const instances = () => [a, b].filter((x) => !stopped.has(x));
-const stopped = new Set<LiveTestApp>();
+const stopped = new Set<TestApp>();
 const leaders = () => instances().filter((x) => x.app.live.relay.isLeader());
 
 type Watch = {
@@ -62,7 +62,7 @@ type Watch = {
 };
 
 /** An instructor (MATH) and a student (all their courses) subscribed on `app` after `after`. */
-async function watch(app: LiveTestApp, name: string, after: string): Promise<Watch[]> {
+async function watch(app: TestApp, name: string, after: string): Promise<Watch[]> {
   const math = ldb.f.course('MATH101');
   const instructor = connectLive(app.wsUrl, await ldb.token('instructor@homeroom.test'));
   const student = connectLive(app.wsUrl, await ldb.token('student@homeroom.test'));

@@ -11,18 +11,18 @@ import {
   type LiveConnection,
   type LiveDatabase,
   type LiveStream,
-  type LiveTestApp,
   NOTIFICATION_RECEIVED,
   newStreams,
   openLiveDatabase,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({ databaseUrl: ldb.url });
+  api = await startTestApp({ databaseUrl: ldb.url });
 });
 afterAll(async () => {
   await api?.stop();

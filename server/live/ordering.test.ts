@@ -15,21 +15,21 @@ import {
   LIVE_CURSOR,
   type LiveDatabase,
   type LiveStream,
-  type LiveTestApp,
   loadMemberships,
   newStreams,
   openLiveDatabase,
-  startLiveApp,
+  startTestApp,
   strictlyIncreasing,
+  type TestApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
 let sql: postgres.Sql;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
   sql = ldb.sql;
-  api = await startLiveApp({ databaseUrl: ldb.url });
+  api = await startTestApp({ databaseUrl: ldb.url });
 });
 afterAll(async () => {
   await api?.stop();

@@ -11,20 +11,20 @@ import {
   LIVE_CURSOR,
   type LiveConnection,
   type LiveDatabase,
-  type LiveTestApp,
   newStreams,
   openLiveDatabase,
   rawSocket,
   sseSubscribe,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
   waitFor,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({ databaseUrl: ldb.url });
+  api = await startTestApp({ databaseUrl: ldb.url });
 });
 afterAll(async () => {
   await api?.stop();

@@ -8,11 +8,11 @@ import {
   connectLive,
   GRADE_CHANGED,
   type LiveDatabase,
-  type LiveTestApp,
   newStreams,
   openLiveDatabase,
   sseSubscribe,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
   waitFor,
 } from '../../test/live';
 import { createTokenService } from '../auth/tokens';
@@ -35,9 +35,9 @@ describe('live regressions', () => {
    * resume with `after`.
    */
   describe('SSE with a token that expires', () => {
-    let api: LiveTestApp;
+    let api: TestApp;
     beforeAll(async () => {
-      api = await startLiveApp({ databaseUrl: ldb.url });
+      api = await startTestApp({ databaseUrl: ldb.url });
     });
     afterAll(() => api?.stop());
 
@@ -90,9 +90,9 @@ describe('live regressions', () => {
    * transaction with that xid has even started) like a pruned cursor: RESYNC / resyncRequired.
    */
   describe('a cursor from the future', () => {
-    let api: LiveTestApp;
+    let api: TestApp;
     beforeAll(async () => {
-      api = await startLiveApp({ databaseUrl: ldb.url });
+      api = await startTestApp({ databaseUrl: ldb.url });
     });
     afterAll(() => api?.stop());
 
@@ -130,9 +130,9 @@ describe('live regressions', () => {
    * set by the handler and checked (and cleared) before sleeping.
    */
   describe('a commit that lands while the relay is busy', () => {
-    let api: LiveTestApp;
+    let api: TestApp;
     beforeAll(async () => {
-      api = await startLiveApp({
+      api = await startTestApp({
         databaseUrl: ldb.url,
         env: { RELAY_SWEEP_MS: '5000', LIVE_REPAIR_INTERVAL_MS: '20000' },
       });

@@ -12,20 +12,20 @@ import {
   gqlOk,
   LIVE_CURSOR,
   type LiveDatabase,
-  type LiveTestApp,
   newStreams,
   openLiveDatabase,
   rawSocket,
   sseSubscribe,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
 } from '../../test/live';
 import { createTokenService } from '../auth/tokens';
 
 let ldb: LiveDatabase;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({ databaseUrl: ldb.url });
+  api = await startTestApp({ databaseUrl: ldb.url });
 });
 afterAll(async () => {
   await api?.stop();

@@ -1,8 +1,8 @@
 import postgres from 'postgres';
+import { expect } from 'vitest';
 import { seed } from '../../db/seed';
-import { type App, buildApp } from '../../server/app';
-import { loadConfig } from '../../server/env';
-import { TEST_JWT_SECRET } from '../app';
+import type { App } from '../../server/app';
+import { startTestApp, type TestApp } from '../app';
 import { createTestDatabase, type TestDatabase } from '../database';
 import { type Fixtures, loadFixtures } from './fixtures';
 
@@ -17,15 +17,34 @@ export type GraphQLResult<T = any> = {
   errors: GraphQLErrorJson[] | undefined;
 };
 
+/** Seeded people the API tests talk about. */
+export const SAM = 'student@homeroom.test'; // in MATH101 and HIST201, not PHYS110
+export const TEACHER = 'instructor@homeroom.test'; // teaches MATH101
+export const TEACHER2 = 'instructor2@homeroom.test'; // teaches HIST201 and PHYS110
+export const ADMIN = 'admin@homeroom.test';
+/** A well-formed id nothing has. */
+export const UNKNOWN_ID = '7d1f0c9e-0000-4000-8000-000000000000';
+
 export type ApiHarness = {
   app: App;
-  /** postgres:// URL of this file's database (e.g. for a second, started instance: startTestApp). */
+  /** The started instance (its url, wsUrl and baseUrl, for clients over real sockets). */
+  server: TestApp;
+  /** postgres:// URL of this file's database (e.g. for a second instance: startTestApp). */
   databaseUrl: string;
   /** A direct connection to this file's database, to check what the API did (or did not) write. */
   sql: postgres.Sql;
   f: Fixtures;
   /** Runs one operation in-process through `yoga.fetch`, with `Authorization: Bearer <token>` when given. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResult<T>>;
+  /** Runs an operation that must succeed, and returns its data. */
+  ok<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T>;
+  /** Runs an operation that must fail with exactly one error of `code`, and returns that error. */
+  refused(
+    query: string,
+    variables: Record<string, unknown>,
+    token: string | null,
+    code: string,
+  ): Promise<GraphQLErrorJson>;
   /** A raw request to the in-process server (paths such as /health). */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** A valid token for a seeded or created user, signed by the app's own token service. */
@@ -35,7 +54,7 @@ export type ApiHarness = {
 
 /**
  * One isolated database per test file (a clone of the migrated template), the demo seed in it, and
- * the real app built on it, called in-process: no port, no mocks.
+ * the real app started on it (test/app.ts), called in-process through `yoga.fetch`: no mocks.
  *
  *   let api: ApiHarness;
  *   beforeAll(async () => { api = await startApi(); });
@@ -43,68 +62,72 @@ export type ApiHarness = {
  */
 export async function startApi(env: Record<string, string> = {}): Promise<ApiHarness> {
   const database: TestDatabase = await createTestDatabase();
-  let app: App | undefined;
+  let server: TestApp | undefined;
   let sql: postgres.Sql | undefined;
   try {
     await seed(database.url);
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'silent',
-      DATABASE_POOL_SIZE: '4',
-      ...env,
-    });
-    app = await buildApp(config);
+    server = await startTestApp({ databaseUrl: database.url, env: { DATABASE_POOL_SIZE: '4', ...env } });
     sql = postgres(database.url, { max: 2, onnotice: () => {} });
     const f = await loadFixtures(sql);
-    const built = app;
+    const { app } = server;
+    const started = server;
+    const direct = sql;
     const tokens = new Map<string, string>();
 
     const fetch = (path: string, init?: RequestInit) =>
-      Promise.resolve(built.yoga.fetch(new Request(`http://test${path}`, init)));
+      Promise.resolve(app.yoga.fetch(new Request(`http://test${path}`, init)));
+    async function gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null) {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: T; errors?: GraphQLErrorJson[] };
+      return { status: response.status, data: body.data, errors: body.errors };
+    }
     return {
-      app: built,
+      app,
+      server: started,
       databaseUrl: database.url,
       sql,
       f,
       fetch,
-      async gql(query, variables, token) {
-        const headers: Record<string, string> = {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json',
-        };
-        if (token) headers.authorization = `Bearer ${token}`;
-        const response = await fetch('/graphql', {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ query, variables }),
-        });
-        const body = (await response.json()) as { data?: any; errors?: GraphQLErrorJson[] };
-        return { status: response.status, data: body.data, errors: body.errors };
+      gql,
+      async ok<T = any>(query: string, variables: Record<string, unknown> = {}, token: string | null = null) {
+        const result = await gql<T>(query, variables, token);
+        expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+        return result.data as T;
+      },
+      async refused(query, variables, token, code) {
+        const result = await gql(query, variables, token);
+        expect(codes(result), JSON.stringify(result.errors)).toEqual([code]);
+        return result.errors![0];
       },
       async tokenFor(email) {
         const known = tokens.get(email);
         if (known) return known;
-        const [user] = await sql!<
+        const [user] = await direct<
           { id: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' }[]
         >`select id, role from users where email = ${email}`;
         if (!user) throw new Error(`no user ${email} in the test database`);
-        const { token } = await built.tokens.sign(user);
+        const { token } = await app.tokens.sign(user);
         tokens.set(email, token);
         return token;
       },
       async stop() {
-        await sql!.end({ timeout: 5 });
-        await built.stop();
+        await direct.end({ timeout: 5 });
+        await started.stop();
         await database.drop();
       },
     };
   } catch (error) {
     await sql?.end({ timeout: 5 });
-    await app?.stop();
+    await server?.stop();
     await database.drop();
     throw error;
   }

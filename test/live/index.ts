@@ -1,5 +1,6 @@
 /** Live-pipeline test helpers (server/live/*.test.ts). */
-export { type LiveTestApp, newStreams, startLiveApp } from './app';
+export { startTestApp, type TestApp } from '../app';
+export { newStreams } from './app';
 export {
   allUpdates,
   type Closed,

@@ -8,6 +8,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, snapshot, writableTables } from '../../test/api/api';
 import {
+  ATTENDANCE_CHANGED,
+  CONTENT_AVAILABLE,
+  GRADE_CHANGED,
+  gql,
+  type LiveDatabase,
+  newStreams,
+  openLiveDatabase,
+  POLL_CHANGED,
+  rawSocket,
+  startTestApp,
+  type TestApp,
+} from '../../test/live';
+import {
   ackedSocket,
   type CraftedToken,
   craftToken,
@@ -15,23 +28,10 @@ import {
   initResult,
   runOperation,
   watchGrades,
-} from '../../test/hardening';
-import {
-  ATTENDANCE_CHANGED,
-  CONTENT_AVAILABLE,
-  GRADE_CHANGED,
-  gql,
-  type LiveDatabase,
-  type LiveTestApp,
-  newStreams,
-  openLiveDatabase,
-  POLL_CHANGED,
-  rawSocket,
-  startLiveApp,
-} from '../../test/live';
+} from '../../test/transport';
 
 let ldb: LiveDatabase;
-let api: LiveTestApp;
+let api: TestApp;
 let watch: GradeWatch;
 let tables: string[];
 /** Opened first and never initialised: graphql-ws closes it 4408 after 10 s (checked by the last test). */
@@ -39,7 +39,7 @@ let silent: { ws: ReturnType<typeof rawSocket>; openedAt: number };
 
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({ databaseUrl: ldb.url });
+  api = await startTestApp({ databaseUrl: ldb.url });
   const ws = rawSocket(api.wsUrl);
   await new Promise((resolve) => ws.socket.once('open', resolve));
   silent = { ws, openedAt: Date.now() };

@@ -7,6 +7,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  connectLive,
+  GRADE_CHANGED,
+  gqlOk,
+  LIVE_CURSOR,
+  type LiveDatabase,
+  newStreams,
+  openLiveDatabase,
+  startTestApp,
+  strictlyIncreasing,
+  type TestApp,
+  waitFor,
+} from '../../test/live';
+import {
   ackedSocket,
   gradeEveryoneWithNotes,
   HEAVY_GRADES,
@@ -15,28 +28,15 @@ import {
   NOTE_BYTES,
   parseMetrics,
   tcpOf,
-} from '../../test/hardening';
-import {
-  connectLive,
-  GRADE_CHANGED,
-  gqlOk,
-  LIVE_CURSOR,
-  type LiveDatabase,
-  type LiveTestApp,
-  newStreams,
-  openLiveDatabase,
-  startLiveApp,
-  strictlyIncreasing,
-  waitFor,
-} from '../../test/live';
+} from '../../test/transport';
 
 const MAX_QUEUED = 50;
 
 let ldb: LiveDatabase;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({
+  api = await startTestApp({
     databaseUrl: ldb.url,
     // Our own keep-alive must not be what ends the paused socket.
     env: { LIVE_MAX_QUEUED_EVENTS: String(MAX_QUEUED), WS_KEEPALIVE_MS: '120000' },

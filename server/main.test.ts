@@ -5,25 +5,25 @@
  * client that resumes there with its last cursor loses nothing and gets nothing twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedis } from '../../test';
-import { ackedSocket, type SpawnedApi, spawnApi } from '../../test/hardening';
+import { type SpawnedApi, spawnApi, startRedisServer, type TestRedis } from '../test';
 import {
   connectLive,
   GRADE_CHANGED,
   gqlOk,
   LIVE_CURSOR,
   type LiveDatabase,
-  type LiveTestApp,
   openLiveDatabase,
-  startLiveApp,
+  startTestApp,
   strictlyIncreasing,
+  type TestApp,
   waitFor,
-} from '../../test/live';
+} from '../test/live';
+import { ackedSocket } from '../test/transport';
 
 let ldb: LiveDatabase;
 let redis: TestRedis;
 let child: SpawnedApi;
-let other: LiveTestApp;
+let other: TestApp;
 beforeAll(async () => {
   [ldb, redis] = await Promise.all([openLiveDatabase(), startRedisServer()]);
   child = await spawnApi({ databaseUrl: ldb.url, redisUrl: redis.url });
@@ -32,7 +32,7 @@ beforeAll(async () => {
     timeoutMs: 20_000,
     what: 'the child to lead',
   });
-  other = await startLiveApp({ databaseUrl: ldb.url, redisUrl: redis.url });
+  other = await startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url });
 });
 afterAll(async () => {
   await child?.kill();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { schema } from './schema';
-import { printedSchema, schemaPath } from './schema/print';
+import { schema } from '.';
+import { printedSchema, schemaPath } from './print';
 
 describe('schema.graphql', () => {
   it('matches the schema the server builds (run `npm run schema:print` after changing server/schema)', () => {

@@ -5,6 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
+  gqlOk,
+  LIVE_CURSOR,
+  type LiveDatabase,
+  newStreams,
+  openLiveDatabase,
+  rawSocket,
+  startTestApp,
+  type TestApp,
+  waitFor,
+} from '../../test/live';
+import {
   ackedSocket,
   gradeEveryoneWithNotes,
   HEAVY_GRADES,
@@ -13,26 +24,15 @@ import {
   NOTE_BYTES,
   parseMetrics,
   tcpOf,
-} from '../../test/hardening';
-import {
-  gqlOk,
-  LIVE_CURSOR,
-  type LiveDatabase,
-  type LiveTestApp,
-  newStreams,
-  openLiveDatabase,
-  rawSocket,
-  startLiveApp,
-  waitFor,
-} from '../../test/live';
+} from '../../test/transport';
 
 let ldb: LiveDatabase;
 /** An instance that should ping every 120 s, and a socket on it that never answers pings (see the last case). */
-let quiet: LiveTestApp;
+let quiet: TestApp;
 let silent: { socket: WebSocket; openedAt: number; firstPingAt: Promise<number | null> };
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  quiet = await startLiveApp({ databaseUrl: ldb.url, env: { WS_KEEPALIVE_MS: '120000' } });
+  quiet = await startTestApp({ databaseUrl: ldb.url, env: { WS_KEEPALIVE_MS: '120000' } });
   const socket = new WebSocket(quiet.wsUrl, 'graphql-transport-ws', { autoPong: false });
   socket.on('error', () => {});
   await new Promise((resolve) => socket.once('open', resolve));
@@ -65,7 +65,7 @@ describe('hardening regressions', () => {
    * `SocketLimits`, pass it as `connectionInitWaitTimeout`.
    */
   it('WS_INIT_TIMEOUT_MS sets how long a socket may wait before connection_init (4408)', async () => {
-    const api = await startLiveApp({ databaseUrl: ldb.url, env: { WS_INIT_TIMEOUT_MS: '1000' } });
+    const api = await startTestApp({ databaseUrl: ldb.url, env: { WS_INIT_TIMEOUT_MS: '1000' } });
     try {
       const ws = rawSocket(api.wsUrl);
       await new Promise((resolve) => ws.socket.once('open', resolve));
@@ -95,7 +95,7 @@ describe('hardening regressions', () => {
   it('a reader that stops during a burst is closed 1013 within seconds, without further events', async () => {
     const math = ldb.f.course('MATH101');
     const perStatement = await gradeEveryoneWithNotes(ldb, math.id);
-    const api = await startLiveApp({
+    const api = await startTestApp({
       databaseUrl: ldb.url,
       env: { LIVE_MAX_QUEUED_EVENTS: '50', WS_KEEPALIVE_MS: '120000' },
     });

@@ -2,30 +2,30 @@
  * Issue 6.4 — observability: /metrics exposes the series the README documents and they move with
  * what happens; /ready tells the truth about the database, the bus (a private Redis, stopped and
  * restarted here) and the hub. (JSON logs are checked on a spawned `server/main.ts` in
- * shutdown.test.ts.)
+ * main.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedis } from '../../test';
-import { ackedSocket, type GradeWatch, metric, parseMetrics, runOperation, watchGrades } from '../../test/hardening';
+import { startRedisServer, type TestRedis } from '../test';
 import {
   connectLive,
   GRADE_CHANGED,
   gql,
   type LiveDatabase,
-  type LiveTestApp,
   newStreams,
   openLiveDatabase,
   POLL_CHANGED,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
   waitFor,
-} from '../../test/live';
+} from '../test/live';
+import { ackedSocket, type GradeWatch, metric, parseMetrics, runOperation, watchGrades } from '../test/transport';
 
 let ldb: LiveDatabase;
 let redis: TestRedis;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   [ldb, redis] = await Promise.all([openLiveDatabase(), startRedisServer()]);
-  api = await startLiveApp({ databaseUrl: ldb.url, redisUrl: redis.url, env: { LIVE_REPAIR_INTERVAL_MS: '500' } });
+  api = await startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url, env: { LIVE_REPAIR_INTERVAL_MS: '500' } });
   await waitFor(() => api.app.live.relay.isLeader(), { what: 'the relay to lead' });
 });
 afterAll(async () => {

@@ -5,17 +5,17 @@
  * Every refusal is checked with its code, every limit also from just under it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackedSocket, answerOrClose, type GradeWatch, initResult, upgrade, watchGrades } from '../../test/hardening';
 import {
   GRADE_CHANGED,
   gql,
   LIVE_CURSOR,
   type LiveDatabase,
-  type LiveTestApp,
   openLiveDatabase,
   rawSocket,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
 } from '../../test/live';
+import { ackedSocket, answerOrClose, type GradeWatch, initResult, upgrade, watchGrades } from '../../test/transport';
 
 const WEB = 'http://web.test:3000';
 const ENV = {
@@ -31,11 +31,11 @@ const ENV = {
 };
 
 let ldb: LiveDatabase;
-let api: LiveTestApp;
+let api: TestApp;
 let watch: GradeWatch;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({ databaseUrl: ldb.url, env: ENV });
+  api = await startTestApp({ databaseUrl: ldb.url, env: ENV });
   // The healthy bystander's user (admin) is not one the socket-cap cases use.
   watch = await watchGrades(api, ldb, 'admin@homeroom.test');
 });
@@ -472,7 +472,7 @@ describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_AD
 
   it('without TRUST_PROXY, X-Forwarded-For is ignored: a client cannot escape the per-address limit by inventing addresses', async () => {
     // A second instance on the same database, not behind a proxy: the socket address counts.
-    const direct = await startLiveApp({
+    const direct = await startTestApp({
       databaseUrl: ldb.url,
       env: { LOGIN_ATTEMPTS_PER_ADDRESS: '3', LOGIN_ATTEMPTS_PER_ACCOUNT: '100' },
     });

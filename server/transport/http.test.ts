@@ -13,16 +13,16 @@ import {
   gqlOk,
   LIVE_CURSOR,
   type LiveDatabase,
-  type LiveTestApp,
   openLiveDatabase,
-  startLiveApp,
+  startTestApp,
+  type TestApp,
 } from '../../test/live';
 
 let ldb: LiveDatabase;
-let api: LiveTestApp;
+let api: TestApp;
 beforeAll(async () => {
   ldb = await openLiveDatabase();
-  api = await startLiveApp({ databaseUrl: ldb.url });
+  api = await startTestApp({ databaseUrl: ldb.url });
 });
 afterAll(async () => {
   await api?.stop();

@@ -11,8 +11,8 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiHarness, codes, type GraphQLResult, snapshot, startApi, writableTables } from '../test/api/api';
-import type { CourseFixture } from '../test/api/fixtures';
+import { type ApiHarness, codes, type GraphQLResult, snapshot, startApi, writableTables } from '../../test/api/api';
+import type { CourseFixture } from '../../test/api/fixtures';
 
 const PERSONAS = ['anonymous', 'studentIn', 'studentOut', 'instructor', 'otherInstructor', 'admin'] as const;
 type Persona = (typeof PERSONAS)[number];

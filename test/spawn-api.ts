@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { TEST_JWT_SECRET } from '../app';
-import { Collector } from '../live';
+import { TEST_JWT_SECRET } from './app';
+import { Collector } from './live';
 
 export type LogLine = { level: number; msg: string; [key: string]: unknown };
 
@@ -23,7 +23,7 @@ export type SpawnedApi = {
   kill(): Promise<void>;
 };
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '..');
 
 /**
  * `server/main.ts` as a real child process (`npm run api` without npm), on a free port of
