@@ -37,6 +37,7 @@ export async function buildApp(config: Config) {
     loginLimiter: createLoginLimiter(database.db, config.login),
     trustProxy: config.trustProxy,
     idempotency: config.idempotency,
+    heartbeatMs: config.wsKeepAliveMs,
     webOrigins: config.webOrigins,
     limits: config.limits,
     metrics,

@@ -9,8 +9,9 @@ import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
 import { useSharedSubscriptionExecution } from './live/shared-execution';
 import type { Logger } from './logger';
 import { maskHomeroomError } from './mask-errors';
-import { type Metrics, useMetrics } from './metrics';
+import { countErrors, type Metrics, useMetrics } from './metrics';
 import { schema } from './schema';
+import { useMultipartSubscriptions } from './transport/multipart';
 
 export type YogaOptions = ContextDeps & {
   webOrigins: string[];
@@ -19,11 +20,13 @@ export type YogaOptions = ContextDeps & {
   log: Logger;
   trustProxy: boolean;
   idempotency: IdempotencyConfig;
+  /** How often an idle multipart subscription response sends a heartbeat part (WS_KEEPALIVE_MS). */
+  heartbeatMs: number;
   /** 200 when this instance can serve and deliver, 503 otherwise, with the details as JSON. */
   ready: () => Promise<Response>;
 };
 
-/** The token travels in the Authorization header (HTTP, SSE) or in connectionParams (graphql-ws). */
+/** The token travels in the Authorization header (HTTP, SSE, multipart) or in connectionParams (graphql-ws). */
 function tokenFrom(request: Request | undefined, connectionParams: Record<string, unknown> | undefined): string | null {
   const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
   if (typeof fromParams === 'string') return bearerToken(fromParams) ?? fromParams;
@@ -92,6 +95,10 @@ export function buildYoga(options: YogaOptions) {
         ttlSeconds: options.idempotency.ttlSeconds,
         waitMs: options.idempotency.waitMs,
         bindToTransaction: (context, tx) => bindToTransaction(context, tx as unknown as Context['db']),
+      }),
+      useMultipartSubscriptions({
+        heartbeatMs: options.heartbeatMs,
+        onResult: (result) => countErrors(options.metrics, result),
       }),
     ],
   });

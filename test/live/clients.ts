@@ -166,6 +166,77 @@ export async function sseSubscribe(
   };
 }
 
+/**
+ * A subscription over multipart HTTP (Apollo's protocol: `Accept: multipart/mixed;subscriptionSpec="1.0"`),
+ * read by hand: every part's JSON in order (`{}` heartbeats, `{ payload }` results) and whether the
+ * closing boundary came.
+ */
+export async function multipartSubscribe(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token: string | null,
+  accept = 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0",application/json',
+) {
+  const abort = new AbortController();
+  const parts = new Collector<any>();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+    signal: abort.signal,
+  });
+  const contentType = response.headers.get('content-type') ?? '';
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1] ?? '-';
+  let closed = false;
+  let ended = false;
+  const reading = (async () => {
+    if (!contentType.startsWith('multipart/mixed')) return;
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf(`\r\n--${boundary}`)) >= 0) {
+          const part = buffer.slice(0, end);
+          buffer = buffer.slice(end + boundary.length + 4);
+          const body = part.slice(part.indexOf('\r\n\r\n') + 4);
+          if (part.includes('\r\n\r\n') && body.trim()) parts.push(JSON.parse(body));
+        }
+        if (buffer.startsWith('--')) closed = true;
+      }
+    } catch {
+      /* aborted */
+    } finally {
+      ended = true;
+      parts.notify();
+    }
+  })();
+  return {
+    status: response.status,
+    contentType,
+    /** Every part's JSON, heartbeats (`{}`) included. */
+    parts,
+    /** The `payload` of every result part. */
+    payloads: () => parts.items.filter((p) => 'payload' in p).map((p) => p.payload),
+    /** Resolves when the server ended the response; true if it sent the closing boundary first. */
+    ended: () => parts.until(() => ended, 15_000, 'the end of the multipart response').then(() => closed),
+    /** The JSON body of an answer that is not multipart (a refusal before the subscription started). */
+    body: () => response.json() as Promise<{ data?: unknown; errors?: GqlError[] }>,
+    async close() {
+      abort.abort();
+      await reading;
+    },
+  };
+}
+
 /** One GraphQL operation over HTTP. */
 export async function gql<T = any>(
   url: string,

@@ -10,6 +10,7 @@ export {
   gqlOk,
   type LiveConnection,
   LiveStream,
+  multipartSubscribe,
   rawSocket,
   sseSubscribe,
 } from './clients';
