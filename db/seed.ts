@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
-import { hashPassword } from '../server/auth/passwords';
 import { createDatabase, type Database } from './client';
+import { hashPassword } from './passwords';
 import {
   assessments,
   attendanceRecords,

@@ -6,7 +6,6 @@ import type { LoginLimits } from './auth/login-limiter';
 import type { IdempotencyConfig } from './idempotency/plugin';
 import type { QueryLimits } from './limits';
 import type { LiveConfig } from './live';
-import type { SocketLimits } from './transport/ws';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -55,6 +54,17 @@ const schema = z.object({
   IDEMPOTENCY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   IDEMPOTENCY_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3600_000),
 });
+
+/** What graphql-ws sockets may do (server/transport/ws.ts). Configuration owns it: no transport import here. */
+export type SocketLimits = {
+  keepAliveMs: number;
+  /** How long a socket may stay open before it sends connection_init (then 4408). */
+  initTimeoutMs: number;
+  maxMessageBytes: number;
+  maxSocketsPerUser: number;
+  maxSubscriptionsPerSocket: number;
+  webOrigins: string[];
+};
 
 export type Config = {
   port: number;

@@ -1,6 +1,6 @@
 import { asc, eq, inArray } from 'drizzle-orm';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../../db/passwords';
 import { users } from '../../db/schema';
-import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords';
 import { builder } from '../builder';
 import { badInput, unauthenticated } from '../errors';
 import { PER_VIEWER } from '../live/shared-execution';

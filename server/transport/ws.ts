@@ -3,6 +3,7 @@ import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST
 import { CloseCode } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TokenService } from '../auth/tokens';
+import type { SocketLimits } from '../env';
 import { withInputErrorCodes } from '../limits';
 import { subscribeShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
@@ -12,16 +13,6 @@ import type { AddressSource, Yoga } from '../yoga';
 import { sendFrames } from './frames';
 import { pickProtocol, serveGraphQLTransportWs } from './graphql-transport-ws';
 import { isAllowedOrigin } from './origin';
-
-export type SocketLimits = {
-  keepAliveMs: number;
-  /** How long a socket may stay open before it sends connection_init (then 4408). */
-  initTimeoutMs: number;
-  maxMessageBytes: number;
-  maxSocketsPerUser: number;
-  maxSubscriptionsPerSocket: number;
-  webOrigins: string[];
-};
 
 /** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
 export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;

@@ -1,3 +1,8 @@
+/**
+ * How `users.password_hash` is written and checked. It lives with the database because the seed
+ * writes hashes too, and db/ imports nothing of server/ (test/layers.test.ts).
+ */
+
 import { randomBytes, type ScryptOptions, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 
 // scrypt is Node's built-in memory-hard KDF; N=2^15 costs ~50–100 ms here, which is the point.
