@@ -46,7 +46,7 @@ export function withInputErrorCodes<T>(result: T): T {
   return { ...result, errors: (result.errors as GraphQLError[]).map(withCode) };
 }
 
-/** Applies `withInputErrorCodes` to HTTP and SSE responses (graphql-ws: see transport/ws.ts). */
+/** Applies `withInputErrorCodes` to HTTP, SSE and multipart responses (graphql-ws: see transport/ws.ts). */
 export function useInputErrorCodes(): Plugin {
   return {
     onResultProcess({ result, setResult }) {

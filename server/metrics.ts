@@ -84,7 +84,7 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Counts a result's errors by code (HTTP and SSE here; graphql-ws from its own hooks). */
+/** Counts a result's errors by code (HTTP and SSE here, multipart in its plugin; graphql-ws from its own hooks). */
 export function countErrors(metrics: Metrics, result: unknown) {
   if (
     Array.isArray(result) ||

@@ -1,4 +1,4 @@
-/** Test helpers: import from 'test' folder as `../../test` (see README "Tests"). */
+/** Test helpers (README "Test it"): the app in-process (startTestApp), in a child process (spawnApi), databases, Redis. */
 export { startTestApp, TEST_JWT_SECRET, type TestApp } from './app';
 export { createTestDatabase, type TestDatabase } from './database';
 export { startRedisServer, type TestRedis } from './redis';

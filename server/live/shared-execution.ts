@@ -196,7 +196,7 @@ export async function subscribeShared(
   ) as AsyncIterableIterator<ExecutionResult>;
 }
 
-/** For Yoga's own transports (HTTP, SSE); graphql-ws calls `subscribeShared` directly. */
+/** For Yoga's own transports (HTTP, SSE, multipart); graphql-ws calls `subscribeShared` directly. */
 export function useSharedSubscriptionExecution(): Plugin {
   return {
     onSubscribe({ setSubscribeFn }) {
