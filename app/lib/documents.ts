@@ -231,6 +231,15 @@ export const RecordAttendanceMutation = gql<
   }
   ${RecordFields}
 `;
+export const MarkAllPresentMutation = gql<
+  { markAllPresent: { id: string; records: T.AttendanceRecord[] } },
+  { sessionId: string }
+>`
+  mutation MarkAllPresent($sessionId: ID!) {
+    markAllPresent(sessionId: $sessionId) { id records { ...RecordFields } }
+  }
+  ${RecordFields}
+`;
 export const CreateSessionMutation = gql<
   { createClassSession: T.ClassSession & { records: T.AttendanceRecord[] } },
   { courseId: string; title: string; startsAt: string }

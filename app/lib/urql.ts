@@ -17,6 +17,7 @@ import { RenewTokenMutation } from './documents';
 import { createLive, type Live } from './live/connection';
 import { LiveContext } from './live/react';
 import { liveUpdates } from './live/updaters';
+import { idempotencyExchange } from './offline/idempotency-exchange';
 import { getSession, type Session, setSession, useSession } from './session';
 
 export const DEFAULT_API_URL = 'http://localhost:4000/graphql';
@@ -107,6 +108,9 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
       optimistic,
     }),
     ...(live ? [live.freshnessExchange, live.socketExchange] : []),
+    // One Idempotency-Key per user action, reused when the same write is sent again after its
+    // answer was lost (docs/offline-writes.md).
+    idempotencyExchange,
     fetchExchange,
   ];
   const client: Client = new Client({

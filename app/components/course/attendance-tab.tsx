@@ -1,7 +1,12 @@
 'use client';
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { AttendanceSheetQuery, MyAttendanceQuery, RecordAttendanceMutation } from '../../lib/documents';
+import {
+  AttendanceSheetQuery,
+  MarkAllPresentMutation,
+  MyAttendanceQuery,
+  RecordAttendanceMutation,
+} from '../../lib/documents';
 import type { AttendanceRecord, AttendanceStatus, AttendanceTotals } from '../../lib/types';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
@@ -81,7 +86,10 @@ function MyAttendance({ courseId }: { courseId: string }) {
   );
 }
 
-function StatusSelect({
+const statusInitial: Record<AttendanceStatus, string> = { PRESENT: 'P', LATE: 'L', ABSENT: 'A', EXCUSED: 'E' };
+
+/** One tap per status, big enough for a thumb. */
+function StatusButtons({
   sessionId,
   student,
   record,
@@ -90,38 +98,77 @@ function StatusSelect({
   student: { id: string; name: string };
   record?: AttendanceRecord;
 }) {
-  const [{ fetching }, recordAttendance] = useMutation(RecordAttendanceMutation);
+  const [, recordAttendance] = useMutation(RecordAttendanceMutation);
   const [error, setError] = useState('');
   const errorId = `att-err-${sessionId}-${student.id}`;
-  async function onChange(status: AttendanceStatus) {
+  async function mark(status: AttendanceStatus) {
     setError('');
     const r = await recordAttendance({ sessionId, studentId: student.id, status });
     if (r.error) setError(errorMessage(r.error));
   }
   return (
     <>
-      <select
-        aria-label={`Attendance for ${student.name}`}
-        value={record?.status ?? ''}
-        onChange={(e) => void onChange(e.target.value as AttendanceStatus)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? errorId : undefined}
-        aria-busy={fetching || undefined}
-        className={record ? `status-select pill-${record.status.toLowerCase()}` : 'status-select'}
-      >
-        {!record && <option value="">Not recorded</option>}
-        {STATUSES.map((s) => (
-          <option key={s} value={s}>
-            {statusLabel[s]}
-          </option>
-        ))}
-      </select>
+      <fieldset className="status-buttons" aria-describedby={error ? errorId : undefined}>
+        <legend className="visually-hidden">Attendance for {student.name}</legend>
+        {STATUSES.map((s) => {
+          const checked = record?.status === s;
+          return (
+            <label
+              key={s}
+              className={checked ? `status-button pill-${s.toLowerCase()}` : 'status-button'}
+              title={statusLabel[s]}
+            >
+              <input
+                type="radio"
+                className="visually-hidden"
+                name={`attendance-${sessionId}-${student.id}`}
+                aria-label={statusLabel[s]}
+                checked={checked}
+                onChange={() => void mark(s)}
+              />
+              <span className="status-initial" aria-hidden="true">
+                {statusInitial[s]}
+              </span>
+              <span className="status-word" aria-hidden="true">
+                {statusLabel[s]}
+              </span>
+            </label>
+          );
+        })}
+      </fieldset>
       {error && (
         <span id={errorId} className="cell-error" role="alert">
           {error}
         </span>
       )}
     </>
+  );
+}
+
+/** "Mark everyone present": everyone not yet marked; then one tap per exception. */
+function MarkAllPresent({ sessionId, unmarked }: { sessionId: string; unmarked: number }) {
+  const [, markAllPresent] = useMutation(MarkAllPresentMutation);
+  const [error, setError] = useState('');
+  return (
+    <div className="row-between">
+      <button
+        type="button"
+        className="btn"
+        disabled={unmarked === 0}
+        onClick={async () => {
+          setError('');
+          const r = await markAllPresent({ sessionId });
+          if (r.error) setError(errorMessage(r.error));
+        }}
+      >
+        Mark everyone present
+      </button>
+      {error && (
+        <span className="cell-error" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
   );
 }
 
@@ -164,9 +211,12 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
             </select>
           </label>
           {session && (
-            <p className="muted">
-              {records.size} of {students.length} recorded
-            </p>
+            <>
+              <p className="muted">
+                {records.size} of {students.length} recorded
+              </p>
+              <MarkAllPresent sessionId={session.id} unmarked={students.length - records.size} />
+            </>
           )}
           {students.length === 0 ? (
             <Empty>No students are enrolled yet.</Empty>
@@ -186,7 +236,7 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
                     <tr key={s.id}>
                       <th scope="row">{s.name}</th>
                       <td>
-                        {session && <StatusSelect sessionId={session.id} student={s} record={records.get(s.id)} />}
+                        {session && <StatusButtons sessionId={session.id} student={s} record={records.get(s.id)} />}
                       </td>
                       <td>
                         <Totals totals={totals.get(s.id)} />
