@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { createDatabase, type Database } from './client';
 import { hashPassword } from './passwords';
 import {
@@ -85,7 +85,12 @@ export async function seed(databaseUrl: string): Promise<{ seeded: boolean }> {
   try {
     const [existing] = await db.select({ id: users.id }).from(users).where(eq(users.email, DEMO_LOGINS.admin));
     if (existing) return { seeded: false };
-    await db.transaction((tx) => seedDemo(tx as unknown as Database));
+    await db.transaction(async (tx) => {
+      // The school exists before anyone reads notifications: "you were enrolled" and "new assessment"
+      // for every seeded row would only bury the demo's real ones (the triggers skip them while seeding).
+      await tx.execute(sql`select set_config('homeroom.seeding', 'on', true)`);
+      await seedDemo(tx as unknown as Database);
+    });
     return { seeded: true };
   } finally {
     await stop();

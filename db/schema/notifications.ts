@@ -1,7 +1,14 @@
 import { index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { courses, users } from './people';
 
-export const notificationKind = pgEnum('notification_kind', ['GRADE_RECORDED', 'POLL_OPENED', 'ANNOUNCEMENT']);
+export const notificationKind = pgEnum('notification_kind', [
+  'GRADE_RECORDED',
+  'POLL_OPENED',
+  'ANNOUNCEMENT',
+  'ASSESSMENT_ADDED',
+  'SESSION_CHANGED',
+  'ENROLLED',
+]);
 
 export const notifications = pgTable(
   'notifications',

@@ -256,8 +256,18 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
       { action: 'DELETED', entity_id: id },
     ]);
 
+    // An enrolment: the student's notification (its trigger's name sorts first), the internal
+    // membership row, then the courseChanged row.
     const enrol = await captured((tx) => tx`insert into enrolments (course_id, student_id) values (${c.id}, ${user})`);
     expect(enrol.rows).toEqual([
+      {
+        topic: 'notification',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: user,
+        entity_id: expect.any(String),
+        data: { read: false },
+      },
       {
         topic: 'membership',
         action: 'CREATED',
@@ -266,10 +276,21 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
         entity_id: user,
         data: { role: 'STUDENT' },
       },
+      {
+        topic: 'course',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: user,
+        entity_id: user,
+        data: { kind: 'enrolment' },
+      },
     ]);
     expect(
       (await captured((tx) => tx`delete from enrolments where course_id = ${c.id} and student_id = ${user}`)).rows,
-    ).toMatchObject([{ topic: 'membership', action: 'DELETED', audience_user_id: user }]);
+    ).toMatchObject([
+      { topic: 'membership', action: 'DELETED', audience_user_id: user },
+      { topic: 'course', action: 'DELETED', audience_user_id: user, data: { kind: 'enrolment' } },
+    ]);
 
     const teacher = ldb.f.user('instructor@homeroom.test');
     const assign = await captured(
@@ -284,6 +305,14 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
         entity_id: teacher,
         data: { role: 'INSTRUCTOR' },
       },
+      {
+        topic: 'course',
+        action: 'CREATED',
+        course_id: c.id,
+        audience_user_id: teacher,
+        entity_id: teacher,
+        data: { kind: 'teaching' },
+      },
     ]);
     expect(
       (
@@ -291,7 +320,34 @@ describe('capture: one outbox row per changed row, in the same transaction', () 
           (tx) => tx`delete from teaching_assignments where course_id = ${c.id} and instructor_id = ${teacher}`,
         )
       ).rows,
-    ).toMatchObject([{ topic: 'membership', action: 'DELETED', audience_user_id: teacher }]);
+    ).toMatchObject([
+      { topic: 'membership', action: 'DELETED', audience_user_id: teacher },
+      { topic: 'course', action: 'DELETED', audience_user_id: teacher, data: { kind: 'teaching' } },
+    ]);
+  });
+
+  it('assessments, sessions and courses: one courseChanged row each; a new assessment notifies the students', async () => {
+    const c = ldb.f.course('PHYS110');
+    let id = '';
+    const added = await captured(async (tx) => {
+      [{ id }] = await tx<{ id: string }[]>`
+        insert into assessments (course_id, title, kind, max_score) values (${c.id}, 'Lab 9', 'ASSIGNMENT', 10) returning id`;
+    });
+    const course = { topic: 'course', course_id: c.id, audience_user_id: null };
+    expect(added.rows.filter((r) => r.topic === 'course')).toEqual([
+      { ...course, action: 'CREATED', entity_id: id, data: { kind: 'assessment' } },
+    ]);
+    expect(added.rows.filter((r) => r.topic === 'notification')).toHaveLength(c.studentIds.length);
+    expect((await captured((tx) => tx`update assessments set weight = 2 where id = ${id}`)).rows).toEqual([
+      { ...course, action: 'UPDATED', entity_id: id, data: { kind: 'assessment' } },
+    ]);
+    const session = c.sessions['Lesson 1'];
+    expect(
+      (await captured((tx) => tx`update class_sessions set title = 'Lesson one' where id = ${session}`)).rows,
+    ).toEqual([{ ...course, action: 'UPDATED', entity_id: session, data: { kind: 'session' } }]);
+    expect((await captured((tx) => tx`update courses set title = 'Physics' where id = ${c.id}`)).rows).toEqual([
+      { ...course, action: 'UPDATED', entity_id: c.id, data: { kind: 'course' } },
+    ]);
   });
 
   it('every outbox row carries the xid of the transaction that wrote it', async () => {

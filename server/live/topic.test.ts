@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Audience, canSee, shareScope } from './topic';
 
-const as = (audience: Audience) => ({ audience });
+const as = (audience: Audience) => audience;
 
 describe('topic audiences', () => {
   it('staffAndSubject: a student sees only events about them; staff see all, each student alone', () => {
@@ -24,6 +24,14 @@ describe('topic audiences', () => {
     expect(canSee(policy, { audienceUserId: 'ada' }, 'sam', null)).toBe(false);
     expect(shareScope(policy, 'STUDENT')).toBe('STUDENT');
     expect(shareScope(policy, null)).toBeNull();
+  });
+
+  it('staffAndConcerned: staff, and the user it is about even once removed; other students never', () => {
+    const policy = as('staffAndConcerned');
+    expect(canSee(policy, { audienceUserId: 'ada' }, 'ada', null)).toBe(true);
+    expect(canSee(policy, { audienceUserId: 'ada' }, 'sam', 'STUDENT')).toBe(false);
+    expect(canSee(policy, { audienceUserId: 'ada' }, 'irene', 'INSTRUCTOR')).toBe(true);
+    expect(shareScope(policy, 'STUDENT')).toBeNull();
   });
 
   it('staff: instructors and admins only', () => {

@@ -8,9 +8,11 @@ import type { Route } from './hub';
  *   enrolment ending) reaches them even when it took them out of the course;
  * - `staff`: the course's instructors and admins;
  * - `staffAndSubject`: staff, and the student the event is about (grades, attendance);
+ * - `staffAndConcerned`: staff, and the user the event is about even when it took them out of the
+ *   course (an enrolment: other students do not learn who joined or left);
  * - `recipient`: only the user the event is addressed to (notifications).
  */
-export type Audience = 'members' | 'staff' | 'staffAndSubject' | 'recipient';
+export type Audience = 'members' | 'staff' | 'staffAndSubject' | 'staffAndConcerned' | 'recipient';
 
 /** The transport-free half of a live topic's declaration (the GraphQL half: server/schema/live-topic.ts). */
 export type TopicPolicy = {
@@ -18,7 +20,8 @@ export type TopicPolicy = {
   name: string;
   /** The outbox topics (written by triggers) whose events this topic delivers. */
   sources: readonly string[];
-  audience: Audience;
+  /** One audience for the whole topic, or one per event (a topic that carries several kinds of change). */
+  audience: Audience | ((event: LiveEvent) => Audience);
   /** Events of one course that arrive within this window leave as one message (a burst becomes one signal). */
   coalesceMs?: (windows: CoalesceWindows) => number;
   /** Narrows events by the subscription's own arguments (pollChanged's `pollId`); null: no narrowing. */
@@ -31,20 +34,26 @@ export type CoalesceWindows = { contentCoalesceMs: number };
 /** Whether a viewer may see an event, and with whom its result may be shared (null: theirs alone). */
 export type Verdict = { visible: boolean; shareScope: string | null };
 
+/** The audience of one event of a topic. */
+export const audienceOf = (policy: Pick<TopicPolicy, 'audience'>, event: LiveEvent): Audience =>
+  typeof policy.audience === 'function' ? policy.audience(event) : policy.audience;
+
 export function canSee(
-  policy: Pick<TopicPolicy, 'audience'>,
+  audience: Audience,
   event: Pick<LiveEvent, 'audienceUserId'>,
   viewerId: string,
   role: CourseRole | null,
 ): boolean {
   const staff = role === 'ADMIN' || role === 'INSTRUCTOR';
-  switch (policy.audience) {
+  switch (audience) {
     case 'members':
       return role !== null || (event.audienceUserId !== null && event.audienceUserId === viewerId);
     case 'staff':
       return staff;
     case 'staffAndSubject':
       return staff || (role === 'STUDENT' && event.audienceUserId === viewerId);
+    case 'staffAndConcerned':
+      return staff || event.audienceUserId === viewerId;
     case 'recipient':
       return event.audienceUserId === viewerId;
   }
@@ -55,16 +64,16 @@ export function canSee(
  * event, so it is executed once for all of them (live/shared-execution.ts). What a student sees of
  * an event about them alone, or a recipient of their own event, is never shared.
  */
-export function shareScope(policy: Pick<TopicPolicy, 'audience'>, role: CourseRole | null): string | null {
-  if (policy.audience === 'recipient' || !role) return null;
-  if (policy.audience === 'staffAndSubject' && role === 'STUDENT') return null;
+export function shareScope(audience: Audience, role: CourseRole | null): string | null {
+  if (audience === 'recipient' || !role) return null;
+  if ((audience === 'staffAndSubject' || audience === 'staffAndConcerned') && role === 'STUDENT') return null;
   return role;
 }
 
-const verdict = (policy: TopicPolicy, event: LiveEvent, viewerId: string, role: CourseRole | null): Verdict => ({
-  visible: canSee(policy, event, viewerId, role),
-  shareScope: shareScope(policy, role),
-});
+function verdict(policy: TopicPolicy, event: LiveEvent, viewerId: string, role: CourseRole | null): Verdict {
+  const audience = audienceOf(policy, event);
+  return { visible: canSee(audience, event, viewerId, role), shareScope: shareScope(audience, role) };
+}
 
 /** Decides an event for a viewer from their current role in its course: synchronously when the role is cached. */
 export function authorize(

@@ -1,8 +1,10 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { attendanceRecords, classSessions } from '../../db/schema';
 import { builder } from '../builder';
+import type { Context } from '../context';
 import { computeAttendanceTotals } from '../domain/attendance-totals';
+import { badInput, notFound } from '../errors';
 import { memo } from '../live/memo';
 import { PER_STUDENT } from '../live/shared-execution';
 import { groupBy, loadOrThrow } from '../lookup';
@@ -25,6 +27,11 @@ export const ClassSession = builder.loadableObject('ClassSession', {
     id: t.exposeID('id'),
     title: t.exposeString('title'),
     startsAt: t.expose('startsAt', { type: 'DateTime' }),
+    cancelledAt: t.expose('cancelledAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the session was cancelled; cancelled sessions do not count towards attendance.',
+    }),
     course: t.field({ type: Course, resolve: (s) => s.courseId }),
   }),
 });
@@ -51,7 +58,13 @@ export async function loadAttendanceTotals(db: Database, keys: StudentKey[]) {
     db
       .select({ courseId: classSessions.courseId, n: sql<number>`count(*)::int` })
       .from(classSessions)
-      .where(and(inArray(classSessions.courseId, courseIds), sql`${classSessions.startsAt} <= now()`))
+      .where(
+        and(
+          inArray(classSessions.courseId, courseIds),
+          sql`${classSessions.startsAt} <= now()`,
+          isNull(classSessions.cancelledAt),
+        ),
+      )
       .groupBy(classSessions.courseId),
     db
       .select({
@@ -270,3 +283,46 @@ defineLiveTopic({
     }),
   }),
 });
+
+const sessionStaff = async (args: { id: string }, ctx: Context) => ({
+  courseStaff: (await loadOrThrow(ClassSession, ctx, args.id, 'id', 'Class session')).courseId,
+});
+
+builder.mutationFields((t) => ({
+  updateClassSession: t.field({
+    type: ClassSession,
+    description: 'Renames or reschedules a session; its students see the new time live, with a notification.',
+    args: {
+      id: t.arg.id({ required: true }),
+      title: t.arg.string({ required: false }),
+      startsAt: t.arg({ type: 'DateTime', required: false }),
+    },
+    authScopes: (_root, args, ctx) => sessionStaff(args, ctx),
+    resolve: async (_root, args, ctx) => {
+      const session = await loadOrThrow(ClassSession, ctx, args.id, 'id', 'Class session');
+      if (session.cancelledAt) throw badInput('This session was cancelled', 'id');
+      const changes: Partial<typeof classSessions.$inferInsert> = {};
+      if (args.title != null) changes.title = text(args.title, 'title', { max: 200 });
+      if (args.startsAt != null) changes.startsAt = args.startsAt;
+      if (Object.keys(changes).length === 0) return session;
+      const [row] = await ctx.db.update(classSessions).set(changes).where(eq(classSessions.id, session.id)).returning();
+      if (!row) throw notFound('Class session');
+      return row;
+    },
+  }),
+  cancelClassSession: t.field({
+    type: ClassSession,
+    description: 'Cancels a session (kept, with its records, but no longer counted); its students are notified.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: (_root, args, ctx) => sessionStaff(args, ctx),
+    resolve: async (_root, args, ctx) => {
+      const session = await loadOrThrow(ClassSession, ctx, args.id, 'id', 'Class session');
+      const [row] = await ctx.db
+        .update(classSessions)
+        .set({ cancelledAt: new Date() })
+        .where(and(eq(classSessions.id, session.id), isNull(classSessions.cancelledAt)))
+        .returning();
+      return row ?? session;
+    },
+  }),
+}));

@@ -716,7 +716,162 @@ const mutations: Case[] = [
       ).toHaveLength(1);
     },
   }),
+  // Course structure (issue 11): each case works on a target of its own.
+  op({
+    operation: 'updateAssessment',
+    who: [U, F, F, A, F, A],
+    document: `mutation($id: ID!) { updateAssessment(id: $id, weight: 7, maxScore: 40, title: "Renamed") { id weight maxScore title } }`,
+    prepare: ({ sql, course }) => newAssessment(sql, course.id),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (data, { sql }, id: string) => {
+      expect(data.updateAssessment).toEqual({ id, weight: 7, maxScore: 40, title: 'Renamed' });
+      const [row] = await sql`select weight, max_score from assessments where id = ${id}`;
+      expect(row).toEqual({ weight: 7, max_score: 40 });
+    },
+  }),
+  op({
+    operation: 'deleteAssessment',
+    who: [U, F, F, A, F, A],
+    document: `mutation($id: ID!) { deleteAssessment(id: $id) { id } }`,
+    prepare: ({ sql, course }) => newAssessment(sql, course.id),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (data, { sql }, id: string) => {
+      expect(data.deleteAssessment.id).toBe(id);
+      expect(await sql`select 1 from assessments where id = ${id}`).toHaveLength(0);
+    },
+  }),
+  op({
+    operation: 'updateClassSession',
+    who: [U, F, F, A, F, A],
+    document: `mutation($id: ID!) { updateClassSession(id: $id, startsAt: "2032-02-02T10:00:00.000Z") { id startsAt } }`,
+    prepare: ({ sql, course }) => newSession(sql, course.id),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (data, { sql }, id: string) => {
+      expect(data.updateClassSession).toEqual({ id, startsAt: '2032-02-02T10:00:00.000Z' });
+      const [row] = await sql`select starts_at from class_sessions where id = ${id}`;
+      expect(row.starts_at.toISOString()).toBe('2032-02-02T10:00:00.000Z');
+    },
+  }),
+  op({
+    operation: 'cancelClassSession',
+    who: [U, F, F, A, F, A],
+    document: `mutation($id: ID!) { cancelClassSession(id: $id) { id cancelledAt } }`,
+    prepare: ({ sql, course }) => newSession(sql, course.id),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (data, { sql }, id: string) => {
+      expect(data.cancelClassSession.cancelledAt).toEqual(expect.any(String));
+      expect(await sql`select 1 from class_sessions where id = ${id} and cancelled_at is not null`).toHaveLength(1);
+    },
+  }),
+  op({
+    operation: 'updateCourse',
+    who: [U, F, F, A, F, A],
+    document: `mutation($id: ID!, $t: String!) { updateCourse(id: $id, title: $t) { id title } }`,
+    variables: ({ course, persona }) => ({ id: course.id, t: `History, as ${persona} says` }),
+    allowed: async (data, { sql, course, persona }) => {
+      expect(data.updateCourse).toEqual({ id: course.id, title: `History, as ${persona} says` });
+      const [row] = await sql`select title from courses where id = ${course.id}`;
+      expect(row.title).toBe(`History, as ${persona} says`);
+    },
+  }),
+  op({
+    operation: 'removeInstructor',
+    who: [U, F, F, F, F, A],
+    document: `mutation($c: ID!, $i: ID!) { removeInstructor(courseId: $c, instructorId: $i) { id instructors { id } } }`,
+    prepare: async ({ sql, course, persona }) => {
+      const [{ id }] = await sql<{ id: string }[]>`
+        insert into users (email, name, role, password_hash)
+        values (${`removable-${persona}@homeroom.test`}, 'Rem Ovable', 'INSTRUCTOR', 'x') returning id`;
+      await sql`insert into teaching_assignments (course_id, instructor_id) values (${course.id}, ${id})`;
+      return id;
+    },
+    variables: ({ course }, id: string) => ({ c: course.id, i: id }),
+    allowed: async (data, { sql, course }, id: string) => {
+      expect(data.removeInstructor.instructors.map((i: { id: string }) => i.id)).not.toContain(id);
+      expect(
+        await sql`select 1 from teaching_assignments where course_id = ${course.id} and instructor_id = ${id}`,
+      ).toHaveLength(0);
+    },
+  }),
+  op({
+    operation: 'updatePost (student@’s post)',
+    who: [U, A, F, F, F, F],
+    document: `mutation($id: ID!) { updatePost(id: $id, body: "Edited") { id body } }`,
+    prepare: ({ sql, course, api }) => newPost(sql, course.id, api.f.user('student@homeroom.test')),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (data, { sql }, id: string) => {
+      expect(data.updatePost).toEqual({ id, body: 'Edited' });
+      expect((await sql`select body from posts where id = ${id}`)[0].body).toBe('Edited');
+    },
+  }),
+  op({
+    operation: 'deletePost (student@’s post)',
+    who: [U, A, F, A, F, A],
+    document: `mutation($id: ID!) { deletePost(id: $id) { id } }`,
+    prepare: ({ sql, course, api }) => newPost(sql, course.id, api.f.user('student@homeroom.test')),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (data, { sql }, id: string) => {
+      expect(data.deletePost.id).toBe(id);
+      expect(await sql`select 1 from posts where id = ${id}`).toHaveLength(0);
+    },
+  }),
+  op({
+    operation: 'deletePost (a classmate’s post)',
+    who: [U, F, F, A, F, A],
+    document: `mutation($id: ID!) { deletePost(id: $id) { id } }`,
+    prepare: ({ sql, course, api }) => newPost(sql, course.id, api.f.user('student01@homeroom.test')),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (_data, { sql }, id: string) => {
+      expect(await sql`select 1 from posts where id = ${id}`).toHaveLength(0);
+    },
+  }),
+  op({
+    operation: 'updateComment (student@’s comment)',
+    who: [U, A, F, F, F, F],
+    document: `mutation($id: ID!) { updateComment(id: $id, body: "Edited") { id body } }`,
+    prepare: ({ sql, course, api }) => newComment(sql, course.id, api.f.user('student@homeroom.test')),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (data, { sql }, id: string) => {
+      expect(data.updateComment).toEqual({ id, body: 'Edited' });
+      expect((await sql`select body from comments where id = ${id}`)[0].body).toBe('Edited');
+    },
+  }),
+  op({
+    operation: 'deleteComment (student@’s comment)',
+    who: [U, A, F, A, F, A],
+    document: `mutation($id: ID!) { deleteComment(id: $id) { id } }`,
+    prepare: ({ sql, course, api }) => newComment(sql, course.id, api.f.user('student@homeroom.test')),
+    variables: (_ctx, id: string) => ({ id }),
+    allowed: async (_data, { sql }, id: string) => {
+      expect(await sql`select 1 from comments where id = ${id}`).toHaveLength(0);
+    },
+  }),
 ];
+
+async function newAssessment(sql: postgres.Sql, courseId: string): Promise<string> {
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into assessments (course_id, title, kind, max_score) values (${courseId}, 'Target', 'QUIZ', 20) returning id`;
+  return id;
+}
+
+async function newSession(sql: postgres.Sql, courseId: string): Promise<string> {
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into class_sessions (course_id, title, starts_at) values (${courseId}, 'Target', '2031-05-05T09:00:00Z') returning id`;
+  return id;
+}
+
+async function newPost(sql: postgres.Sql, courseId: string, authorId: string): Promise<string> {
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into posts (course_id, author_id, body) values (${courseId}, ${authorId}, 'Target') returning id`;
+  return id;
+}
+
+async function newComment(sql: postgres.Sql, courseId: string, authorId: string): Promise<string> {
+  const post = await newPost(sql, courseId, authorId);
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into comments (post_id, course_id, author_id, body) values (${post}, ${courseId}, ${authorId}, 'Target') returning id`;
+  return id;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The runner

@@ -1,7 +1,8 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { comments, posts } from '../../db/schema';
 import { builder } from '../builder';
-import { forbidden } from '../errors';
+import type { Context } from '../context';
+import { forbidden, notFound } from '../errors';
 import type { LiveEvent } from '../live/event';
 import { groupBy, loadOrThrow } from '../lookup';
 import { decodeCursor, pageSize, toConnection } from '../pagination';
@@ -165,6 +166,10 @@ builder.mutationFields((t) => ({
 const created = (batch: LiveEvent[], kind: string) =>
   batch.filter((e) => e.action === 'CREATED' && e.data.kind === kind);
 
+const ofAction = (batch: LiveEvent[], kind: string, action: LiveEvent['action']) => [
+  ...new Set(batch.filter((e) => e.action === action && e.data.kind === kind).map((e) => e.entityId)),
+];
+
 defineLiveTopic({
   field: 'contentAvailable',
   type: 'ContentAvailableEvent',
@@ -191,9 +196,103 @@ defineLiveTopic({
       nullable: true,
       resolve: (m) => (m.kind === 'event' ? (created(m.batch, 'comment').at(-1)?.entityId ?? null) : null),
     }),
+    deletedPostIds: t.idList({
+      description: 'Posts deleted in this burst (drop them, with their comments).',
+      resolve: (m) => (m.kind === 'event' ? ofAction(m.batch, 'post', 'DELETED') : []),
+    }),
+    deletedCommentIds: t.idList({
+      description: 'Comments deleted in this burst.',
+      resolve: (m) => (m.kind === 'event' ? ofAction(m.batch, 'comment', 'DELETED') : []),
+    }),
+    editedPostIds: t.idList({
+      description: 'Posts whose text changed in this burst (refetch them).',
+      resolve: (m) => (m.kind === 'event' ? ofAction(m.batch, 'post', 'UPDATED') : []),
+    }),
     postIds: t.idList({
       description: 'Posts that changed or gained comments.',
       resolve: (m) => (m.kind === 'event' ? [...new Set(m.batch.map((e) => String(e.data.postId)))] : []),
     }),
   }),
 });
+
+/** Only its author changes what a post or comment says. */
+function requireAuthor(ctx: Context, row: { authorId: string }) {
+  if (row.authorId !== ctx.viewer?.id) throw forbidden('Only the author can edit this');
+}
+
+/** Its author, the course's instructors and admins may remove a post or comment (moderation). */
+async function requireAuthorOrStaff(ctx: Context, row: { authorId: string; courseId: string }) {
+  if (row.authorId !== ctx.viewer?.id && !(await ctx.access.isStaff(row.courseId)))
+    throw forbidden('Only the author or the course instructors can delete this');
+}
+
+builder.mutationFields((t) => ({
+  updatePost: t.field({
+    type: Post,
+    description: 'Its author edits a post; contentAvailable tells the course.',
+    args: { id: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
+    authScopes: async (_root, args, ctx) => ({
+      courseMember: (await loadOrThrow(Post, ctx, args.id, 'id', 'Post')).courseId,
+    }),
+    resolve: async (_root, args, ctx) => {
+      const post = await loadOrThrow(Post, ctx, args.id, 'id', 'Post');
+      requireAuthor(ctx, post);
+      const [row] = await ctx.db
+        .update(posts)
+        .set({ body: text(args.body, 'body', { max: 10_000 }) })
+        .where(eq(posts.id, post.id))
+        .returning();
+      if (!row) throw notFound('Post');
+      return row;
+    },
+  }),
+  deletePost: t.field({
+    type: Post,
+    description: 'Its author, or an instructor of the course, deletes a post and its comments.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: async (_root, args, ctx) => ({
+      courseMember: (await loadOrThrow(Post, ctx, args.id, 'id', 'Post')).courseId,
+    }),
+    resolve: async (_root, args, ctx) => {
+      const post = await loadOrThrow(Post, ctx, args.id, 'id', 'Post');
+      await requireAuthorOrStaff(ctx, post);
+      const [row] = await ctx.db.delete(posts).where(eq(posts.id, post.id)).returning();
+      if (!row) throw notFound('Post');
+      return row;
+    },
+  }),
+  updateComment: t.field({
+    type: Comment,
+    description: 'Its author edits a comment.',
+    args: { id: t.arg.id({ required: true }), body: t.arg.string({ required: true }) },
+    authScopes: async (_root, args, ctx) => ({
+      courseMember: (await loadOrThrow(Comment, ctx, args.id, 'id', 'Comment')).courseId,
+    }),
+    resolve: async (_root, args, ctx) => {
+      const comment = await loadOrThrow(Comment, ctx, args.id, 'id', 'Comment');
+      requireAuthor(ctx, comment);
+      const [row] = await ctx.db
+        .update(comments)
+        .set({ body: text(args.body, 'body', { max: 5000 }) })
+        .where(eq(comments.id, comment.id))
+        .returning();
+      if (!row) throw notFound('Comment');
+      return row;
+    },
+  }),
+  deleteComment: t.field({
+    type: Comment,
+    description: 'Its author, or an instructor of the course, deletes a comment.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: async (_root, args, ctx) => ({
+      courseMember: (await loadOrThrow(Comment, ctx, args.id, 'id', 'Comment')).courseId,
+    }),
+    resolve: async (_root, args, ctx) => {
+      const comment = await loadOrThrow(Comment, ctx, args.id, 'id', 'Comment');
+      await requireAuthorOrStaff(ctx, comment);
+      const [row] = await ctx.db.delete(comments).where(eq(comments.id, comment.id)).returning();
+      if (!row) throw notFound('Comment');
+      return row;
+    },
+  }),
+}));

@@ -158,6 +158,42 @@ builder.mutationFields((t) => ({
       return course;
     },
   }),
+  updateCourse: t.field({
+    type: Course,
+    description: "Renames a course (code, title); omitted arguments stay. The course's staff and admins.",
+    args: {
+      id: t.arg.id({ required: true }),
+      code: t.arg.string({ required: false }),
+      title: t.arg.string({ required: false }),
+    },
+    authScopes: (_root, args) => ({ courseStaff: parseId(args.id, 'id') }),
+    resolve: async (_root, args, ctx) => {
+      const course = await requireCourse(ctx, args.id, 'staff', 'id');
+      const changes: Partial<CourseRow> = {};
+      if (args.code != null) changes.code = text(args.code, 'code', { max: 32 }).toUpperCase();
+      if (args.title != null) changes.title = text(args.title, 'title', { max: 200 });
+      if (Object.keys(changes).length === 0) return course;
+      const [row] = await ctx.db.update(courses).set(changes).where(eq(courses.id, course.id)).returning();
+      if (!row) throw notFound('Course');
+      return row;
+    },
+  }),
+  removeInstructor: t.field({
+    type: Course,
+    description: 'Takes an instructor off a course; they get that event (courseChanged), then nothing more of it.',
+    authScopes: { admin: true },
+    args: { courseId: t.arg.id({ required: true }), instructorId: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const course = await requireCourse(ctx, args.courseId);
+      const instructorId = parseId(args.instructorId, 'instructorId');
+      const removed = await ctx.db
+        .delete(teachingAssignments)
+        .where(and(eq(teachingAssignments.courseId, course.id), eq(teachingAssignments.instructorId, instructorId)))
+        .returning();
+      if (removed.length === 0) throw badInput('That user does not teach this course', 'instructorId');
+      return course;
+    },
+  }),
   assignInstructor: t.field({
     type: Course,
     authScopes: { admin: true },

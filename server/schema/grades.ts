@@ -5,7 +5,7 @@ import { assessments, enrolments, grades, users } from '../../db/schema';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { computeStanding } from '../domain/standing';
-import { badInput, forbidden } from '../errors';
+import { badInput, forbidden, notFound } from '../errors';
 import { memo } from '../live/memo';
 import { PER_STUDENT } from '../live/shared-execution';
 import { groupBy, loadOrThrow } from '../lookup';
@@ -342,3 +342,51 @@ defineLiveTopic({
     }),
   }),
 });
+
+const assessmentStaff = async (args: { id: string }, ctx: Context) => ({
+  courseStaff: (await loadOrThrow(Assessment, ctx, args.id, 'id', 'Assessment')).courseId,
+});
+
+builder.mutationFields((t) => ({
+  updateAssessment: t.field({
+    type: Assessment,
+    description:
+      'Changes an assessment; omitted arguments stay as they are. A new weight or maximum moves every standing of the course at once (courseChanged, with each standing).',
+    args: {
+      id: t.arg.id({ required: true }),
+      title: t.arg.string({ required: false }),
+      kind: t.arg({ type: AssessmentKind, required: false }),
+      maxScore: t.arg.float({ required: false }),
+      weight: t.arg.float({ required: false }),
+      dueAt: t.arg({ type: 'DateTime', required: false, description: 'null clears the due date.' }),
+    },
+    authScopes: (_root, args, ctx) => assessmentStaff(args, ctx),
+    resolve: async (_root, args, ctx) => {
+      const assessment = await loadOrThrow(Assessment, ctx, args.id, 'id', 'Assessment');
+      const changes: Partial<typeof assessments.$inferInsert> = {};
+      if (args.title != null) changes.title = text(args.title, 'title', { max: 200 });
+      if (args.kind != null) changes.kind = args.kind;
+      if (args.maxScore != null)
+        changes.maxScore = finiteNumber(args.maxScore, 'maxScore', { min: Number.MIN_VALUE, max: 1e6 });
+      if (args.weight != null) changes.weight = finiteNumber(args.weight, 'weight', { min: 0, max: 1000 });
+      if (args.dueAt !== undefined) changes.dueAt = args.dueAt;
+      if (Object.keys(changes).length === 0) return assessment;
+      // A maximum below a recorded score is refused by tg_assessments__check_max_score (BAD_USER_INPUT).
+      const [row] = await ctx.db.update(assessments).set(changes).where(eq(assessments.id, assessment.id)).returning();
+      if (!row) throw notFound('Assessment');
+      return row;
+    },
+  }),
+  deleteAssessment: t.field({
+    type: Assessment,
+    description: 'Deletes an assessment and its grades; every standing of the course moves at once.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: (_root, args, ctx) => assessmentStaff(args, ctx),
+    resolve: async (_root, args, ctx) => {
+      const assessment = await loadOrThrow(Assessment, ctx, args.id, 'id', 'Assessment');
+      const [row] = await ctx.db.delete(assessments).where(eq(assessments.id, assessment.id)).returning();
+      if (!row) throw notFound('Assessment');
+      return row;
+    },
+  }),
+}));

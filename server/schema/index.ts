@@ -7,6 +7,7 @@ import './attendance';
 import './polls';
 import './content';
 import './notifications';
+import './course-events';
 import './live';
 
 export const schema = builder.toSchema({ sortSchema: true });
