@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getFreePort } from '../scripts/lib/ports';
+import { startServerProcess } from '../scripts/lib/server-process';
 import { createTokenService } from '../server/auth/tokens';
 import {
   analyseGraph,
@@ -20,7 +20,7 @@ import { startInfra } from './lib/infra';
 import { type Generators, startGenerators } from './lib/load';
 import { runPhase } from './lib/phase';
 import { round } from './lib/procfs';
-import { QUERIES, stopChild } from './lib/systems';
+import { QUERIES } from './lib/systems';
 import { createWriter } from './lib/writer';
 import type { AllocationSite, ControlReply, ControlRequest } from './servers/control';
 
@@ -226,27 +226,17 @@ async function startServer(env: Record<string, string>) {
     ...nodeFlags,
     ...(flag('bundle') ? [BUNDLE] : ['--import', 'tsx', SERVER]),
   ];
-  const child = spawn('taskset', ['-c', serverCore, ...node], {
+  const server = await startServerProcess({
+    name: 'homeroom',
+    command: 'taskset',
+    args: ['-c', serverCore, ...node],
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', stderr, 'ipc'],
-  });
-  closeSync(stderr);
-  const stop = () => stopChild(child);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('homeroom did not start within 60 s')), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (/READY \d+/.test(out)) clearTimeout(timer), resolve();
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`homeroom exited (${code}) before it was ready:\n${out.slice(-2000)}`)),
-    );
-  }).catch(async (error) => {
-    await stop();
-    throw error;
-  });
-  child.stdout!.resume();
+    stderr,
+    ipc: true,
+    ready: (line) => (/READY \d+/.test(line) ? true : undefined),
+  }).finally(() => closeSync(stderr));
+  const { child } = server;
+  const stop = () => server.stop();
   // One request at a time; a server that dies meanwhile fails the run instead of hanging it.
   const ask = <T extends ControlRequest['type']>(request: Extract<ControlRequest, { type: T }>) =>
     new Promise<Extract<ControlReply, { type: T }>>((resolve, reject) => {

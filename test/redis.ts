@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { getFreePort } from '../scripts/lib/ports';
+import { type ServerProcess, startServerProcess } from '../scripts/lib/server-process';
 
 export type TestRedis = {
   url: string;
@@ -16,54 +16,32 @@ export type TestRedis = {
  */
 export async function startRedisServer(options: { port?: number } = {}): Promise<TestRedis> {
   const port = options.port ?? (await getFreePort());
-  let child: ChildProcess | undefined;
-  const killOnExit = () => child?.kill('SIGKILL');
+  let server: ServerProcess<true> | undefined;
   const start = async () => {
-    child = await spawnRedis(port);
-    process.on('exit', killOnExit);
+    server = await startServerProcess({
+      name: 'redis-server (apt-get install redis-server)',
+      command: 'redis-server',
+      args: [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+      ],
+      env: process.env,
+      ready: (line) => (line.includes('Ready to accept connections') ? true : undefined),
+    });
   };
   const stop = async () => {
-    const current = child;
-    child = undefined;
-    process.removeListener('exit', killOnExit);
-    if (!current || current.exitCode !== null || current.signalCode !== null) return;
-    const exited = new Promise((resolve) => current.once('exit', resolve));
-    current.kill('SIGKILL');
-    await exited;
+    const current = server;
+    server = undefined;
+    await current?.kill();
   };
   await start();
   return { url: `redis://127.0.0.1:${port}`, port, stop, restart: async () => (await stop(), await start()) };
-}
-
-function spawnRedis(port: number): Promise<ChildProcess> {
-  const args = [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--protected-mode',
-    'no',
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        child.stdout?.removeListener('data', onData);
-        child.stdout?.resume();
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', (error) =>
-      reject(new Error(`cannot run redis-server (apt-get install redis-server): ${error.message}`)),
-    );
-    child.once('exit', (code) => reject(new Error(`redis-server exited (code ${code}) on port ${port}:\n${output}`)));
-  });
 }

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { startServerProcess } from '../scripts/lib/server-process';
 import { TEST_JWT_SECRET } from './app';
 import { Collector } from './live';
 
@@ -28,7 +29,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 /**
  * `server/main.ts` as a real child process (`npm run api` without npm), on a free port of
  * 127.0.0.1, against an existing database (no migrations, no embedded Postgres). Resolves once it
- * logged "Homeroom API on <url>".
+ * logged "Homeroom API on <url>" (scripts/lib/server-process.ts).
  */
 export async function spawnApi(options: {
   databaseUrl: string;
@@ -36,9 +37,13 @@ export async function spawnApi(options: {
   env?: Record<string, string>;
   startTimeoutMs?: number;
 }): Promise<SpawnedApi> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const logs = new Collector<LogLine>();
+  const otherLines: string[] = [];
+  const server = await startServerProcess({
+    name: 'server/main.ts',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'server/main.ts'],
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -53,68 +58,40 @@ export async function spawnApi(options: {
       ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
       ...options.env,
     },
+    onLine: (line) => {
+      if (!line.trim()) return;
+      const log = parseLog(line);
+      if (log) logs.push(log);
+      else otherLines.push(line);
+    },
+    ready: (line) => {
+      const log = parseLog(line);
+      return log && /^Homeroom API on /.test(String(log.msg)) ? Number(new URL(String(log.url)).port) : undefined;
+    },
+    timeoutMs: options.startTimeoutMs ?? 45_000,
   });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once('exit', (code, signal) => {
-      process.removeListener('exit', killOnExit);
-      logs.notify();
-      done({ code, signal });
-    }),
-  );
-  const logs = new Collector<LogLine>();
-  const otherLines: string[] = [];
-  let stderr = '';
-  let buffer = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    let end: number;
-    while ((end = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + 1);
-      if (!line.trim()) continue;
-      try {
-        logs.push(JSON.parse(line));
-      } catch {
-        otherLines.push(line);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  let done = false;
-  void exited.then(() => (done = true));
-  try {
-    await logs.until(
-      () => done || logs.items.some((l) => /^Homeroom API on /.test(String(l.msg))),
-      options.startTimeoutMs ?? 45_000,
-      'the API to log its address',
-    );
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\nstdout: ${otherLines.join('\n')}\nstderr: ${stderr}`);
-  }
-  if (done)
-    throw new Error(`server/main.ts exited before serving\nstderr: ${stderr}\nstdout: ${otherLines.join('\n')}`);
-  const started = logs.items.find((l) => /^Homeroom API on /.test(String(l.msg)))!;
-  const port = Number(new URL(String(started.url)).port);
+  void server.exited.then(() => logs.notify());
+  const port = server.ready;
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
-    child,
-    pid: child.pid!,
+    child: server.child,
+    pid: server.pid,
     url: `${baseUrl}/graphql`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     baseUrl,
     port,
     logs,
     otherLines,
-    stderr: () => stderr,
-    exited,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
+    stderr: server.stderr,
+    exited: server.exited,
+    kill: server.kill,
   };
+}
+
+function parseLog(line: string): LogLine | undefined {
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
 import { getFreePort } from '../../scripts/lib/ports';
+import { type ServerProcess, startServerProcess } from '../../scripts/lib/server-process';
 
 export type SystemName = 'homeroom' | 'postgraphile' | 'raw-ws';
 export const SYSTEMS: SystemName[] = ['raw-ws', 'homeroom', 'postgraphile'];
@@ -70,10 +70,10 @@ export async function startSystem(
   },
 ): Promise<RunningSystem> {
   if (name === 'postgraphile') await installPostgraphileTrigger(options.sql);
-  const children: ChildProcess[] = [];
+  const servers: ServerProcess<number>[] = [];
   const urls: string[] = [];
   const stop = async () => {
-    await Promise.all(children.map(stopChild));
+    await Promise.all(servers.map((server) => server.stop()));
     if (name === 'postgraphile') await removePostgraphileTrigger(options.sql);
   };
   try {
@@ -87,57 +87,33 @@ export async function startSystem(
       mkdirSync(PROFILE_DIR, { recursive: true });
       // Server output (PostGraphile's schema warnings, crashes) goes to bench/.tmp/<system>-<i>.log.
       const stderr = openSync(`${PROFILE_DIR}${name}-${i}.log`, 'w');
-      const child = spawn(
-        'taskset',
-        ['-c', options.core, process.execPath, ...nodeArgs, '--import', 'tsx', SERVER_FILE[name]],
-        {
-          env: {
-            ...process.env,
-            ...options.env,
-            PORT: String(port),
-            HOST: '127.0.0.1',
-            LOG_LEVEL: 'silent',
-            NODE_ENV: 'production',
-          },
-          stdio: ['ignore', 'pipe', stderr],
+      const server = await startServerProcess({
+        name,
+        command: 'taskset',
+        args: ['-c', options.core, process.execPath, ...nodeArgs, '--import', 'tsx', SERVER_FILE[name]],
+        env: {
+          ...process.env,
+          ...options.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'silent',
+          NODE_ENV: 'production',
         },
-      );
-      children.push(child);
-      const ready = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s`)), 60_000);
-        child.stdout!.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const m = /READY (\d+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(Number(m[1]));
-          }
-        });
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`${name} exited (${code}) before it was ready:\n${out.slice(-2000)}`));
-        });
-      });
-      child.stdout!.resume();
-      urls.push(`ws://127.0.0.1:${ready}/graphql`);
+        stderr,
+        ready: (line) => {
+          const ready = /READY (\d+)/.exec(line);
+          return ready ? Number(ready[1]) : undefined;
+        },
+      }).finally(() => closeSync(stderr));
+      servers.push(server);
+      urls.push(`ws://127.0.0.1:${server.ready}/graphql`);
     }
   } catch (error) {
     await stop();
     throw error;
   }
   options.log(
-    `${name}: ${options.instances} instance(s) on core ${options.core} (pids ${children.map((c) => c.pid).join(', ')})`,
+    `${name}: ${options.instances} instance(s) on core ${options.core} (pids ${servers.map((s) => s.pid).join(', ')})`,
   );
-  return { name, pids: children.map((c) => c.pid!), urls, stop };
-}
-
-/** SIGTERM, then SIGKILL after 15 s; resolves once the process is gone. */
-export async function stopChild(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
+  return { name, pids: servers.map((s) => s.pid), urls, stop };
 }
