@@ -5,6 +5,8 @@ declare module 'vitest' {
     postgresAdminUrl: string;
     /** The migrated database that createTestDatabase() clones. Never connect to it. */
     templateDatabase: string;
+    /** The same with the demo seed (db/seed.ts) in it: what `createTestDatabase({ seeded: true })` clones. */
+    seededTemplateDatabase: string;
     /** The Redis all test files share (never stop it: start a private one for fault tests). */
     redisUrl: string;
   }

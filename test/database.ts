@@ -14,16 +14,17 @@ let counter = 0;
 
 /**
  * A private copy of the migrated template (`CREATE DATABASE … TEMPLATE …`: milliseconds, no
- * migrations), so test files running in parallel never see each other's rows.
+ * migrations), so test files running in parallel never see each other's rows. `seeded: true`
+ * copies the one with the demo seed in it.
  *
  *   let db: TestDatabase;
  *   beforeAll(async () => { db = await createTestDatabase(); });
  *   afterAll(() => db.drop());
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: { seeded?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject('postgresAdminUrl');
-  const template = inject('templateDatabase');
-  const name = `${template}_${process.pid}_${++counter}`;
+  const template = options.seeded ? inject('seededTemplateDatabase') : inject('templateDatabase');
+  const name = `${inject('templateDatabase')}_${process.pid}_${++counter}`;
   await admin(adminUrl, async (sql) => {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { removeOrphanedClusters } from '../db/embedded-leftovers';
 import { migrate } from '../db/migrate';
+import { seed } from '../db/seed';
 import { getFreePort } from '../scripts/lib/ports';
 import { withDatabase } from './context';
 import { admin, dropDatabase } from './database';
@@ -13,7 +14,7 @@ import { startRedisServer } from './redis';
 
 /**
  * Once per `vitest run`: a Postgres (TEST_DATABASE_URL, else embedded in a throwaway folder on a
- * free port), a template database migrated once, and a Redis (REDIS_URL, else a throwaway
+ * free port), a template database migrated once and a copy of it with the demo seed, and a Redis (REDIS_URL, else a throwaway
  * redis-server on a free port). Test files get them through `inject` (see test/context.ts).
  * Teardown drops the template and every clone and removes whatever it started.
  */
@@ -55,6 +56,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await dropDatabase(url, template);
     });
     await migrate(withDatabase(adminUrl, template));
+    // The demo seed once per run (its password hashes cost seconds on a busy machine), not once per file.
+    const seeded = `${template}_seeded`;
+    await admin(adminUrl, (sql) => sql`create database ${sql(seeded)} template ${sql(template)}`);
+    await seed(withDatabase(adminUrl, seeded));
 
     let redisUrl = process.env.REDIS_URL;
     if (!redisUrl) {
@@ -65,6 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
     project.provide('postgresAdminUrl', adminUrl);
     project.provide('templateDatabase', template);
+    project.provide('seededTemplateDatabase', seeded);
     project.provide('redisUrl', redisUrl);
   } catch (error) {
     await teardown();

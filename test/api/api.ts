@@ -1,6 +1,5 @@
 import postgres from 'postgres';
 import { expect } from 'vitest';
-import { seed } from '../../db/seed';
 import type { App } from '../../server/app';
 import { startTestApp, type TestApp } from '../app';
 import { createTestDatabase, type TestDatabase } from '../database';
@@ -61,11 +60,10 @@ export type ApiHarness = {
  *   afterAll(() => api?.stop());
  */
 export async function startApi(env: Record<string, string> = {}): Promise<ApiHarness> {
-  const database: TestDatabase = await createTestDatabase();
+  const database: TestDatabase = await createTestDatabase({ seeded: true });
   let server: TestApp | undefined;
   let sql: postgres.Sql | undefined;
   try {
-    await seed(database.url);
     server = await startTestApp({ databaseUrl: database.url, env: { DATABASE_POOL_SIZE: '4', ...env } });
     sql = postgres(database.url, { max: 2, onnotice: () => {} });
     const f = await loadFixtures(sql);

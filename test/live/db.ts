@@ -1,5 +1,4 @@
 import postgres from 'postgres';
-import { seed } from '../../db/seed';
 import { createTokenService } from '../../server/auth/tokens';
 import { type Fixtures, loadFixtures } from '../api/fixtures';
 import { TEST_JWT_SECRET } from '../app';
@@ -39,8 +38,7 @@ export type LiveDatabase = {
 
 /** A fresh clone of the migrated template with the demo seed, and a connection to it. */
 export async function openLiveDatabase(): Promise<LiveDatabase> {
-  const db = await createTestDatabase();
-  await seed(db.url);
+  const db = await createTestDatabase({ seeded: true });
   const sql = postgres(db.url, { max: 6, onnotice: () => {} });
   const f = await loadFixtures(sql);
   const roles = new Map(
