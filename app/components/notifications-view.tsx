@@ -2,16 +2,24 @@
 import Link from 'next/link';
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
+import type { Notification } from '../lib/documents';
 import {
   MarkAllNotificationsReadMutation,
   MarkNotificationReadMutation,
   NOTIFICATIONS_PAGE_SIZE,
   NotificationsQuery,
 } from '../lib/documents';
-import type { Notification } from '../lib/types';
 import { Empty, ErrorNote, formatDateTime, Loading } from './status';
 
-const kindLabel = { GRADE_RECORDED: 'Grade', POLL_OPENED: 'Poll', ANNOUNCEMENT: 'Announcement' } as const;
+/** Typed by the schema's NotificationKind: a kind added there fails the type-check until it has a label. */
+export const kindLabel: Record<Notification['kind'], string> = {
+  GRADE_RECORDED: 'Grade',
+  POLL_OPENED: 'Poll',
+  ANNOUNCEMENT: 'Announcement',
+  ASSESSMENT_ADDED: 'Assessment',
+  SESSION_CHANGED: 'Class',
+  ENROLLED: 'Enrolment',
+};
 
 function NotificationItem({ n }: { n: Notification }) {
   const [{ fetching, error }, markRead] = useMutation(MarkNotificationReadMutation);

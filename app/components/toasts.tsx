@@ -3,14 +3,14 @@
 import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import { useMutation } from 'urql';
+import type { Notification } from '../lib/documents';
 import { MarkNotificationReadMutation } from '../lib/documents';
 import type { NotificationEvent } from '../lib/live/documents';
 import { useLiveEvents } from '../lib/live/react';
-import type { Notification } from '../lib/types';
+import { kindLabel } from './notifications-view';
 
 const SHOW_MS = 8_000;
 const MAX_TOASTS = 3;
-const kindLabel = { GRADE_RECORDED: 'Grade', POLL_OPENED: 'Poll', ANNOUNCEMENT: 'Announcement' } as const;
 
 function Toast({ n, dismiss }: { n: Notification; dismiss: (id: string) => void }) {
   const [, markRead] = useMutation(MarkNotificationReadMutation);

@@ -2,9 +2,34 @@
 // optimistic ballot. Entities (Grade, Poll, Standing, …) update themselves when a result carries
 // them; only lists, links and derived values need code here. Live (subscription) updaters are in
 // ./live/updaters.ts.
-import type { Cache, Data, KeyingConfig, OptimisticMutationConfig, UpdatesConfig } from '@urql/exchange-graphcache';
-import { FEED_PAGE_SIZE, FeedQuery, PollFields } from './documents';
-import type { Poll } from './types';
+import type {
+  Cache,
+  Data,
+  DataFields,
+  KeyingConfig,
+  OptimisticMutationConfig,
+  UpdateResolver,
+  UpdatesConfig,
+  Variables,
+} from '@urql/exchange-graphcache';
+import {
+  type CastVoteMutation,
+  CreateAssessmentMutation,
+  CreateCommentMutation,
+  CreateCourseMutation,
+  CreatePostMutation,
+  CreateSessionMutation,
+  CreateUserMutation,
+  DeleteGradeMutation,
+  EnrolStudentMutation,
+  FEED_PAGE_SIZE,
+  FeedQuery,
+  OpenPollMutation,
+  PollFields,
+  RecordAttendanceMutation,
+  RecordGradeMutation,
+} from './documents';
+import type { TadaDocumentNode, VariablesOf } from './graphql';
 
 type Key = string;
 
@@ -58,61 +83,46 @@ function invalidateField(cache: Cache, entity: Key, field: string) {
   }
 }
 
-const course = (id: string | undefined | null) => (id ? `Course:${id}` : null);
-const idOf = (d: unknown): string | undefined => (d as { id?: string } | null)?.id;
+const course = (id: string) => `Course:${id}`;
+
+/**
+ * An updater for the result of `document`: graphcache hands updaters the field's parent data and
+ * arguments untyped; here they are what the document selects and the variables it takes (every
+ * document passes each variable to the argument of the same name).
+ */
+export const updater = <Result extends DataFields, Args extends Variables>(
+  _document: TadaDocumentNode<Result, Args>,
+  update: UpdateResolver<Result, Args>,
+): UpdateResolver => update;
 
 export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
-  recordGrade(result, _args, cache) {
-    const g = result.recordGrade as {
-      id: string;
-      student: { id: string };
-      assessment: { id: string; course: { id: string } };
-    } | null;
-    if (!g) return;
-    addToList(cache, `Assessment:${g.assessment.id}`, 'grades', result.recordGrade as Data);
+  recordGrade: updater(RecordGradeMutation, ({ recordGrade: g }, _args, cache) => {
+    addToList(cache, `Assessment:${g.assessment.id}`, 'grades', g);
     // The derived standing changed on the server: drop it so every view of it refetches.
     cache.invalidate({ __typename: 'Standing', id: `${g.assessment.course.id}:${g.student.id}` });
-  },
-  deleteGrade(result, _args, cache) {
-    const g = result.deleteGrade as {
-      id: string;
-      student: { id: string };
-      assessment: { id: string; course: { id: string } };
-    } | null;
-    if (!g) return;
+  }),
+  deleteGrade: updater(DeleteGradeMutation, ({ deleteGrade: g }, _args, cache) => {
     const aKey = `Assessment:${g.assessment.id}`;
-    const list = cache.resolve(aKey, 'grades');
-    if (Array.isArray(list))
-      cache.link(
-        aKey,
-        'grades',
-        (list as Key[]).filter((k) => k !== `Grade:${g.id}`),
-      );
+    removeFromList(cache, aKey, 'grades', `Grade:${g.id}`);
     if (cache.resolve(aKey, 'myGrade') === `Grade:${g.id}`) cache.link(aKey, 'myGrade', null);
     cache.invalidate({ __typename: 'Grade', id: g.id });
     cache.invalidate({ __typename: 'Standing', id: `${g.assessment.course.id}:${g.student.id}` });
-  },
-  recordAttendance(result, _args, cache) {
-    const r = result.recordAttendance as {
-      student: { id: string };
-      session: { id: string; course: { id: string } };
-    } | null;
-    if (!r) return;
-    addToList(cache, `ClassSession:${r.session.id}`, 'records', result.recordAttendance as Data);
+  }),
+  recordAttendance: updater(RecordAttendanceMutation, ({ recordAttendance: r }, _args, cache) => {
+    addToList(cache, `ClassSession:${r.session.id}`, 'records', r);
     cache.invalidate({ __typename: 'AttendanceTotals', id: `${r.session.course.id}:${r.student.id}` });
-  },
-  createAssessment(result, args, cache) {
-    addToList(cache, course(args.courseId as string), 'assessments', result.createAssessment as Data);
+  }),
+  createAssessment: updater(CreateAssessmentMutation, (result, args, cache) => {
+    addToList(cache, course(args.courseId), 'assessments', result.createAssessment);
     // Every student's standing now has one more assessment in its total.
-    invalidateField(cache, `Course:${args.courseId}`, 'standings');
-    invalidateField(cache, `Course:${args.courseId}`, 'myStanding');
-  },
-  createClassSession(result, args, cache) {
-    const cKey = course(args.courseId as string);
-    const created = result.createClassSession as Data | null;
-    const list = cKey ? cache.resolve(cKey, 'sessions') : null;
-    const newKey = created ? cache.keyOfEntity(created) : null;
-    if (!cKey || !Array.isArray(list) || !newKey || (list as Key[]).includes(newKey)) return;
+    invalidateField(cache, course(args.courseId), 'standings');
+    invalidateField(cache, course(args.courseId), 'myStanding');
+  }),
+  createClassSession: updater(CreateSessionMutation, (result, args, cache) => {
+    const cKey = course(args.courseId);
+    const list = cache.resolve(cKey, 'sessions');
+    const newKey = cache.keyOfEntity(result.createClassSession);
+    if (!Array.isArray(list) || !newKey || (list as Key[]).includes(newKey)) return;
     const startsAt = (k: Key) => String(cache.resolve(k, 'startsAt') ?? '');
     cache.link(
       cKey,
@@ -121,29 +131,23 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
     );
     invalidateField(cache, cKey, 'attendanceTotals');
     invalidateField(cache, cKey, 'myAttendanceTotals');
-  },
-  openPoll(result, args, cache) {
-    addToList(cache, course(args.courseId as string), 'polls', result.openPoll as Data, 'start');
-  },
-  createPost(result, args, cache) {
-    const post = result.createPost as Data | null;
-    if (!post) return;
+  }),
+  openPoll: updater(OpenPollMutation, (result, args, cache) => {
+    addToList(cache, course(args.courseId), 'polls', result.openPoll, 'start');
+  }),
+  createPost: updater(CreatePostMutation, ({ createPost: post }, args, cache) => {
     // Page one of the feed is the list a new post joins (later pages hang off cursors).
-    cache.updateQuery(
-      { query: FeedQuery, variables: { id: args.courseId as string, first: FEED_PAGE_SIZE } },
-      (data) => {
-        const posts = data?.course?.posts;
-        if (!posts || posts.edges.some((e) => e.node.id === idOf(post))) return data;
-        posts.edges.unshift({ __typename: 'PostEdge', cursor: `new:${idOf(post)}`, node: post } as never);
-        posts.totalCount += 1;
-        return data;
-      },
-    );
-  },
-  createComment(result, _args, cache) {
-    const c = result.createComment as { post: { id: string } } | null;
-    if (c) addToList(cache, `Post:${c.post.id}`, 'comments', result.createComment as Data);
-  },
+    cache.updateQuery({ query: FeedQuery, variables: { id: args.courseId, first: FEED_PAGE_SIZE } }, (data) => {
+      const posts = data?.course?.posts;
+      if (!posts || posts.edges.some((e) => e.node.id === post.id)) return data;
+      posts.edges.unshift({ __typename: 'PostEdge', cursor: `new:${post.id}`, node: post });
+      posts.totalCount += 1;
+      return data;
+    });
+  }),
+  createComment: updater(CreateCommentMutation, ({ createComment: c }, _args, cache) => {
+    addToList(cache, `Post:${c.post.id}`, 'comments', c);
+  }),
   markNotificationRead(_result, _args, cache) {
     // unreadCount lives on the (embedded) connection: refetch it rather than guess.
     invalidateField(cache, 'Query', 'notifications');
@@ -151,34 +155,31 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
   markAllNotificationsRead(_result, _args, cache) {
     invalidateField(cache, 'Query', 'notifications');
   },
-  createCourse(result, _args, cache) {
-    addToList(cache, 'Query', 'courses', result.createCourse as Data);
-  },
-  createUser(result, _args, cache) {
-    const user = result.createUser as { role: string } | null;
-    if (!user) return;
+  createCourse: updater(CreateCourseMutation, (result, _args, cache) => {
+    addToList(cache, 'Query', 'courses', result.createCourse);
+  }),
+  createUser: updater(CreateUserMutation, ({ createUser: user }, _args, cache) => {
+    const key = cache.keyOfEntity(user);
     for (const f of cache.inspectFields('Query')) {
       if (f.fieldName !== 'users') continue;
-      const role = (f.arguments as { role?: string } | null)?.role;
+      const role = f.arguments?.role;
       if (role && role !== user.role) continue;
       const list = cache.resolve('Query', 'users', f.arguments ?? undefined);
-      const key = cache.keyOfEntity(result.createUser as Data);
       if (Array.isArray(list) && key && !(list as Key[]).includes(key))
         cache.link('Query', 'users', f.arguments ?? null, [...(list as Key[]), key]);
     }
-  },
-  enrolStudent(_result, args, cache) {
-    const cKey = `Course:${args.courseId}`;
-    for (const field of ['students', 'standings', 'attendanceTotals']) invalidateField(cache, cKey, field);
-  },
+  }),
+  enrolStudent: updater(EnrolStudentMutation, (_result, args, cache) => {
+    for (const field of ['students', 'standings', 'attendanceTotals'])
+      invalidateField(cache, course(args.courseId), field);
+  }),
 };
 
 /** Voting shows the ballot at once; the server's Poll replaces this guess when it answers. */
 export const optimistic: OptimisticMutationConfig = {
-  castVote(args, cache) {
-    const pollId = args.pollId as string;
-    const optionId = args.optionId as string;
-    const poll = cache.readFragment(PollFields, { id: pollId }) as Poll | null;
+  castVote(args: VariablesOf<typeof CastVoteMutation>, cache) {
+    const { pollId, optionId } = args;
+    const poll = cache.readFragment(PollFields, { __typename: 'Poll', id: pollId });
     if (!poll) return null;
     if (poll.myVote === optionId) return { ...poll, __typename: 'Poll' };
     const options = poll.options.map((o) => ({

@@ -4,7 +4,7 @@
 // during hydration the session is `undefined` ("not known yet"), so nothing queries the API
 // before the browser knows who is signed in.
 import { useSyncExternalStore } from 'react';
-import type { AuthPayload } from './types';
+import type { AuthPayload } from './documents';
 
 export type Session = AuthPayload;
 

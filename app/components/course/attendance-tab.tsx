@@ -2,12 +2,14 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import {
+  type AttendanceRecord,
   AttendanceSheetQuery,
+  type AttendanceStatus,
+  type AttendanceTotals,
   MarkAllPresentMutation,
   MyAttendanceQuery,
   RecordAttendanceMutation,
 } from '../../lib/documents';
-import type { AttendanceRecord, AttendanceStatus, AttendanceTotals } from '../../lib/types';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
 import { NewSessionForm } from './new-session-form';
@@ -183,7 +185,9 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: AttendanceSheetQuery, variables: { id: courseId } });
   const [picked, setPicked] = useState<string | undefined>();
   if (fetching && !data) return <Loading label="Loading attendance…" />;
-  if (!data?.course) return <ErrorNote error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+  // students is null (with a FORBIDDEN error) for anyone but the course's staff.
+  if (!data?.course?.students)
+    return <ErrorNote error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   const { students, sessions, attendanceTotals } = data.course;
   const sessionId = picked && sessions.some((s) => s.id === picked) ? picked : defaultSession(sessions);
   const session = sessions.find((s) => s.id === sessionId);

@@ -1,8 +1,8 @@
 'use client';
 import { type FormEvent, type RefObject, useCallback, useMemo, useRef, useState } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
+import type { Post } from '../../lib/documents';
 import { CreateCommentMutation, CreatePostMutation, FEED_PAGE_SIZE, FeedQuery } from '../../lib/documents';
-import type { Post } from '../../lib/types';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
 import { NewContentBanner, useNewContent } from './new-content';
 

@@ -3,8 +3,8 @@
 // change (blur or Enter). Clearing a recorded cell deletes that grade.
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
+import type { Assessment, Grade } from '../../lib/documents';
 import { DeleteGradeMutation, GradeSheetQuery, RecordGradeMutation } from '../../lib/documents';
-import type { Assessment, Grade } from '../../lib/types';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatPercent, formatScore, Loading } from '../status';
 import { NewAssessmentForm } from './new-assessment-form';
@@ -150,7 +150,9 @@ function GradeCell({
 export function GradeSheet({ courseId }: { courseId: string }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: GradeSheetQuery, variables: { id: courseId } });
   if (fetching && !data) return <Loading label="Loading grade sheet…" />;
-  if (!data?.course) return <ErrorNote error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+  // students is null (with a FORBIDDEN error) for anyone but the course's staff.
+  if (!data?.course?.students)
+    return <ErrorNote error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   const { students, assessments, standings } = data.course;
   const grades = new Map<string, Grade>();
   for (const a of assessments) for (const g of a.grades) grades.set(`${a.id}:${g.student.id}`, g);

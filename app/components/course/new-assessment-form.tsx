@@ -1,8 +1,8 @@
 'use client';
 import { useState } from 'react';
 import { useMutation } from 'urql';
+import type { AssessmentKind } from '../../lib/documents';
 import { CreateAssessmentMutation } from '../../lib/documents';
-import type { AssessmentKind } from '../../lib/types';
 import { InlineForm } from './inline-form';
 
 export function NewAssessmentForm({ courseId }: { courseId: string }) {

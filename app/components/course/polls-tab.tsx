@@ -1,8 +1,8 @@
 'use client';
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
+import type { Poll } from '../../lib/documents';
 import { CastVoteMutation, ClosePollMutation, OpenPollMutation, PollsQuery } from '../../lib/documents';
-import type { Poll } from '../../lib/types';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
 import { InlineForm } from './inline-form';
 

@@ -1,8 +1,8 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
+import type { CourseSummary, Role } from '../../lib/documents';
 import { CreateCourseMutation, CreateUserMutation, EnrolStudentMutation, UsersQuery } from '../../lib/documents';
-import type { CourseSummary, Role } from '../../lib/types';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, Loading } from '../status';
 

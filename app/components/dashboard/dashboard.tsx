@@ -1,9 +1,9 @@
 'use client';
 import Link from 'next/link';
 import { useQuery } from 'urql';
+import type { CourseSummary } from '../../lib/documents';
 import { CoursesQuery } from '../../lib/documents';
 import { useSession } from '../../lib/session';
-import type { CourseSummary } from '../../lib/types';
 import { Empty, ErrorNote, formatPercent, Loading } from '../status';
 import { AdminPanel } from './admin-panel';
 

@@ -5,12 +5,18 @@
 // Each one is idempotent: applying the same event twice changes nothing the second time.
 
 import type { Cache, Data, UpdatesConfig } from '@urql/exchange-graphcache';
-import { gql } from 'urql';
-import { addToList, removeFromList } from '../cache';
+import { addToList, removeFromList, updater } from '../cache';
 import { NOTIFICATIONS_PAGE_SIZE, NotificationsQuery } from '../documents';
-import type { AttendanceEvent, GradeEvent, NotificationEvent, PollEvent } from './documents';
-
-type Updates = NonNullable<UpdatesConfig['Subscription']>;
+import {
+  AttendanceChangedSubscription,
+  type AttendanceEvent,
+  GradeChangedSubscription,
+  type GradeEvent,
+  type NotificationEvent,
+  NotificationReceivedSubscription,
+  PollChangedSubscription,
+  type PollEvent,
+} from './documents';
 
 /** Links entity.field to `item` when that field is loaded (undefined: no view asked for it). */
 function linkIfLoaded(cache: Cache, entity: string, field: string, item: Data | null) {
@@ -27,13 +33,13 @@ export function applyGrade(e: GradeEvent, cache: Cache, viewerId: string | undef
     if (cache.resolve(assessment, 'myGrade') === gradeKey) cache.link(assessment, 'myGrade', null);
     cache.invalidate(gradeKey);
   } else {
-    addToList(cache, assessment, 'grades', g as unknown as Data);
-    if (g.student.id === viewerId) linkIfLoaded(cache, assessment, 'myGrade', g as unknown as Data);
+    addToList(cache, assessment, 'grades', g);
+    if (g.student.id === viewerId) linkIfLoaded(cache, assessment, 'myGrade', g);
   }
   if (e.standing) {
     const course = `Course:${g.assessment.course.id}`;
-    addToList(cache, course, 'standings', e.standing as unknown as Data);
-    if (e.standing.student.id === viewerId) linkIfLoaded(cache, course, 'myStanding', e.standing as unknown as Data);
+    addToList(cache, course, 'standings', e.standing);
+    if (e.standing.student.id === viewerId) linkIfLoaded(cache, course, 'myStanding', e.standing);
   }
 }
 
@@ -47,14 +53,13 @@ export function applyAttendance(e: AttendanceEvent, cache: Cache, viewerId: stri
     if (cache.resolve(session, 'myRecord') === recordKey) cache.link(session, 'myRecord', null);
     cache.invalidate(recordKey);
   } else {
-    addToList(cache, session, 'records', r as unknown as Data);
-    if (r.student.id === viewerId) linkIfLoaded(cache, session, 'myRecord', r as unknown as Data);
+    addToList(cache, session, 'records', r);
+    if (r.student.id === viewerId) linkIfLoaded(cache, session, 'myRecord', r);
   }
   if (e.totals) {
     const course = `Course:${r.session.course.id}`;
-    addToList(cache, course, 'attendanceTotals', e.totals as unknown as Data);
-    if (e.totals.student.id === viewerId)
-      linkIfLoaded(cache, course, 'myAttendanceTotals', e.totals as unknown as Data);
+    addToList(cache, course, 'attendanceTotals', e.totals);
+    if (e.totals.student.id === viewerId) linkIfLoaded(cache, course, 'myAttendanceTotals', e.totals);
   }
 }
 
@@ -79,19 +84,12 @@ export function applyPoll(e: PollEvent, cache: Cache) {
   );
 }
 
-const UnreadCountQuery = gql<{ unreadNotificationCount: number }>`
-  query UnreadNotificationCount { unreadNotificationCount }
-`;
-
-/** Adds `delta` to every unread count the cache holds (the bell's and the notifications page's). */
+/** Adds `delta` to the unread count the cache holds (the bell's and the notifications page's). */
 function adjustUnread(cache: Cache, delta: number) {
   cache.updateQuery({ query: NotificationsQuery, variables: { first: NOTIFICATIONS_PAGE_SIZE } }, (data) => {
     if (data) data.notifications.unreadCount = Math.max(0, data.notifications.unreadCount + delta);
     return data;
   });
-  cache.updateQuery({ query: UnreadCountQuery }, (data) =>
-    data ? { ...data, unreadNotificationCount: Math.max(0, data.unreadNotificationCount + delta) } : data,
-  );
 }
 
 /**
@@ -99,8 +97,7 @@ function adjustUnread(cache: Cache, delta: number) {
  * (the fragment's field order): the cache still holds the notification's previous read state, so
  * the unread count moves by exactly what changed — nothing when the same event comes twice.
  */
-function countUnread(parent: Data, cache: Cache) {
-  const e = parent as unknown as NotificationEvent;
+export function countUnread(e: NotificationEvent, cache: Cache) {
   const n = e.notification;
   if (!n || e.action === 'RESYNC') return;
   const before = cache.resolve(`Notification:${n.id}`, 'read');
@@ -113,7 +110,6 @@ function countUnread(parent: Data, cache: Cache) {
     } else {
       const connection = cache.resolve('Query', 'notifications', { first: NOTIFICATIONS_PAGE_SIZE });
       if (typeof connection === 'string') cache.invalidate(connection, 'unreadCount');
-      cache.invalidate('Query', 'unreadNotificationCount');
     }
     return;
   }
@@ -131,11 +127,7 @@ export function applyNotification(e: NotificationEvent, cache: Cache) {
     if (e.action === 'DELETED') {
       if (at >= 0) edges.splice(at, 1);
     } else if (at < 0) {
-      edges.unshift({
-        __typename: 'NotificationEdge',
-        cursor: `live:${n.id}`,
-        node: { __typename: 'Notification', ...n },
-      } as never);
+      edges.unshift({ __typename: 'NotificationEdge', cursor: `live:${n.id}`, node: n });
     }
     return data;
   });
@@ -144,14 +136,18 @@ export function applyNotification(e: NotificationEvent, cache: Cache) {
 
 /** The updaters, for graphcache's `updates` option (viewerId: whose "my…" fields to link). */
 export function liveUpdates(viewerId: string | undefined): UpdatesConfig {
-  const Subscription: Updates = {
-    gradeChanged: (result, _args, cache) => applyGrade(result.gradeChanged as unknown as GradeEvent, cache, viewerId),
-    attendanceChanged: (result, _args, cache) =>
-      applyAttendance(result.attendanceChanged as unknown as AttendanceEvent, cache, viewerId),
-    pollChanged: (result, _args, cache) => applyPoll(result.pollChanged as unknown as PollEvent, cache),
-    notificationReceived: (result, _args, cache) =>
-      applyNotification(result.notificationReceived as unknown as NotificationEvent, cache),
-    // contentAvailable is a signal, not content: the feed shows a banner (see feed-tab.tsx).
+  return {
+    Subscription: {
+      gradeChanged: updater(GradeChangedSubscription, (r, _args, cache) => applyGrade(r.gradeChanged, cache, viewerId)),
+      attendanceChanged: updater(AttendanceChangedSubscription, (r, _args, cache) =>
+        applyAttendance(r.attendanceChanged, cache, viewerId),
+      ),
+      pollChanged: updater(PollChangedSubscription, (r, _args, cache) => applyPoll(r.pollChanged, cache)),
+      notificationReceived: updater(NotificationReceivedSubscription, (r, _args, cache) =>
+        applyNotification(r.notificationReceived, cache),
+      ),
+      // contentAvailable is a signal, not content: the feed shows a banner (see feed-tab.tsx).
+    },
+    NotificationEvent: { action: (parent: NotificationEvent, _args, cache) => countUnread(parent, cache) },
   };
-  return { Subscription, NotificationEvent: { action: (parent, _args, cache) => countUnread(parent as Data, cache) } };
 }
