@@ -3,16 +3,18 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The layers, lowest first: `db/` (schema, migrations, seed) → `server/` (the API) → `scripts/`
+ * The layers, lowest first: `shared/` (pure definitions both ends agree on, e.g. the cursor order;
+ * it imports nothing) → `db/` (schema, migrations, seed) → `server/` (the API) → `scripts/`
  * (running it). A folder imports only its own layer and those below; the web app (`app/`) talks to
- * the API over HTTP and imports none of them. Tests (`*.test.ts`, `test/`, `e2e/`) and `bench/` may
+ * the API over HTTP and imports none of them but `shared/`. Tests (`*.test.ts`, `test/`, `e2e/`) and `bench/` may
  * import anything. Only relative imports are checked: packages are not layers.
  */
 const MAY_IMPORT: Record<string, string[]> = {
-  db: ['db'],
-  server: ['db', 'server'],
-  scripts: ['db', 'server', 'scripts'],
-  app: ['app'],
+  shared: ['shared'],
+  db: ['shared', 'db'],
+  server: ['shared', 'db', 'server'],
+  scripts: ['shared', 'db', 'server', 'scripts'],
+  app: ['shared', 'app'],
 };
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -1,12 +1,15 @@
+import { type CursorPosition, comparePositions, readCursor } from '../../shared/cursor';
 import { badInput } from '../errors';
+
+// The comparison itself lives in shared/cursor.ts (one definition for server, web app and tests);
+// this module adds what only the server needs: a refusal with BAD_USER_INPUT and a parse cache.
+export { formatCursor, ORIGIN } from '../../shared/cursor';
 
 /**
  * A position in the outbox: (transaction id, row id). Opaque to clients ("<xid>.<id>"), ordered
  * first by transaction then by row within it.
  */
-export type Cursor = { xid: bigint; id: bigint };
-
-export const ORIGIN: Cursor = { xid: 0n, id: 0n };
+export type Cursor = CursorPosition;
 
 const parsed = new WeakMap<object, Cursor>();
 
@@ -17,23 +20,15 @@ export function cursorOf(event: { cursor: string }): Cursor {
   return cursor;
 }
 
-export function formatCursor(c: Cursor): string {
-  return `${c.xid}.${c.id}`;
-}
-
 export function parseCursor(value: string, field = 'after'): Cursor {
-  const match = /^(\d{1,20})\.(\d{1,20})$/.exec(value);
-  if (!match)
+  const cursor = readCursor(value);
+  if (!cursor)
     throw badInput(`${field} is not a cursor from this API (expected the cursor of an event or liveCursor)`, field);
-  return { xid: BigInt(match[1]), id: BigInt(match[2]) };
+  return cursor;
 }
 
-export function compareCursors(a: Cursor, b: Cursor): number {
-  if (a.xid !== b.xid) return a.xid < b.xid ? -1 : 1;
-  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
-  return 0;
-}
+export const compareCursors = comparePositions;
 
-export const isAfter = (a: Cursor, b: Cursor) => compareCursors(a, b) > 0;
+export const isAfter = (a: Cursor, b: Cursor) => comparePositions(a, b) > 0;
 
 export const maxCursor = (a: Cursor, b: Cursor) => (isAfter(a, b) ? a : b);

@@ -5,9 +5,9 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareCursors } from '../../shared/cursor';
 import {
   allUpdates,
-  compareCursor,
   connectLive,
   expectedFor,
   GRADE_CHANGED,
@@ -101,7 +101,7 @@ describe('order without holes', () => {
       >`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
       // …but writes its event after T2: a higher outbox id, a lower cursor.
       expect(BigInt(b.cursor.split('.')[1])).toBeGreaterThan(BigInt(a.cursor.split('.')[1]));
-      expect(compareCursor(b.cursor, a.cursor)).toBe(-1);
+      expect(compareCursors(b.cursor, a.cursor)).toBe(-1);
       expect(b.cursor.split('.')[0]).toBe(xid1);
 
       await t2`commit`; // T2 commits first, with the higher cursor.
@@ -109,9 +109,9 @@ describe('order without holes', () => {
 
       // While T1 is open nothing at or after it is handed out: not by liveCursor, not by updates.
       const live = await liveCursor(token);
-      expect(compareCursor(live, b.cursor)).toBe(-1);
+      expect(compareCursors(live, b.cursor)).toBe(-1);
       const page = await allUpdates(api.url, token, start, math.id);
-      expect(compareCursor(page.cursor, b.cursor)).toBe(-1);
+      expect(compareCursors(page.cursor, b.cursor)).toBe(-1);
       expect(page.events.map((e) => e.cursor)).not.toContain(a.cursor);
       expect(stream.cursors()).not.toContain(a.cursor);
 

@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { createTokenService } from '../../server/auth/tokens';
+import { compareCursors } from '../../shared/cursor';
 import { type Fixtures, loadFixtures } from '../api/fixtures';
 import { TEST_JWT_SECRET } from '../app';
 import { createTestDatabase, type TestDatabase } from '../database';
@@ -87,15 +88,7 @@ export async function openLiveDatabase(): Promise<LiveDatabase> {
   };
 }
 
-/** Compares two "xid.id" cursors. */
-export function compareCursor(a: string, b: string): number {
-  const [ax, ai] = a.split('.').map(BigInt);
-  const [bx, bi] = b.split('.').map(BigInt);
-  if (ax !== bx) return ax < bx ? -1 : 1;
-  return ai === bi ? 0 : ai < bi ? -1 : 1;
-}
-
 /** True when the cursors strictly increase (no duplicate, no step back). */
 export function strictlyIncreasing(cursors: string[]): boolean {
-  return cursors.every((c, i) => i === 0 || compareCursor(cursors[i - 1], c) < 0);
+  return cursors.every((c, i) => i === 0 || compareCursors(cursors[i - 1], c) < 0);
 }

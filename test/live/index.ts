@@ -14,7 +14,7 @@ export {
   rawSocket,
   sseSubscribe,
 } from './clients';
-export { compareCursor, type LiveDatabase, type OutboxEntry, openLiveDatabase, strictlyIncreasing } from './db';
+export { type LiveDatabase, type OutboxEntry, openLiveDatabase, strictlyIncreasing } from './db';
 export { expectedFor, loadMemberships, type Memberships, maySee, type Persona } from './oracle';
 export * from './queries';
 export { Collector, TimeoutError, waitFor } from './wait';

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { comparePositions } from '../../shared/cursor';
 import type { LiveDatabase } from '../live';
 
 export const NOTE_BYTES = 20_000;
@@ -38,7 +39,7 @@ export async function hubCaughtUp(
   await waitFor(
     () => {
       const last = app.app.live.hub.lastCursor();
-      return last && (last.xid > BigInt(end.xid) || (last.xid === BigInt(end.xid) && last.id >= BigInt(end.id)));
+      return last && comparePositions(last, { xid: BigInt(end.xid), id: BigInt(end.id) }) >= 0;
     },
     { timeoutMs: 15_000, what: 'the hub to dispatch what the outbox holds' },
   );
