@@ -5,7 +5,6 @@ import { useCallback, useEffect, useState } from 'react';
 import { useMutation } from 'urql';
 import type { Notification } from '../lib/documents';
 import { MarkNotificationReadMutation } from '../lib/documents';
-import type { NotificationEvent } from '../lib/live/documents';
 import { useLiveEvents } from '../lib/live/react';
 import { kindLabel } from './notifications-view';
 
@@ -55,9 +54,9 @@ function Toast({ n, dismiss }: { n: Notification; dismiss: (id: string) => void 
 export function Toasts() {
   const [toasts, setToasts] = useState<Notification[]>([]);
   const dismiss = useCallback((id: string) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
-  useLiveEvents((field, event) => {
-    if (field !== 'notificationReceived' || event.action !== 'CREATED') return;
-    const n = (event as NotificationEvent).notification;
+  useLiveEvents((event) => {
+    if (event.__typename !== 'NotificationEvent' || event.action !== 'CREATED') return;
+    const n = event.notification;
     if (!n || n.read) return;
     setToasts((ts) => (ts.some((t) => t.id === n.id) ? ts : [...ts, n].slice(-MAX_TOASTS)));
   });

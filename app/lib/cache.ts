@@ -1,7 +1,7 @@
 // graphcache configuration: how entities are keyed, how mutation results update lists, and the
 // optimistic ballot. Entities (Grade, Poll, Standing, …) update themselves when a result carries
-// them; only lists, links and derived values need code here. Live (subscription) updaters are in
-// ./live/updaters.ts.
+// them; only lists, links and derived values need code here. Live (subscription) updaters are
+// declared with their topic in ./live/topics.
 import type {
   Cache,
   Data,
@@ -46,12 +46,7 @@ export const keys: KeyingConfig = {
   NotificationConnection: embedded,
   NotificationEdge: embedded,
   UpdatesPage: embedded,
-  // Live events (./live/documents.ts) carry entities but are not entities themselves.
-  GradeEvent: embedded,
-  AttendanceEvent: embedded,
-  PollEvent: embedded,
-  ContentAvailableEvent: embedded,
-  NotificationEvent: embedded,
+  // Live event types are embedded too: ./live/topics (liveKeys) lists them.
 };
 
 /** Adds `item` to the list at entity.field unless it is there already (lists not loaded are left alone). */
@@ -63,6 +58,11 @@ export function addToList(cache: Cache, entity: Key | null, field: string, item:
   const keysNow = list as Key[];
   if (keysNow.includes(itemKey)) return;
   cache.link(entity, field, where === 'start' ? [itemKey, ...keysNow] : [...keysNow, itemKey]);
+}
+
+/** Links entity.field to `item` when that field is loaded (undefined: no view asked for it). */
+export function linkIfLoaded(cache: Cache, entity: Key, field: string, item: Data | null) {
+  if (cache.resolve(entity, field) !== undefined) cache.link(entity, field, item);
 }
 
 /** Removes the entity `itemKey` from the list at entity.field, if that list is loaded. */

@@ -6,8 +6,8 @@
 //
 // Live updates: a signed-in tab also gets a live connection (./live/connection.ts): one graphql-ws
 // socket, one subscription per topic, resumed from the last cursor applied, with polling while
-// the socket is down. Its events reach graphcache as subscription results; ./live/updaters.ts
-// applies them. app/lib/live/README.md describes the whole path.
+// the socket is down. Its events reach graphcache as subscription results; each topic's updater
+// (./live/topics) applies them. app/lib/live/README.md describes the whole path.
 import { cacheExchange } from '@urql/exchange-graphcache';
 import type { DocumentNode } from 'graphql';
 import { createElement, type ReactNode, useCallback, useEffect, useMemo } from 'react';
@@ -16,7 +16,7 @@ import { keys, mutationUpdates, optimistic } from './cache';
 import { RenewTokenMutation } from './documents';
 import { createLive, type Live } from './live/connection';
 import { LiveContext } from './live/react';
-import { liveUpdates } from './live/updaters';
+import { liveKeys, liveUpdates } from './live/topics';
 import { idempotencyExchange } from './offline/idempotency-exchange';
 import { getSession, type Session, setSession, useSession } from './session';
 
@@ -103,8 +103,8 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
       },
     }),
     cacheExchange({
-      keys,
-      updates: { ...liveUpdates(viewerId), Mutation: mutationUpdates },
+      keys: { ...keys, ...liveKeys },
+      updates: { ...liveUpdates({ viewerId }), Mutation: mutationUpdates },
       optimistic,
     }),
     ...(live ? [live.freshnessExchange, live.socketExchange] : []),

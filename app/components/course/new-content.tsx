@@ -3,7 +3,6 @@
 // and the latest ids, not the content); the reader decides when to load them, except that a few
 // load at once while the reader is at the top of the feed, where nothing moves under their eyes.
 import { type RefObject, useCallback, useEffect, useState } from 'react';
-import type { ContentEvent } from '../../lib/live/documents';
 import { useLiveEvents } from '../../lib/live/react';
 
 /** Load without asking when this few items are waiting and the feed's top is in view. */
@@ -46,9 +45,8 @@ export function useNewContent(
     }
   }, [load]);
 
-  useLiveEvents((field, event) => {
-    if (field !== 'contentAvailable' || event.action === 'RESYNC') return;
-    const e = event as ContentEvent;
+  useLiveEvents((e) => {
+    if (e.__typename !== 'ContentAvailableEvent' || e.action === 'RESYNC') return;
     if (e.courseId !== courseId || (e.newPosts === 0 && e.newComments === 0)) return;
     setSignals((ss) => [
       ...ss,

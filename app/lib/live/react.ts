@@ -23,5 +23,5 @@ export function useLiveEvents(listener: LiveListener) {
   useEffect(() => {
     latest.current = listener;
   });
-  useEffect(() => live?.onEvent((field, event) => latest.current(field, event)), [live]);
+  useEffect(() => live?.onEvent((event) => latest.current(event)), [live]);
 }

@@ -1,0 +1,186 @@
+// The graphql-ws socket: one per tab, reconnecting forever, renewing the token when the server
+// closes it for an expired one, noticing a dead link by its missing pongs, and carrying one
+// subscription per topic that resumes from the topic's last cursor. README.md explains the choices.
+import { createClient as createWsClient } from 'graphql-ws';
+import { type Operation, subscriptionExchange } from 'urql';
+import { backoffDelay, createWaker } from './backoff';
+import type { Delivery, TopicSink } from './delivery';
+import type { Settings } from './options';
+import type { StateStore } from './state';
+import { type LiveEvent, TOPICS, type TopicField } from './topics';
+
+const toWsUrl = (url: string) =>
+  new URL(url, typeof window === 'undefined' ? 'http://localhost' : window.location.href).href.replace(/^http/, 'ws');
+
+/** The live topic an urql subscription operation is for (its first field), if any. */
+const topicFieldOf = (op: Operation): TopicField | undefined => {
+  const def = op.query.definitions.find((d) => d.kind === 'OperationDefinition');
+  const sel = def && 'selectionSet' in def ? def.selectionSet.selections[0] : undefined;
+  const name = sel && sel.kind === 'Field' ? sel.name.value : undefined;
+  return TOPICS.find((t) => t.field === name)?.field;
+};
+
+export type SocketHooks = {
+  settings: Settings;
+  state: StateStore;
+  delivery: Delivery;
+  /** False once the connection is stopped: a close then changes nothing. */
+  isRunning: () => boolean;
+  /** The socket is (again) acknowledged by the server. */
+  onConnected: () => void;
+  /** The socket has been down for `offlineAfterMs`: time to poll. */
+  onOffline: () => void;
+};
+
+export function createSocket({ settings, state, delivery, isRunning, onConnected, onOffline }: SocketHooks) {
+  const waker = createWaker();
+  let offlineTimer: ReturnType<typeof setTimeout> | undefined;
+  let pongTimer: ReturnType<typeof setTimeout> | undefined;
+  // Token renewal: a 4403 close means a refused or expired token.
+  let renewBeforeConnect = false;
+  let tokenSent: string | undefined;
+  let authCloses = 0;
+
+  function goOffline() {
+    offlineTimer = undefined;
+    if (!isRunning() || state.get().status === 'live') return;
+    state.set({ status: 'offline' });
+    onOffline();
+  }
+
+  const ws = createWsClient({
+    url: () => toWsUrl(settings.url),
+    lazy: true,
+    retryAttempts: Infinity,
+    // graphql-ws retries only close events by default; a network error deserves a retry too.
+    // (Close codes it deems fatal, e.g. 4500, still end the subscriptions: see subscribeTopic.)
+    shouldRetry: () => true,
+    keepAlive: settings.keepAliveMs,
+    retryWait: async (retries) => {
+      // Closed for an expired token: renew (in connectionParams) and come back at once.
+      if (authCloses === 1) return waker.sleep(50 + Math.random() * 200);
+      await waker.sleep(backoffDelay(retries));
+    },
+    connectionParams: async () => {
+      const expiry = settings.getExpiry();
+      if (renewBeforeConnect || (expiry !== undefined && expiry - Date.now() < 5_000)) {
+        renewBeforeConnect = false;
+        await settings.renew();
+      }
+      tokenSent = settings.getToken();
+      return tokenSent ? { authorization: `Bearer ${tokenSent}` } : {};
+    },
+    connectionAckWaitTimeout: settings.connectionAckWaitTimeoutMs,
+    on: {
+      connected: () => {
+        authCloses = 0;
+        clearTimeout(offlineTimer);
+        offlineTimer = undefined;
+        onConnected();
+        state.set({ status: 'live', updatedAt: Date.now() });
+      },
+      ping: (received) => {
+        if (received) return;
+        clearTimeout(pongTimer);
+        // No pong in time: the socket is dead (sleeping laptop, dropped Wi-Fi). Terminate it,
+        // which graphql-ws treats as a retryable close.
+        pongTimer = setTimeout(() => ws.terminate(), settings.pongTimeoutMs);
+      },
+      pong: (received) => {
+        if (received) clearTimeout(pongTimer);
+      },
+      closed: (event) => {
+        clearTimeout(pongTimer);
+        const code = (event as { code?: number } | undefined)?.code;
+        if (code === 4403) {
+          // Refused or expired token: renew before the next connect, unless the token was
+          // renewed meanwhile (the scheduled renewal ran, but this socket still had the old one).
+          renewBeforeConnect = settings.getToken() === tokenSent;
+          authCloses += 1;
+        }
+        if (!isRunning()) return;
+        const { status } = state.get();
+        if (status === 'live' || status === 'connecting') state.set({ status: 'reconnecting' });
+        offlineTimer ??= setTimeout(
+          goOffline,
+          typeof navigator !== 'undefined' && navigator.onLine === false ? 0 : settings.offlineAfterMs,
+        );
+      },
+    },
+  });
+
+  /** One topic's subscription over the socket; resubscribes (with its latest cursor) whatever ends it. */
+  function subscribeTopic(field: TopicField, query: string, sink: TopicSink) {
+    let stopped = false;
+    let failures = 0;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let dispose: (() => void) | undefined;
+    // `variables` is read each time graphql-ws sends the subscribe message, including its own
+    // resubscribes after a reconnect: it always resumes from the last cursor applied.
+    const payload = {
+      query,
+      get variables() {
+        return { after: delivery.cursor(field) ?? null };
+      },
+    };
+    const again = () => {
+      if (stopped) return;
+      failures += 1;
+      retry = setTimeout(run, backoffDelay(failures - 1));
+    };
+    function run() {
+      dispose = ws.subscribe<Record<string, LiveEvent>>(payload, {
+        next: (result) => {
+          failures = 0;
+          const event = result.data?.[field];
+          if (event) delivery.deliver(field, event);
+          else if (result.errors) console.warn(`[live] ${field}:`, result.errors);
+        },
+        // A subscription error (e.g. SLOW_CONSUMER) or a close code graphql-ws deems fatal:
+        // come back from the cursor after a while, forever.
+        error: (error) => {
+          console.warn(`[live] ${field} ended; resubscribing`, error);
+          again();
+        },
+        complete: () => again(),
+      });
+    }
+    const removeSink = delivery.addSink(field, sink);
+    run();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      dispose?.();
+      removeSink();
+    };
+  }
+
+  /** urql's way onto the socket: each topic's subscription operation becomes subscribeTopic. */
+  const socketExchange = subscriptionExchange({
+    forwardSubscription: (request, operation) => ({
+      subscribe: (observer) => {
+        const field = topicFieldOf(operation);
+        if (!field || !request.query) {
+          observer.error?.(new Error('not a live topic'));
+          return { unsubscribe() {} };
+        }
+        const stop = subscribeTopic(field, request.query, (result) => observer.next(result));
+        return { unsubscribe: stop };
+      },
+    }),
+  });
+
+  return {
+    socketExchange,
+    /** Cuts the wait before the next reconnect attempt short. */
+    wake: () => waker.wake(),
+    /** Closes the socket now (graphql-ws reconnects). */
+    terminate: () => ws.terminate(),
+    stop() {
+      clearTimeout(offlineTimer);
+      offlineTimer = undefined;
+      clearTimeout(pongTimer);
+      waker.wake();
+    },
+  };
+}

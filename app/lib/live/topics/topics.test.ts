@@ -1,0 +1,218 @@
+// Each topic's updater as graphcache runs it: a real urql client and cache, a network that answers
+// queries with fixed data, and events pushed as subscription results (what the live connection
+// does with every event it delivers).
+import { Client, type Exchange, makeResult, type Operation, type OperationResult } from '@urql/core';
+import { cacheExchange } from '@urql/exchange-graphcache';
+import { describe, expect, it } from 'vitest';
+import { filter, makeSubject, map, merge, pipe, share } from 'wonka';
+import { keys, mutationUpdates, optimistic } from '../../cache';
+import { GradeSheetQuery, NOTIFICATIONS_PAGE_SIZE, NotificationsQuery, PollsQuery } from '../../documents';
+import type { GradeEvent } from './grades';
+import { liveKeys, liveUpdates, TOPICS } from './index';
+import type { NotificationEvent } from './notifications';
+import type { PollEvent } from './polls';
+
+const fieldOf = (op: Operation) => {
+  const def = op.query.definitions.find((d) => d.kind === 'OperationDefinition');
+  const first = def?.kind === 'OperationDefinition' ? def.selectionSet.selections[0] : undefined;
+  return first?.kind === 'Field' ? first.name.value : '';
+};
+
+/** A client whose network answers each query with `answers[operationName]` and never pushes by itself. */
+function harness(viewerId: string, answers: Record<string, Record<string, unknown>>) {
+  const pushed = makeSubject<OperationResult>();
+  const subscriptions = new Map<string, Operation>();
+  const network: Exchange = () => (ops$) => {
+    const shared = pipe(ops$, share);
+    return merge([
+      pipe(
+        shared,
+        filter((op) => op.kind === 'query'),
+        map((op) => {
+          const def = op.query.definitions.find((d) => d.kind === 'OperationDefinition');
+          const name = def?.kind === 'OperationDefinition' ? def.name?.value : undefined;
+          return makeResult(op, { data: answers[name ?? ''] });
+        }),
+      ),
+      pipe(
+        shared,
+        filter((op) => {
+          if (op.kind === 'subscription') subscriptions.set(fieldOf(op), op);
+          return false;
+        }),
+        map((op) => makeResult(op, { data: null })),
+      ),
+      pushed.source,
+    ]);
+  };
+  const client = new Client({
+    url: 'http://homeroom.test/graphql',
+    exchanges: [
+      cacheExchange({
+        keys: { ...keys, ...liveKeys },
+        updates: { ...liveUpdates({ viewerId }), Mutation: mutationUpdates },
+        optimistic,
+      }),
+      network,
+    ],
+  });
+  for (const topic of TOPICS) client.subscription(topic.document, {}).subscribe(() => {});
+  return {
+    client,
+    /** Hands graphcache an event the way the live connection does: as its topic's subscription result. */
+    push(field: string, event: unknown) {
+      const op = subscriptions.get(field);
+      if (!op) throw new Error(`no ${field} subscription`);
+      pushed.next(makeResult(op, { data: { [field]: event } }));
+    },
+  };
+}
+
+const ref = <T extends string>(__typename: T, id: string) => ({ __typename, id });
+const at = '2026-12-05T10:00:00.000Z';
+
+describe('grade events', () => {
+  const sheet = {
+    course: {
+      ...ref('Course', 'c1'),
+      students: [{ ...ref('User', 's1'), name: 'Sam', email: 'sam@homeroom.test' }],
+      assessments: [
+        {
+          ...ref('Assessment', 'a1'),
+          title: 'Midterm',
+          kind: 'EXAM',
+          maxScore: 100,
+          weight: 1,
+          dueAt: null,
+          grades: [],
+        },
+      ],
+      standings: [],
+    },
+  };
+  const gradeEvent = (action: GradeEvent['action'], cursor: string, score = 91): GradeEvent => ({
+    __typename: 'GradeEvent',
+    cursor,
+    action,
+    occurredAt: at,
+    grade: {
+      ...ref('Grade', 'g1'),
+      __typename: 'Grade',
+      score,
+      note: null,
+      updatedAt: at,
+      student: ref('User', 's1'),
+      assessment: { ...ref('Assessment', 'a1'), course: ref('Course', 'c1') },
+    },
+    standing: {
+      __typename: 'Standing',
+      id: 'c1:s1',
+      average: score,
+      graded: 1,
+      total: 1,
+      student: ref('User', 's1'),
+    },
+  });
+
+  it('adds a new grade and standing to the sheet once, changes it in place, removes it on delete', async () => {
+    const { client, push } = harness('instructor', { GradeSheet: sheet });
+    await client.query(GradeSheetQuery, { id: 'c1' }).toPromise();
+    const read = () => client.readQuery(GradeSheetQuery, { id: 'c1' })?.data?.course;
+
+    push('gradeChanged', gradeEvent('CREATED', '1.1'));
+    push('gradeChanged', gradeEvent('CREATED', '1.1')); // the same event twice changes nothing more
+    expect(read()?.assessments[0].grades.map((g) => [g.id, g.score])).toEqual([['g1', 91]]);
+    expect(read()?.standings.map((s) => [s.id, s.average])).toEqual([['c1:s1', 91]]);
+
+    push('gradeChanged', gradeEvent('UPDATED', '1.2', 75));
+    expect(read()?.assessments[0].grades.map((g) => [g.id, g.score])).toEqual([['g1', 75]]);
+
+    push('gradeChanged', gradeEvent('DELETED', '1.3', 75));
+    expect(read()?.assessments[0].grades).toEqual([]);
+  });
+
+  it('ignores RESYNC', async () => {
+    const { client, push } = harness('instructor', { GradeSheet: sheet });
+    await client.query(GradeSheetQuery, { id: 'c1' }).toPromise();
+    push('gradeChanged', { ...gradeEvent('RESYNC', '1.1'), grade: null, standing: null });
+    expect(client.readQuery(GradeSheetQuery, { id: 'c1' })?.data?.course?.assessments[0].grades).toEqual([]);
+  });
+});
+
+describe('poll events', () => {
+  const poll = (id: string, createdAt: string) => ({
+    ...ref('Poll', id),
+    question: `Question ${id}?`,
+    status: 'OPEN' as const,
+    closesAt: null,
+    createdAt,
+    totalVotes: 0,
+    myVote: null,
+    options: [{ ...ref('PollOption', `${id}-o1`), label: 'Yes', votes: 0 }],
+  });
+  const pollEvent = (p: ReturnType<typeof poll>, cursor: string): PollEvent => ({
+    __typename: 'PollEvent',
+    cursor,
+    action: 'CREATED',
+    occurredAt: at,
+    vote: false,
+    poll: { ...p, course: ref('Course', 'c1') },
+  });
+
+  it('puts a poll it has not seen into the list, newest first, once', async () => {
+    const older = poll('p1', '2026-12-01T00:00:00.000Z');
+    const { client, push } = harness('student', {
+      Polls: { course: { ...ref('Course', 'c1'), viewerCanManage: false, polls: [older] } },
+    });
+    await client.query(PollsQuery, { id: 'c1' }).toPromise();
+    const newer = poll('p2', '2026-12-04T00:00:00.000Z');
+    push('pollChanged', pollEvent(newer, '1.1'));
+    push('pollChanged', pollEvent(newer, '1.1'));
+    const polls = client.readQuery(PollsQuery, { id: 'c1' })?.data?.course?.polls;
+    expect(polls?.map((p) => p.id)).toEqual(['p2', 'p1']);
+  });
+});
+
+describe('notification events', () => {
+  const notification = (id: string, read: boolean) => ({
+    ...ref('Notification', id),
+    kind: 'GRADE_RECORDED' as const,
+    message: `Notification ${id}`,
+    link: null,
+    read,
+    createdAt: at,
+  });
+  const notificationEvent = (
+    action: NotificationEvent['action'],
+    cursor: string,
+    n: ReturnType<typeof notification>,
+  ): NotificationEvent => ({ __typename: 'NotificationEvent', cursor, action, occurredAt: at, notification: n });
+  const page = (unreadCount: number, nodes: ReturnType<typeof notification>[]) => ({
+    notifications: {
+      __typename: 'NotificationConnection',
+      unreadCount,
+      pageInfo: { __typename: 'PageInfo', hasNextPage: false, endCursor: null },
+      edges: nodes.map((node) => ({ __typename: 'NotificationEdge', cursor: `c-${node.id}`, node })),
+    },
+  });
+
+  it('adds a new notification on top and counts it unread exactly once', async () => {
+    const { client, push } = harness('student', { Notifications: page(1, [notification('n1', false)]) });
+    await client.query(NotificationsQuery, { first: NOTIFICATIONS_PAGE_SIZE }).toPromise();
+    const read = () => client.readQuery(NotificationsQuery, { first: NOTIFICATIONS_PAGE_SIZE })?.data?.notifications;
+
+    push('notificationReceived', notificationEvent('CREATED', '1.1', notification('n2', false)));
+    push('notificationReceived', notificationEvent('CREATED', '1.1', notification('n2', false)));
+    expect(read()?.edges.map((e) => e.node.id)).toEqual(['n2', 'n1']);
+    expect(read()?.unreadCount).toBe(2);
+
+    // Read elsewhere (another tab): the count moves by what changed, once.
+    push('notificationReceived', notificationEvent('UPDATED', '1.2', notification('n1', true)));
+    push('notificationReceived', notificationEvent('UPDATED', '1.2', notification('n1', true)));
+    expect(read()?.unreadCount).toBe(1);
+
+    push('notificationReceived', notificationEvent('DELETED', '1.3', notification('n2', false)));
+    expect(read()?.edges.map((e) => e.node.id)).toEqual(['n1']);
+    expect(read()?.unreadCount).toBe(0);
+  });
+});
