@@ -91,7 +91,7 @@ const course = (id: string) => `Course:${id}`;
  * document passes each variable to the argument of the same name).
  */
 export const updater = <Result extends DataFields, Args extends Variables>(
-  _document: TadaDocumentNode<Result, Args>,
+  _document: TadaDocumentNode<Result, Args, unknown>,
   update: UpdateResolver<Result, Args>,
 ): UpdateResolver => update;
 

@@ -61,10 +61,11 @@ export function defineTopic<const Field extends string, Event extends EventShape
           [field]: updater(document, (result, _args, cache) => update(result[field], cache, context)),
         };
       if (eventFieldUpdates) {
-        const resolvers: Record<string, UpdateResolver<Event>> = {};
+        // graphcache calls a field's updater with the object that holds the field: the event.
+        const resolvers: Record<string, UpdateResolver> = {};
         for (const [name, run] of Object.entries(eventFieldUpdates))
-          resolvers[name] = (event, _args, cache) => run(event, cache, context);
-        config[type] = resolvers as Record<string, UpdateResolver>;
+          resolvers[name] = updater(declaration.fragment, (event, _args, cache) => run(event, cache, context));
+        config[type] = resolvers;
       }
       return config;
     },
