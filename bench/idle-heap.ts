@@ -126,7 +126,7 @@ async function prepare() {
   });
   const specs: Spec[] = await Promise.all(
     infra.population.staff.map(async (s) => ({
-      token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' })).token,
+      token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' }, { id: s.sessionId })).token,
       courseId: infra.population.courses[s.courseIndex],
       courseIndex: s.courseIndex,
     })),

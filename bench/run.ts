@@ -55,7 +55,7 @@ try {
   });
   const specs = await Promise.all(
     infra.population.staff.map(async (s) => ({
-      token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' })).token,
+      token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' }, { id: s.sessionId })).token,
       courseId: infra.population.courses[s.courseIndex],
       courseIndex: s.courseIndex,
     })),

@@ -2,6 +2,7 @@
  * Tokens made by the test itself, signed with the e2e copy's known secret (e2e/serve.ts sets
  * JWT_SECRET) by the API's own token service: a session whose token really expires mid-test.
  */
+import { decodeJwt } from 'jose';
 import { createTokenService, type Role } from '../server/auth/tokens';
 import type { AuthPayload } from './fixtures';
 import { E2E } from './ports';
@@ -22,6 +23,11 @@ export async function shortLivedSession(
     renewGraceSeconds: 3600,
     maxSessionSeconds: 24 * 3600,
   });
-  const { token, expiresAt } = await tokens.sign({ id: login.user.id, role: login.user.role as Role });
+  // The same server-side session as the login's token: only the expiry differs.
+  const { sid } = decodeJwt(login.token);
+  const { token, expiresAt } = await tokens.sign(
+    { id: login.user.id, role: login.user.role as Role },
+    { id: String(sid) },
+  );
   return { ...login, token, expiresAt: (claimExpiry ?? expiresAt).toISOString(), realExpiry: expiresAt.getTime() };
 }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDatabase } from '../db/client';
+import { authenticate } from './auth/authenticate';
 import { createLoginLimiter } from './auth/login-limiter';
 import { createTokenService } from './auth/tokens';
 import type { Config } from './env';
@@ -9,6 +10,7 @@ import { createLive } from './live';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { readiness } from './readiness';
+import { createLocalSocketCount, createRedisSocketCount } from './transport/socket-count';
 import { attachWebSocket } from './transport/ws';
 import { buildYoga } from './yoga';
 
@@ -48,7 +50,18 @@ export async function buildApp(config: Config) {
   const ws = attachWebSocket(
     server,
     yoga,
-    tokens,
+    {
+      authenticate: (token) => authenticate({ db: database.db, tokens }, token),
+      accounts: live.accounts,
+      socketCount: config.redisUrl
+        ? createRedisSocketCount(config.redisUrl, {
+            max: config.sockets.maxSocketsPerUser,
+            // Three keep-alive intervals: a dead instance's sockets stop counting about as fast as its peers notice.
+            leaseMs: 3 * config.wsKeepAliveMs,
+            log,
+          })
+        : createLocalSocketCount(config.sockets.maxSocketsPerUser),
+    },
     { ...config.sockets, keepAliveMs: config.wsKeepAliveMs, webOrigins: config.webOrigins },
     { metrics, log },
   );

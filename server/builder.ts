@@ -2,6 +2,7 @@ import SchemaBuilder, { BasePlugin, isThenable, type SchemaTypes } from '@pothos
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ScopeAuthPlugin, { RequestCache } from '@pothos/plugin-scope-auth';
 import type { GraphQLFieldResolver } from 'graphql';
+import { authErrorMessages } from './auth/authenticate';
 import type { Context } from './context';
 import { forbidden, unauthenticated } from './errors';
 
@@ -69,8 +70,7 @@ export const builder = new SchemaBuilder<{
     }),
     unauthorizedError: (_parent, ctx) => {
       if (ctx.viewer) return forbidden();
-      if (ctx.authError === 'expired') return unauthenticated('Token expired: renew it or sign in again');
-      return ctx.authError === 'invalid' ? unauthenticated('Invalid token: sign in again') : unauthenticated();
+      return ctx.authError ? unauthenticated(authErrorMessages[ctx.authError]) : unauthenticated();
     },
   },
 });

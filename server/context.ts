@@ -1,5 +1,6 @@
 import type { Database } from '../db/client';
 import { type Access, createAccess, type Viewer } from './auth/access';
+import { type AuthError, type Authentication, authenticate } from './auth/authenticate';
 import type { LoginLimiter } from './auth/login-limiter';
 import type { TokenService } from './auth/tokens';
 import type { Live } from './live';
@@ -7,14 +8,20 @@ import type { Live } from './live';
 export type Context = ContextDeps & {
   viewer: Viewer | null;
   /** Why a presented token was refused; lets errors say "token expired" rather than "sign in". */
-  authError: 'expired' | 'invalid' | null;
+  authError: AuthError | null;
+  /** The server-side session the token names (null without a valid token). */
+  sessionId: string | null;
+  /** When that session was found active (ms since the epoch). */
+  authenticatedAt: number | undefined;
   /** The raw bearer token presented, for `renewToken`. */
   token: string | null;
   /** When the presented (valid) token expires: live streams end then, on every transport. */
   tokenExpiresAt: Date | null;
   access: Access;
-  /** The client's address, for rate limits. */
+  /** The client's address, for rate limits and the sessions list. */
   clientAddress: string;
+  /** The client's User-Agent header (HTTP only), for the sessions list. */
+  userAgent: string;
   /** Set on graphql-ws: closes the socket with a code clients retry on (slow consumers). */
   closeSlowSocket?: () => void;
 };
@@ -43,17 +50,27 @@ export function bearerToken(header: string | null | undefined): string | null {
 export async function createContext(
   deps: ContextDeps,
   token: string | null,
-  transport: { clientAddress: string; closeSlowSocket?: () => void },
+  transport: {
+    clientAddress: string;
+    userAgent?: string;
+    closeSlowSocket?: () => void;
+    /** A socket authenticated its token at connect (and is closed when that changes): not asked again per operation. */
+    authenticated?: Authentication;
+  },
 ): Promise<Context> {
   let viewer: Viewer | null = null;
   let authError: Context['authError'] = null;
   let tokenExpiresAt: Date | null = null;
+  let sessionId: string | null = null;
+  let authenticatedAt: number | undefined;
   if (token) {
-    const check = await deps.tokens.verify(token);
-    if (check.ok) {
-      viewer = { id: check.claims.userId, role: check.claims.role };
-      tokenExpiresAt = check.claims.expiresAt;
-    } else authError = check.reason;
+    const auth = transport.authenticated ?? (await authenticate(deps, token));
+    if (auth.ok) {
+      viewer = auth.viewer;
+      tokenExpiresAt = auth.expiresAt;
+      sessionId = auth.sessionId;
+      authenticatedAt = auth.at;
+    } else authError = auth.error;
   }
   return {
     db: deps.db,
@@ -61,9 +78,12 @@ export async function createContext(
     live: deps.live,
     loginLimiter: deps.loginLimiter,
     clientAddress: transport.clientAddress,
+    userAgent: transport.userAgent ?? '',
     closeSlowSocket: transport.closeSlowSocket,
     viewer,
     authError,
+    sessionId,
+    authenticatedAt,
     token,
     tokenExpiresAt,
     access: createAccess(deps.db, viewer),

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import type { Authentication } from './auth/authenticate';
 import { bearerToken, bindToTransaction, type Context, type ContextDeps, createContext } from './context';
 import { graphiqlDefaultQuery } from './graphiql';
 import { type IdempotencyConfig, REPLAYED_HEADER, useIdempotentMutations } from './idempotency/plugin';
@@ -52,7 +53,12 @@ function clientAddress(req: AddressSource | undefined, trustProxy: boolean): str
 }
 
 export function buildYoga(options: YogaOptions) {
-  return createYoga<{ connectionParams?: Record<string, unknown>; req?: AddressSource; closeSlowSocket?: () => void }>({
+  return createYoga<{
+    connectionParams?: Record<string, unknown>;
+    req?: AddressSource;
+    closeSlowSocket?: () => void;
+    authenticated?: Authentication;
+  }>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -67,10 +73,12 @@ export function buildYoga(options: YogaOptions) {
           String(args[0]),
         ),
     },
-    context: ({ request, connectionParams, req, closeSlowSocket }) =>
+    context: ({ request, connectionParams, req, closeSlowSocket, authenticated }) =>
       createContext(options, tokenFrom(request, connectionParams), {
         clientAddress: clientAddress(req, options.trustProxy),
+        userAgent: request?.headers?.get?.('user-agent') ?? '',
         closeSlowSocket,
+        authenticated,
       }),
     // Only the web app's origins get CORS headers; any other (and the opaque "null") gets none.
     cors: (request) => {

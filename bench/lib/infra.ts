@@ -13,7 +13,8 @@ import { findPids } from './procfs';
 export type Population = {
   courses: string[];
   /** Subscribers: instructors, each teaching one course (course = index % courses). */
-  staff: { id: string; courseIndex: number }[];
+  /** Each with a session of its own: every token names one. */
+  staff: { id: string; courseIndex: number; sessionId: string }[];
   /**
    * Per course, the grade rows the writer updates, round-robin. Every system re-reads the row when
    * it delivers (the state now, not at commit), so a row must not be written again while an event
@@ -92,7 +93,13 @@ async function createPopulation(
     insert into users (email, name, role, password_hash)
     select 'bench-staff-' || g || '@bench.test', 'Bench Staff ' || g, 'INSTRUCTOR', 'bench-no-login' from generate_series(0, ${o.staff - 1}) g
     returning id, substring(email from 'bench-staff-(\\d+)@')::int as n`;
-  const staff = staffRows.sort((a, b) => a.n - b.n).map((r) => ({ id: r.id, courseIndex: r.n % o.courses }));
+  const sessionRows = await sql<{ id: string; user_id: string }[]>`
+    insert into sessions (user_id, user_agent) select id, 'bench' from unnest(${staffRows.map((r) => r.id)}::uuid[]) as id
+    returning id, user_id`;
+  const sessionOf = new Map(sessionRows.map((r) => [r.user_id, r.id]));
+  const staff = staffRows
+    .sort((a, b) => a.n - b.n)
+    .map((r) => ({ id: r.id, courseIndex: r.n % o.courses, sessionId: sessionOf.get(r.id)! }));
   await sql`
     insert into teaching_assignments (course_id, instructor_id)
     select (${courses}::uuid[])[s.course_index + 1], s.id

@@ -1,4 +1,5 @@
 export * from './attendance';
+export * from './audit';
 export * from './content';
 export * from './gradebook';
 export * from './idempotency';
@@ -6,4 +7,5 @@ export * from './notifications';
 export * from './outbox';
 export * from './people';
 export * from './rate-limits';
+export * from './sessions';
 export * from './voting';

@@ -8,6 +8,8 @@ export const users = pgTable('users', {
   name: text('name').notNull(),
   role: userRole('role').notNull(),
   passwordHash: text('password_hash').notNull(),
+  /** Set while an admin has deactivated the account: no sign-in, no token honoured. */
+  deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenService } from './tokens';
 
@@ -5,6 +6,7 @@ const SECRET = 'a-test-secret-of-at-least-32-characters';
 const service = (secret = SECRET) =>
   createTokenService({ secret, ttlSeconds: 60, renewGraceSeconds: 3600, maxSessionSeconds: 86_400 });
 const sam = { id: '00000000-0000-4000-8000-000000000001', role: 'STUDENT' as const };
+const session = { id: '00000000-0000-4000-8000-0000000000a1' };
 
 afterEach(() => vi.useRealTimers());
 
@@ -12,8 +14,11 @@ describe('verify remembers verified tokens, never their validity', () => {
   it('a remembered token expires at the same second as a fresh verification says', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-22T10:00:00.000Z') });
     const tokens = service();
-    const { token } = await tokens.sign(sam);
-    expect(await tokens.verify(token)).toMatchObject({ ok: true, claims: { userId: sam.id, role: 'STUDENT' } });
+    const { token } = await tokens.sign(sam, session);
+    expect(await tokens.verify(token)).toMatchObject({
+      ok: true,
+      claims: { userId: sam.id, sessionId: session.id, role: 'STUDENT' },
+    });
 
     vi.setSystemTime(new Date('2026-11-22T10:00:59.999Z'));
     expect(await tokens.verify(token)).toMatchObject({ ok: true, claims: { userId: sam.id } });
@@ -29,9 +34,9 @@ describe('verify remembers verified tokens, never their validity', () => {
 
   it('another secret, a changed payload or garbage are refused, also after the real token was remembered', async () => {
     const tokens = service();
-    const { token } = await tokens.sign(sam);
+    const { token } = await tokens.sign(sam, session);
     expect((await tokens.verify(token)).ok).toBe(true);
-    const { token: foreign } = await service('another-secret-of-at-least-32-characters').sign(sam);
+    const { token: foreign } = await service('another-secret-of-at-least-32-characters').sign(sam, session);
     const [header, payload, signature] = token.split('.');
     const admin = Buffer.from(
       JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'ADMIN' }),
@@ -40,5 +45,22 @@ describe('verify remembers verified tokens, never their validity', () => {
       expect(await tokens.verify(bad)).toEqual({ ok: false, reason: 'invalid' });
     }
     expect(await tokens.verify(token)).toMatchObject({ ok: true, claims: { role: 'STUDENT' } });
+  });
+});
+
+describe('tokens name their session', () => {
+  it('a token without a session id (or with one that is not an id) is invalid, even with the right signature', async () => {
+    const key = new TextEncoder().encode(SECRET);
+    const claims = { role: 'STUDENT', auth_time: Math.floor(Date.now() / 1000) };
+    for (const extra of [{}, { sid: 'not-a-uuid' }, { sid: 42 }]) {
+      const token = await new SignJWT({ ...claims, ...extra })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('homeroom')
+        .setSubject(sam.id)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(key);
+      expect(await service().verify(token)).toEqual({ ok: false, reason: 'invalid' });
+    }
   });
 });

@@ -1,12 +1,13 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 export type Role = 'STUDENT' | 'INSTRUCTOR' | 'ADMIN';
-export type TokenClaims = { userId: string; role: Role; authTime: number; expiresAt: Date };
+export type TokenClaims = { userId: string; sessionId: string; role: Role; authTime: number; expiresAt: Date };
 export type TokenCheck =
   | { ok: true; claims: TokenClaims }
   | { ok: false; reason: 'expired' | 'invalid'; claims?: TokenClaims };
 
 const ISSUER = 'homeroom';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ALGORITHM = 'HS256';
 /** Verified tokens remembered per process (a few hundred bytes each). */
 const VERIFIED_TOKENS_KEPT = 10_000;
@@ -14,8 +15,11 @@ const VERIFIED_TOKENS_KEPT = 10_000;
 export type TokenService = ReturnType<typeof createTokenService>;
 
 /**
- * Short-lived HS256 JWTs. `authTime` is the original sign-in; renewal keeps it, so a session cannot
- * be stretched forever by renewing (see `maxSessionSeconds`).
+ * Short-lived HS256 JWTs. Each names its server-side session (`sid`), which decides whether it is
+ * still honoured (auth/authenticate.ts): a signature only proves who signed in, not that they still
+ * may. `authTime` is the original sign-in; renewal keeps it, so a session cannot be stretched
+ * forever by renewing (see `maxSessionSeconds`). The `role` claim is informational: requests are
+ * served with the user's current role.
  */
 export function createTokenService(options: {
   secret: string;
@@ -32,9 +36,13 @@ export function createTokenService(options: {
     ['sign', 'verify'],
   );
 
-  async function sign(user: { id: string; role: Role }, authTime = Math.floor(Date.now() / 1000)) {
+  async function sign(
+    user: { id: string; role: Role },
+    session: { id: string; authTime?: number },
+  ): Promise<{ token: string; expiresAt: Date }> {
+    const authTime = session.authTime ?? Math.floor(Date.now() / 1000);
     const expiresAt = new Date((Math.floor(Date.now() / 1000) + options.ttlSeconds) * 1000);
-    const token = await new SignJWT({ role: user.role, auth_time: authTime })
+    const token = await new SignJWT({ role: user.role, auth_time: authTime, sid: session.id })
       .setProtectedHeader({ alg: ALGORITHM })
       .setIssuer(ISSUER)
       .setSubject(user.id)
@@ -72,13 +80,19 @@ export function createTokenService(options: {
         clockTolerance: clockToleranceSeconds,
       });
       const role = payload.role;
-      if (typeof payload.sub !== 'string' || (role !== 'STUDENT' && role !== 'INSTRUCTOR' && role !== 'ADMIN')) {
+      if (
+        typeof payload.sub !== 'string' ||
+        typeof payload.sid !== 'string' ||
+        !UUID.test(payload.sid) ||
+        (role !== 'STUDENT' && role !== 'INSTRUCTOR' && role !== 'ADMIN')
+      ) {
         return { ok: false, reason: 'invalid' };
       }
       return {
         ok: true,
         claims: {
           userId: payload.sub,
+          sessionId: payload.sid,
           role,
           authTime: Number(payload.auth_time ?? payload.iat),
           expiresAt: new Date((payload.exp ?? 0) * 1000),

@@ -3,6 +3,7 @@ import type { Database } from '../../db/client';
 import { type Access, createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { createAccountWatch } from './accounts';
 import { type Cursor, formatCursor, parseCursor } from './cursor';
 import { cursorOfRow, decodeOutboxRow } from './event';
 import { createInProcessBus, createRedisBus } from './event-bus';
@@ -25,6 +26,10 @@ export type LiveConfig = {
 
 export type StreamRequest = {
   viewer: Viewer;
+  /** The session the subscribing token names: the stream ends when it ends (or the role changes). */
+  sessionId: string | null;
+  /** When that session was found active (ms): an account event heard since then ends the stream at once. */
+  authenticatedAt?: number;
   /** The subscribing request's permissions, already warmed by its scope checks: reused, not reloaded. */
   access?: Access;
   /** The declared topic to deliver (live/topic.ts). */
@@ -48,6 +53,7 @@ export function createLive(
   const reader = createOutboxReader(deps.sql);
   const bus = config.redisUrl ? createRedisBus(config.redisUrl, deps.log) : createInProcessBus();
   const hub = createHub({ bus, reader, log: deps.log, repairIntervalMs: config.repairIntervalMs, metrics });
+  const accounts = createAccountWatch(hub);
   const relay = createRelay({
     sql: deps.sql,
     databaseUrl: deps.databaseUrl,
@@ -76,12 +82,15 @@ export function createLive(
     hub,
     relay,
     bus,
+    accounts,
     async start() {
       await hub.start();
+      accounts.start();
       relay.start();
     },
     async stop() {
       await relay.stop();
+      accounts.stop();
       await hub.stop();
       await bus.stop();
     },
@@ -93,6 +102,11 @@ export function createLive(
       const access = request.access ?? createAccess(deps.db, viewer);
       const replayFilter =
         policy.audience === 'recipient' ? { audienceUserId: viewer.id } : await scope(viewer, courseId, access);
+      // Synchronous from here until the stream listens to the hub: no account event slips between.
+      const revoked =
+        request.sessionId && request.authenticatedAt !== undefined
+          ? accounts.changedSince(viewer.id, request.sessionId, request.authenticatedAt)
+          : undefined;
       return openStream({
         hub,
         reader,
@@ -103,6 +117,8 @@ export function createLive(
         courseId,
         narrow: policy.narrow?.(request.args ?? {}) ?? null,
         viewerId: viewer.id,
+        sessionId: request.sessionId,
+        revoked,
         access,
         maxQueue: config.maxQueuedEvents,
         onOverflow: request.onOverflow,

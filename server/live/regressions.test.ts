@@ -15,6 +15,7 @@ import {
   type TestApp,
   waitFor,
 } from '../../test/live';
+import { mintToken } from '../../test/sessions';
 import { createTokenService } from '../auth/tokens';
 
 let ldb: LiveDatabase;
@@ -49,7 +50,7 @@ describe('live regressions', () => {
         renewGraceSeconds: 0,
         maxSessionSeconds: 3600,
       });
-      const { token, expiresAt } = await tokens.sign({
+      const { token, expiresAt } = await mintToken(ldb.sql, tokens, {
         id: ldb.f.user('instructor@homeroom.test'),
         role: 'INSTRUCTOR',
       });

@@ -1,11 +1,13 @@
 import type { Access } from '../auth/access';
+import { closeReasons } from '../auth/sessions';
 import { userError } from '../errors';
 import type { Metrics } from '../metrics';
+import { type AccountEvent, accountEventOf, affects } from './accounts';
 import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
 import { decodeOutboxRow, type LiveEvent } from './event';
 import type { Hub, HubListener, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
-import { authorize, belongsTo, MEMBERSHIP_TOPIC, type TopicPolicy, type Verdict } from './topic';
+import { ACCOUNT_TOPIC, authorize, belongsTo, MEMBERSHIP_TOPIC, type TopicPolicy, type Verdict } from './topic';
 
 /** What a live subscription yields: events (a coalesced burst keeps all of them), a resync signal, or a final error. */
 export type LiveMessage =
@@ -39,6 +41,10 @@ export type StreamOptions = {
   courseId: string | null;
   narrow: ((event: LiveEvent) => boolean) | null;
   viewerId: string;
+  /** The viewer's session: the stream ends (UNAUTHENTICATED) when an account event affects it. */
+  sessionId?: string | null;
+  /** An account event already heard since the viewer was authenticated: the stream ends at once. */
+  revoked?: AccountEvent;
   /** The viewer's permissions: decide each event (sync when cached); forgotten on a membership change. */
   access: Access;
   maxQueue: number;
@@ -100,9 +106,17 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
 
   constructor(private readonly options: StreamOptions) {
     options.metrics?.subscriptions.inc({ topic: options.policy.name });
-    this.routes = [...options.routes, { topic: MEMBERSHIP_TOPIC, userId: options.viewerId }];
+    this.routes = [
+      ...options.routes,
+      { topic: MEMBERSHIP_TOPIC, userId: options.viewerId },
+      { topic: ACCOUNT_TOPIC, userId: options.viewerId },
+    ];
     this.seam = options.hub.listen(this.routes, this);
     this.floor = this.seam;
+    if (options.revoked) {
+      this.endAccess(options.revoked);
+      return;
+    }
     void this.start();
     // Node timers hold at most 2^31-1 ms; tokens live far shorter.
     if (options.endsAt)
@@ -132,6 +146,12 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   /** From the hub: a live event for one of our routes. */
   hear(event: LiveEvent, cursor: Cursor) {
     if (this.closed || !this.concerns(event)) return;
+    // Not queued behind events in replay or awaiting permissions: access is gone now.
+    if (event.topic === ACCOUNT_TOPIC) {
+      const change = accountEventOf(event);
+      if (affects(change, this.options.viewerId, this.options.sessionId ?? null)) this.endAccess(change);
+      return;
+    }
     // Only events for this subscriber count. Past the bound it is slow only if it also stopped
     // reading (a bulk commit arrives all at once, even for a fast reader); past ten times the
     // bound it ends regardless, so memory stays bounded.
@@ -179,6 +199,15 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   private expire() {
     this.fail(
       userError('UNAUTHENTICATED', 'Token expired: renew it and resubscribe with `after`', { reason: 'token expired' }),
+    );
+  }
+
+  /** The session ended or the role changed: SSE and HTTP streams end with the reason (sockets are closed 4403). */
+  private endAccess(event: AccountEvent) {
+    this.fail(
+      userError('UNAUTHENTICATED', closeReasons[event.reason], {
+        reason: event.reason === 'role-changed' ? 'role changed' : 'session ended',
+      }),
     );
   }
 
@@ -253,7 +282,8 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   /** The cheap, synchronous part of deciding whether an event is for this subscriber. */
   private concerns(event: LiveEvent): boolean {
     const { options } = this;
-    if (event.topic === MEMBERSHIP_TOPIC) return event.audienceUserId === options.viewerId;
+    if (event.topic === MEMBERSHIP_TOPIC || event.topic === ACCOUNT_TOPIC)
+      return event.audienceUserId === options.viewerId;
     return belongsTo(options.policy, event, options.courseId) && (!options.narrow || options.narrow(event));
   }
 

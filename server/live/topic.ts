@@ -104,3 +104,6 @@ export function belongsTo(policy: TopicPolicy, event: LiveEvent, courseId: strin
 
 /** The events that change who belongs to which course: a subscription forgets the permissions it cached. */
 export const MEMBERSHIP_TOPIC = 'membership';
+
+/** Sessions ended and roles changed (live/accounts.ts): internal, never delivered to clients. */
+export const ACCOUNT_TOPIC = 'account';

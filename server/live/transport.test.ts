@@ -19,6 +19,7 @@ import {
   startTestApp,
   type TestApp,
 } from '../../test/live';
+import { mintToken } from '../../test/sessions';
 import { createTokenService } from '../auth/tokens';
 
 let ldb: LiveDatabase;
@@ -57,7 +58,7 @@ describe('graphql-ws: tokens', () => {
       renewGraceSeconds: 0,
       maxSessionSeconds: 3600,
     });
-    const { token } = await other.sign({ id: ldb.f.user('admin@homeroom.test'), role: 'ADMIN' });
+    const { token } = await mintToken(ldb.sql, other, { id: ldb.f.user('admin@homeroom.test'), role: 'ADMIN' });
     expect(await init({ authorization: `Bearer ${token}` }).closed(10_000)).toEqual({
       code: 4403,
       reason: 'Invalid token',
@@ -80,7 +81,10 @@ describe('graphql-ws: tokens', () => {
       renewGraceSeconds: 0,
       maxSessionSeconds: 3600,
     });
-    const { token, expiresAt } = await tokens.sign({ id: ldb.f.user('instructor@homeroom.test'), role: 'INSTRUCTOR' });
+    const { token, expiresAt } = await mintToken(ldb.sql, tokens, {
+      id: ldb.f.user('instructor@homeroom.test'),
+      role: 'INSTRUCTOR',
+    });
     const conn = connectLive(api.wsUrl, token);
     try {
       const registered = newStreams(api);

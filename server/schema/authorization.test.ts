@@ -186,6 +186,34 @@ const queries: Case[] = [
     },
   }),
   op({
+    operation: 'mySessions',
+    who: [U, A, A, A, A, A],
+    document: `{ mySessions { id current } }`,
+    allowed: async (data, { sql, userId }) => {
+      const own = await sql<{ id: string }[]>`select id from sessions where user_id = ${userId!} and ended_at is null`;
+      expect(new Set(data.mySessions.map((s: { id: string }) => s.id))).toEqual(new Set(own.map((r) => r.id)));
+      expect(data.mySessions.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
+    },
+  }),
+  op({
+    operation: 'gradeHistory (a classmate’s cell)',
+    who: [U, F, F, A, F, A],
+    document: `query($a: ID!, $s: ID!) { gradeHistory(assessmentId: $a, studentId: $s) { action newScore } }`,
+    prepare: ({ sql, course }) => bystander(sql, course, 2),
+    variables: ({ course }, studentId) => ({ a: course.assessments.Midterm.id, s: studentId }),
+    allowed: async (data, { sql, course }, studentId) => {
+      const rows =
+        await sql`select 1 from grade_history where assessment_id = ${course.assessments.Midterm.id} and student_id = ${studentId}`;
+      expect(data.gradeHistory).toHaveLength(rows.length);
+    },
+  }),
+  op({
+    operation: 'auditLog',
+    who: [U, F, F, F, F, A],
+    document: `{ auditLog(first: 5) { edges { node { id action } } pageInfo { hasNextPage } } }`,
+    allowed: (data) => expect(Array.isArray(data.auditLog.edges)).toBe(true),
+  }),
+  op({
     operation: 'notifications',
     who: [U, A, A, A, A, A],
     document: `{ notifications(first: 100) { unreadCount edges { node { id message read } } } }`,
@@ -372,6 +400,14 @@ async function bystander(sql: postgres.Sql, course: CourseFixture, n: number): P
     select u.id from enrolments e join users u on u.id = e.student_id
     where e.course_id = ${course.id} and u.email <> 'student@homeroom.test' order by u.email`;
   return rows[n].id;
+}
+
+/** A user of its own (with one active session) for a case that changes an account. */
+async function someone(sql: postgres.Sql, name: string): Promise<{ id: string; sessionId: string }> {
+  const [user] = await sql<{ id: string }[]>`
+    insert into users (email, name, role, password_hash) values (${`${name}@matrix.test`}, ${name}, 'STUDENT', 'x') returning id`;
+  const [session] = await sql<{ id: string }[]>`insert into sessions (user_id) values (${user.id}) returning id`;
+  return { id: user.id, sessionId: session.id };
 }
 
 const mutations: Case[] = [
@@ -654,6 +690,69 @@ const mutations: Case[] = [
       const [row] = await sql`select course_id, starts_at from class_sessions where id = ${data.createClassSession.id}`;
       expect(row.course_id).toBe(course.id);
       expect(row.starts_at.toISOString()).toBe('2031-09-01T08:00:00.000Z');
+    },
+  }),
+  // signOut, signOutEverywhere and changePassword act only on the caller's own sessions (so they
+  // cannot be refused by role, only without a token): server/auth/sessions.test.ts covers them.
+  op({
+    operation: 'revokeSession (another user’s)',
+    who: [U, N, N, N, N, A],
+    document: `mutation($id: ID!) { revokeSession(id: $id) { id active } }`,
+    prepare: async ({ sql, persona }) => (await someone(sql, `revoke-${persona}`)).sessionId,
+    variables: (_ctx, sessionId) => ({ id: sessionId }),
+    allowed: async (data, { sql }, sessionId) => {
+      expect(data.revokeSession).toEqual({ id: sessionId, active: false });
+      const [row] = await sql`select ended_reason from sessions where id = ${sessionId}`;
+      expect(row.ended_reason).toBe('revoked');
+    },
+  }),
+  op({
+    operation: 'updateUser',
+    who: [U, F, F, F, F, A],
+    document: `mutation($id: ID!) { updateUser(id: $id, name: "Renamed", role: INSTRUCTOR) { id name role } }`,
+    prepare: async ({ sql, persona }) => (await someone(sql, `update-${persona}`)).id,
+    variables: (_ctx, id) => ({ id }),
+    allowed: async (data, { sql }, id) => {
+      expect(data.updateUser).toEqual({ id, name: 'Renamed', role: 'INSTRUCTOR' });
+      const [row] = await sql`select role from users where id = ${id}`;
+      expect(row.role).toBe('INSTRUCTOR');
+    },
+  }),
+  op({
+    operation: 'deactivateUser',
+    who: [U, F, F, F, F, A],
+    document: `mutation($id: ID!) { deactivateUser(id: $id) { id active } }`,
+    prepare: async ({ sql, persona }) => await someone(sql, `deactivate-${persona}`),
+    variables: (_ctx, target) => ({ id: target.id }),
+    allowed: async (data, { sql }, target) => {
+      expect(data.deactivateUser).toEqual({ id: target.id, active: false });
+      const [row] = await sql`select ended_reason from sessions where id = ${target.sessionId}`;
+      expect(row.ended_reason).toBe('deactivated');
+    },
+  }),
+  op({
+    operation: 'reactivateUser',
+    who: [U, F, F, F, F, A],
+    document: `mutation($id: ID!) { reactivateUser(id: $id) { id active } }`,
+    prepare: async ({ sql, persona }) => {
+      const target = await someone(sql, `reactivate-${persona}`);
+      await sql`update users set deactivated_at = now() where id = ${target.id}`;
+      return target.id;
+    },
+    variables: (_ctx, id) => ({ id }),
+    allowed: (data, _ctx, id) => expect(data.reactivateUser).toEqual({ id, active: true }),
+  }),
+  op({
+    operation: 'resetPassword',
+    who: [U, F, F, F, F, A],
+    document: `mutation($id: ID!) { resetPassword(id: $id) { user { id } temporaryPassword } }`,
+    prepare: async ({ sql, persona }) => await someone(sql, `reset-${persona}`),
+    variables: (_ctx, target) => ({ id: target.id }),
+    allowed: async (data, { sql }, target) => {
+      expect(data.resetPassword.user.id).toBe(target.id);
+      expect(data.resetPassword.temporaryPassword).toHaveLength(20);
+      const [row] = await sql`select ended_reason from sessions where id = ${target.sessionId}`;
+      expect(row.ended_reason).toBe('password-reset');
     },
   }),
   op({

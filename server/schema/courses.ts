@@ -1,5 +1,6 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { courses, enrolments, teachingAssignments, users } from '../../db/schema';
+import { audit } from '../audit';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { badInput, forbidden, notFound } from '../errors';
@@ -141,7 +142,20 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId);
       const student = await requireUserWithRole(ctx, args.studentId, 'studentId', 'STUDENT');
-      await ctx.db.insert(enrolments).values({ courseId: course.id, studentId: student.id }).onConflictDoNothing();
+      await ctx.db.transaction(async (tx) => {
+        const added = await tx
+          .insert(enrolments)
+          .values({ courseId: course.id, studentId: student.id })
+          .onConflictDoNothing()
+          .returning();
+        if (added.length)
+          await audit(tx, {
+            actorId: ctx.viewer!.id,
+            action: 'STUDENT_ENROLLED',
+            targetUserId: student.id,
+            courseId: course.id,
+          });
+      });
       return course;
     },
   }),
@@ -152,9 +166,19 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId);
       const studentId = parseId(args.studentId, 'studentId');
-      await ctx.db
-        .delete(enrolments)
-        .where(and(eq(enrolments.courseId, course.id), eq(enrolments.studentId, studentId)));
+      await ctx.db.transaction(async (tx) => {
+        const removed = await tx
+          .delete(enrolments)
+          .where(and(eq(enrolments.courseId, course.id), eq(enrolments.studentId, studentId)))
+          .returning();
+        if (removed.length)
+          await audit(tx, {
+            actorId: ctx.viewer!.id,
+            action: 'STUDENT_UNENROLLED',
+            targetUserId: studentId,
+            courseId: course.id,
+          });
+      });
       return course;
     },
   }),
@@ -186,11 +210,19 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId);
       const instructorId = parseId(args.instructorId, 'instructorId');
-      const removed = await ctx.db
-        .delete(teachingAssignments)
-        .where(and(eq(teachingAssignments.courseId, course.id), eq(teachingAssignments.instructorId, instructorId)))
-        .returning();
-      if (removed.length === 0) throw badInput('That user does not teach this course', 'instructorId');
+      await ctx.db.transaction(async (tx) => {
+        const removed = await tx
+          .delete(teachingAssignments)
+          .where(and(eq(teachingAssignments.courseId, course.id), eq(teachingAssignments.instructorId, instructorId)))
+          .returning();
+        if (removed.length === 0) throw badInput('That user does not teach this course', 'instructorId');
+        await audit(tx, {
+          actorId: ctx.viewer!.id,
+          action: 'INSTRUCTOR_REMOVED',
+          targetUserId: instructorId,
+          courseId: course.id,
+        });
+      });
       return course;
     },
   }),
@@ -201,10 +233,20 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const course = await requireCourse(ctx, args.courseId);
       const instructor = await requireUserWithRole(ctx, args.instructorId, 'instructorId', 'INSTRUCTOR');
-      await ctx.db
-        .insert(teachingAssignments)
-        .values({ courseId: course.id, instructorId: instructor.id })
-        .onConflictDoNothing();
+      await ctx.db.transaction(async (tx) => {
+        const added = await tx
+          .insert(teachingAssignments)
+          .values({ courseId: course.id, instructorId: instructor.id })
+          .onConflictDoNothing()
+          .returning();
+        if (added.length)
+          await audit(tx, {
+            actorId: ctx.viewer!.id,
+            action: 'INSTRUCTOR_ASSIGNED',
+            targetUserId: instructor.id,
+            courseId: course.id,
+          });
+      });
       return course;
     },
   }),

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { assessments, enrolments, grades, users } from '../../db/schema';
+import { asActor } from '../audit';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { computeStanding } from '../domain/standing';
@@ -264,7 +265,10 @@ builder.mutationFields((t) => ({
     }),
     resolve: async (_root, args, ctx) => {
       const grade = await loadOrThrow(Grade, ctx, args.id, 'id', 'Grade');
-      const [deleted] = await ctx.db.delete(grades).where(eq(grades.id, grade.id)).returning();
+      const [deleted] = await ctx.db.transaction(async (tx) => {
+        await asActor(tx, ctx.viewer!.id); // grade history records who deleted it
+        return tx.delete(grades).where(eq(grades.id, grade.id)).returning();
+      });
       if (!deleted) throw forbidden('That grade was already deleted');
       return deleted;
     },

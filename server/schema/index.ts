@@ -1,6 +1,7 @@
 import { builder } from '../builder';
 import './scalars';
 import './users';
+import './sessions';
 import './courses';
 import './grades';
 import './attendance';
@@ -8,6 +9,7 @@ import './polls';
 import './content';
 import './notifications';
 import './course-events';
+import './audit';
 import './live';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -97,6 +97,8 @@ export function defineLiveTopic(declaration: LiveTopicDeclaration): ObjectRef<Ty
         if (!ctx.viewer) throw unauthenticated();
         return ctx.live.stream({
           viewer: ctx.viewer,
+          sessionId: ctx.sessionId,
+          authenticatedAt: ctx.authenticatedAt,
           policy,
           after: given.after,
           courseId: given.courseId ? parseId(given.courseId, 'courseId') : null,

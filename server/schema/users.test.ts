@@ -1,9 +1,11 @@
 /**
  * Signing in (`login`) and tokens (`renewToken`, what an unusable token gets), in-process against a seeded database of this file's own.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, SAM, startApi, UNKNOWN_ID } from '../../test/api/api';
 import { TEST_JWT_SECRET } from '../../test/app';
+import { mintToken } from '../../test/sessions';
 import { createTokenService } from '../auth/tokens';
 
 let api: ApiHarness;
@@ -47,8 +49,13 @@ describe('tokens', () => {
   const RENEW = `mutation { renewToken { token expiresAt user { id email } } }`;
   const sam = () => ({ id: api.f.user(SAM), role: 'STUDENT' as const });
   /** The app's config: 15 min tokens, renewable up to 1 h after expiry, sessions of at most 7 days. */
-  const tokens = (ttlSeconds: number, secret = TEST_JWT_SECRET) =>
+  const service = (ttlSeconds: number, secret = TEST_JWT_SECRET) =>
     createTokenService({ secret, ttlSeconds, renewGraceSeconds: 3600, maxSessionSeconds: 7 * 24 * 3600 });
+  /** Tokens of a fresh session of the user (every token names one). */
+  const tokens = (ttlSeconds: number, secret = TEST_JWT_SECRET) => ({
+    sign: (user: { id: string; role: 'STUDENT' | 'ADMIN' }, authTime?: number) =>
+      mintToken(api.sql, service(ttlSeconds, secret), user, { authTime }),
+  });
 
   it('renewToken keeps the user and the original sign-in time, with a later expiry', async () => {
     const authTime = Math.floor(Date.now() / 1000) - 600;
@@ -88,9 +95,9 @@ describe('tokens', () => {
     await api.refused(RENEW, {}, forged, 'UNAUTHENTICATED');
   });
 
-  it('refuses to renew the token of an account that no longer exists', async () => {
-    const { token: ghost } = await tokens(900).sign({ id: UNKNOWN_ID, role: 'STUDENT' });
-    expect((await api.refused(RENEW, {}, ghost, 'UNAUTHENTICATED')).message).toBe('This account no longer exists');
+  it('refuses to renew the token of an account (or a session) that no longer exists', async () => {
+    const { token: ghost } = await service(900).sign({ id: UNKNOWN_ID, role: 'STUDENT' }, { id: randomUUID() });
+    expect((await api.refused(RENEW, {}, ghost, 'UNAUTHENTICATED')).message).toBe('Session ended: sign in again');
   });
 
   it.each([

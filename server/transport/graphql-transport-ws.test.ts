@@ -243,7 +243,10 @@ describe('tokens at connect → 4403 with a reason', () => {
     const { base64url } = await import('jose');
     const { TEST_JWT_SECRET } = await import('../../test');
     const now = Math.floor(Date.now() / 1000);
-    const input = `${base64url.encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${base64url.encode(JSON.stringify({ role: 'STUDENT', auth_time: now, iss: 'homeroom', sub: student().id, iat: now, exp: now + 900 }))}`;
+    const [session] = await ldb.sql<
+      { id: string }[]
+    >`insert into sessions (user_id) values (${student().id}) returning id`;
+    const input = `${base64url.encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${base64url.encode(JSON.stringify({ role: 'STUDENT', auth_time: now, iss: 'homeroom', sub: student().id, sid: session.id, iat: now, exp: now + 900 }))}`;
     const token = `${input}.${base64url.encode(createHmac('sha256', TEST_JWT_SECRET).update(input).digest())}`;
     expect(await initResult(rawSocket(api.wsUrl), { authorization: `Bearer ${token}` })).toBe('acked');
     await watch.alive();

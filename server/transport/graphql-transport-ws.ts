@@ -32,7 +32,7 @@ export interface ProtocolHandlers<Session> {
   /** Errors answered with an `error` message (metrics). */
   refused(errors: readonly GraphQLError[]): void;
   /** The socket closed; its operations were ended first. */
-  closed(session: Session | null): void;
+  closed(session: Session | null, socket: WebSocket): void;
   /** Something broke while handling a message; the socket is closed with 4500. */
   failed(error: unknown): void;
 }
@@ -197,7 +197,7 @@ class Connection<Session> {
     const streams = [...this.operations.values()];
     this.operations.clear();
     for (const stream of streams) this.end(stream);
-    this.handlers.closed(this.session);
+    this.handlers.closed(this.session, this.socket);
   }
 
   private end(stream: Stream | null | undefined) {

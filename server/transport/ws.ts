@@ -2,9 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { TokenService } from '../auth/tokens';
+import { type Authentication, authErrorMessages } from '../auth/authenticate';
+import { closeReasons } from '../auth/sessions';
 import type { SocketLimits } from '../env';
 import { withInputErrorCodes } from '../limits';
+import { type AccountWatch, affects } from '../live/accounts';
 import { subscribeShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { maskResultErrors } from '../mask-errors';
@@ -13,6 +15,7 @@ import type { AddressSource, Yoga } from '../yoga';
 import { sendFrames } from './frames';
 import { pickProtocol, serveGraphQLTransportWs } from './graphql-transport-ws';
 import { isAllowedOrigin } from './origin';
+import type { SocketCount } from './socket-count';
 
 /** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
 export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
@@ -20,6 +23,11 @@ export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
 /** What an acknowledged socket keeps for its operations. */
 type Session = {
   userId: string;
+  sessionId: string;
+  /** Its place in the per-user socket count. */
+  lease: string;
+  /** The connect-time answer, reused by every operation: the socket is closed when it stops being true. */
+  authenticated: Authentication;
   connectionParams: Readonly<Record<string, unknown>> | undefined;
   address: AddressSource | undefined;
   expiryTimer: NodeJS.Timeout;
@@ -29,13 +37,19 @@ type Session = {
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP. A connection must
- * present a valid token; it is closed (4403 "Token expired") when that token expires, so the
- * client renews and resumes from its cursor. Protocol violations get graphql-ws's own close codes.
+ * present a token of an active session; it is closed 4403 when that token expires ("Token
+ * expired": the client renews and resumes from its cursor) and when an account event from any
+ * instance takes its access away (session ended, account deactivated, role changed), with the
+ * reason. Protocol violations get graphql-ws's own close codes.
  */
 export function attachWebSocket(
   server: Server,
   yoga: Yoga,
-  tokens: TokenService,
+  auth: {
+    authenticate: (token: string) => Promise<Authentication>;
+    accounts: AccountWatch;
+    socketCount: SocketCount;
+  },
   limits: SocketLimits,
   deps: { metrics?: Metrics; log: Logger },
 ) {
@@ -51,7 +65,15 @@ export function attachWebSocket(
   });
   deps.metrics?.countSocketsWith(() => wss.clients.size);
   const heartbeat = keepAlive(wss, limits.keepAliveMs);
-  const socketsPerUser = new Map<string, number>();
+  // Acknowledged sockets of this instance by user: whom an account event concerns.
+  const socketsByUser = new Map<string, Map<WebSocket, Session>>();
+  const stopWatching = auth.accounts.subscribe((event) => {
+    const open = socketsByUser.get(event.userId);
+    if (!open) return;
+    for (const [socket, session] of open)
+      if (affects(event, session.userId, session.sessionId))
+        socket.close(CloseCode.Forbidden, closeReasons[event.reason]);
+  });
   // Not the upgrade request (over 1 KiB each): only what the client's address is read from, until connection_init.
   const addresses = new WeakMap<WebSocket, AddressSource>();
   wss.on('connection', (socket, request) => {
@@ -71,37 +93,54 @@ export function attachWebSocket(
       async init(socket, params) {
         const raw = params?.authorization ?? params?.Authorization;
         const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : null;
-        const check = token ? await tokens.verify(token) : null;
+        const check = token ? await auth.authenticate(token) : null;
         if (!check?.ok) {
           const reason = !check
             ? 'Missing token: send connectionParams.authorization'
-            : check.reason === 'expired'
+            : check.error === 'expired'
               ? 'Token expired'
-              : 'Invalid token';
+              : check.error === 'invalid'
+                ? 'Invalid token'
+                : check.ended
+                  ? closeReasons[check.ended]
+                  : authErrorMessages[check.error];
           socket.close(CloseCode.Forbidden, reason);
           return null;
         }
-        const userId = check.claims.userId;
-        const open = socketsPerUser.get(userId) ?? 0;
-        if (open >= limits.maxSocketsPerUser) {
-          // 1008 is fatal for graphql-ws clients: retrying cannot help until another socket closes.
+        const userId = check.viewer.id;
+        // Counted on every instance (with Redis): retrying cannot help until another socket closes,
+        // and 1008 is fatal for graphql-ws clients.
+        const lease = await auth.socketCount.acquire(userId);
+        if (!lease) {
           socket.close(1008, `Too many sockets for this user (limit ${limits.maxSocketsPerUser})`);
           return null;
         }
-        if (socket.readyState !== socket.OPEN) return null;
-        socketsPerUser.set(userId, open + 1);
+        // An event heard while the session was being looked up: the answer is already stale.
+        const change = auth.accounts.changedSince(userId, check.sessionId, check.at);
+        if (change || socket.readyState !== socket.OPEN) {
+          auth.socketCount.release(userId, lease);
+          if (change) socket.close(CloseCode.Forbidden, closeReasons[change.reason]);
+          return null;
+        }
         const address = addresses.get(socket);
         addresses.delete(socket);
         // Node timers hold at most 2^31-1 ms; TOKEN_TTL_SECONDS is capped far below that.
-        const ms = Math.min(check.claims.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
-        return {
+        const ms = Math.min(check.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
+        const session: Session = {
           userId,
+          sessionId: check.sessionId,
+          lease,
+          authenticated: check,
           connectionParams: params,
           address,
           expiryTimer: setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms)),
           closeSlowSocket: () =>
             socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
         };
+        let mine = socketsByUser.get(userId);
+        if (!mine) socketsByUser.set(userId, (mine = new Map()));
+        mine.set(socket, session);
+        return session;
       },
       async operate(session, socket, id, params, running) {
         if (running - 1 >= limits.maxSubscriptionsPerSocket) {
@@ -117,6 +156,7 @@ export function attachWebSocket(
           req: session.address,
           // A subscription that falls too far behind closes the socket with a code clients retry on.
           closeSlowSocket: session.closeSlowSocket,
+          authenticated: session.authenticated,
         });
         let document: ReturnType<typeof parse>;
         try {
@@ -159,12 +199,13 @@ export function attachWebSocket(
       refused(errors) {
         onErrors?.({ errors });
       },
-      closed(session) {
+      closed(session, socket) {
         if (!session) return;
         clearTimeout(session.expiryTimer);
-        const left = (socketsPerUser.get(session.userId) ?? 1) - 1;
-        if (left > 0) socketsPerUser.set(session.userId, left);
-        else socketsPerUser.delete(session.userId);
+        auth.socketCount.release(session.userId, session.lease);
+        const mine = socketsByUser.get(session.userId);
+        mine?.delete(socket);
+        if (mine?.size === 0) socketsByUser.delete(session.userId);
       },
       failed(error) {
         deps.log.error({ err: error }, 'graphql-ws operation failed');
@@ -177,6 +218,8 @@ export function attachWebSocket(
     wss,
     /** Closes every socket with 1012 (clients reconnect, elsewhere, and resume) and stops. */
     async stop() {
+      stopWatching();
+      await auth.socketCount.stop();
       clearInterval(heartbeat);
       for (const socket of wss.clients)
         socket.close(RETRYABLE.serviceRestart, 'Server restarting: reconnect and resume');

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { App } from '../../server/app';
 import { startTestApp, type TestApp } from '../app';
 import { createTestDatabase, type TestDatabase } from '../database';
+import { mintToken } from '../sessions';
 import { type Fixtures, loadFixtures } from './fixtures';
 
 export type GraphQLErrorJson = {
@@ -113,7 +114,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
           { id: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' }[]
         >`select id, role from users where email = ${email}`;
         if (!user) throw new Error(`no user ${email} in the test database`);
-        const { token } = await app.tokens.sign(user);
+        const { token } = await mintToken(sql!, app.tokens, user);
         tokens.set(email, token);
         return token;
       },

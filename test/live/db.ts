@@ -4,6 +4,7 @@ import { compareCursors } from '../../shared/cursor';
 import { type Fixtures, loadFixtures } from '../api/fixtures';
 import { TEST_JWT_SECRET } from '../app';
 import { createTestDatabase, type TestDatabase } from '../database';
+import { mintToken } from '../sessions';
 
 export type OutboxEntry = {
   cursor: string;
@@ -68,7 +69,7 @@ export async function openLiveDatabase(): Promise<LiveDatabase> {
         renewGraceSeconds: 0,
         maxSessionSeconds: 7 * 24 * 3600,
       });
-      return (await tokens.sign(user)).token;
+      return (await mintToken(sql, tokens, user)).token;
     },
     async outbox(after = '0.0') {
       const [xid, id] = after.split('.');
