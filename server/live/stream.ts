@@ -3,7 +3,7 @@ import { closeReasons } from '../auth/sessions';
 import { userError } from '../errors';
 import type { Metrics } from '../metrics';
 import { type AccountEvent, accountEventOf, affects } from './accounts';
-import { type Cursor, cursorOf, isAfter, maxCursor, parseCursor } from './cursor';
+import { type Cursor, cursorOf, isAfter, maxCursor, ORIGIN, parseCursor } from './cursor';
 import { decodeOutboxRow, type LiveEvent } from './event';
 import type { Hub, HubListener, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
@@ -95,22 +95,39 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   private sink: StreamSink | null = null;
   /** Replaying, or waiting for a permission load: live events wait in `raw`, in order. */
   private busy = true;
-  private floor: Cursor;
-  private readonly seam: Cursor;
+  /** Set when the stream begins (see `begin`). */
+  private floor: Cursor = ORIGIN;
+  private seam: Cursor = ORIGIN;
   private readonly routes: Route[];
-  private listening = true;
+  private begun = false;
+  private listening = false;
   private lastProgressAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private expiry: NodeJS.Timeout | undefined;
   private slowCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StreamOptions) {
-    options.metrics?.subscriptions.inc({ topic: options.policy.name });
     this.routes = [
       ...options.routes,
       { topic: MEMBERSHIP_TOPIC, userId: options.viewerId },
       { topic: ACCOUNT_TOPIC, userId: options.viewerId },
     ];
+  }
+
+  /**
+   * Registers with the hub, starts the replay and the expiry timer: on the transport's first
+   * `next()` (or `pushTo`), not when the subscription is created. A transport may still refuse the
+   * request after the subscription was created (Yoga answers 406 to a subscription asked for as
+   * `application/json`, after executing it) and never read or end it: such a stream must leave
+   * nothing behind but garbage.
+   */
+  private begin() {
+    if (this.begun) return;
+    this.begun = true;
+    if (this.closed) return;
+    const { options } = this;
+    options.metrics?.subscriptions.inc({ topic: options.policy.name });
+    this.listening = true;
     this.seam = options.hub.listen(this.routes, this);
     this.floor = this.seam;
     if (options.revoked) {
@@ -127,13 +144,11 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   }
 
   /** From now on, messages go to `sink` as soon as it is ready instead of waiting for `next()`. */
-  pushTo(sink: StreamSink, options: { endsWithTransport?: boolean } = {}) {
+  pushTo(sink: StreamSink) {
     this.sink = sink;
-    // The transport ends the whole connection when the token expires: no timer of our own needed.
-    if (options.endsWithTransport) {
-      clearTimeout(this.expiry);
-      this.expiry = undefined;
-    }
+    this.begin();
+    // The stream keeps its own expiry even where the transport closes the socket at the token's
+    // expiry too: it must not outlive its token if the transport ever loses track of it.
     this.deliver();
   }
 
@@ -381,6 +396,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   }
 
   next() {
+    this.begin();
     this.lastProgressAt = Date.now();
     return new Promise<IteratorResult<LiveMessage>>((resolve) => {
       this.pull = resolve;

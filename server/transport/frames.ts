@@ -60,7 +60,7 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
     private readonly target: FrameTarget,
   ) {
     this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
-    stream.pushTo(this, { endsWithTransport: true });
+    stream.pushTo(this);
   }
 
   ready() {

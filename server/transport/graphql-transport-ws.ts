@@ -39,6 +39,18 @@ export interface ProtocolHandlers<Session> {
 
 type Stream = AsyncIterableIterator<ExecutionResult>;
 
+/**
+ * One `subscribe`. The entry, not its id, decides what happens to the stream it starts: a client
+ * may complete an id and subscribe with it again while the first attempt is still starting, and
+ * each attempt's stream must end with its own operation.
+ */
+type Operation = {
+  stream: Stream | null;
+  /** `operate` answered (until then the operation counts as running even if it already ended). */
+  started: boolean;
+  ended: boolean;
+};
+
 /** Serves graphql-transport-ws on every socket `wss` accepts (it negotiates that subprotocol only). */
 export function serveGraphQLTransportWs<Session>(
   wss: WebSocketServer,
@@ -61,8 +73,10 @@ class Connection<Session> {
   private initReceived = false;
   private session: Session | null = null;
   private initTimer: NodeJS.Timeout | undefined;
-  /** Running operations by id; null until its outcome is known. */
-  private readonly operations = new Map<string, Stream | null>();
+  /** Operations by id, until they end. */
+  private readonly operations = new Map<string, Operation>();
+  /** Operations not yet over: those in the map, and those that ended (complete) while still starting. */
+  private running = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -102,13 +116,15 @@ class Connection<Session> {
         const { id } = message;
         if (this.operations.has(id))
           return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
-        this.operations.set(id, null);
-        return void this.run(this.session, id, message.payload).catch((error) => this.fail(error));
+        const operation: Operation = { stream: null, started: false, ended: false };
+        this.operations.set(id, operation);
+        this.running += 1;
+        return void this.run(this.session, id, operation, message.payload).catch((error) => this.fail(error));
       }
       case MessageType.Complete: {
-        const stream = this.operations.get(message.id);
-        this.operations.delete(message.id);
-        return this.end(stream);
+        const operation = this.operations.get(message.id);
+        if (operation) this.finish(message.id, operation);
+        return;
       }
       default:
         // parseMessage accepts the server's own types too (connection_ack, next, …): a client may not send them.
@@ -140,16 +156,20 @@ class Connection<Session> {
     this.send({ type: MessageType.ConnectionAck });
   }
 
-  private async run(session: Session, id: string, payload: SubscribePayload) {
-    const outcome = await this.handlers.operate(session, this.socket, id, payload, this.operations.size);
+  private async run(session: Session, id: string, operation: Operation, payload: SubscribePayload) {
+    const outcome = await this.handlers.operate(session, this.socket, id, payload, this.running);
     const stream = isStream(outcome) ? outcome : null;
+    operation.started = true;
     // The client completed it, or the socket closed, while it started.
-    if (!this.operations.has(id)) return this.end(stream);
-    if (stream) {
-      this.operations.set(id, stream);
-      return this.pump(id, stream);
+    if (operation.ended) {
+      this.running -= 1;
+      return this.end(stream);
     }
-    this.operations.delete(id);
+    if (stream) {
+      operation.stream = stream;
+      return this.pump(id, operation, stream);
+    }
+    this.finish(id, operation);
     if (Array.isArray(outcome)) {
       this.handlers.refused(outcome);
       return this.send({ id, type: MessageType.Error, payload: outcome });
@@ -159,20 +179,20 @@ class Connection<Session> {
   }
 
   /** Sends each result as it comes; no frame of this function stays suspended between them. */
-  private pump(id: string, stream: Stream) {
+  private pump(id: string, operation: Operation, stream: Stream) {
     stream.next().then(
       (step) => {
-        if (this.operations.get(id) !== stream) return;
+        if (operation.ended) return;
         if (step.done) {
-          this.operations.delete(id);
+          this.finish(id, operation);
           return this.send({ id, type: MessageType.Complete });
         }
         this.send({ id, type: MessageType.Next, payload: this.handlers.result(step.value) });
-        this.pump(id, stream);
+        this.pump(id, operation, stream);
       },
       (error: unknown) => {
-        if (this.operations.get(id) !== stream) return;
-        this.operations.delete(id);
+        if (operation.ended) return;
+        this.finish(id, operation);
         this.handlers.failed(error);
         this.send({
           id,
@@ -194,10 +214,21 @@ class Connection<Session> {
 
   private close() {
     clearTimeout(this.initTimer);
-    const streams = [...this.operations.values()];
-    this.operations.clear();
-    for (const stream of streams) this.end(stream);
+    for (const [id, operation] of [...this.operations]) this.finish(id, operation);
     this.handlers.closed(this.session, this.socket);
+  }
+
+  /**
+   * The operation is over (completed by the client, answered, or its socket closed): forgotten,
+   * and its stream ended. One still starting ends when `operate` answers (see `run`).
+   */
+  private finish(id: string, operation: Operation) {
+    if (operation.ended) return;
+    operation.ended = true;
+    if (this.operations.get(id) === operation) this.operations.delete(id);
+    if (!operation.started) return;
+    this.running -= 1;
+    this.end(operation.stream);
   }
 
   private end(stream: Stream | null | undefined) {
