@@ -37,6 +37,10 @@ export async function buildApp(config: Config) {
     tokens,
     live,
     loginLimiter: createLoginLimiter(database.db, config.login),
+    sseStreamsPerUser: {
+      max: config.streams.maxSseStreamsPerUser,
+      count: createLocalSocketCount(config.streams.maxSseStreamsPerUser),
+    },
     trustProxy: config.trustProxy,
     idempotency: config.idempotency,
     heartbeatMs: config.wsKeepAliveMs,

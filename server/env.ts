@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { LoginLimits } from './auth/login-limiter';
 import type { IdempotencyConfig } from './idempotency/plugin';
-import type { QueryLimits } from './limits';
+import type { QueryLimits, StreamLimits } from './limits';
 import type { LiveConfig } from './live';
 
 const schema = z.object({
@@ -46,6 +46,7 @@ const schema = z.object({
     .default(64 * 1024),
   WS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(10),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
+  SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).default(20),
   LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
   LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(300),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
@@ -80,6 +81,7 @@ export type Config = {
   databasePoolSize: number;
   wsKeepAliveMs: number;
   sockets: Omit<SocketLimits, 'keepAliveMs' | 'webOrigins'>;
+  streams: StreamLimits;
   login: LoginLimits;
   /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
   trustProxy: boolean;
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
       maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
     },
+    streams: { maxSseStreamsPerUser: e.SSE_MAX_STREAMS_PER_USER },
     login: {
       perAccount: e.LOGIN_ATTEMPTS_PER_ACCOUNT,
       perAddress: e.LOGIN_ATTEMPTS_PER_ADDRESS,

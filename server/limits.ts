@@ -10,6 +10,14 @@ export type QueryLimits = {
   maxDirectives: number;
 };
 
+/**
+ * Live subscriptions over HTTP (SSE) per user, beside graphql-ws's sockets per user and operations
+ * per socket (SocketLimits, transport/ws.ts); enforced by transport/http-streams.ts.
+ */
+export type StreamLimits = {
+  maxSseStreamsPerUser: number;
+};
+
 /** Depth, cost, alias, token and directive limits (graphql-armor); each refusal says which limit. */
 export function useQueryLimits(limits: QueryLimits): Plugin {
   return EnvelopArmorPlugin({

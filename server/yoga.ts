@@ -12,7 +12,9 @@ import type { Logger } from './logger';
 import { maskHomeroomError } from './mask-errors';
 import { countErrors, type Metrics, useMetrics } from './metrics';
 import { schema } from './schema';
+import { useHttpStreamLimit } from './transport/http-streams';
 import { useMultipartSubscriptions } from './transport/multipart';
+import type { SocketCount } from './transport/socket-count';
 
 export type YogaOptions = ContextDeps & {
   webOrigins: string[];
@@ -23,6 +25,8 @@ export type YogaOptions = ContextDeps & {
   idempotency: IdempotencyConfig;
   /** How often an idle multipart subscription response sends a heartbeat part (WS_KEEPALIVE_MS). */
   heartbeatMs: number;
+  /** Live subscriptions over HTTP (SSE) each user holds on this instance. */
+  sseStreamsPerUser: { max: number; count: SocketCount };
   /** 200 when this instance can serve and deliver, 503 otherwise, with the details as JSON. */
   ready: () => Promise<Response>;
 };
@@ -98,6 +102,7 @@ export function buildYoga(options: YogaOptions) {
       useQueryLimits(options.limits),
       useInputErrorCodes(),
       useSharedSubscriptionExecution(),
+      useHttpStreamLimit(options.sseStreamsPerUser),
       useIdempotentMutations<Context & { request?: Request }>({
         db: options.db,
         ttlSeconds: options.idempotency.ttlSeconds,

@@ -1,0 +1,48 @@
+/**
+ * Issue 18.3 — live subscriptions over SSE are capped per user (SSE_MAX_STREAMS_PER_USER), like
+ * graphql-ws's sockets per user and operations per socket: past the cap the stream's only message
+ * is a TOO_MANY_REQUESTS error and nothing registers; a place frees when a stream ends.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../test';
+import { GRADE_CHANGED, type LiveDatabase, openLiveDatabase, sseSubscribe, waitFor } from '../../test/live';
+
+let ldb: LiveDatabase;
+let api: TestApp;
+beforeAll(async () => {
+  ldb = await openLiveDatabase();
+  api = await startTestApp({ databaseUrl: ldb.url, env: { SSE_MAX_STREAMS_PER_USER: '3' } });
+});
+afterAll(async () => {
+  await api?.stop();
+  await ldb?.close();
+});
+
+const streams = () => api.app.live.hub.stats().listeners / 2;
+
+describe('SSE: streams per user', () => {
+  it('the fourth concurrent stream of one user is refused TOO_MANY_REQUESTS; another user is not; a closed one frees a place', async () => {
+    const courseId = ldb.f.course('MATH101').id;
+    const instructor = await ldb.token('instructor@homeroom.test');
+    const before = streams();
+    const open = await Promise.all([1, 2, 3].map(() => sseSubscribe(api.url, GRADE_CHANGED, { courseId }, instructor)));
+    await waitFor(() => streams() === before + 3, { what: 'three streams running' });
+
+    const refused = await sseSubscribe(api.url, GRADE_CHANGED, { courseId }, instructor);
+    await refused.ended();
+    expect(refused.events.items.map((e) => e.errors?.[0]?.extensions?.code)).toEqual(['TOO_MANY_REQUESTS']);
+    expect(streams()).toBe(before + 3);
+
+    const admin = await sseSubscribe(api.url, GRADE_CHANGED, { courseId }, await ldb.token('admin@homeroom.test'));
+    await waitFor(() => streams() === before + 4, { what: "another user's stream running" });
+
+    await open[0].close();
+    await waitFor(() => streams() === before + 3, { what: 'the closed stream gone' });
+    const again = await sseSubscribe(api.url, GRADE_CHANGED, { courseId }, instructor);
+    await waitFor(() => streams() === before + 4, { what: 'a stream in the freed place' });
+    expect(again.isEnded()).toBe(false);
+
+    for (const sse of [...open.slice(1), admin, again]) await sse.close();
+    await waitFor(() => streams() === before, { what: 'every stream ended' });
+  });
+});
