@@ -54,7 +54,7 @@ describe('live stream', () => {
     const created = stream(hub, new Date(Date.now() + 60_000));
     expect(listeners()).toBe(0);
     const first = created.next();
-    expect(listeners()).toBe(2); // its topic and `membership`
+    expect(listeners()).toBe(3); // its topic, `membership` and `account`
     await created.return();
     expect(await first).toEqual({ value: undefined, done: true });
     expect(listeners()).toBe(0);
@@ -82,7 +82,7 @@ describe('live stream', () => {
       },
       { socket: socket as unknown as WebSocket, id: 'X', prepare },
     );
-    expect(listeners()).toBe(2);
+    expect(listeners()).toBe(3);
     expect(await frames.next()).toEqual({ value: undefined, done: true });
     expect(listeners()).toBe(0);
     await waitFor(() => sent.length === 1);

@@ -21,7 +21,8 @@ afterAll(async () => {
   await ldb?.close();
 });
 
-const streams = () => api.app.live.hub.stats().listeners / 2;
+/** Live streams registered with the hub (each listens to its topic, `membership` and `account`). */
+const streams = () => api.app.live.hub.stats().listeners / 3;
 async function activeSubscriptions() {
   const samples = parseMetrics(await (await fetch(`${api.baseUrl}/metrics`)).text());
   return samples.filter((s) => s.name === 'homeroom_subscriptions_active').reduce((n, s) => n + s.value, 0);

@@ -20,8 +20,8 @@ afterAll(async () => {
   await ldb?.close();
 });
 
-/** Live streams registered with the hub (each listens to its topic and to `membership`). */
-const streams = () => api.app.live.hub.stats().listeners / 2;
+/** Live streams registered with the hub (each listens to its topic, `membership` and `account`). */
+const streams = () => api.app.live.hub.stats().listeners / 3;
 const subscribe = (id: string, courseId: string) => ({
   id,
   type: 'subscribe',
