@@ -5,6 +5,7 @@
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, codes, startApi } from '../../test/api/api';
+import { waitFor } from '../../test/live/wait';
 
 const TEACHER = 'instructor@homeroom.test'; // teaches MATH101
 const TEACHER2 = 'instructor2@homeroom.test'; // does not
@@ -67,9 +68,16 @@ describe('markAllPresent', () => {
     const marked = markAllPresent.records.filter((r: any) => r.status === 'PRESENT').map((r: any) => r.id);
     expect(events.map((e) => e.entity_id).sort()).toEqual(marked.sort());
 
-    // The same events reach a client through the polling fallback, once each.
-    const { updates } = await ok(UPDATES, { after: liveCursor, courseId: math.id }, TEACHER);
-    const polled = updates.events.filter((e: any) => e.record);
+    // The same events reach a client through the polling fallback, once each. `updates` returns only
+    // settled events: a transaction open elsewhere on the server (a parallel test file) delays them.
+    const polled = await waitFor(
+      async () => {
+        const { updates } = await ok(UPDATES, { after: liveCursor, courseId: math.id }, TEACHER);
+        const found = updates.events.filter((e: any) => e.record);
+        return found.length >= marked.length ? found : null;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the marked records in updates' },
+    );
     expect(polled.map((e: any) => e.record.id).sort()).toEqual(marked.sort());
 
     // A second call marks nobody and writes no event.
