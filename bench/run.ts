@@ -3,6 +3,7 @@ import { createTokenService } from '../server/auth/tokens';
 import { pin, startInfra } from './lib/infra';
 import { startGenerators } from './lib/load';
 import { parseOptions } from './lib/options';
+import { measureOutboxReads } from './lib/outbox-reads';
 import { cpuDelta, cpuSnapshot } from './lib/procfs';
 import { summariseProfile } from './lib/profile';
 import { writeResults } from './lib/report';
@@ -83,6 +84,13 @@ try {
   const systems = options.systems ?? SYSTEMS;
   const results = await runScenarios(ctx, systems);
 
+  // The relay's read cost, the rule before issue 15 against commit order, on this run's outbox.
+  const outboxReads = await measureOutboxReads(infra.databaseUrl);
+  for (const r of outboxReads)
+    log(
+      `outbox read, ${r.rule}: ${r.events} events in ${r.pages} pages, ${r.wallMicrosPerEvent} µs/event wall, ${r.postgresCpuMicrosPerEvent} µs/event Postgres CPU; ${r.readableBesideOpenTransaction}/10 readable beside an open transaction`,
+    );
+
   let profile = results.homeroom?.profile ?? null;
   if (!options.quick && options.profile && systems.includes('homeroom')) profile = await summariseProfile(ctx);
 
@@ -94,6 +102,7 @@ try {
     durationSeconds: Math.round((Date.now() - started) / 1000),
     cpuWholeRun: cpuDelta(cpuAtStart, cpuSnapshot()),
     results,
+    outboxReads,
     profile,
   };
   const files = writeResults(run);

@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import type { Live } from './live';
+import { formatCursor } from './live/cursor';
 
 /**
- * /ready: the database answers, the event bus is connected (when Redis is used), and the relay
- * has a leader somewhere that is keeping up. 503 means "send traffic elsewhere".
+ * /ready: 200 while this instance can serve — the database answers and the live hub runs. 503
+ * means "send traffic elsewhere". A lost event bus (Redis) is "degraded", not unready: every
+ * instance shares that Redis, so draining one would only move its sockets to another in the same
+ * state, while the hub keeps events flowing by reading the outbox itself (LIVE_DEGRADED_POLL_MS).
  */
 export async function readiness(deps: { db: Database; live: Live; redisConfigured: boolean }): Promise<Response> {
   let database = 'ok';
@@ -15,7 +18,11 @@ export async function readiness(deps: { db: Database; live: Live; redisConfigure
   }
   const bus = deps.redisConfigured ? (deps.live.bus.connected() ? 'ok' : 'disconnected') : 'in-process';
   const relay = deps.live.relay;
+  const hubCursor = deps.live.hub.lastCursor();
+  const ready = database === 'ok' && hubCursor !== null;
   const body = {
+    ready,
+    status: !ready ? 'unavailable' : bus === 'disconnected' ? 'degraded' : 'ok',
     database,
     bus,
     relay: {
@@ -24,15 +31,14 @@ export async function readiness(deps: { db: Database; live: Live; redisConfigure
       lastPublishAt: relay.lastPublishAt() ? new Date(relay.lastPublishAt()).toISOString() : null,
     },
     hub: {
-      lastCursor: deps.live.hub.lastCursor()
-        ? `${deps.live.hub.lastCursor()!.xid}.${deps.live.hub.lastCursor()!.id}`
-        : null,
+      lastCursor: hubCursor ? formatCursor(hubCursor) : null,
+      // While the bus is down the hub reads the outbox itself, every LIVE_DEGRADED_POLL_MS.
+      readsOutbox: bus === 'disconnected',
       ...deps.live.hub.stats(),
     },
   };
-  const ok = database === 'ok' && bus !== 'disconnected' && deps.live.hub.lastCursor() !== null;
-  return new Response(JSON.stringify({ ready: ok, ...body }), {
-    status: ok ? 200 : 503,
+  return new Response(JSON.stringify(body), {
+    status: ready ? 200 : 503,
     headers: { 'content-type': 'application/json' },
   });
 }

@@ -11,12 +11,12 @@ import {
 } from './cursor';
 
 // Past 2^53 a float cannot tell these apart; a string comparison would order "10.1" before "9.1".
-const BIG = '18446744073709551615'; // 2^64 - 1, the widest xid8
+const BIG = '18446744073709551615'; // 2^64 - 1, the widest cursor part (old cursors were xid8s)
 const BIG_MINUS_ONE = '18446744073709551614';
 
 describe('cursor', () => {
-  it('reads and formats "<xid>.<id>", and nothing else', () => {
-    expect(readCursor(`${BIG}.7`)).toEqual({ xid: 18446744073709551615n, id: 7n });
+  it('reads and formats "<pos>.<id>", and nothing else', () => {
+    expect(readCursor(`${BIG}.7`)).toEqual({ pos: 18446744073709551615n, id: 7n });
     expect(formatCursor(readCursor('10.5')!)).toBe('10.5');
     for (const bad of ['', 'abc', '1', '1.2.3', '-1.2', '1.2 ', `${'9'.repeat(21)}.1`])
       expect(readCursor(bad)).toBeNull();

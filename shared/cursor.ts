@@ -1,34 +1,36 @@
 // Live cursors, the one definition shared by the server, the web app and the tests. A cursor is
-// "<xid>.<id>" (docs/realtime.md §2): ordered by transaction id, then by outbox row id within it.
+// "<pos>.<id>" (docs/realtime.md §2): ordered by the commit position of the writing transaction,
+// then by outbox row id within it. Cursors handed out as "<xid>.<id>" before commit positions
+// existed are valid positions in the same order.
 // Both parts can exceed 2^53, so they are compared as BigInts, never as strings or floats.
 // Pure functions, no imports: safe in the browser and on the server alike.
 
 /** A cursor read into its two parts. */
-export type CursorPosition = { xid: bigint; id: bigint };
+export type CursorPosition = { pos: bigint; id: bigint };
 
 /** Before every event. */
-export const ORIGIN: CursorPosition = { xid: 0n, id: 0n };
+export const ORIGIN: CursorPosition = { pos: 0n, id: 0n };
 
 const CURSOR = /^(\d{1,20})\.(\d{1,20})$/;
 
 /** The parts of `value`, or null when it is not a cursor of this API. */
 export function readCursor(value: string): CursorPosition | null {
   const match = CURSOR.exec(value);
-  return match ? { xid: BigInt(match[1]), id: BigInt(match[2]) } : null;
+  return match ? { pos: BigInt(match[1]), id: BigInt(match[2]) } : null;
 }
 
 export function formatCursor(c: CursorPosition): string {
-  return `${c.xid}.${c.id}`;
+  return `${c.pos}.${c.id}`;
 }
 
 /** Negative when a is before b, 0 when they are the same position, positive when a is after b. */
 export function comparePositions(a: CursorPosition, b: CursorPosition): number {
-  if (a.xid !== b.xid) return a.xid < b.xid ? -1 : 1;
+  if (a.pos !== b.pos) return a.pos < b.pos ? -1 : 1;
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   return 0;
 }
 
-/** comparePositions for cursors as they travel ("<xid>.<id>"); a missing or unreadable one sorts first. */
+/** comparePositions for cursors as they travel ("<pos>.<id>"); a missing or unreadable one sorts first. */
 export function compareCursors(a: string | null | undefined, b: string | null | undefined): number {
   const pa = a ? readCursor(a) : null;
   const pb = b ? readCursor(b) : null;

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart';
+import type { OutboxReadCost } from './outbox-reads';
 import type { SystemResults } from './scenarios';
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
@@ -13,6 +14,7 @@ type Run = {
   durationSeconds: number;
   cpuWholeRun: { stealPct: number; corePct: Record<string, number> };
   results: Partial<Record<Name, SystemResults>>;
+  outboxReads: OutboxReadCost[];
   profile: unknown;
   options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number };
 };
@@ -173,6 +175,15 @@ export function writeResults(run: Run): string[] {
     markdownTable(run),
     '',
     `![chart](${stamp}.svg)`,
+    '',
+    `## The relay's outbox read, old rule against commit order (this run's outbox, pages of 500; Postgres backend CPU from /proc)`,
+    '',
+    '| rule | events | µs/event wall | µs/event Postgres CPU | of 10 committed beside an open transaction, readable |',
+    '|---|---:|---:|---:|---:|',
+    ...run.outboxReads.map(
+      (r) =>
+        `| ${r.rule} | ${r.events} | ${r.wallMicrosPerEvent} | ${r.postgresCpuMicrosPerEvent} | ${r.readableBesideOpenTransaction} |`,
+    ),
     '',
     ...(profile?.functions
       ? [

@@ -10,7 +10,7 @@ import { serveControl } from './control';
 
 /**
  * The ceiling: the least a Node process must do to deliver the same events to the same sockets.
- * Fed by the same outbox (LISTEN wake-up + sweep, settled rows in cursor order), one query per
+ * Fed by the same outbox (LISTEN wake-up + sweep, outbox_order() then rows in cursor order), one query per
  * batch for the grade rows, one JSON payload per event, then a string concatenation and
  * `socket.send` per subscriber. It speaks just enough graphql-transport-ws for the same client:
  * token check at connection_init, course membership at subscribe, no GraphQL execution.
@@ -65,7 +65,7 @@ wss.on('connection', (socket) => {
   });
 });
 
-let last: Cursor = await reader.settledCursor();
+let last: Cursor = await reader.currentCursor();
 let running = false;
 let again = false;
 
@@ -75,6 +75,7 @@ async function drain() {
   try {
     do {
       again = false;
+      await reader.order(); // no relay here: give committed transactions their positions first
       const rows = await reader.readAfter(last, 500, { topics: ['grade'] });
       if (rows.length === 0) break;
       last = cursorOfRow(rows.at(-1)!);

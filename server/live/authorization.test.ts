@@ -307,11 +307,9 @@ describe('membership changes mid-stream', () => {
       const grade = (course: typeof hist, score: number) =>
         ldb.setGrade(course.assessments.Midterm.id, course.id, student.id, score);
       const cursorOf = async (course: typeof hist) =>
-        (
-          await sql<{ cursor: string }[]>`
-          select o.xid::text || '.' || o.id::text as cursor from outbox o
-          where o.topic = 'grade' and o.course_id = ${course.id} and o.audience_user_id = ${student.id} order by o.xid desc, o.id desc limit 1`
-        )[0].cursor;
+        (await ldb.outbox())
+          .filter((r) => r.topic === 'grade' && r.course_id === course.id && r.audience_user_id === student.id)
+          .at(-1)!.cursor;
 
       await grade(hist, 10);
       const e0 = await cursorOf(hist);
@@ -356,12 +354,7 @@ describe('membership changes mid-stream', () => {
       const registered = newStreams(api);
       const grades = conn.subscribe(GRADE_CHANGED, {});
       await registered(1);
-      const last = async () =>
-        (
-          await sql<
-            { cursor: string }[]
-          >`select o.xid::text || '.' || o.id::text as cursor from outbox o where o.topic = 'grade' order by o.xid desc, o.id desc limit 1`
-        )[0].cursor;
+      const last = async () => (await ldb.outbox()).filter((r) => r.topic === 'grade').at(-1)!.cursor;
       await ldb.setGrade(hist.assessments.Midterm.id, hist.id, hist.studentIds[3], 30);
       const before = await last();
       await sql`delete from teaching_assignments where course_id = ${hist.id} and instructor_id = ${instructor}`;

@@ -18,7 +18,7 @@ import {
   UPDATES,
   waitFor,
 } from '../../test/live';
-import { parseCursor } from './cursor';
+import { compareCursors, parseCursor } from './cursor';
 import { pruneOutbox } from './retention';
 
 let ldb: LiveDatabase;
@@ -436,7 +436,7 @@ describe('capture: rollback and NOTIFY', () => {
 });
 
 describe('retention', () => {
-  it('pruneOutbox deletes in batches, never beyond `upTo`, and records the watermark', async () => {
+  it('pruneOutbox deletes whole commits in batches, never beyond `upTo`, and records the watermark', async () => {
     // A statement-level trigger of this test database's own counts what each DELETE statement removed.
     await sql.unsafe(`
       create table prune_log (at timestamptz default clock_timestamp(), deleted int);
@@ -444,32 +444,42 @@ describe('retention', () => {
       begin insert into prune_log (deleted) select count(*) from gone; return null; end $$;
       create trigger outbox_prune_log after delete on outbox referencing old table as gone for each statement execute function tg_outbox__prune_log();`);
     try {
+      const c = ldb.f.course('MATH101');
+      for (let i = 0; i < 7; i++) await ldb.setGrade(c.assessments.Midterm.id, c.id, c.studentIds[i], 40 + i);
       const all = await ldb.outbox();
-      expect(all.length).toBeGreaterThan(60);
-      const upTo = all[44]; // 45 rows up to and including it
-      const kept = all.slice(45).map((r) => r.cursor);
+      const commitOf = (r: { cursor: string }) => r.cursor.split('.')[0];
+      const commits = [...new Set(all.map(commitOf))];
+      expect(commits.length).toBeGreaterThan(6);
+      const upTo = all.find((r) => commitOf(r) === commits.at(-3))!; // the first event of the third-last commit
+      const doomed = all.filter((r) => BigInt(commitOf(r)) < BigInt(commitOf(upTo)));
+      const kept = all.slice(doomed.length).map((r) => r.cursor);
+      // Batches of two commits: what each DELETE should remove.
+      const perCommit = commits.slice(0, -3).map((pos) => doomed.filter((r) => commitOf(r) === pos).length);
+      const expectedBatches = perCommit.flatMap((n, i) => (i % 2 === 0 ? [n + (perCommit[i + 1] ?? 0)] : []));
 
-      expect(await pruneOutbox(sql, { olderThanDays: 7, upTo: parseCursor(upTo.cursor), batch: 10 })).toBe(0);
+      expect(await pruneOutbox(sql, { olderThanDays: 7, upTo: parseCursor(upTo.cursor), batch: 2 })).toBe(0);
       expect((await ldb.outbox()).length).toBe(all.length);
 
-      expect(await pruneOutbox(sql, { olderThanDays: 0, upTo: parseCursor(upTo.cursor), batch: 10 })).toBe(45);
+      expect(await pruneOutbox(sql, { olderThanDays: 0, upTo: parseCursor(upTo.cursor), batch: 2 })).toBe(
+        doomed.length,
+      );
       expect((await ldb.outbox()).map((r) => r.cursor)).toEqual(kept);
+      expect(
+        (await sql<{ n: number }[]>`select count(*)::int as n from outbox_commits where pos < ${commitOf(upTo)}`)[0].n,
+      ).toBe(0);
       const batches = (
         await sql<{ deleted: number }[]>`select deleted from prune_log where deleted > 0 order by at`
       ).map((r) => r.deleted);
-      expect(batches).toEqual([10, 10, 10, 10, 5]);
-      const [state] = await sql<
-        { pruned: string }[]
-      >`select pruned_xid::text || '.' || pruned_id::text as pruned from outbox_state`;
-      expect(state.pruned).toBe(upTo.cursor);
+      expect(batches).toEqual(expectedBatches);
+      const watermark = async () =>
+        (
+          await sql<{ pruned: string }[]>`select pruned_pos::text || '.' || pruned_id::text as pruned from outbox_state`
+        )[0].pruned;
+      expect(await watermark()).toBe(doomed.at(-1)!.cursor);
 
       // Pruning less than before never moves the watermark back.
-      expect(await pruneOutbox(sql, { olderThanDays: 0, upTo: parseCursor(all[10].cursor), batch: 10 })).toBe(0);
-      expect(
-        (
-          await sql<{ pruned: string }[]>`select pruned_xid::text || '.' || pruned_id::text as pruned from outbox_state`
-        )[0].pruned,
-      ).toBe(upTo.cursor);
+      expect(await pruneOutbox(sql, { olderThanDays: 0, upTo: parseCursor(all[0].cursor), batch: 2 })).toBe(0);
+      expect(await watermark()).toBe(doomed.at(-1)!.cursor);
     } finally {
       await sql.unsafe(
         `drop trigger outbox_prune_log on outbox; drop function tg_outbox__prune_log(); drop table prune_log;`,
@@ -494,12 +504,16 @@ describe('retention', () => {
       const state = await waitFor(
         async () => {
           const [s] = await sql<{ pruned: string | null; published: string | null }[]>`
-            select pruned_xid::text || '.' || pruned_id::text as pruned, published_xid::text || '.' || published_id::text as published from outbox_state`;
-          return s.pruned && s.pruned === s.published && (await ldb.outbox()).length === 0 ? s : null;
+            select pruned_pos::text || '.' || pruned_id::text as pruned, published_pos::text || '.' || published_id::text as published from outbox_state`;
+          // Whole commits go, up to the one the relay published last (it may not be done with it).
+          const left = await ldb.outbox();
+          return s.pruned && s.published && left.every((r) => r.cursor.split('.')[0] === s.published!.split('.')[0])
+            ? s
+            : null;
         },
         { what: 'the relay to prune what it published' },
       );
-      expect(parseCursor(state.pruned!)).toEqual(parseCursor(api.app.live.relay.publishedCursor()));
+      expect(compareCursors(parseCursor(state.pruned!), parseCursor(api.app.live.relay.publishedCursor()))).toBe(-1);
 
       const token = await ldb.token('instructor2@homeroom.test');
       const page = (await gqlOk(api.url, UPDATES, { after: before }, token)).updates;
@@ -515,7 +529,7 @@ describe('retention', () => {
         const [, next] = await stream.count(2);
         expect(next).toMatchObject({ action: 'CREATED', grade: { score: 66, student: { id: c.studentIds[2] } } });
         expect(stream.items).toHaveLength(2);
-        expect(parseCursor(next.cursor).xid > parseCursor(first.cursor).xid || next.cursor > first.cursor).toBe(true);
+        expect(compareCursors(parseCursor(next.cursor), parseCursor(first.cursor))).toBe(1);
 
         // A cursor at the watermark (liveCursor now) replays normally.
         const { liveCursor } = await gqlOk(api.url, LIVE_CURSOR, {}, token);

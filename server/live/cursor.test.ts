@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareCursors, formatCursor, parseCursor } from './cursor';
 
 describe('cursor', () => {
-  it('round-trips and orders by transaction, then row', () => {
+  it('round-trips and orders by commit position, then row', () => {
     const a = parseCursor('10.5');
     expect(formatCursor(a)).toBe('10.5');
     expect(compareCursors(parseCursor('9.100'), a)).toBeLessThan(0);

@@ -6,8 +6,10 @@ import { badInput } from '../errors';
 export { formatCursor, ORIGIN } from '../../shared/cursor';
 
 /**
- * A position in the outbox: (transaction id, row id). Opaque to clients ("<xid>.<id>"), ordered
- * first by transaction then by row within it.
+ * A position in the outbox: (commit position, row id). Opaque to clients ("<pos>.<id>"), ordered
+ * first by the position the writing transaction was given once it committed (outbox_commits),
+ * then by row within that transaction. Cursors from before commit positions existed were
+ * "<xid>.<id>": those rows kept their transaction id as position, so such cursors still work.
  */
 export type Cursor = CursorPosition;
 

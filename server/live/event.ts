@@ -18,8 +18,9 @@ export type LiveEvent = {
   occurredAt: string;
 };
 
+/** An outbox row with the commit position of its transaction (outbox_commits). */
 export type OutboxRow = {
-  xid: string;
+  pos: string;
   id: string;
   topic: string;
   action: string;
@@ -31,8 +32,8 @@ export type OutboxRow = {
   created_at: Date | string;
 };
 
-export function cursorOfRow(row: Pick<OutboxRow, 'xid' | 'id'>): Cursor {
-  return { xid: BigInt(row.xid), id: BigInt(row.id) };
+export function cursorOfRow(row: Pick<OutboxRow, 'pos' | 'id'>): Cursor {
+  return { pos: BigInt(row.pos), id: BigInt(row.id) };
 }
 
 export function decodeOutboxRow(row: OutboxRow, prev: string | null = null): LiveEvent {

@@ -27,7 +27,10 @@ export function createHub(options: {
   bus: EventBus;
   reader: OutboxReader;
   log: Logger;
+  /** A quiet hub reads the outbox itself this often (a lost publish, the last event before an outage). */
   repairIntervalMs: number;
+  /** While the bus is down, the hub reads the outbox itself this often: events keep flowing. */
+  degradedPollMs: number;
   metrics?: Metrics;
 }) {
   const { bus, reader, log } = options;
@@ -35,7 +38,8 @@ export function createHub(options: {
   const listeners = new Map<string, Set<HubListener>>();
   let last: Cursor | null = null;
   let chain: Promise<void> = Promise.resolve();
-  let heardSinceCheck = false;
+  let lastReadAt = Date.now();
+  let reading = false;
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe = () => {};
   let dispatched = 0;
@@ -58,7 +62,7 @@ export function createHub(options: {
     if (set) for (const listener of set) listener.hear(event, cursor);
   }
 
-  /** Dispatches every settled outbox event after `last` (and before `until`, if given) from the database. */
+  /** Dispatches every ordered outbox event after `last` (and before `until`, if given) from the database. */
   async function repair(until?: Cursor) {
     for (;;) {
       const rows = await reader.readAfter(last!, REPAIR_BATCH);
@@ -76,7 +80,7 @@ export function createHub(options: {
   }
 
   function accept(event: LiveEvent) {
-    heardSinceCheck = true;
+    lastReadAt = Date.now();
     return enqueue(async () => {
       const cursor = parseCursor(event.cursor);
       if (!last || !isAfter(cursor, last)) return; // already dispatched: a relay re-publish or our own repair
@@ -90,19 +94,28 @@ export function createHub(options: {
     });
   }
 
-  /** When the bus has been quiet, make sure nothing is waiting in the outbox that it failed to bring. */
-  function checkIdle() {
-    const quiet = !heardSinceCheck;
-    heardSinceCheck = false;
-    if (quiet) void enqueue(() => repair());
+  /** Reads the outbox itself, unless a read is already queued: a slow database never piles them up. */
+  function readOutbox() {
+    if (reading) return;
+    reading = true;
+    lastReadAt = Date.now();
+    void enqueue(() => repair()).finally(() => (reading = false));
+  }
+
+  /**
+   * While the bus is down, read the outbox every tick (degraded, but live within a tick); when it
+   * is up but has been quiet for a while, make sure nothing is waiting that it failed to bring.
+   */
+  function tick() {
+    if (!bus.connected() || Date.now() - lastReadAt >= options.repairIntervalMs) readOutbox();
   }
 
   return {
     async start() {
-      last = await reader.settledCursor();
+      last = await reader.currentCursor(); // after everything committed before this instance started
       unsubscribe = bus.subscribe(accept);
-      bus.onResume(() => void enqueue(() => repair()));
-      timer = setInterval(checkIdle, options.repairIntervalMs);
+      bus.onResume(readOutbox);
+      timer = setInterval(tick, Math.min(options.degradedPollMs, options.repairIntervalMs));
       timer.unref();
     },
     /** Registers a listener and returns the seam: the last cursor dispatched before it. */

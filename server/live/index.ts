@@ -18,6 +18,7 @@ export type LiveConfig = {
   relaySweepMs: number;
   relayBatchSize: number;
   repairIntervalMs: number;
+  degradedPollMs: number;
   retentionDays: number;
   retentionIntervalMs: number;
   maxQueuedEvents: number;
@@ -52,7 +53,14 @@ export function createLive(
   const { metrics } = deps;
   const reader = createOutboxReader(deps.sql);
   const bus = config.redisUrl ? createRedisBus(config.redisUrl, deps.log) : createInProcessBus();
-  const hub = createHub({ bus, reader, log: deps.log, repairIntervalMs: config.repairIntervalMs, metrics });
+  const hub = createHub({
+    bus,
+    reader,
+    log: deps.log,
+    repairIntervalMs: config.repairIntervalMs,
+    degradedPollMs: config.degradedPollMs,
+    metrics,
+  });
   const accounts = createAccountWatch(hub);
   const relay = createRelay({
     sql: deps.sql,
@@ -129,7 +137,7 @@ export function createLive(
     },
 
     /** The cursor a client pairs with data it is about to read (snapshot, then live, with no gap). */
-    liveCursor: async () => formatCursor(await reader.settledCursor()),
+    liveCursor: async () => formatCursor(await reader.currentCursor()),
 
     /**
      * Polling fallback: the events after `after` this viewer may see, of every topic in `topics`,
@@ -144,7 +152,7 @@ export function createLive(
     }) {
       const after = parseCursor(request.after);
       if (!(await reader.canReplayFrom(after))) {
-        const cursor = await reader.settledCursor();
+        const cursor = await reader.currentCursor();
         return {
           messages: [
             { kind: 'resync', cursor: formatCursor(cursor), occurredAt: new Date().toISOString() },

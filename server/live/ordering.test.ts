@@ -1,7 +1,8 @@
 /**
- * Order without holes (live contract 1, 4, 5): cursors follow (xid, id), a transaction that is
- * still open holds back every event after it, and a replay seam under concurrent writes delivers
- * each visible event exactly once, in order.
+ * Order without holes (live contract 1, 4, 5): cursors follow commit order (pos, id), a
+ * transaction that is still open holds back nothing but its own events, which come once, after it
+ * commits, and a replay seam under concurrent writes delivers each visible event exactly once, in
+ * order. More long-transaction cases: long-transactions.test.ts.
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,11 +39,13 @@ afterAll(async () => {
 
 const liveCursor = async (token: string) => (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor as string;
 
-/** Rows of the outbox at or below `cursor`, committed now. */
+/** Outbox rows at or below `cursor` now: a later recount differs if any row appeared behind it. */
 const rowsUpTo = async (cursor: string) => {
-  const [xid, id] = cursor.split('.');
+  const [pos, id] = cursor.split('.');
   return (
-    await sql<{ n: number }[]>`select count(*)::int as n from outbox where (xid, id) <= (${xid}::xid8, ${id}::bigint)`
+    await sql<{ n: number }[]>`
+      select count(*)::int as n from outbox_commits c join outbox o on o.xid = c.xid
+      where (c.pos, o.id) <= (${pos}::bigint, ${id}::bigint)`
   )[0].n;
 };
 
@@ -60,7 +63,7 @@ function startWriter(course: ReturnType<LiveDatabase['f']['course']>, count: num
 }
 
 describe('order without holes', () => {
-  it('an open transaction with the lower xid but the higher outbox id holds back a later commit; nobody sees a hole', async () => {
+  it('an open transaction with the lower xid and the lower outbox id holds back nothing; its event comes once, after it commits; nobody sees a hole', async () => {
     const math = ldb.f.course('MATH101');
     const quiz = math.assessments['Quiz 1'].id;
     const token = await ldb.token('instructor@homeroom.test');
@@ -72,7 +75,7 @@ describe('order without holes', () => {
       after: start,
     });
 
-    // Handed-out cursors, each with how many outbox rows at or below it were committed right after.
+    // Handed-out cursors, each with how many outbox rows at or below it there were right after.
     const handed: { cursor: string; rows: number; from: string }[] = [];
     let watching = true;
     const watcher = (async () => {
@@ -84,55 +87,54 @@ describe('order without holes', () => {
       }
     })();
 
-    const burst = startWriter(math, 60);
     const t1 = await sql.reserve();
     const t2 = await sql.reserve();
+    let b = { id: '' };
     try {
       await t1`begin`;
-      const [{ xid: xid1 }] = await t1<{ xid: string }[]>`select pg_current_xact_id()::text as xid`; // T1 takes its xid first…
+      await t1`update grades set note = 'T1' where assessment_id = ${quiz} and student_id = ${math.studentIds[1]}`;
+      [b] = await t1<{ id: string }[]>`select id::text from outbox where xid = pg_current_xact_id()`;
       await t2`begin`;
       await t2`update grades set note = 'T2' where assessment_id = ${quiz} and student_id = ${math.studentIds[0]}`;
-      const [a] = await t2<
-        { cursor: string }[]
-      >`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
-      await t1`update grades set note = 'T1' where assessment_id = ${quiz} and student_id = ${math.studentIds[1]}`;
-      const [b] = await t1<
-        { cursor: string }[]
-      >`select xid::text || '.' || id::text as cursor from outbox where xid = pg_current_xact_id()`;
-      // …but writes its event after T2: a higher outbox id, a lower cursor.
-      expect(BigInt(b.cursor.split('.')[1])).toBeGreaterThan(BigInt(a.cursor.split('.')[1]));
-      expect(compareCursors(b.cursor, a.cursor)).toBe(-1);
-      expect(b.cursor.split('.')[0]).toBe(xid1);
+      const [a] = await t2<{ id: string }[]>`select id::text from outbox where xid = pg_current_xact_id()`;
+      expect(BigInt(b.id)).toBeLessThan(BigInt(a.id)); // T1 wrote first…
 
-      await t2`commit`; // T2 commits first, with the higher cursor.
-      await burst.done; // and 60 more transactions commit behind the open T1
+      await t2`commit`; // …T2 commits first,
+      const burst = startWriter(math, 60);
+      await burst.done; // and 60 more transactions commit while T1 stays open.
 
-      // While T1 is open nothing at or after it is handed out: not by liveCursor, not by updates.
-      const live = await liveCursor(token);
-      expect(compareCursors(live, b.cursor)).toBe(-1);
+      // All of them arrive while T1 is open (the old rule held every one back until T1 ended).
+      const others = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id);
+      expect(others).toHaveLength(61);
+      await stream.find((e) => e.cursor === others.at(-1)!.cursor, 15_000, 'the last event behind the open T1');
+      expect(stream.cursors()).toEqual(others.map((r) => r.cursor));
+      expect(others.map((r) => r.id)).not.toContain(b.id);
       const page = await allUpdates(api.url, token, start, math.id);
-      expect(compareCursors(page.cursor, b.cursor)).toBe(-1);
-      expect(page.events.map((e) => e.cursor)).not.toContain(a.cursor);
-      expect(stream.cursors()).not.toContain(a.cursor);
+      expect(page.events.map((e) => e.cursor)).toEqual(others.map((r) => r.cursor));
+      expect(compareCursors(await liveCursor(token), others.at(-1)!.cursor)).toBe(1);
 
       await t1`commit`;
     } finally {
-      t1.release();
-      t2.release();
+      // A failed assertion must not leave T1's row locks behind for the next test.
+      for (const t of [t1, t2]) {
+        await t`rollback`.catch(() => {});
+        t.release();
+      }
     }
 
     // A sentinel after everything: once it arrives, every earlier event has been delivered.
     await sql`update grades set note = 'sentinel' where assessment_id = ${quiz} and student_id = ${math.studentIds[2]}`;
-    const expected = (await ldb.outbox(start))
-      .filter((r) => r.topic === 'grade' && r.course_id === math.id)
-      .map((r) => r.cursor);
+    const all = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id);
+    const expected = all.map((r) => r.cursor);
     expect(expected.length).toBe(63);
+    // T1's event: after the 61 that committed while it was open, before the sentinel.
+    expect(all.findIndex((r) => r.id === b.id)).toBe(61);
     await stream.find((e) => e.cursor === expected.at(-1), 15_000, 'the sentinel');
     watching = false;
     await watcher;
     await conn.dispose();
 
-    expect(stream.cursors()).toEqual(expected); // each once, in cursor order: T1's event before T2's
+    expect(stream.cursors()).toEqual(expected); // each once, in commit order
     expect(strictlyIncreasing(stream.cursors())).toBe(true);
 
     const page = await allUpdates(api.url, token, start, math.id);

@@ -14,60 +14,90 @@ export type ReadFilter = {
 const text = (c: bigint) => c.toString();
 
 /**
- * Reads of the outbox. Every read takes only rows whose transaction is older than every
- * transaction still in flight (the snapshot's xmin): ids are assigned before commit, so this is
- * what guarantees no row can ever show up behind a cursor that was already handed out.
+ * Reads of the outbox in commit order. A row is readable once `outbox_order()` gave its
+ * transaction a position (outbox_commits), which happens only after that transaction committed;
+ * positions are given and committed one caller at a time, so every read sees a prefix of them and
+ * no row can ever show up behind a cursor that was already handed out (docs/realtime.md §2).
+ * Transactions still open anywhere on the server hold back nothing but their own rows.
  */
 export function createOutboxReader(sql: Sql) {
+  // Index-backed: outbox_commits_pkey from `after`, then outbox_xid_id_idx per commit, an
+  // incremental sort by id within a commit, stopped by the limit (EXPLAIN in ordering.test.ts).
   async function readAfter(after: Cursor, limit: number, filter: ReadFilter = {}): Promise<OutboxRow[]> {
     const { topics, courseIds, audienceUserId, upTo } = filter;
     return sql<OutboxRow[]>`
-      select xid::text as xid, id::text as id, topic, action, course_id, audience_user_id, entity_id, data, created_at
-      from outbox
-      where xid < pg_snapshot_xmin(pg_current_snapshot())
-        and (xid, id) > (${text(after.xid)}::xid8, ${text(after.id)}::bigint)
-        ${upTo ? sql`and (xid, id) <= (${text(upTo.xid)}::xid8, ${text(upTo.id)}::bigint)` : sql``}
-        ${topics ? sql`and topic = any(${topics}::text[])` : sql``}
+      select c.pos::text as pos, o.id::text as id, o.topic, o.action, o.course_id, o.audience_user_id, o.entity_id, o.data, o.created_at
+      from outbox_commits c join outbox o on o.xid = c.xid
+      where c.pos >= ${text(after.pos)}::bigint and (c.pos > ${text(after.pos)}::bigint or o.id > ${text(after.id)}::bigint)
+        ${
+          upTo
+            ? sql`and c.pos <= ${text(upTo.pos)}::bigint and (c.pos < ${text(upTo.pos)}::bigint or o.id <= ${text(upTo.id)}::bigint)`
+            : sql``
+        }
+        ${topics ? sql`and o.topic = any(${topics}::text[])` : sql``}
         ${
           courseIds && audienceUserId
-            ? sql`and (course_id = any(${courseIds}::uuid[]) or audience_user_id = ${audienceUserId})`
+            ? sql`and (o.course_id = any(${courseIds}::uuid[]) or o.audience_user_id = ${audienceUserId})`
             : courseIds
-              ? sql`and course_id = any(${courseIds}::uuid[])`
+              ? sql`and o.course_id = any(${courseIds}::uuid[])`
               : audienceUserId
-                ? sql`and audience_user_id = ${audienceUserId}`
+                ? sql`and o.audience_user_id = ${audienceUserId}`
                 : sql``
         }
-      -- Qualified: the bare names would sort by the text aliases above ("200" < "50").
-      order by outbox.xid, outbox.id
+      order by c.pos, o.id
       limit ${limit}`;
   }
 
   /**
-   * The cursor below which everything is settled: every transaction older than the snapshot's
-   * xmin has committed or aborted. Data read after this call includes every event up to it.
+   * Gives the transactions committed since the last call their positions (concurrent callers
+   * queue on a lock in the database) and returns the cursor just after every ordered event: every
+   * transaction that committed before this call is at or below it, every later one above it.
    */
-  async function settledCursor(): Promise<Cursor> {
-    const [row] = await sql<{ xmin: string }[]>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`;
-    return { xid: BigInt(row.xmin), id: 0n };
+  async function order(): Promise<Cursor> {
+    const [row] = await sql<{ pos: string }[]>`select outbox_order()::text as pos`;
+    return { pos: BigInt(row.pos) + 1n, id: 0n };
+  }
+
+  // liveCursor orders first, so it is after everything committed before the request. Requests
+  // arriving while a call is in flight share the next one (which starts after they arrived): at
+  // most one call in flight and one waiting per instance, however many clients reconnect at once.
+  let inFlight: Promise<Cursor> | null = null;
+  let queued: Promise<Cursor> | null = null;
+  function start(): Promise<Cursor> {
+    const call = order();
+    inFlight = call;
+    const clear = () => {
+      if (inFlight === call) inFlight = null;
+    };
+    call.then(clear, clear);
+    return call;
+  }
+  /** The cursor after everything committed before this call (order(), shared by concurrent callers). */
+  function currentCursor(): Promise<Cursor> {
+    if (queued) return queued;
+    if (!inFlight) return start();
+    const after = inFlight.catch(() => undefined);
+    queued = after.then(() => {
+      queued = null;
+      return start();
+    });
+    return queued;
   }
 
   /**
    * Whether events after `after` can be replayed exactly: not when retention deleted some of them,
-   * nor when the cursor names a transaction that has not even started (a restored or replaced
-   * database, another environment) — either way the client must refetch.
+   * nor when the cursor is past any position given so far (a restored or replaced database,
+   * another environment) — either way the client must refetch.
    */
   async function canReplayFrom(after: Cursor): Promise<boolean> {
-    const [row] = await sql<{ pruned_xid: string | null; pruned_id: string | null; xmax: string }[]>`
-      select pruned_xid::text, pruned_id::text, pg_snapshot_xmax(pg_current_snapshot())::text as xmax
-      from outbox_state where id = 1`;
-    // (xmax, 0) is the boundary liveCursor hands out when nothing is in flight; past it, nothing exists yet.
-    const xmax = BigInt(row.xmax);
-    if (after.xid > xmax || (after.xid === xmax && after.id > 0n)) return false;
-    const pruned = row.pruned_xid ? { xid: BigInt(row.pruned_xid), id: BigInt(row.pruned_id ?? 0) } : ORIGIN;
+    const [row] = await sql<{ pruned_pos: string | null; pruned_id: string | null; ordered_pos: string }[]>`
+      select pruned_pos::text, pruned_id::text, ordered_pos::text from outbox_state where id = 1`;
+    if (isAfter(after, { pos: BigInt(row.ordered_pos) + 1n, id: 0n })) return false;
+    const pruned = row.pruned_pos ? { pos: BigInt(row.pruned_pos), id: BigInt(row.pruned_id ?? 0) } : ORIGIN;
     return !isAfter(pruned, after);
   }
 
-  return { readAfter, settledCursor, canReplayFrom };
+  return { readAfter, order, currentCursor, canReplayFrom };
 }
 
 export type OutboxReader = ReturnType<typeof createOutboxReader>;

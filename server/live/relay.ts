@@ -24,14 +24,15 @@ export type RelayOptions = {
   metrics?: Metrics;
 };
 
-/**
- * Publishes outbox events in cursor order. Exactly one instance leads, holding a Postgres
- * advisory lock on a dedicated connection; if that connection or process dies the lock is freed
- * and a follower takes over within one sweep. NOTIFY only wakes the leader early.
- */
 /** How stale the leader's lock check and its recorded published cursor may get while events keep coming. */
 const CHECK_EVERY_MS = 200;
 
+/**
+ * Orders committed transactions (outbox_order()) and publishes their events in cursor order.
+ * Exactly one instance leads, holding a Postgres advisory lock on a dedicated connection; if that
+ * connection or process dies the lock is freed and a follower takes over within one sweep. NOTIFY
+ * (sent at a writer's commit) only wakes the leader early.
+ */
 export function createRelay(options: RelayOptions) {
   const { sql, bus, log } = options;
   let lock: { sql: Sql; pid: number } | null = null;
@@ -100,9 +101,9 @@ export function createRelay(options: RelayOptions) {
   async function becomeLeader() {
     leader = true;
     options.metrics?.relayLeader.set(1);
-    const [state] = await lock!.sql<{ xid: string | null; id: string | null }[]>`
-      select published_xid::text as xid, published_id::text as id from outbox_state where id = 1`;
-    published = state?.xid ? { xid: BigInt(state.xid), id: BigInt(state.id ?? 0) } : ORIGIN;
+    const [state] = await lock!.sql<{ pos: string | null; id: string | null }[]>`
+      select published_pos::text as pos, published_id::text as id from outbox_state where id = 1`;
+    published = state?.pos ? { pos: BigInt(state.pos), id: BigInt(state.id ?? 0) } : ORIGIN;
     saved = published;
     const listener = await sql.listen('outbox', nudge, nudge);
     unlisten = listener.unlisten;
@@ -110,8 +111,10 @@ export function createRelay(options: RelayOptions) {
   }
 
   async function publishBatch(): Promise<number> {
-    // The leader reads and writes on its own lock connection: a busy request pool cannot stall it.
-    const rows = await createOutboxReader(lock!.sql).readAfter(published, options.batchSize);
+    // The leader orders, reads and writes on its own lock connection: a busy request pool cannot stall it.
+    const reader = createOutboxReader(lock!.sql);
+    await reader.order();
+    const rows = await reader.readAfter(published, options.batchSize);
     if (rows.length === 0) {
       options.metrics?.relayLag.set(0);
       return 0;
@@ -138,7 +141,7 @@ export function createRelay(options: RelayOptions) {
     if (published === saved || (!idle && Date.now() - savedAt < CHECK_EVERY_MS)) return;
     const cursor = published;
     await lock!
-      .sql`update outbox_state set published_xid = ${cursor.xid.toString()}::xid8, published_id = ${cursor.id.toString()} where id = 1`;
+      .sql`update outbox_state set published_pos = ${cursor.pos.toString()}, published_id = ${cursor.id.toString()} where id = 1`;
     saved = cursor;
     savedAt = Date.now();
   }

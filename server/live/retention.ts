@@ -3,36 +3,44 @@ import type { Logger } from '../logger';
 import type { Cursor } from './cursor';
 
 /**
- * Deletes events older than the retention period in small batches (short transactions, no table
- * lock), never past what the relay has published, and records how far it pruned so a replay from
- * an older cursor is answered with a resync.
+ * Deletes whole commits (their outbox rows and position) ordered longer ago than the retention
+ * period, oldest first, in small batches (short transactions, no table lock), never one the relay
+ * has not published entirely (`pos < upTo.pos`), and records how far it pruned so a replay from an
+ * older cursor is answered with a resync. Reads outbox_commits by its primary key from the start
+ * and stops at the first commit that is young enough: positions are given in time order.
  */
 export async function pruneOutbox(
   sql: Sql,
   options: { olderThanDays: number; upTo: Cursor; batch?: number; log?: Logger },
 ): Promise<number> {
-  const batch = options.batch ?? 5000;
+  const batch = options.batch ?? 1000;
   let total = 0;
   for (;;) {
-    const [result] = await sql<{ n: number; xid: string | null; id: string | null }[]>`
-      with doomed as (
-        select id from outbox
-        where created_at < now() - make_interval(days => ${options.olderThanDays})
-          and (xid, id) <= (${options.upTo.xid.toString()}::xid8, ${options.upTo.id.toString()}::bigint)
-        order by xid, id
+    const [result] = await sql<{ events: number; commits: number }[]>`
+      with head as (
+        select pos, xid, ordered_at from outbox_commits
+        where pos < ${options.upTo.pos.toString()}::bigint
+        order by pos
         limit ${batch}
-      ), deleted as (
-        delete from outbox o using doomed d where o.id = d.id returning o.xid, o.id
+      ), doomed as (
+        select pos, xid from head
+        where pos < coalesce(
+          (select min(pos) from head where ordered_at >= now() - make_interval(days => ${options.olderThanDays})),
+          9223372036854775807)
+      ), gone as (
+        delete from outbox o using doomed d where o.xid = d.xid returning d.pos, o.id
+      ), forgotten as (
+        delete from outbox_commits c using doomed d where c.pos = d.pos returning c.pos
       ), newest as (
-        select xid, id from deleted order by xid desc, id desc limit 1
+        select pos, id from gone order by pos desc, id desc limit 1
       ), mark as (
-        update outbox_state s set pruned_xid = n.xid, pruned_id = n.id
+        update outbox_state s set pruned_pos = n.pos, pruned_id = n.id
         from newest n
-        where s.id = 1 and (s.pruned_xid is null or (n.xid, n.id) > (s.pruned_xid, s.pruned_id))
+        where s.id = 1 and (s.pruned_pos is null or (n.pos, n.id) > (s.pruned_pos, s.pruned_id))
       )
-      select (select count(*)::int from deleted) as n, (select xid::text from newest) as xid, (select id::text from newest) as id`;
-    total += result.n;
-    if (result.n < batch) break;
+      select (select count(*)::int from gone) as events, (select count(*)::int from forgotten) as commits`;
+    total += result.events;
+    if (result.commits < batch) break;
   }
   if (total > 0) options.log?.info({ deleted: total }, 'outbox retention');
   return total;

@@ -3,7 +3,7 @@ import { closeReasons } from '../auth/sessions';
 import { userError } from '../errors';
 import type { Metrics } from '../metrics';
 import { type AccountEvent, accountEventOf, affects } from './accounts';
-import { type Cursor, cursorOf, isAfter, maxCursor, ORIGIN, parseCursor } from './cursor';
+import { type Cursor, cursorOf, formatCursor, isAfter, maxCursor, ORIGIN, parseCursor } from './cursor';
 import { decodeOutboxRow, type LiveEvent } from './event';
 import type { Hub, HubListener, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
@@ -348,7 +348,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     const { reader, replayFilter, policy } = this.options;
     const { seam } = this;
     if (!(await reader.canReplayFrom(after))) {
-      this.emit({ kind: 'resync', cursor: `${seam.xid}.${seam.id}`, occurredAt: new Date().toISOString() });
+      this.emit({ kind: 'resync', cursor: formatCursor(seam), occurredAt: new Date().toISOString() });
       return false;
     }
     let from = after;

@@ -15,7 +15,7 @@ import { CHECK_BUFFER_EVERY, sendFrames } from './frames';
  * fake socket that records frames, executions the test resolves by hand.
  */
 const reader = {
-  settledCursor: async () => ({ xid: 1n, id: 0n }),
+  currentCursor: async () => ({ pos: 1n, id: 0n }),
   readAfter: async () => [],
   canReplayFrom: async () => true,
 } as unknown as OutboxReader;
@@ -29,7 +29,7 @@ afterEach(async () => {
 
 async function setup() {
   const bus = createInProcessBus();
-  const hub = createHub({ bus, reader, log, repairIntervalMs: 60_000 });
+  const hub = createHub({ bus, reader, log, repairIntervalMs: 60_000, degradedPollMs: 60_000 });
   await hub.start();
   hubs.push(hub);
   let seq = 1;

@@ -29,8 +29,9 @@ export type LiveDatabase = {
   /** A signed token for a seeded user (default: the app's normal lifetime). */
   token(email: string, ttlSeconds?: number): Promise<string>;
   /**
-   * Every committed outbox row after `after` ("xid.id"), in cursor order. (Ordered by the columns, not
-   * by the text aliases: `order by xid` would sort "10" before "9".)
+   * Every committed outbox row after `after` ("pos.id"), in cursor order. Orders what committed
+   * and has no position yet first (`outbox_order()`, as the relay does; safe beside it), so rows
+   * committed before this call are all there. (Ordered by the columns, not by the text aliases.)
    */
   outbox(after?: string): Promise<OutboxEntry[]>;
   /** Sets a grade (insert or update) with SQL: one committed transaction, one `grade` event. */
@@ -72,10 +73,12 @@ export async function openLiveDatabase(): Promise<LiveDatabase> {
       return (await mintToken(sql, tokens, user)).token;
     },
     async outbox(after = '0.0') {
-      const [xid, id] = after.split('.');
+      const [pos, id] = after.split('.');
+      await sql`select outbox_order()`;
       return sql<OutboxEntry[]>`
-        select xid::text || '.' || id::text as cursor, xid::text as xid, id::text as id, topic, action, course_id, audience_user_id, entity_id, data
-        from outbox o where (o.xid, o.id) > (${xid}::xid8, ${id}::bigint) order by o.xid, o.id`;
+        select c.pos::text || '.' || o.id::text as cursor, o.xid::text as xid, o.id::text as id, topic, action, course_id, audience_user_id, entity_id, data
+        from outbox_commits c join outbox o on o.xid = c.xid
+        where (c.pos, o.id) > (${pos}::bigint, ${id}::bigint) order by c.pos, o.id`;
     },
     async setGrade(assessmentId, courseId, studentId, score) {
       await sql`

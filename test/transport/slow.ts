@@ -31,7 +31,7 @@ export async function gradeEveryoneWithNotes(ldb: LiveDatabase, courseId: string
 /** Resolves once the instance's hub has dispatched everything in the outbox now (a quiet start). */
 export async function hubCaughtUp(
   ldb: LiveDatabase,
-  app: { app: { live: { hub: { lastCursor(): { xid: bigint; id: bigint } | null } } } },
+  app: { app: { live: { hub: { lastCursor(): { pos: bigint; id: bigint } | null } } } },
 ) {
   const { waitFor } = await import('../live');
   const end = (await ldb.outbox()).at(-1);
@@ -39,7 +39,8 @@ export async function hubCaughtUp(
   await waitFor(
     () => {
       const last = app.app.live.hub.lastCursor();
-      return last && comparePositions(last, { xid: BigInt(end.xid), id: BigInt(end.id) }) >= 0;
+      const [pos, id] = end.cursor.split('.').map(BigInt);
+      return last && comparePositions(last, { pos, id }) >= 0;
     },
     { timeoutMs: 15_000, what: 'the hub to dispatch what the outbox holds' },
   );

@@ -1,0 +1,94 @@
+/**
+ * Outbox reads stay index-backed (issue 15): the plans Postgres picks for the relay's read, a
+ * replay or `updates` page and outbox_order() itself, on 100,000 events in 20,000 transactions over
+ * ten courses, captured with auto_explain. Run with HOMEROOM_PRINT_PLANS=1 to print them.
+ */
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test';
+import { parseCursor } from './cursor';
+import { createOutboxReader } from './outbox';
+
+let db: TestDatabase;
+let sql: postgres.Sql;
+const plans: string[] = [];
+beforeAll(async () => {
+  db = await createTestDatabase();
+  // One connection: the auto_explain settings below are per session.
+  sql = postgres(db.url, { max: 1, onnotice: (notice) => plans.push(String(notice.message)) });
+  await sql`set synchronous_commit = off`;
+  await sql.unsafe(`
+    do $$ begin
+      for i in 1..20000 loop
+        insert into outbox (topic, action, course_id, entity_id)
+        select 'grade', 'UPDATED', ('00000000-0000-0000-0000-00000000000' || (i % 10))::uuid, gen_random_uuid()
+        from generate_series(1, 5);
+        commit;
+      end loop;
+    end $$`);
+  await sql`select outbox_order()`;
+  await sql`analyze outbox`;
+  await sql`analyze outbox_commits`;
+  await sql.unsafe(`
+    load 'auto_explain';
+    set auto_explain.log_min_duration = 0;
+    set auto_explain.log_nested_statements = on;
+    set auto_explain.log_level = notice;
+    set client_min_messages = notice`);
+});
+afterAll(async () => {
+  await sql?.end({ timeout: 5 });
+  await db?.drop();
+});
+
+/** The plan of every statement `work` runs, with the session's plan_cache_mode set to `mode`. */
+async function plansOf(mode: 'auto' | 'force_generic_plan', work: () => Promise<unknown>) {
+  await sql.unsafe(`set plan_cache_mode = ${mode}`);
+  plans.length = 0;
+  // A prepared statement switches to its generic plan after five runs: run it more often than that.
+  for (let i = 0; i < 7; i++) await work();
+  const captured = plans.filter((p) => !p.includes('plan_cache_mode'));
+  if (process.env.HOMEROOM_PRINT_PLANS) console.log(captured.slice(-1).join('\n'));
+  return captured;
+}
+
+describe('outbox reads are index-backed', () => {
+  it('reading after a cursor (relay, hub repair, replay, updates) walks outbox_commits_pkey, then outbox_xid_id_idx', async () => {
+    const reader = createOutboxReader(sql);
+    const [{ pos }] = await sql<{ pos: string }[]>`select (max(pos) - 3000)::text as pos from outbox_commits`;
+    const after = parseCursor(`${pos}.0`);
+    const filter = {
+      topics: ['grade' as const],
+      courseIds: ['00000000-0000-0000-0000-000000000001'],
+      audienceUserId: '00000000-0000-0000-0000-000000000002',
+    };
+    const reads = {
+      relay: () => reader.readAfter(after, 500),
+      updates: () => reader.readAfter(after, 200, filter),
+      // A replay up to the seam: 200 transactions.
+      replay: () => reader.readAfter(after, 500, { ...filter, upTo: parseCursor(`${BigInt(pos) + 200n}.0`) }),
+    };
+    for (const [name, read] of Object.entries(reads)) {
+      for (const mode of ['auto', 'force_generic_plan'] as const) {
+        const captured = await plansOf(mode, read);
+        expect(captured.length, `${name} ${mode}`).toBeGreaterThanOrEqual(7);
+        for (const plan of captured) {
+          expect(plan, `${name} ${mode}`).toMatch(/Index (Only )?Scan using outbox_commits_pkey/);
+          expect(plan, `${name} ${mode}`).toMatch(/Index Scan using outbox_xid_id_idx/);
+          expect(plan, `${name} ${mode}`).not.toMatch(/Seq Scan/);
+        }
+      }
+    }
+  });
+
+  it('outbox_order() finds new transactions through outbox_xid_id_idx, however many events are already ordered', async () => {
+    const captured = await plansOf('auto', () => sql`select outbox_order()`);
+    const fresh = captured.filter((p) => p.includes('pg_snapshot_xmax'));
+    if (process.env.HOMEROOM_PRINT_PLANS) console.log(fresh[0]);
+    expect(fresh.length).toBeGreaterThanOrEqual(7);
+    for (const plan of fresh) {
+      expect(plan).toMatch(/outbox_xid_id_idx/);
+      expect(plan).not.toMatch(/Seq Scan on outbox /);
+    }
+  });
+});
