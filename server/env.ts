@@ -49,6 +49,7 @@ const schema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
   SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).default(20),
   LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL: z.coerce.number().int().min(1).default(100),
   LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(300),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   TRUST_PROXY: z.enum(['0', '1']).default('0'),
@@ -123,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streams: { maxSseStreamsPerUser: e.SSE_MAX_STREAMS_PER_USER },
     login: {
       perAccount: e.LOGIN_ATTEMPTS_PER_ACCOUNT,
+      perAccountTotal: e.LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL,
       perAddress: e.LOGIN_ATTEMPTS_PER_ADDRESS,
       windowSeconds: e.LOGIN_WINDOW_SECONDS,
     },

@@ -116,11 +116,10 @@ builder.mutationFields((t) => ({
       const [user] = await ctx.db.select().from(users).where(eq(users.id, ctx.viewer!.id));
       if (!user) throw unauthenticated();
       // The same limits as signing in: a stolen token must not become a password-guessing oracle.
-      await ctx.loginLimiter.check(user.email, ctx.clientAddress);
-      if (!(await verifyPassword(args.currentPassword.slice(0, 1024), user.passwordHash))) {
-        await ctx.loginLimiter.failed(user.email);
+      const attempt = await ctx.loginLimiter.attempt(user.email, ctx.clientAddress);
+      if (!(await verifyPassword(args.currentPassword.slice(0, 1024), user.passwordHash)))
         throw forbidden('The current password is wrong');
-      }
+      await attempt.succeeded();
       const next = text(args.newPassword, 'newPassword', { min: 8, max: 1024 });
       if (next === args.currentPassword)
         throw badInput('The new password must differ from the current one', 'newPassword');

@@ -114,14 +114,11 @@ builder.mutationFields((t) => ({
       const email = args.email.trim().toLowerCase();
       // Not an address anyone can have: refuse like any wrong login, without touching the database.
       if (email.length > 320 || email.includes('\u0000')) throw unauthenticated('Wrong email or password');
-      await ctx.loginLimiter.check(email, ctx.clientAddress);
+      const attempt = await ctx.loginLimiter.attempt(email, ctx.clientAddress);
       const [user] = await ctx.db.select().from(users).where(eq(users.email, email));
       const valid = await verifyPassword(args.password.slice(0, 1024), user?.passwordHash ?? DUMMY_HASH);
-      if (!user || !valid) {
-        await ctx.loginLimiter.failed(email);
-        throw unauthenticated('Wrong email or password');
-      }
-      await ctx.loginLimiter.succeeded(email);
+      if (!user || !valid) throw unauthenticated('Wrong email or password');
+      await attempt.succeeded();
       // Said only to someone who knows the password.
       if (user.deactivatedAt) throw unauthenticated(authErrorMessages.deactivated);
       const sessionId = await startSession(ctx.db, user.id, { userAgent: ctx.userAgent, address: ctx.clientAddress });

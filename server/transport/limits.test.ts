@@ -23,9 +23,9 @@ const ENV = {
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '3',
   WS_MAX_MESSAGE_BYTES: '4096',
   LOGIN_ATTEMPTS_PER_ACCOUNT: '3',
+  LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL: '5',
   LOGIN_ATTEMPTS_PER_ADDRESS: '6',
-  // The per-account cases give every attempt its own address (X-Forwarded-For), so only the
-  // account's count matters; the per-address case uses one address.
+  // Client addresses come from X-Forwarded-For, so each case chooses the addresses it signs in from.
   TRUST_PROXY: '1',
   WEB_ORIGINS: `${WEB},http://127.0.0.1:3000`,
 };
@@ -392,38 +392,76 @@ describe('operations per socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET=3)', () => {
   });
 });
 
-describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_ADDRESS=6)', () => {
+describe('login rate limits (LOGIN_ATTEMPTS_PER_ACCOUNT=3, LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL=5, LOGIN_ATTEMPTS_PER_ADDRESS=6)', () => {
   const LOGIN = `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { email } } }`;
   let address = 0;
   /** Each call from its own client address unless one is given. */
   const login = (email: string, password: string, from = `198.51.100.${++address}`) =>
     post(LOGIN, { e: email, p: password }, { 'x-forwarded-for': from });
 
-  it('per account: after 3 failures even the right password is refused with TOO_MANY_REQUESTS and retryAfterSeconds; other accounts still sign in', async () => {
+  it('per account and address: after 3 failures from one address even the right password is refused there, with TOO_MANY_REQUESTS and retryAfterSeconds; the owner elsewhere and other accounts still sign in', async () => {
     const email = 'student07@homeroom.test';
-    for (let i = 0; i < 3; i++) expect(codesOf((await login(email, 'wrong')).body)).toEqual(['UNAUTHENTICATED']);
-    const locked = await login(email, 'homeroom');
+    const attacker = '198.51.100.200';
+    for (let i = 0; i < 3; i++)
+      expect(codesOf((await login(email, 'wrong', attacker)).body)).toEqual(['UNAUTHENTICATED']);
+    const locked = await login(email, 'homeroom', attacker);
     expect(codesOf(locked.body)).toEqual(['TOO_MANY_REQUESTS']);
     const error = locked.body.errors![0];
     expect(error.message).toMatch(/^Too many sign-in attempts: try again in \d+ s$/);
     expect(error.extensions!.retryAfterSeconds).toBeGreaterThan(0);
     expect(error.extensions!.retryAfterSeconds).toBeLessThanOrEqual(900);
-    // The account, however its address is spelled, from any address.
-    expect(codesOf((await login('  STUDENT07@Homeroom.Test ', 'homeroom')).body)).toEqual(['TOO_MANY_REQUESTS']);
-    // Other accounts are not affected.
-    expect((await login('student08@homeroom.test', 'homeroom')).body.data.login.user.email).toBe(
+    // The account, however its address is spelled.
+    expect(codesOf((await login('  STUDENT07@Homeroom.Test ', 'homeroom', attacker)).body)).toEqual([
+      'TOO_MANY_REQUESTS',
+    ]);
+    // The owner, from their own address, is not locked out by someone else's guesses.
+    expect((await login(email, 'homeroom')).body.data.login.user.email).toBe(email);
+    // Other accounts are not affected, even from the attacker's address.
+    expect((await login('student08@homeroom.test', 'homeroom', attacker)).body.data.login.user.email).toBe(
       'student08@homeroom.test',
     );
     // Nothing was written but the counters.
     expect(
-      (await ldb.sql`select count(*)::int as n from rate_limits where key like ${'login-account:%'}`)[0].n,
+      (await ldb.sql`select count(*)::int as n from rate_limits where key like ${'login-account-address:%'}`)[0].n,
     ).toBeGreaterThan(0);
   });
 
-  it('per account: a success resets the count (fail, fail, ok, fail, fail, ok)', async () => {
+  it('per account from all addresses: after 5 failures spread over addresses the account is refused from every address, a new one too', async () => {
+    const email = 'student18@homeroom.test';
+    for (let i = 0; i < 5; i++) expect(codesOf((await login(email, 'wrong')).body)).toEqual(['UNAUTHENTICATED']);
+    expect(codesOf((await login(email, 'homeroom')).body)).toEqual(['TOO_MANY_REQUESTS']);
+    expect((await login('student19@homeroom.test', 'homeroom')).body.data.login.user.email).toBe(
+      'student19@homeroom.test',
+    );
+  });
+
+  // Regression (issue 18.4): the count was read before the slow password hash and raised after it,
+  // so 30 concurrent guesses were all checked against a limit of 3.
+  it('per account and address: 30 concurrent wrong passwords from one address — at most 3 are checked, the rest refused before hashing', async () => {
+    const from = '198.51.100.230';
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, async () =>
+        codesOf((await login('student17@homeroom.test', 'wrong', from)).body).join(),
+      ),
+    );
+    const checked = outcomes.filter((code) => code === 'UNAUTHENTICATED').length;
+    expect(checked).toBeLessThanOrEqual(3);
+    expect(outcomes.filter((code) => code === 'TOO_MANY_REQUESTS').length).toBe(30 - checked);
+  });
+
+  it('per account from all addresses: 30 concurrent wrong passwords from 30 addresses — at most 5 are checked', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, async () => codesOf((await login('student20@homeroom.test', 'wrong')).body).join()),
+    );
+    const checked = outcomes.filter((code) => code === 'UNAUTHENTICATED').length;
+    expect(checked).toBeLessThanOrEqual(5);
+    expect(outcomes.filter((code) => code === 'TOO_MANY_REQUESTS').length).toBe(30 - checked);
+  });
+
+  it('per account and address: a success resets the count (fail, fail, ok, fail, fail, ok from one address)', async () => {
     const email = 'student09@homeroom.test';
     for (const password of ['wrong', 'wrong', 'homeroom', 'wrong', 'wrong', 'homeroom']) {
-      const { body } = await login(email, password);
+      const { body } = await login(email, password, '198.51.100.201');
       expect(codesOf(body)).toEqual(password === 'homeroom' ? [] : ['UNAUTHENTICATED']);
     }
   });
