@@ -1,6 +1,7 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import { AppShell } from './components/app-shell';
+import { ServiceWorker } from './components/service-worker';
 import { DEFAULT_API_URL, UrqlProvider } from './lib/urql';
 import './globals.css';
 
@@ -22,6 +23,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <UrqlProvider apiUrl={apiUrl}>
           <AppShell>{children}</AppShell>
         </UrqlProvider>
+        <ServiceWorker />
       </body>
     </html>
   );

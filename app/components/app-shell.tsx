@@ -7,6 +7,7 @@ import { type ReactNode, useEffect } from 'react';
 import { useLiveState } from '../lib/live/react';
 import { setSession, useSession } from '../lib/session';
 import { Header } from './header';
+import { RefusedWrites } from './offline-writes';
 import { Loading } from './status';
 import { Toasts } from './toasts';
 
@@ -38,6 +39,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       </a>
       <Header session={session} onSignOut={signOut} />
       <main id="main" className="page">
+        <RefusedWrites />
         {children}
       </main>
       <Toasts />

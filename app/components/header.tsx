@@ -5,6 +5,7 @@ import { useQuery } from 'urql';
 import { NOTIFICATIONS_PAGE_SIZE, NotificationsQuery } from '../lib/documents';
 import type { Session } from '../lib/session';
 import { ConnectionStatus } from './connection-status';
+import { PendingWritesBadge } from './offline-writes';
 
 const roleLabel = { STUDENT: 'Student', INSTRUCTOR: 'Instructor', ADMIN: 'Admin' } as const;
 
@@ -49,6 +50,7 @@ export function Header({ session, onSignOut }: { session: Session; onSignOut: ()
         </nav>
         <div className="header-tools">
           <ConnectionStatus />
+          <PendingWritesBadge />
           <Bell />
           <span className="who" data-testid="signed-in-user">
             <span className="who-name">{session.user.name}</span>

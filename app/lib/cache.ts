@@ -12,6 +12,7 @@ import type {
   UpdatesConfig,
   Variables,
 } from '@urql/exchange-graphcache';
+import type { AttendanceStatus } from './documents';
 import {
   type CastVoteMutation,
   CreateAssessmentMutation,
@@ -24,9 +25,11 @@ import {
   EnrolStudentMutation,
   FEED_PAGE_SIZE,
   FeedQuery,
+  type MarkAllPresentMutation,
   OpenPollMutation,
   PollFields,
   RecordAttendanceMutation,
+  RecordFields,
   RecordGradeMutation,
 } from './documents';
 import type { TadaDocumentNode, VariablesOf } from './graphql';
@@ -85,6 +88,36 @@ function invalidateField(cache: Cache, entity: Key, field: string) {
 
 const course = (id: string) => `Course:${id}`;
 
+/** The course a class session belongs to, from any course view in the cache (the session does not link back). */
+function courseOfSession(cache: Cache, sessionId: string): string | null {
+  for (const f of cache.inspectFields('Query')) {
+    if (f.fieldName !== 'course') continue;
+    const cKey = cache.resolve('Query', 'course', f.arguments ?? undefined);
+    const sessions = typeof cKey === 'string' ? cache.resolve(cKey, 'sessions') : null;
+    if (Array.isArray(sessions) && sessions.includes(`ClassSession:${sessionId}`)) return String(f.arguments?.id);
+  }
+  return null;
+}
+
+/** The session's records in the cache, by student id. */
+function recordsOf(cache: Cache, sessionId: string): Map<string, Key> {
+  const list = cache.resolve(`ClassSession:${sessionId}`, 'records');
+  const byStudent = new Map<string, Key>();
+  if (Array.isArray(list))
+    for (const k of list as Key[]) byStudent.set(String(cache.resolve(String(cache.resolve(k, 'student')), 'id')), k);
+  return byStudent;
+}
+
+/** A record as the sheet shows it; a new one gets a placeholder id until the server names it. */
+const pendingRecord = (sessionId: string, studentId: string, status: AttendanceStatus, id?: string) => ({
+  __typename: 'AttendanceRecord' as const,
+  id: id ?? `pending:${sessionId}:${studentId}`,
+  status,
+  updatedAt: new Date().toISOString(),
+  student: { __typename: 'User' as const, id: studentId },
+  session: { __typename: 'ClassSession' as const, id: sessionId },
+});
+
 /**
  * An updater for the result of `document`: graphcache hands updaters the field's parent data and
  * arguments untyped; here they are what the document selects and the variables it takes (every
@@ -108,9 +141,12 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
     cache.invalidate({ __typename: 'Grade', id: g.id });
     cache.invalidate({ __typename: 'Standing', id: `${g.assessment.course.id}:${g.student.id}` });
   }),
+  // The student's totals are not invalidated here: each record's attendanceChanged event carries
+  // them (live or polled). Invalidating would, with the schema-aware cache, blank the whole sheet
+  // (a missing item of the non-null attendanceTotals list nulls the course) until a refetch that
+  // may not come while offline.
   recordAttendance: updater(RecordAttendanceMutation, ({ recordAttendance: r }, _args, cache) => {
     addToList(cache, `ClassSession:${r.session.id}`, 'records', r);
-    cache.invalidate({ __typename: 'AttendanceTotals', id: `${r.session.course.id}:${r.student.id}` });
   }),
   createAssessment: updater(CreateAssessmentMutation, (result, args, cache) => {
     addToList(cache, course(args.courseId), 'assessments', result.createAssessment);
@@ -175,8 +211,40 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
   }),
 };
 
-/** Voting shows the ballot at once; the server's Poll replaces this guess when it answers. */
+/**
+ * What a write shows before the server answers — at once online, and for as long as it waits
+ * offline: graphcache's offline queue keeps only writes that have an entry here. The server's
+ * answer replaces the guess (or, refused, removes it).
+ */
 export const optimistic: OptimisticMutationConfig = {
+  recordAttendance(args: VariablesOf<typeof RecordAttendanceMutation>, cache) {
+    const { sessionId, studentId, status } = args;
+    const courseId = courseOfSession(cache, sessionId);
+    if (!courseId) return null;
+    const existing = recordsOf(cache, sessionId).get(studentId);
+    const record = pendingRecord(sessionId, studentId, status, existing && String(cache.resolve(existing, 'id')));
+    return { ...record, session: { ...record.session, course: { __typename: 'Course', id: courseId } } };
+  },
+  markAllPresent(args: VariablesOf<typeof MarkAllPresentMutation>, cache) {
+    const { sessionId } = args;
+    const courseId = courseOfSession(cache, sessionId);
+    const students = courseId ? cache.resolve(course(courseId), 'students') : null;
+    if (!Array.isArray(students)) return null;
+    const recorded = recordsOf(cache, sessionId);
+    const records = (students as Key[]).map((sKey) => {
+      const studentId = String(cache.resolve(sKey, 'id'));
+      const existing = recorded.get(studentId);
+      return (
+        (existing &&
+          cache.readFragment(RecordFields, {
+            __typename: 'AttendanceRecord',
+            id: cache.resolve(existing, 'id') as string,
+          })) ??
+        pendingRecord(sessionId, studentId, 'PRESENT')
+      );
+    });
+    return { __typename: 'ClassSession', id: sessionId, records };
+  },
   castVote(args: VariablesOf<typeof CastVoteMutation>, cache) {
     const { pollId, optionId } = args;
     const poll = cache.readFragment(PollFields, { __typename: 'Poll', id: pollId });

@@ -18,7 +18,10 @@ function read(): Session | null {
     if (!raw) return null;
     const s = JSON.parse(raw) as Session;
     if (!s?.token || !s.expiresAt || !s.user) return null;
-    return isExpired(s) ? null : s;
+    // An expired token is kept: the API may still renew it (TOKEN_RENEW_GRACE_SECONDS), and a
+    // tablet that was offline past its expiry must still open its pages and keep its queued
+    // writes. A renewal the API refuses signs out (urql.ts).
+    return s;
   } catch {
     return null;
   }
@@ -26,10 +29,6 @@ function read(): Session | null {
 
 function emit() {
   for (const l of listeners) l();
-}
-
-export function isExpired(s: Pick<Session, 'expiresAt'>, now = Date.now()): boolean {
-  return Date.parse(s.expiresAt) <= now;
 }
 
 export function getSession(): Session | null {

@@ -8,7 +8,8 @@
 // socket, one subscription per topic, resumed from the last cursor applied, with polling while
 // the socket is down. Its events reach graphcache as subscription results; each topic's updater
 // (./live/topics) applies them. app/lib/live/README.md describes the whole path.
-import { cacheExchange } from '@urql/exchange-graphcache';
+import { cacheExchange, offlineExchange, type StorageAdapter } from '@urql/exchange-graphcache';
+import { makeDefaultStorage } from '@urql/exchange-graphcache/default-storage';
 import type { DocumentNode } from 'graphql';
 import { createElement, type ReactNode, useCallback, useEffect, useMemo } from 'react';
 import { Client, type CombinedError, type Exchange, fetchExchange, mapExchange, Provider } from 'urql';
@@ -18,6 +19,11 @@ import { createLive, type Live } from './live/connection';
 import { LiveContext } from './live/react';
 import { liveKeys, liveUpdates } from './live/topics';
 import { idempotencyExchange } from './offline/idempotency-exchange';
+import { OfflineWritesContext } from './offline/react';
+import { renewExchange } from './offline/renew-exchange';
+import schema from './offline/schema.json';
+import { serialMutationsExchange } from './offline/serial-mutations-exchange';
+import { createOfflineWrites, type OfflineWrites } from './offline/writes';
 import { getSession, type Session, setSession, useSession } from './session';
 
 export const DEFAULT_API_URL = 'http://localhost:4000/graphql';
@@ -40,7 +46,16 @@ export function errorMessage(error: CombinedError | undefined | null): string {
 }
 
 type ClientOptions = { url: string; onUnauthenticated: () => void; viewerId?: string };
-export type AppClient = { client: Client; live: Live | null; renew: () => Promise<boolean> };
+export type AppClient = {
+  client: Client;
+  live: Live | null;
+  /** Writes made offline (signed in, in a browser): what waits, what was refused. */
+  offline: OfflineWrites | null;
+  renew: () => Promise<boolean>;
+};
+
+/** Days the last known data stays in IndexedDB for offline reloads. */
+const CACHE_MAX_AGE_DAYS = 7;
 
 const authHeaders = () => {
   const token = getSession()?.token;
@@ -85,6 +100,14 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
         })
       : null;
 
+  // Signed in, in a browser: the cache lives in IndexedDB (one database per user, so nobody reads
+  // another's data) and writes made offline wait there too, replayed when the connection returns.
+  const offline =
+    typeof window !== 'undefined' && typeof indexedDB !== 'undefined' && viewerId
+      ? createOfflineWrites(makeDefaultStorage({ idbName: `homeroom-${viewerId}`, maxAge: CACHE_MAX_AGE_DAYS }))
+      : null;
+  const isAuth = (operation: { query: DocumentNode }) => isAuthOperation(operation.query);
+
   const retried = new Set<number>();
   const exchanges: Exchange[] = [
     ...(live ? [live.trackExchange] : []),
@@ -102,15 +125,22 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
         });
       },
     }),
-    cacheExchange({
+    // `schema` lets graphcache answer from a partly cached view (nullable fields missing) instead
+    // of refusing it offline.
+    (offline ? offlineExchange : cacheExchange)({
       keys: { ...keys, ...liveKeys },
       updates: { ...liveUpdates({ viewerId }), Mutation: mutationUpdates },
       optimistic,
+      schema,
+      storage: offline?.storage as StorageAdapter,
     }),
     ...(live ? [live.freshnessExchange, live.socketExchange] : []),
-    // One Idempotency-Key per user action, reused when the same write is sent again after its
-    // answer was lost (docs/offline-writes.md).
+    // Below the cache, in this order: see how queued writes end, give each action one
+    // Idempotency-Key, send writes one at a time in order, renew an expired token and resend.
+    ...(offline ? [offline.exchange] : []),
     idempotencyExchange,
+    serialMutationsExchange({ bypass: isAuth }),
+    renewExchange({ renew: () => renew(), isAuthOperation: isAuth }),
     fetchExchange,
   ];
   const client: Client = new Client({
@@ -123,7 +153,7 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
     fetchOptions: authHeaders,
   });
   live?.attach(client);
-  return { client, live, renew };
+  return { client, live, offline, renew };
 }
 
 /** Renews the token RENEW_MARGIN_MS before it expires; also checks when the tab wakes up. */
@@ -162,12 +192,24 @@ export function UrqlProvider({ apiUrl, children }: { apiUrl: string; children: R
   );
   useEffect(() => {
     app.live?.start();
-    return () => app.live?.stop();
+    // Back online (the socket is up again, the tab is shown): send what waits at once.
+    const retry = () => app.offline?.retry();
+    window.addEventListener('online', retry);
+    window.addEventListener('focus', retry);
+    return () => {
+      app.live?.stop();
+      window.removeEventListener('online', retry);
+      window.removeEventListener('focus', retry);
+    };
   }, [app]);
   useTokenRenewal(app.renew, session);
   return createElement(
     LiveContext.Provider,
     { value: app.live },
-    createElement(Provider, { value: app.client }, children),
+    createElement(
+      OfflineWritesContext.Provider,
+      { value: app.offline },
+      createElement(Provider, { value: app.client }, children),
+    ),
   );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schema } from '.';
-import { printedSchema, schemaPath } from './print';
+import { clientSchema, clientSchemaPath, printedSchema, schemaPath } from './print';
 
 describe('schema.graphql', () => {
   it('matches the schema the server builds (run `npm run schema:print` after changing server/schema)', () => {
@@ -21,6 +21,10 @@ describe('schema.graphql', () => {
       );
     }
     expect(committed).toBe(printed);
+  });
+
+  it('app/lib/offline/schema.json (graphcache in the browser) matches it too (run `npm run schema:print`)', () => {
+    expect(readFileSync(clientSchemaPath, 'utf8') === clientSchema()).toBe(true);
   });
 });
 

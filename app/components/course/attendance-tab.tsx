@@ -10,6 +10,7 @@ import {
   MyAttendanceQuery,
   RecordAttendanceMutation,
 } from '../../lib/documents';
+import { isPending, usePendingWrites } from '../../lib/offline/react';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
 import { NewSessionForm } from './new-session-form';
@@ -90,15 +91,17 @@ function MyAttendance({ courseId }: { courseId: string }) {
 
 const statusInitial: Record<AttendanceStatus, string> = { PRESENT: 'P', LATE: 'L', ABSENT: 'A', EXCUSED: 'E' };
 
-/** One tap per status, big enough for a thumb. */
+/** One tap per status, big enough for a thumb; works offline (the mark waits and shows it). */
 function StatusButtons({
   sessionId,
   student,
   record,
+  pending,
 }: {
   sessionId: string;
   student: { id: string; name: string };
   record?: AttendanceRecord;
+  pending: boolean;
 }) {
   const [, recordAttendance] = useMutation(RecordAttendanceMutation);
   const [error, setError] = useState('');
@@ -138,6 +141,11 @@ function StatusButtons({
           );
         })}
       </fieldset>
+      {pending && (
+        <span className="pill pill-pending" data-testid="attendance-pending">
+          Waiting to send
+        </span>
+      )}
       {error && (
         <span id={errorId} className="cell-error" role="alert">
           {error}
@@ -184,6 +192,7 @@ function defaultSession(sessions: { id: string; startsAt: string }[]): string | 
 function AttendanceSheet({ courseId }: { courseId: string }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: AttendanceSheetQuery, variables: { id: courseId } });
   const [picked, setPicked] = useState<string | undefined>();
+  const pending = usePendingWrites();
   if (fetching && !data) return <Loading label="Loading attendance…" />;
   // students is null (with a FORBIDDEN error) for anyone but the course's staff.
   if (!data?.course?.students)
@@ -240,7 +249,18 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
                     <tr key={s.id}>
                       <th scope="row">{s.name}</th>
                       <td>
-                        {session && <StatusButtons sessionId={session.id} student={s} record={records.get(s.id)} />}
+                        {session && (
+                          <StatusButtons
+                            sessionId={session.id}
+                            student={s}
+                            record={records.get(s.id)}
+                            pending={
+                              isPending(pending, 'RecordAttendance', { sessionId: session.id, studentId: s.id }) ||
+                              (isPending(pending, 'MarkAllPresent', { sessionId: session.id }) &&
+                                records.get(s.id)?.id.startsWith('pending:') === true)
+                            }
+                          />
+                        )}
                       </td>
                       <td>
                         <Totals totals={totals.get(s.id)} />
