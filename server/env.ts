@@ -33,6 +33,7 @@ const schema = z.object({
   OUTBOX_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3600_000),
   LIVE_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(1000),
   CONTENT_COALESCE_MS: z.coerce.number().int().min(0).default(250),
+  STATS_COALESCE_MS: z.coerce.number().int().min(0).default(500),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
   QUERY_MAX_COST: z.coerce.number().int().min(1).default(20_000),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
@@ -146,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionIntervalMs: e.OUTBOX_RETENTION_INTERVAL_MS,
       maxQueuedEvents: e.LIVE_MAX_QUEUED_EVENTS,
       contentCoalesceMs: e.CONTENT_COALESCE_MS,
+      statsCoalesceMs: e.STATS_COALESCE_MS,
     },
     idempotency: {
       ttlSeconds: e.IDEMPOTENCY_TTL_SECONDS,

@@ -23,6 +23,7 @@ export type LiveConfig = {
   retentionIntervalMs: number;
   maxQueuedEvents: number;
   contentCoalesceMs: number;
+  statsCoalesceMs: number;
 };
 
 export type StreamRequest = {

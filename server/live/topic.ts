@@ -29,7 +29,7 @@ export type TopicPolicy = {
 };
 
 /** The configured coalescing windows a topic may pick from. */
-export type CoalesceWindows = { contentCoalesceMs: number };
+export type CoalesceWindows = { contentCoalesceMs: number; statsCoalesceMs: number };
 
 /** Whether a viewer may see an event, and with whom its result may be shared (null: theirs alone). */
 export type Verdict = { visible: boolean; shareScope: string | null };

@@ -239,6 +239,17 @@ const queries: Case[] = [
     },
   }),
   op({
+    operation: 'course.stats',
+    who: [U, F, F, A, F, A],
+    document: `query($id: ID!) { course(id: $id) { id stats { id classAverage assessments { graded } attendanceRate } } }`,
+    variables: ({ course }) => ({ id: course.id }),
+    allowed: async (data, { sql, course }) => {
+      const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from grades where course_id = ${course.id}`;
+      expect(data.course.stats.id).toBe(course.id);
+      expect(data.course.stats.assessments.reduce((sum: number, a: { graded: number }) => sum + a.graded, 0)).toBe(n);
+    },
+  }),
+  op({
     operation: 'course.standings',
     who: [U, A, F, A, F, A],
     document: `query($id: ID!) { course(id: $id) { standings { student { id } average graded total } } }`,

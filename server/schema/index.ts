@@ -10,6 +10,7 @@ import './content';
 import './notifications';
 import './course-events';
 import './audit';
+import './stats';
 import './live';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -45,13 +45,26 @@ export type LiveTopicDeclaration = {
   narrowBy?: readonly string[];
   /** Subscribe-time scopes when a narrowing argument is given (the poll's course, not the argument's). */
   scope?: (args: NarrowingArgs, ctx: Context) => Promise<AuthScopes> | AuthScopes;
+  /**
+   * A view computed from other topics' events (class statistics), not a log of its own: its
+   * subscription replays and coalesces like any other, but it is left out of `updates` and
+   * `LiveUpdate`. A polling client already receives the source topics' events there and refetches
+   * the view (docs/realtime.md §7): `updates` stays one event per outbox row, and a derived value
+   * is never computed per polling client.
+   */
+  derived?: boolean;
   /** The event's own fields, beside `cursor`, `action` and `occurredAt`. */
   fields: ObjectFieldsShape<Types, Message>;
 };
 
-export type DeclaredTopic = { policy: TopicPolicy; typeName: string; ref: ObjectRef<Types, Message> };
+export type DeclaredTopic = {
+  policy: TopicPolicy;
+  typeName: string;
+  ref: ObjectRef<Types, Message>;
+  derived: boolean;
+};
 
-/** Every declared topic, in declaration order: `LiveUpdate`'s members and what `updates` reads. */
+/** Every declared topic, in declaration order; those not `derived` are `LiveUpdate`'s members and what `updates` reads. */
 export const declaredTopics: DeclaredTopic[] = [];
 
 const AFTER = 'Replay every event after this cursor first, then continue live.';
@@ -74,7 +87,7 @@ export function defineLiveTopic(declaration: LiveTopicDeclaration): ObjectRef<Ty
     }),
   });
   builder.objectFields(ref, declaration.fields);
-  declaredTopics.push({ policy, typeName: declaration.type, ref });
+  declaredTopics.push({ policy, typeName: declaration.type, ref, derived: declaration.derived ?? false });
 
   builder.subscriptionField(declaration.field, (t) => {
     const args = {

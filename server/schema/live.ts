@@ -9,10 +9,12 @@ import { declaredTopics, type EventMessage } from './live-topic';
  * topic is declared (server/schema/index.ts).
  */
 
-const typeByTopic = new Map(declaredTopics.map((topic) => [topic.policy.name, topic.typeName]));
+/** What `updates` carries: every topic with events of its own (derived ones are refetched, live-topic.ts). */
+const polled = declaredTopics.filter((topic) => !topic.derived);
+const typeByTopic = new Map(polled.map((topic) => [topic.policy.name, topic.typeName]));
 
 const LiveUpdate = builder.unionType('LiveUpdate', {
-  types: declaredTopics.map((topic) => topic.ref),
+  types: polled.map((topic) => topic.ref),
   resolveType: (m) => typeByTopic.get((m as EventMessage).topic)!,
 });
 
@@ -51,7 +53,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const courseId = args.courseId ? (await requireCourse(ctx, args.courseId)).id : null;
       const limit = Math.min(Math.max(args.first ?? 200, 1), 1000);
-      const topics = declaredTopics.map((topic) => topic.policy);
+      const topics = polled.map((topic) => topic.policy);
       return ctx.live.updates({ viewer: ctx.viewer!, after: args.after, courseId, limit, topics });
     },
   }),

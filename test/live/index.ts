@@ -1,6 +1,6 @@
 /** Live-pipeline test helpers (server/live/*.test.ts). */
 export { startTestApp, type TestApp } from '../app';
-export { newStreams } from './app';
+export { countQueries, newStreams } from './app';
 export {
   allUpdates,
   type Closed,
