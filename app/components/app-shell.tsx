@@ -4,6 +4,8 @@
 // /login for the signed-out, the header and page for the signed-in.
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useEffect } from 'react';
+import { useMutation } from 'urql';
+import { SignOutMutation } from '../lib/account-documents';
 import { useLiveState } from '../lib/live/react';
 import { setSession, useSession } from '../lib/session';
 import { Header } from './header';
@@ -17,6 +19,7 @@ export function AppShell({ children }: { children: ReactNode }) {
   const router = useRouter();
   const onLogin = pathname === '/login';
   const { ready } = useLiveState();
+  const [, endSession] = useMutation(SignOutMutation);
 
   useEffect(() => {
     if (session === null && !onLogin) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
@@ -30,8 +33,13 @@ export function AppShell({ children }: { children: ReactNode }) {
       </main>
     );
   }
-  // Signing out clears the session; the effect above then moves to /login.
-  const signOut = () => setSession(null);
+  // Signing out clears the session here and ends it on the server (its token is refused from then
+  // on, everywhere); the effect above then moves to /login.
+  const signOut = () => {
+    const { token } = session;
+    setSession(null); // first: nothing renews or reconnects once the server ends the session
+    void endSession({}, { fetchOptions: { headers: { authorization: `Bearer ${token}` } } });
+  };
   return (
     <>
       <a href="#main" className="skip-link">

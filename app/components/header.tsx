@@ -47,6 +47,19 @@ export function Header({ session, onSignOut }: { session: Session; onSignOut: ()
           <Link href="/notifications" aria-current={current('/notifications') ? 'page' : undefined}>
             Notifications
           </Link>
+          <Link href="/account" aria-current={current('/account') ? 'page' : undefined}>
+            Account
+          </Link>
+          {session.user.role === 'ADMIN' && (
+            <>
+              <Link href="/admin/users" aria-current={current('/admin/users') ? 'page' : undefined}>
+                Users
+              </Link>
+              <Link href="/admin/audit" aria-current={current('/admin/audit') ? 'page' : undefined}>
+                Audit
+              </Link>
+            </>
+          )}
         </nav>
         <div className="header-tools">
           <ConnectionStatus />

@@ -48,6 +48,32 @@ export function setSession(s: Session | null): void {
   emit();
 }
 
+const REASON_KEY = 'homeroom.signedOutReason';
+
+/**
+ * Signs this browser out, keeping why (the API's words, e.g. "Account deactivated: ask an
+ * administrator") for the sign-in page to show once.
+ */
+export function signOut(reason?: string): void {
+  try {
+    if (reason) window.sessionStorage.setItem(REASON_KEY, reason);
+  } catch {
+    // No storage: the sign-in page just says nothing.
+  }
+  setSession(null);
+}
+
+/** Why this browser was signed out, once (then forgotten). */
+export function takeSignedOutReason(): string | null {
+  try {
+    const reason = window.sessionStorage.getItem(REASON_KEY);
+    window.sessionStorage.removeItem(REASON_KEY);
+    return reason;
+  } catch {
+    return null;
+  }
+}
+
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
   // Another tab signed in, renewed or signed out.

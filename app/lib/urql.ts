@@ -24,7 +24,7 @@ import { renewExchange } from './offline/renew-exchange';
 import schema from './offline/schema.json';
 import { serialMutationsExchange } from './offline/serial-mutations-exchange';
 import { createOfflineWrites, type OfflineWrites } from './offline/writes';
-import { getSession, type Session, setSession, useSession } from './session';
+import { getSession, type Session, setSession, signOut as signOutWith, useSession } from './session';
 
 export const DEFAULT_API_URL = 'http://localhost:4000/graphql';
 /** Renew this long before the token expires (or at 80% of a shorter lifetime). */
@@ -45,7 +45,7 @@ export function errorMessage(error: CombinedError | undefined | null): string {
   return gqlError.message;
 }
 
-type ClientOptions = { url: string; onUnauthenticated: () => void; viewerId?: string };
+type ClientOptions = { url: string; onUnauthenticated: (reason: string) => void; viewerId?: string };
 export type AppClient = {
   client: Client;
   live: Live | null;
@@ -78,7 +78,8 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
           setSession(result.data.renewToken);
           return true;
         }
-        if (errorCode(result.error) === 'UNAUTHENTICATED') onUnauthenticated();
+        // Refused (session ended, account deactivated…): sign out, saying why.
+        if (errorCode(result.error) === 'UNAUTHENTICATED') onUnauthenticated(errorMessage(result.error));
         return false;
       } finally {
         renewing = null;
@@ -184,7 +185,7 @@ export function UrqlProvider({ apiUrl, children }: { apiUrl: string; children: R
   const session = useSession();
   const userId = session?.user.id;
   // Clearing the session is enough: the app shell sends a signed-out visitor to /login.
-  const signOut = useCallback(() => setSession(null), []);
+  const signOut = useCallback((reason: string) => signOutWith(reason), []);
   // One client (and live connection) per signed-in user: signing out or in starts from an empty cache.
   const app = useMemo(
     () => makeClient({ url: apiUrl, onUnauthenticated: signOut, viewerId: userId }),

@@ -4,7 +4,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { useMutation } from 'urql';
 import { ErrorNote } from '../components/status';
 import { LoginMutation } from '../lib/documents';
-import { setSession, useSession } from '../lib/session';
+import { setSession, takeSignedOutReason, useSession } from '../lib/session';
 import { errorCode, errorMessage } from '../lib/urql';
 
 /** Only same-site paths may be a destination after signing in. */
@@ -19,6 +19,9 @@ export function LoginForm() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
+  // Why the last session ended (revoked, deactivated…): read in the browser only, shown once.
+  const [reason, setReason] = useState<string | null>(null);
+  useEffect(() => setReason(takeSignedOutReason()), []);
   const [{ fetching }, login] = useMutation(LoginMutation);
   const next = safeNext(params.get('next'));
 
@@ -45,6 +48,11 @@ export function LoginForm() {
   return (
     <section className="card login-card" aria-labelledby="login-title">
       <h1 id="login-title">Sign in to Homeroom</h1>
+      {reason && (
+        <p className="status status-error signed-out-reason" role="alert" data-testid="signed-out-reason">
+          {reason}
+        </p>
+      )}
       <form onSubmit={onSubmit} className="form" noValidate>
         <label className="field">
           <span>Email</span>

@@ -7,6 +7,7 @@ import type { Assessment, Grade } from '../../lib/documents';
 import { DeleteGradeMutation, GradeSheetQuery, RecordGradeMutation } from '../../lib/documents';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatPercent, formatScore, Loading } from '../status';
+import { GradeHistory } from './grade-history';
 import { NewAssessmentForm } from './new-assessment-form';
 
 type Student = { id: string; name: string; email: string };
@@ -29,6 +30,7 @@ function GradeCell({
   const [focused, setFocused] = useState(false);
   const [state, setState] = useState<CellState>({ kind: 'idle' });
   const [highlight, setHighlight] = useState(0); // > 0 while highlighted; a new value restarts it
+  const [showHistory, setShowHistory] = useState(false);
   const [, recordGrade] = useMutation(RecordGradeMutation);
   const [, deleteGrade] = useMutation(DeleteGradeMutation);
   // The value the person started editing from: leaving a cell untouched never saves it, so a
@@ -123,6 +125,22 @@ function GradeCell({
         }}
         onKeyDown={onKeyDown}
       />
+      <button
+        type="button"
+        className="btn btn-small btn-quiet history-button"
+        aria-label={`History of ${assessment.title} for ${student.name}`}
+        aria-expanded={showHistory}
+        onClick={() => setShowHistory(!showHistory)}
+      >
+        ⋯
+      </button>
+      {showHistory && (
+        <GradeHistory
+          assessmentId={assessment.id}
+          studentId={student.id}
+          label={`${assessment.title}, ${student.name}`}
+        />
+      )}
       {state.kind === 'error' && (
         <span id={errorId} className="cell-error" role="alert">
           {state.message}

@@ -1,0 +1,133 @@
+'use client';
+// The admin's accounts: change a role, deactivate or reactivate, reset a password. Each change
+// applies at once on every instance (the user's sockets close, their next request is refused or
+// served with the new role); each is recorded in the audit log.
+import { useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import {
+  DeactivateUserMutation,
+  type ManagedUser,
+  ManagedUsersQuery,
+  ReactivateUserMutation,
+  ResetPasswordMutation,
+  UpdateUserMutation,
+} from '../../lib/account-documents';
+import type { Role } from '../../lib/documents';
+import { useSession } from '../../lib/session';
+import { ErrorNote, Loading } from '../status';
+
+const roles: Role[] = ['STUDENT', 'INSTRUCTOR', 'ADMIN'];
+
+function UserRow({ user, self }: { user: ManagedUser; self: boolean }) {
+  const [update, updateUser] = useMutation(UpdateUserMutation);
+  const [deactivation, deactivate] = useMutation(DeactivateUserMutation);
+  const [reactivation, reactivate] = useMutation(ReactivateUserMutation);
+  const [reset, resetPassword] = useMutation(ResetPasswordMutation);
+  const [temporary, setTemporary] = useState('');
+  const error = update.error ?? deactivation.error ?? reactivation.error ?? reset.error;
+  const busy = update.fetching || deactivation.fetching || reactivation.fetching || reset.fetching;
+  return (
+    <tr data-testid={`user-${user.email}`} className={user.active ? undefined : 'is-inactive'}>
+      <th scope="row">
+        <span className="student-name">{user.name}</span>
+        <span className="th-sub">{user.email}</span>
+      </th>
+      <td>
+        <select
+          aria-label={`Role of ${user.email}`}
+          value={user.role}
+          disabled={self || busy}
+          onChange={(e) => void updateUser({ id: user.id, role: e.target.value as Role })}
+        >
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {r.charAt(0) + r.slice(1).toLowerCase()}
+            </option>
+          ))}
+        </select>
+      </td>
+      <td data-testid="user-status">{user.active ? 'Active' : 'Deactivated'}</td>
+      <td className="actions">
+        {!self &&
+          (user.active ? (
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={busy}
+              onClick={() => void deactivate({ id: user.id })}
+            >
+              Deactivate
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={busy}
+              onClick={() => void reactivate({ id: user.id })}
+            >
+              Reactivate
+            </button>
+          ))}
+        {!self && (
+          <button
+            type="button"
+            className="btn btn-small btn-quiet"
+            disabled={busy}
+            onClick={async () => {
+              if (!window.confirm(`Reset the password of ${user.email}? Every session of theirs ends.`)) return;
+              const r = await resetPassword({ id: user.id });
+              if (r.data) setTemporary(r.data.resetPassword.temporaryPassword);
+            }}
+          >
+            Reset password
+          </button>
+        )}
+        {temporary && (
+          <p className="status status-ok" role="status">
+            Temporary password (shown once): <code data-testid="temporary-password">{temporary}</code>
+          </p>
+        )}
+        {error && <ErrorNote error={error} />}
+      </td>
+    </tr>
+  );
+}
+
+export function UsersView() {
+  const session = useSession();
+  const [{ data, error, fetching }, refetch] = useQuery({ query: ManagedUsersQuery });
+  const [filter, setFilter] = useState('');
+  if (fetching && !data) return <Loading label="Loading users…" />;
+  if (!data) return <ErrorNote error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+  const needle = filter.trim().toLowerCase();
+  const shown = data.users.filter(
+    (u) => !needle || u.name.toLowerCase().includes(needle) || u.email.toLowerCase().includes(needle),
+  );
+  return (
+    <div className="stack">
+      <h1>Users</h1>
+      <label className="field">
+        <span>Find</span>
+        <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="name or email" />
+      </label>
+      <div className="table-wrap">
+        <table className="table" data-testid="users-table">
+          <caption className="visually-hidden">Users</caption>
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((u) => (
+              <UserRow key={u.id} user={u} self={u.id === session?.user.id} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
