@@ -49,7 +49,7 @@ test('revoking a session from the sessions page signs that browser out; the curr
     await expect(others).toHaveCount(left - 1);
   }
   await expect(phone).toHaveURL(/\/login/);
-  await expect(phone.getByTestId('signed-out-reason')).toHaveText(/Session revoked/);
+  await expect(phone.getByTestId('signed-out-reason')).toHaveText(/Session ended/);
   await expect(laptop.getByTestId('signed-in-user')).toBeVisible();
   await Promise.all([laptop.context().close(), phone.context().close()]);
 });
