@@ -54,9 +54,12 @@ test('revoking a session from the sessions page signs that browser out; the curr
   await Promise.all([laptop.context().close(), phone.context().close()]);
 });
 
-test('an instructor opens a grade cell’s history: every change, by whom', async ({ browser }) => {
+test('an instructor opens a grade cell’s history: every change, by whom; the student reads their own', async ({
+  browser,
+}) => {
   const course = await mathCourse();
-  const student = course.student('student05@homeroom.test');
+  const email = 'student05@homeroom.test';
+  const student = course.student(email);
   const quiz = course.assessment('Quiz 1');
   const { token, user } = await apiLogin('instructor');
   await recordGrade(token, quiz.id, student.id, 6);
@@ -67,5 +70,10 @@ test('an instructor opens a grade cell’s history: every change, by whom', asyn
   await expect(history.getByTestId('grade-change').first()).toContainText('6 → 8');
   await expect(history.getByTestId('grade-change').first()).toContainText(`by ${user.name}`);
   await page.screenshot({ path: shot('accounts-grade-history') });
-  await page.context().close();
+
+  // The student reads the same trail of their own grade.
+  const own = await signedInPage(browser, email, { path: `/courses/${course.id}?tab=grades` });
+  await own.getByRole('button', { name: 'History of Quiz 1' }).click();
+  await expect(own.getByTestId('grade-history').getByTestId('grade-change').first()).toContainText('6 → 8');
+  await Promise.all([page.context().close(), own.context().close()]);
 });

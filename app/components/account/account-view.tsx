@@ -10,6 +10,7 @@ import {
   type SessionInfo,
   SignOutEverywhereMutation,
 } from '../../lib/account-documents';
+import { clientName } from '../../lib/client-name';
 import { signOut } from '../../lib/session';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
 
@@ -18,7 +19,7 @@ function SessionRow({ session, onRevoked }: { session: SessionInfo; onRevoked: (
   return (
     <li className="card session-row" data-testid="session">
       <div className="stack-tight">
-        <strong>{session.userAgent || 'Unknown client'}</strong>
+        <strong title={session.userAgent || undefined}>{clientName(session.userAgent)}</strong>
         <span className="muted">
           {session.address || 'unknown address'} · signed in {formatDateTime(session.createdAt)} · last seen{' '}
           {formatDateTime(session.lastSeenAt)}

@@ -47,46 +47,48 @@ function UserRow({ user, self }: { user: ManagedUser; self: boolean }) {
         </select>
       </td>
       <td data-testid="user-status">{user.active ? 'Active' : 'Deactivated'}</td>
-      <td className="actions">
-        {!self &&
-          (user.active ? (
+      <td>
+        <div className="actions">
+          {!self &&
+            (user.active ? (
+              <button
+                type="button"
+                className="btn btn-small"
+                disabled={busy}
+                onClick={() => void deactivate({ id: user.id })}
+              >
+                Deactivate
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="btn btn-small"
+                disabled={busy}
+                onClick={() => void reactivate({ id: user.id })}
+              >
+                Reactivate
+              </button>
+            ))}
+          {!self && (
             <button
               type="button"
-              className="btn btn-small"
+              className="btn btn-small btn-quiet"
               disabled={busy}
-              onClick={() => void deactivate({ id: user.id })}
+              onClick={async () => {
+                if (!window.confirm(`Reset the password of ${user.email}? Every session of theirs ends.`)) return;
+                const r = await resetPassword({ id: user.id });
+                if (r.data) setTemporary(r.data.resetPassword.temporaryPassword);
+              }}
             >
-              Deactivate
+              Reset password
             </button>
-          ) : (
-            <button
-              type="button"
-              className="btn btn-small"
-              disabled={busy}
-              onClick={() => void reactivate({ id: user.id })}
-            >
-              Reactivate
-            </button>
-          ))}
-        {!self && (
-          <button
-            type="button"
-            className="btn btn-small btn-quiet"
-            disabled={busy}
-            onClick={async () => {
-              if (!window.confirm(`Reset the password of ${user.email}? Every session of theirs ends.`)) return;
-              const r = await resetPassword({ id: user.id });
-              if (r.data) setTemporary(r.data.resetPassword.temporaryPassword);
-            }}
-          >
-            Reset password
-          </button>
-        )}
-        {temporary && (
-          <p className="status status-ok" role="status">
-            Temporary password (shown once): <code data-testid="temporary-password">{temporary}</code>
-          </p>
-        )}
+          )}
+          {temporary && (
+            <p className="status status-ok" role="status">
+              Temporary password (shown once): <code data-testid="temporary-password">{temporary}</code>
+            </p>
+          )}
+        </div>
         {error && <ErrorNote error={error} />}
       </td>
     </tr>

@@ -1,7 +1,10 @@
 'use client';
+import { useState } from 'react';
 import { useQuery } from 'urql';
 import { MyGradesQuery } from '../../lib/documents';
+import { useSession } from '../../lib/session';
 import { Empty, ErrorNote, formatPercent, formatScore, Loading } from '../status';
+import { GradeHistory } from './grade-history';
 import { GradeSheet } from './grade-sheet';
 
 export const slug = (s: string) =>
@@ -10,6 +13,27 @@ export const slug = (s: string) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
 const kindLabel = { EXAM: 'Exam', QUIZ: 'Quiz', ASSIGNMENT: 'Assignment', MERIT: 'Merit' } as const;
+
+/** A student's own trail of one grade (who changed it, when, from what), opened from its row. */
+function MyGradeHistory({ assessmentId, title }: { assessmentId: string; title: string }) {
+  const session = useSession();
+  const [open, setOpen] = useState(false);
+  if (!session) return null;
+  return (
+    <span className="grade-cell">
+      <button
+        type="button"
+        className="btn btn-small btn-quiet history-button"
+        aria-label={`History of ${title}`}
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+      >
+        ⋯
+      </button>
+      {open && <GradeHistory assessmentId={assessmentId} studentId={session.user.id} label={title} />}
+    </span>
+  );
+}
 
 function MyGrades({ courseId }: { courseId: string }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: MyGradesQuery, variables: { id: courseId } });
@@ -44,6 +68,9 @@ function MyGrades({ courseId }: { courseId: string }) {
                 <th scope="col" className="num">
                   Weight
                 </th>
+                <th scope="col">
+                  <span className="visually-hidden">History</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -62,6 +89,9 @@ function MyGrades({ courseId }: { courseId: string }) {
                     )}
                   </td>
                   <td className="num">{formatScore(a.weight)}</td>
+                  <td>
+                    <MyGradeHistory assessmentId={a.id} title={a.title} />
+                  </td>
                 </tr>
               ))}
             </tbody>
