@@ -4,11 +4,13 @@ import { createDatabase } from '../db/client';
 import { authenticate } from './auth/authenticate';
 import { createLoginLimiter } from './auth/login-limiter';
 import { createTokenService } from './auth/tokens';
+import { createMessageLimiter } from './chat/message-limiter';
 import type { Config } from './env';
 import { startKeyPruning } from './idempotency/pruning';
 import { createLive } from './live';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
+import { createEphemeral } from './presence';
 import { readiness } from './readiness';
 import { createLocalSocketCount, createRedisSocketCount } from './transport/socket-count';
 import { attachWebSocket } from './transport/ws';
@@ -32,6 +34,7 @@ export async function buildApp(config: Config) {
     log,
     metrics,
   });
+  const ephemeral = createEphemeral({ ...config.presence, redisUrl: config.redisUrl }, log);
   const yoga = buildYoga({
     db: database.db,
     tokens,
@@ -41,6 +44,8 @@ export async function buildApp(config: Config) {
       max: config.streams.maxSseStreamsPerUser,
       count: createLocalSocketCount(config.streams.maxSseStreamsPerUser),
     },
+    messageLimiter: createMessageLimiter(database.db, config.messages),
+    ephemeral,
     trustProxy: config.trustProxy,
     idempotency: config.idempotency,
     heartbeatMs: config.wsKeepAliveMs,
@@ -77,10 +82,12 @@ export async function buildApp(config: Config) {
     db: database.db,
     tokens,
     live,
+    ephemeral,
     log,
     metrics,
     async start(): Promise<{ port: number; url: string }> {
       await live.start();
+      ephemeral.start();
       pruning = startKeyPruning({
         db: database.db,
         ttlSeconds: config.idempotency.ttlSeconds,
@@ -107,6 +114,7 @@ export async function buildApp(config: Config) {
         server.closeIdleConnections();
       });
       await pruning?.stop();
+      await ephemeral.stop();
       await live.stop();
       await database.stop();
     },

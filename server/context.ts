@@ -3,7 +3,9 @@ import { type Access, createAccess, type Viewer } from './auth/access';
 import { type AuthError, type Authentication, authenticate } from './auth/authenticate';
 import type { LoginLimiter } from './auth/login-limiter';
 import type { TokenService } from './auth/tokens';
+import type { MessageLimiter } from './chat/message-limiter';
 import type { Live } from './live';
+import type { Ephemeral } from './presence';
 
 export type Context = ContextDeps & {
   viewer: Viewer | null;
@@ -26,7 +28,15 @@ export type Context = ContextDeps & {
   closeSlowSocket?: () => void;
 };
 
-export type ContextDeps = { db: Database; tokens: TokenService; live: Live; loginLimiter: LoginLimiter };
+export type ContextDeps = {
+  db: Database;
+  tokens: TokenService;
+  live: Live;
+  loginLimiter: LoginLimiter;
+  messageLimiter: MessageLimiter;
+  /** Presence and typing (never in Postgres). */
+  ephemeral: Ephemeral;
+};
 
 /**
  * The same context with every database read and write on `tx` (a keyed mutation's transaction,
@@ -77,6 +87,8 @@ export async function createContext(
     tokens: deps.tokens,
     live: deps.live,
     loginLimiter: deps.loginLimiter,
+    messageLimiter: deps.messageLimiter,
+    ephemeral: deps.ephemeral,
     clientAddress: transport.clientAddress,
     userAgent: transport.userAgent ?? '',
     closeSlowSocket: transport.closeSlowSocket,

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { LoginLimits } from './auth/login-limiter';
+import type { MessageLimits } from './chat/message-limiter';
 import type { IdempotencyConfig } from './idempotency/plugin';
 import type { QueryLimits, StreamLimits } from './limits';
 import type { LiveConfig } from './live';
@@ -53,6 +54,11 @@ const schema = z.object({
   LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL: z.coerce.number().int().min(1).default(100),
   LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(300),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  CHAT_MESSAGES_PER_WINDOW: z.coerce.number().int().min(1).default(20),
+  CHAT_MESSAGE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(10),
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(2000),
+  PRESENCE_EXPIRY_MS: z.coerce.number().int().min(300).default(6000),
+  TYPING_EXPIRY_MS: z.coerce.number().int().min(500).default(5000),
   TRUST_PROXY: z.enum(['0', '1']).default('0'),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
   IDEMPOTENCY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
@@ -86,6 +92,8 @@ export type Config = {
   sockets: Omit<SocketLimits, 'keepAliveMs' | 'webOrigins'>;
   streams: StreamLimits;
   login: LoginLimits;
+  messages: MessageLimits;
+  presence: { heartbeatMs: number; expiryMs: number; typingExpiryMs: number };
   /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
   trustProxy: boolean;
   limits: QueryLimits;
@@ -129,6 +137,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perAddress: e.LOGIN_ATTEMPTS_PER_ADDRESS,
       windowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
+    presence: {
+      heartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+      expiryMs: e.PRESENCE_EXPIRY_MS,
+      typingExpiryMs: e.TYPING_EXPIRY_MS,
+    },
+    messages: { perWindow: e.CHAT_MESSAGES_PER_WINDOW, windowSeconds: e.CHAT_MESSAGE_WINDOW_SECONDS },
     trustProxy: e.TRUST_PROXY === '1',
     limits: {
       maxDepth: e.QUERY_MAX_DEPTH,

@@ -19,6 +19,7 @@ export const kindLabel: Record<Notification['kind'], string> = {
   ASSESSMENT_ADDED: 'Assessment',
   SESSION_CHANGED: 'Class',
   ENROLLED: 'Enrolment',
+  DIRECT_MESSAGE: 'Message',
 };
 
 function NotificationItem({ n }: { n: Notification }) {

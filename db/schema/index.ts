@@ -1,5 +1,6 @@
 export * from './attendance';
 export * from './audit';
+export * from './chat';
 export * from './content';
 export * from './gradebook';
 export * from './idempotency';

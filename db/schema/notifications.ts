@@ -8,6 +8,7 @@ export const notificationKind = pgEnum('notification_kind', [
   'ASSESSMENT_ADDED',
   'SESSION_CHANGED',
   'ENROLLED',
+  'DIRECT_MESSAGE',
 ]);
 
 export const notifications = pgTable(

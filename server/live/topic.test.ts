@@ -47,4 +47,23 @@ describe('topic audiences', () => {
     expect(canSee(policy, { audienceUserId: 'ada' }, 'sam', 'ADMIN')).toBe(false);
     expect(shareScope(policy, 'ADMIN')).toBeNull();
   });
+
+  it('conversation: a channel reaches members (shared by role); a direct message its participants in the course and admins, each alone', () => {
+    const policy = as('conversation');
+    const channel = { audienceUserId: null, data: { conversationId: 'c', participants: null } };
+    expect(canSee(policy, channel, 'sam', 'STUDENT')).toBe(true);
+    expect(canSee(policy, channel, 'sam', null)).toBe(false);
+    expect(shareScope(policy, 'STUDENT', channel)).toBe('STUDENT');
+    const direct = { audienceUserId: null, data: { conversationId: 'd', participants: ['sam', 'irene'] } };
+    expect(canSee(policy, direct, 'sam', 'STUDENT')).toBe(true);
+    expect(canSee(policy, direct, 'irene', 'INSTRUCTOR')).toBe(true);
+    expect(canSee(policy, direct, 'ada', 'STUDENT')).toBe(false);
+    expect(canSee(policy, direct, 'ivan', 'INSTRUCTOR')).toBe(false);
+    expect(canSee(policy, direct, 'sam', null)).toBe(false);
+    expect(canSee(policy, direct, 'avery', 'ADMIN')).toBe(true);
+    expect(shareScope(policy, 'STUDENT', direct)).toBeNull();
+    expect(shareScope(policy, 'ADMIN', direct)).toBeNull();
+    // A message whose conversation was already gone names nobody: admins only.
+    expect(canSee(policy, { audienceUserId: null, data: { participants: [] } }, 'sam', 'STUDENT')).toBe(false);
+  });
 });

@@ -10,9 +10,16 @@ import type { Route } from './hub';
  * - `staffAndSubject`: staff, and the student the event is about (grades, attendance);
  * - `staffAndConcerned`: staff, and the user the event is about even when it took them out of the
  *   course (an enrolment: other students do not learn who joined or left);
- * - `recipient`: only the user the event is addressed to (notifications).
+ * - `recipient`: only the user the event is addressed to (notifications);
+ * - `conversation`: a course channel's events reach its members; a direct conversation's event
+ *   names its participants (`data.participants`, written by the trigger) and reaches only those
+ *   still in the course, and admins.
  */
-export type Audience = 'members' | 'staff' | 'staffAndSubject' | 'staffAndConcerned' | 'recipient';
+export type Audience = 'members' | 'staff' | 'staffAndSubject' | 'staffAndConcerned' | 'recipient' | 'conversation';
+
+/** The participants a direct conversation's event names; undefined for everything else (a channel). */
+const participantsOf = (event: { data?: LiveEvent['data'] }): string[] | undefined =>
+  Array.isArray(event.data?.participants) ? (event.data.participants as string[]) : undefined;
 
 /** The transport-free half of a live topic's declaration (the GraphQL half: server/schema/live-topic.ts). */
 export type TopicPolicy = {
@@ -40,7 +47,7 @@ export const audienceOf = (policy: Pick<TopicPolicy, 'audience'>, event: LiveEve
 
 export function canSee(
   audience: Audience,
-  event: Pick<LiveEvent, 'audienceUserId'>,
+  event: Pick<LiveEvent, 'audienceUserId'> & { data?: LiveEvent['data'] },
   viewerId: string,
   role: CourseRole | null,
 ): boolean {
@@ -56,23 +63,34 @@ export function canSee(
       return staff || event.audienceUserId === viewerId;
     case 'recipient':
       return event.audienceUserId === viewerId;
+    case 'conversation': {
+      const participants = participantsOf(event);
+      if (!participants) return role !== null;
+      return role === 'ADMIN' || (role !== null && participants.includes(viewerId));
+    }
   }
 }
 
 /**
  * Subscribers with the same share scope (their role in the course) get the same result for an
  * event, so it is executed once for all of them (live/shared-execution.ts). What a student sees of
- * an event about them alone, or a recipient of their own event, is never shared.
+ * an event about them alone, or a recipient of their own event, is never shared; nor is a direct
+ * conversation's (a handful of readers, each executed as themselves).
  */
-export function shareScope(audience: Audience, role: CourseRole | null): string | null {
+export function shareScope(
+  audience: Audience,
+  role: CourseRole | null,
+  event?: { data?: LiveEvent['data'] },
+): string | null {
   if (audience === 'recipient' || !role) return null;
+  if (audience === 'conversation' && event && participantsOf(event)) return null;
   if ((audience === 'staffAndSubject' || audience === 'staffAndConcerned') && role === 'STUDENT') return null;
   return role;
 }
 
 function verdict(policy: TopicPolicy, event: LiveEvent, viewerId: string, role: CourseRole | null): Verdict {
   const audience = audienceOf(policy, event);
-  return { visible: canSee(audience, event, viewerId, role), shareScope: shareScope(audience, role) };
+  return { visible: canSee(audience, event, viewerId, role), shareScope: shareScope(audience, role, event) };
 }
 
 /** Decides an event for a viewer from their current role in its course: synchronously when the role is cached. */

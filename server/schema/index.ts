@@ -11,6 +11,8 @@ import './notifications';
 import './course-events';
 import './audit';
 import './stats';
+import './chat';
+import './presence';
 import './live';
 
 export const schema = builder.toSchema({ sortSchema: true });

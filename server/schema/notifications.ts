@@ -12,7 +12,15 @@ import { PageInfo } from './scalars';
 type NotificationRow = typeof notifications.$inferSelect;
 
 export const NotificationKind = builder.enumType('NotificationKind', {
-  values: ['GRADE_RECORDED', 'POLL_OPENED', 'ANNOUNCEMENT', 'ASSESSMENT_ADDED', 'SESSION_CHANGED', 'ENROLLED'] as const,
+  values: [
+    'GRADE_RECORDED',
+    'POLL_OPENED',
+    'ANNOUNCEMENT',
+    'ASSESSMENT_ADDED',
+    'SESSION_CHANGED',
+    'ENROLLED',
+    'DIRECT_MESSAGE',
+  ] as const,
 });
 
 export const Notification = builder.loadableObject('Notification', {

@@ -23,7 +23,7 @@ export async function loadMemberships(sql: postgres.Sql) {
 export type Memberships = Awaited<ReturnType<typeof loadMemberships>>;
 
 export function maySee(
-  row: Pick<OutboxEntry, 'topic' | 'course_id' | 'audience_user_id'>,
+  row: Pick<OutboxEntry, 'topic' | 'course_id' | 'audience_user_id'> & { data?: Record<string, unknown> },
   viewer: Persona,
   memberships: Memberships,
 ): boolean {
@@ -38,6 +38,12 @@ export function maySee(
       return role !== undefined;
     case 'notification':
       return row.audience_user_id === viewer.id;
+    case 'message': {
+      // A direct conversation's participants (and admins); a channel's members.
+      const participants = row.data?.participants;
+      if (!Array.isArray(participants)) return role !== undefined;
+      return role === 'ADMIN' || (role !== undefined && participants.includes(viewer.id));
+    }
     default:
       return false;
   }
