@@ -63,6 +63,9 @@ export function createTyping(bus: EphemeralBus<TypingMessage>, options: { expiry
         typing.set(conversationId, new Map());
       }
       listeners.add(listener);
+      // Someone already typing is news to a watcher who just arrived (an extended typing is
+      // never told again, so without this it would learn of it only when it ends).
+      for (const userId of typing.get(conversationId)!.keys()) listener({ conversationId, userId, typing: true });
       return () => {
         listeners.delete(listener);
         if (listeners.size > 0) return;

@@ -98,7 +98,8 @@ builder.subscriptionFields((t) => ({
       const { presence } = ctx.ephemeral;
       return new Repeater<PresenceMessage>(async (push, stop) => {
         const leave = args.hidden ? () => {} : presence.join(courseId, ctx.viewer!.id, where);
-        await push({ action: 'SNAPSHOT', entry: null, entries: presence.list(courseId) });
+        // The whole state first, then every change after it: nothing can happen in between.
+        void push({ action: 'SNAPSHOT', entry: null, entries: presence.list(courseId) });
         const unwatch = presence.watch(courseId, (diff) => void push({ ...diff, entries: [] }));
         await stop;
         unwatch();
