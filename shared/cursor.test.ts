@@ -11,14 +11,25 @@ import {
 } from './cursor';
 
 // Past 2^53 a float cannot tell these apart; a string comparison would order "10.1" before "9.1".
-const BIG = '18446744073709551615'; // 2^64 - 1, the widest cursor part (old cursors were xid8s)
-const BIG_MINUS_ONE = '18446744073709551614';
+const BIG = '9223372036854775807'; // 2^63 - 1, the widest cursor part (a Postgres bigint)
+const BIG_MINUS_ONE = '9223372036854775806';
 
 describe('cursor', () => {
   it('reads and formats "<pos>.<id>", and nothing else', () => {
-    expect(readCursor(`${BIG}.7`)).toEqual({ pos: 18446744073709551615n, id: 7n });
+    expect(readCursor(`${BIG}.${BIG}`)).toEqual({ pos: 9223372036854775807n, id: 9223372036854775807n });
     expect(formatCursor(readCursor('10.5')!)).toBe('10.5');
     for (const bad of ['', 'abc', '1', '1.2.3', '-1.2', '1.2 ', `${'9'.repeat(21)}.1`])
+      expect(readCursor(bad)).toBeNull();
+  });
+
+  // Regression (issue 18.5): these read as cursors and overflowed in Postgres (INTERNAL_SERVER_ERROR).
+  it('refuses parts past a Postgres bigint', () => {
+    for (const bad of [
+      '1.9223372036854775808',
+      '9223372036854775808.1',
+      '18446744073709551615.1',
+      '99999999999999999999.1',
+    ])
       expect(readCursor(bad)).toBeNull();
   });
 

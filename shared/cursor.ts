@@ -11,12 +11,17 @@ export type CursorPosition = { pos: bigint; id: bigint };
 /** Before every event. */
 export const ORIGIN: CursorPosition = { pos: 0n, id: 0n };
 
-const CURSOR = /^(\d{1,20})\.(\d{1,20})$/;
+const CURSOR = /^(\d{1,19})\.(\d{1,19})$/;
+/** Both parts are Postgres bigints: a larger number names no position (and the database would refuse it). */
+const MAX_PART = 2n ** 63n - 1n;
 
 /** The parts of `value`, or null when it is not a cursor of this API. */
 export function readCursor(value: string): CursorPosition | null {
   const match = CURSOR.exec(value);
-  return match ? { pos: BigInt(match[1]), id: BigInt(match[2]) } : null;
+  if (!match) return null;
+  const pos = BigInt(match[1]);
+  const id = BigInt(match[2]);
+  return pos <= MAX_PART && id <= MAX_PART ? { pos, id } : null;
 }
 
 export function formatCursor(c: CursorPosition): string {

@@ -11,7 +11,7 @@ describe('cursor', () => {
   });
 
   it('refuses anything that is not one of ours, with BAD_USER_INPUT', () => {
-    for (const bad of ['', 'abc', '1', '1.2.3', '-1.2', `${'9'.repeat(21)}.1`]) {
+    for (const bad of ['', 'abc', '1', '1.2.3', '-1.2', `${'9'.repeat(21)}.1`, '1.9223372036854775808']) {
       expect(() => parseCursor(bad)).toThrowError(
         expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
       );

@@ -93,7 +93,9 @@ const AuditEntryConnection = builder
 
 function auditCursor(raw: string): bigint {
   const decoded = Buffer.from(raw, 'base64url').toString();
-  if (!/^\d{1,19}$/.test(decoded)) throw badInput('Malformed pagination cursor', 'after');
+  // An audit_log id: a Postgres bigint, so larger numbers are refused here, not overflowed there.
+  if (!/^\d{1,19}$/.test(decoded) || BigInt(decoded) > 2n ** 63n - 1n)
+    throw badInput('Malformed pagination cursor', 'after');
   return BigInt(decoded);
 }
 
