@@ -124,7 +124,7 @@ builder.queryFields((t) => ({
     args: {
       userId: t.arg.id({ required: false }),
       action: t.arg({ type: AuditAction, required: false }),
-      first: t.arg.int({ required: false }),
+      first: t.arg.int({ required: false, description: 'Entries per page: 1 to 200 (default 50).' }),
       after: t.arg.string({ required: false }),
     },
     resolve: async (_root, args, ctx) => {

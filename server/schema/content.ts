@@ -93,7 +93,10 @@ builder.objectFields(Course, (t) => ({
   posts: t.field({
     type: PostConnection,
     description: 'The course feed, newest first.',
-    args: { first: t.arg.int({ required: false, defaultValue: 20 }), after: t.arg.string({ required: false }) },
+    args: {
+      first: t.arg.int({ required: false, defaultValue: 20, description: 'Posts per page: 1 to 100.' }),
+      after: t.arg.string({ required: false }),
+    },
     resolve: async (course, args, ctx) => {
       const limit = pageSize(args.first);
       const after = args.after ? decodeCursor(args.after) : null;

@@ -1,5 +1,6 @@
 import { builder } from '../builder';
 import type { LiveMessage } from '../live/stream';
+import { pageSize } from '../pagination';
 import { requireCourse } from './courses';
 import { declaredTopics, type EventMessage } from './live-topic';
 
@@ -48,11 +49,11 @@ builder.queryFields((t) => ({
     args: {
       after: t.arg.string({ required: true }),
       courseId: t.arg.id({ required: false }),
-      first: t.arg.int({ required: false, defaultValue: 200 }),
+      first: t.arg.int({ required: false, defaultValue: 200, description: 'Events per page: 1 to 1000.' }),
     },
     resolve: async (_root, args, ctx) => {
       const courseId = args.courseId ? (await requireCourse(ctx, args.courseId)).id : null;
-      const limit = Math.min(Math.max(args.first ?? 200, 1), 1000);
+      const limit = pageSize(args.first, 200, 1000);
       const topics = polled.map((topic) => topic.policy);
       return ctx.live.updates({ viewer: ctx.viewer!, after: args.after, courseId, limit, topics });
     },

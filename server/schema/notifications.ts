@@ -81,7 +81,10 @@ builder.queryFields((t) => ({
     description: "The caller's own notifications, newest first.",
     extensions: PER_VIEWER,
     authScopes: { signedIn: true },
-    args: { first: t.arg.int({ required: false, defaultValue: 20 }), after: t.arg.string({ required: false }) },
+    args: {
+      first: t.arg.int({ required: false, defaultValue: 20, description: 'Notifications per page: 1 to 100.' }),
+      after: t.arg.string({ required: false }),
+    },
     resolve: async (_root, args, ctx) => {
       const userId = ctx.viewer!.id;
       const limit = pageSize(args.first);

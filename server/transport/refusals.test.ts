@@ -100,3 +100,39 @@ describe('cursors out of range', () => {
     expect(data.updates.events).toEqual([]);
   });
 });
+
+describe('`first`: one range, one refusal', () => {
+  it('updates, notifications and a course feed refuse 0, negative and over-the-maximum with BAD_USER_INPUT naming `first`', async () => {
+    const courseId = ldb.f.course('MATH101').id;
+    const { data } = await gql(api.url, '{ liveCursor }', {}, token);
+    const lists = {
+      updates: [UPDATES, { after: data.liveCursor }, 1000],
+      notifications: ['query($first: Int) { notifications(first: $first) { edges { cursor } } }', {}, 100],
+      posts: [
+        'query($c: ID!, $first: Int) { course(id: $c) { posts(first: $first) { edges { cursor } } } }',
+        { c: courseId },
+        100,
+      ],
+    } as const;
+    const seen: Record<string, unknown> = {};
+    for (const [name, [query, variables, max]] of Object.entries(lists)) {
+      for (const first of [0, -1, max + 1]) {
+        const { errors } = await gql(api.url, query, { ...variables, first }, token);
+        seen[`${name}(first: ${first})`] = [...codes(errors), errors?.[0]?.extensions?.field, errors?.[0]?.message];
+      }
+      const ok = await gql(api.url, query, { ...variables, first: max }, token);
+      expect(ok.errors).toBeUndefined();
+    }
+    expect(seen).toEqual({
+      'updates(first: 0)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 1000'],
+      'updates(first: -1)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 1000'],
+      'updates(first: 1001)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 1000'],
+      'notifications(first: 0)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 100'],
+      'notifications(first: -1)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 100'],
+      'notifications(first: 101)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 100'],
+      'posts(first: 0)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 100'],
+      'posts(first: -1)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 100'],
+      'posts(first: 101)': ['BAD_USER_INPUT', 'first', 'first must be between 1 and 100'],
+    });
+  });
+});
