@@ -64,3 +64,35 @@ describe('tokens name their session', () => {
     }
   });
 });
+
+// Regression (issue 18.5): a signed token without `exp` was accepted by its first check, and never expired.
+describe('tokens expire', () => {
+  it('a signed token without exp (or without iat) is refused, for use and for renewal', async () => {
+    const key = new TextEncoder().encode(SECRET);
+    const build = (withExp: boolean, withIat: boolean) => {
+      const jwt = new SignJWT({ role: 'STUDENT', sid: session.id })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('homeroom')
+        .setSubject(sam.id);
+      if (withExp) jwt.setExpirationTime('5m');
+      if (withIat) jwt.setIssuedAt();
+      return jwt.sign(key);
+    };
+    expect(await service().verify(await build(true, true))).toMatchObject({ ok: true });
+    for (const [withExp, withIat] of [
+      [false, true],
+      [true, false],
+      [false, false],
+    ]) {
+      const token = await build(withExp, withIat);
+      const tokens = service();
+      expect({ withExp, withIat, use: await tokens.verify(token) }).toEqual({
+        withExp,
+        withIat,
+        use: { ok: false, reason: 'invalid' },
+      });
+      expect(await tokens.verify(token)).toEqual({ ok: false, reason: 'invalid' });
+      expect(await tokens.verifyForRenewal(token)).toEqual({ ok: false, reason: 'invalid' });
+    }
+  });
+});

@@ -78,6 +78,9 @@ export function createTokenService(options: {
         issuer: ISSUER,
         algorithms: [ALGORITHM],
         clockTolerance: clockToleranceSeconds,
+        // jose checks `exp` only when present: a token without it would never expire, and one
+        // without `iat` (the sign-in time, without auth_time) would escape SESSION_MAX_AGE_SECONDS.
+        requiredClaims: ['exp', 'iat', 'sub'],
       });
       const role = payload.role;
       if (
