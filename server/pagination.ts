@@ -17,6 +17,14 @@ export function decodeCursor(cursor: string, field = 'after'): string {
   }
 }
 
+/**
+ * A cursor must name a row of the list being paged. Whether its row belongs to someone else or does
+ * not exist (any more) gets the same answer, so a cursor cannot probe for rows or their times.
+ */
+export function requireCursorRow(found: boolean, field = 'after') {
+  if (!found) throw badInput(`${field} is not a cursor of this list: page again from the start`, field);
+}
+
 export function pageSize(first: number | null | undefined, fallback = 20, max = 100): number {
   const n = first ?? fallback;
   if (!Number.isInteger(n) || n < 1 || n > max) throw badInput(`first must be between 1 and ${max}`, 'first');

@@ -100,6 +100,33 @@ describe('posts and comments', () => {
     await api.refused(FEED, { id: api.f.course('MATH101').id, ...args }, await token(SAM), 'BAD_USER_INPUT');
   });
 
+  // Regression (issue 18.5): the cursor's row was looked up by id alone, so a post of a course the
+  // caller cannot read, given as `after`, paged from its timestamp — proof that it existed, and when.
+  it("refuses a cursor naming another course's post exactly like one naming no post", async () => {
+    const math = api.f.course('MATH101');
+    const [foreign] = await sql<{ id: string }[]>`
+      insert into posts (course_id, author_id, body) values (${api.f.course('PHYS110').id}, ${api.f.user(TEACHER2)}, 'Lab 3') returning id`;
+    const [other] = await sql<
+      { id: string }[]
+    >`select id from posts where course_id = ${api.f.course('HIST201').id} limit 1`;
+    const cursor = (id: string) => Buffer.from(id).toString('base64url');
+    const bearer = await token(SAM);
+    const answers = [];
+    for (const id of [foreign.id, other.id, '00000000-0000-4000-8000-00000000dead']) {
+      const { errors } = await api.gql(FEED, { id: math.id, after: cursor(id) }, bearer);
+      answers.push(errors?.map((e) => [e.extensions?.code, e.extensions?.field, e.message]));
+    }
+    expect(answers[0]).toEqual([['BAD_USER_INPUT', 'after', expect.any(String)]]);
+    expect(answers).toEqual([answers[0], answers[0], answers[0]]);
+    // The same cursor pages its own course's feed.
+    const { course } = await api.ok(
+      FEED,
+      { id: api.f.course('HIST201').id, first: 1, after: cursor(other.id) },
+      bearer,
+    );
+    expect(course.posts.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(other.id);
+  });
+
   it('comments: created in order, counted, by their author', async () => {
     const course = api.f.course('MATH101');
     const { createPost: post } = await api.ok(POST, { c: course.id, body: 'Who has the notes?' }, await token(SAM));

@@ -5,7 +5,7 @@ import type { Context } from '../context';
 import { forbidden, notFound } from '../errors';
 import type { LiveEvent } from '../live/event';
 import { groupBy, loadOrThrow } from '../lookup';
-import { decodeCursor, pageSize, toConnection } from '../pagination';
+import { decodeCursor, pageSize, requireCursorRow, toConnection } from '../pagination';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
 import { defineLiveTopic, eventOf } from './live-topic';
@@ -100,6 +100,10 @@ builder.objectFields(Course, (t) => ({
     resolve: async (course, args, ctx) => {
       const limit = pageSize(args.first);
       const after = args.after ? decodeCursor(args.after) : null;
+      if (after) {
+        const here = and(eq(posts.id, after), eq(posts.courseId, course.id));
+        requireCursorRow((await ctx.db.select({ id: posts.id }).from(posts).where(here)).length > 0);
+      }
       const rows = await ctx.db
         .select()
         .from(posts)
@@ -107,7 +111,7 @@ builder.objectFields(Course, (t) => ({
           and(
             eq(posts.courseId, course.id),
             after
-              ? sql`(${posts.createdAt}, ${posts.id}) < (select created_at, id from posts where id = ${after})`
+              ? sql`(${posts.createdAt}, ${posts.id}) < (select created_at, id from posts where id = ${after} and course_id = ${course.id})`
               : undefined,
           ),
         )

@@ -115,6 +115,23 @@ describe('notifications', () => {
     expect(seen).toEqual(expected.map((r) => r.id));
   });
 
+  // Regression (issue 18.5): another user's notification id as `after` paged from its timestamp —
+  // proof that it existed, and when.
+  it("refuses a cursor naming someone else's notification exactly like one naming none", async () => {
+    const [theirs] = await sql<{ id: string }[]>`select id from notifications where user_id <> ${reader} limit 1`;
+    const cursor = (id: string) => Buffer.from(id).toString('base64url');
+    const answers = [];
+    for (const id of [theirs.id, '00000000-0000-4000-8000-00000000dead']) {
+      const { errors } = await api.gql(LIST, { after: cursor(id) }, bearer);
+      answers.push(errors?.map((e) => [e.extensions?.code, e.extensions?.field, e.message]));
+    }
+    expect(answers[0]).toEqual([['BAD_USER_INPUT', 'after', expect.any(String)]]);
+    expect(answers[1]).toEqual(answers[0]);
+    // Their own cursor still pages.
+    const page = await api.ok(LIST, { first: 1, after: cursor(ids[0]) }, bearer);
+    expect(page.notifications.edges[0].node.id).toBe(ids[1]);
+  });
+
   it('refuses bad page arguments', async () => {
     await api.refused(LIST, { first: 0 }, bearer, 'BAD_USER_INPUT');
     await api.refused(LIST, { first: 1000 }, bearer, 'BAD_USER_INPUT');

@@ -4,7 +4,7 @@ import { builder } from '../builder';
 import { notFound } from '../errors';
 import { memo } from '../live/memo';
 import { PER_VIEWER } from '../live/shared-execution';
-import { decodeCursor, pageSize, toConnection } from '../pagination';
+import { decodeCursor, pageSize, requireCursorRow, toConnection } from '../pagination';
 import { parseId } from '../validate';
 import { defineLiveTopic, eventOf } from './live-topic';
 import { PageInfo } from './scalars';
@@ -89,6 +89,10 @@ builder.queryFields((t) => ({
       const userId = ctx.viewer!.id;
       const limit = pageSize(args.first);
       const after = args.after ? decodeCursor(args.after) : null;
+      if (after) {
+        const mine = and(eq(notifications.id, after), eq(notifications.userId, userId));
+        requireCursorRow((await ctx.db.select({ id: notifications.id }).from(notifications).where(mine)).length > 0);
+      }
       const rows = await ctx.db
         .select()
         .from(notifications)
@@ -96,7 +100,7 @@ builder.queryFields((t) => ({
           and(
             eq(notifications.userId, userId),
             after
-              ? sql`(${notifications.createdAt}, ${notifications.id}) < (select created_at, id from notifications where id = ${after})`
+              ? sql`(${notifications.createdAt}, ${notifications.id}) < (select created_at, id from notifications where id = ${after} and user_id = ${userId})`
               : undefined,
           ),
         )
