@@ -128,3 +128,44 @@ test('a token that expires under a live socket: the API closes it (4403), the ap
   await page.screenshot({ path: shot('live-after-token-renewal') });
   await page.context().close();
 });
+
+test('a hidden tab pings the API rarely; shown again it checks the socket at once', async ({ browser }) => {
+  const course = await mathCourse();
+  const pings: number[] = [];
+  const page = await signedInPage(browser, 'student', {
+    path: grades(course.id),
+    prepare: async (context) => {
+      // The test decides whether the page is visible (a headless page always is).
+      await context.addInitScript(() => {
+        let state: DocumentVisibilityState = 'visible';
+        Object.defineProperty(document, 'visibilityState', { get: () => state, configurable: true });
+        Object.defineProperty(document, 'hidden', { get: () => state === 'hidden', configurable: true });
+        (window as unknown as { setVisibility: (s: DocumentVisibilityState) => void }).setVisibility = (s) => {
+          state = s;
+          document.dispatchEvent(new Event('visibilitychange'));
+        };
+      });
+      context.on('page', (p) =>
+        p.on('websocket', (ws) =>
+          ws.on('framesent', (f) => String(f.payload).includes('"ping"') && pings.push(Date.now())),
+        ),
+      );
+    },
+  });
+  await waitLive(page);
+  const setVisibility = (s: DocumentVisibilityState) =>
+    page.evaluate((v) => (window as unknown as { setVisibility: (s: string) => void }).setVisibility(v), s);
+
+  await setVisibility('hidden');
+  const hiddenAt = Date.now();
+  // Visible, the app pings every 10 s: two or three pings in this time; hidden, every 60 s (the
+  // ping due is moved when the tab is hidden).
+  await page.waitForTimeout(22_000);
+  expect(pings.filter((t) => t > hiddenAt)).toHaveLength(0);
+
+  const shownAt = Date.now();
+  await setVisibility('visible');
+  await expect.poll(() => pings.filter((t) => t >= shownAt).length, { timeout: 3_000 }).toBeGreaterThan(0);
+  await expect(status(page)).toHaveText(/^Live/);
+  await page.context().close();
+});

@@ -12,8 +12,8 @@ import type {
   UpdatesConfig,
   Variables,
 } from '@urql/exchange-graphcache';
-import type { AttendanceStatus } from './documents';
 import {
+  type AttendanceStatus,
   type CastVoteMutation,
   CreateAssessmentMutation,
   CreateCommentMutation,
@@ -33,6 +33,7 @@ import {
   RecordGradeMutation,
 } from './documents';
 import type { TadaDocumentNode, VariablesOf } from './graphql';
+import { getSession } from './session';
 
 type Key = string;
 
@@ -88,16 +89,22 @@ function invalidateField(cache: Cache, entity: Key, field: string) {
 
 const course = (id: string) => `Course:${id}`;
 
-/** The course a class session belongs to, from any course view in the cache (the session does not link back). */
-function courseOfSession(cache: Cache, sessionId: string): string | null {
+/** The course whose `field` list holds `entity`, from any course view in the cache (sessions and assessments do not link back). */
+function courseHolding(cache: Cache, field: 'sessions' | 'assessments', entity: Key): string | null {
   for (const f of cache.inspectFields('Query')) {
     if (f.fieldName !== 'course') continue;
     const cKey = cache.resolve('Query', 'course', f.arguments ?? undefined);
-    const sessions = typeof cKey === 'string' ? cache.resolve(cKey, 'sessions') : null;
-    if (Array.isArray(sessions) && sessions.includes(`ClassSession:${sessionId}`)) return String(f.arguments?.id);
+    const list = typeof cKey === 'string' ? cache.resolve(cKey, field) : null;
+    if (Array.isArray(list) && list.includes(entity)) return String(f.arguments?.id);
   }
   return null;
 }
+const courseOfSession = (cache: Cache, sessionId: string) =>
+  courseHolding(cache, 'sessions', `ClassSession:${sessionId}`);
+
+/** A write the server has not named yet shows under this id until its answer replaces it. */
+export const PENDING_ID_PREFIX = 'pending:';
+export const isPendingId = (id: string) => id.startsWith(PENDING_ID_PREFIX);
 
 /** The session's records in the cache, by student id. */
 function recordsOf(cache: Cache, sessionId: string): Map<string, Key> {
@@ -111,7 +118,7 @@ function recordsOf(cache: Cache, sessionId: string): Map<string, Key> {
 /** A record as the sheet shows it; a new one gets a placeholder id until the server names it. */
 const pendingRecord = (sessionId: string, studentId: string, status: AttendanceStatus, id?: string) => ({
   __typename: 'AttendanceRecord' as const,
-  id: id ?? `pending:${sessionId}:${studentId}`,
+  id: id ?? `${PENDING_ID_PREFIX}${sessionId}:${studentId}`,
   status,
   updatedAt: new Date().toISOString(),
   student: { __typename: 'User' as const, id: studentId },
@@ -129,10 +136,12 @@ export const updater = <Result extends DataFields, Args extends Variables>(
 ): UpdateResolver => update;
 
 export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
-  recordGrade: updater(RecordGradeMutation, ({ recordGrade: g }, _args, cache) => {
+  recordGrade: updater(RecordGradeMutation, ({ recordGrade: g }, _args, cache, info) => {
     addToList(cache, `Assessment:${g.assessment.id}`, 'grades', g);
-    // The derived standing changed on the server: drop it so every view of it refetches.
-    cache.invalidate({ __typename: 'Standing', id: `${g.assessment.course.id}:${g.student.id}` });
+    // The derived standing changed on the server: drop it so every view of it refetches (the
+    // grade's live event brings it too). Not for the optimistic guess: offline, no refetch could
+    // answer, and the schema-aware cache would blank the sheet (a non-null list missing an item).
+    if (!info.optimistic) cache.invalidate({ __typename: 'Standing', id: `${g.assessment.course.id}:${g.student.id}` });
   }),
   deleteGrade: updater(DeleteGradeMutation, ({ deleteGrade: g }, _args, cache) => {
     const aKey = `Assessment:${g.assessment.id}`;
@@ -244,6 +253,52 @@ export const optimistic: OptimisticMutationConfig = {
       );
     });
     return { __typename: 'ClassSession', id: sessionId, records };
+  },
+  recordGrade(args: VariablesOf<typeof RecordGradeMutation>, cache) {
+    const { assessmentId, studentId, score, note } = args;
+    const assessment = `Assessment:${assessmentId}`;
+    const courseId = courseHolding(cache, 'assessments', assessment);
+    if (!courseId) return null;
+    const grades = cache.resolve(assessment, 'grades');
+    const existing = Array.isArray(grades)
+      ? (grades as Key[]).find((k) => cache.resolve(String(cache.resolve(k, 'student')), 'id') === studentId)
+      : undefined;
+    return {
+      __typename: 'Grade',
+      id: existing ? String(cache.resolve(existing, 'id')) : `${PENDING_ID_PREFIX}${assessmentId}:${studentId}`,
+      score,
+      note: note ?? null,
+      updatedAt: new Date().toISOString(),
+      student: { __typename: 'User', id: studentId },
+      assessment: { __typename: 'Assessment', id: assessmentId, course: { __typename: 'Course', id: courseId } },
+    };
+  },
+  createPost(args: VariablesOf<typeof CreatePostMutation>) {
+    const author = getSession()?.user;
+    if (!author) return null;
+    return {
+      __typename: 'Post',
+      id: `${PENDING_ID_PREFIX}${crypto.randomUUID()}`,
+      body: args.body,
+      announcement: args.announcement ?? false,
+      createdAt: new Date().toISOString(),
+      commentCount: 0,
+      author: { __typename: 'User', id: author.id, name: author.name, role: author.role },
+      comments: [],
+    };
+  },
+  createComment(args: VariablesOf<typeof CreateCommentMutation>, cache) {
+    const author = getSession()?.user;
+    const count = cache.resolve(`Post:${args.postId}`, 'commentCount');
+    if (!author || typeof count !== 'number') return null;
+    return {
+      __typename: 'Comment',
+      id: `${PENDING_ID_PREFIX}${crypto.randomUUID()}`,
+      body: args.body,
+      createdAt: new Date().toISOString(),
+      author: { __typename: 'User', id: author.id, name: author.name },
+      post: { __typename: 'Post', id: args.postId, commentCount: count + 1 },
+    };
   },
   castVote(args: VariablesOf<typeof CastVoteMutation>, cache) {
     const { pollId, optionId } = args;

@@ -1,6 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
+import { isPendingId } from '../../lib/cache';
 import {
   type AttendanceRecord,
   AttendanceSheetQuery,
@@ -257,7 +258,7 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
                             pending={
                               isPending(pending, 'RecordAttendance', { sessionId: session.id, studentId: s.id }) ||
                               (isPending(pending, 'MarkAllPresent', { sessionId: session.id }) &&
-                                records.get(s.id)?.id.startsWith('pending:') === true)
+                                isPendingId(records.get(s.id)?.id ?? ''))
                             }
                           />
                         )}

@@ -1,6 +1,7 @@
 'use client';
 import { type FormEvent, type RefObject, useCallback, useMemo, useRef, useState } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
+import { isPendingId } from '../../lib/cache';
 import type { Post } from '../../lib/documents';
 import { CreateCommentMutation, CreatePostMutation, FEED_PAGE_SIZE, FeedQuery } from '../../lib/documents';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
@@ -8,11 +9,15 @@ import { NewContentBanner, useNewContent } from './new-content';
 
 function CommentForm({ post }: { post: Post }) {
   const [body, setBody] = useState('');
-  const [{ fetching, error }, createComment] = useMutation(CreateCommentMutation);
+  const [{ error }, createComment] = useMutation(CreateCommentMutation);
+  // The comment shows at once (optimistic; offline it waits in the queue), so the field clears at
+  // once; a refusal puts the text back.
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
-    const r = await createComment({ postId: post.id, body: body.trim() });
-    if (r.data) setBody('');
+    const text = body.trim();
+    setBody('');
+    const r = await createComment({ postId: post.id, body: text });
+    if (r.error) setBody(text);
   }
   return (
     <form className="comment-form" onSubmit={onSubmit}>
@@ -23,7 +28,7 @@ function CommentForm({ post }: { post: Post }) {
         onChange={(e) => setBody(e.target.value)}
         maxLength={5000}
       />
-      <button type="submit" className="btn btn-small" disabled={fetching || !body.trim()}>
+      <button type="submit" className="btn btn-small" disabled={!body.trim()}>
         Comment
       </button>
       {error && <ErrorNote error={error} />}
@@ -31,7 +36,14 @@ function CommentForm({ post }: { post: Post }) {
   );
 }
 
+const Waiting = ({ what }: { what: string }) => (
+  <span className="pill pill-pending" data-testid={`${what}-pending`}>
+    Waiting to send
+  </span>
+);
+
 function PostCard({ post }: { post: Post }) {
+  const pending = isPendingId(post.id);
   return (
     <article
       className={`card post${post.announcement ? ' is-announcement' : ''}`}
@@ -44,6 +56,7 @@ function PostCard({ post }: { post: Post }) {
           {formatDateTime(post.createdAt)}
         </time>
         {post.announcement && <span className="pill pill-announcement">Announcement</span>}
+        {pending && <Waiting what="post" />}
       </header>
       <p className="post-body">{post.body}</p>
       <section className="comments" aria-label={`Comments (${post.commentCount})`}>
@@ -52,12 +65,13 @@ function PostCard({ post }: { post: Post }) {
             {post.comments.map((c) => (
               <li key={c.id} className="comment">
                 <strong>{c.author.name}</strong> <span className="muted small">{formatDateTime(c.createdAt)}</span>
+                {isPendingId(c.id) && <Waiting what="comment" />}
                 <p>{c.body}</p>
               </li>
             ))}
           </ul>
         )}
-        <CommentForm post={post} />
+        {!pending && <CommentForm post={post} />}
       </section>
     </article>
   );
@@ -66,13 +80,18 @@ function PostCard({ post }: { post: Post }) {
 function PostForm({ courseId, manage }: { courseId: string; manage: boolean }) {
   const [body, setBody] = useState('');
   const [announcement, setAnnouncement] = useState(false);
-  const [{ fetching, error }, createPost] = useMutation(CreatePostMutation);
+  const [{ error }, createPost] = useMutation(CreatePostMutation);
+  // As for comments: the post shows at once (offline: waiting), the form clears, a refusal refills it.
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
-    const r = await createPost({ courseId, body: body.trim(), announcement: manage ? announcement : undefined });
-    if (r.data) {
-      setBody('');
-      setAnnouncement(false);
+    const text = body.trim();
+    const asAnnouncement = announcement;
+    setBody('');
+    setAnnouncement(false);
+    const r = await createPost({ courseId, body: text, announcement: manage ? asAnnouncement : undefined });
+    if (r.error) {
+      setBody(text);
+      setAnnouncement(asAnnouncement);
     }
   }
   return (
@@ -95,7 +114,7 @@ function PostForm({ courseId, manage }: { courseId: string; manage: boolean }) {
             <span>Announcement (notifies every student)</span>
           </label>
         )}
-        <button type="submit" className="btn btn-primary" disabled={fetching || !body.trim()}>
+        <button type="submit" className="btn btn-primary" disabled={!body.trim()}>
           Post
         </button>
       </div>

@@ -5,6 +5,7 @@ import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { Assessment, Grade } from '../../lib/documents';
 import { DeleteGradeMutation, GradeSheetQuery, RecordGradeMutation } from '../../lib/documents';
+import { isPending, usePendingWrites } from '../../lib/offline/react';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatPercent, formatScore, Loading } from '../status';
 import { GradeHistory } from './grade-history';
@@ -33,6 +34,8 @@ function GradeCell({
   const [showHistory, setShowHistory] = useState(false);
   const [, recordGrade] = useMutation(RecordGradeMutation);
   const [, deleteGrade] = useMutation(DeleteGradeMutation);
+  // Offline, the save waits in the queue (its promise settles once it is sent): say so.
+  const waiting = isPending(usePendingWrites(), 'RecordGrade', { assessmentId: assessment.id, studentId: student.id });
   // The value the person started editing from: leaving a cell untouched never saves it, so a
   // colleague's edit that arrived meanwhile is not overwritten with the old value.
   const base = useRef(serverValue);
@@ -146,10 +149,16 @@ function GradeCell({
           {state.message}
         </span>
       )}
-      {state.kind === 'saving' && (
-        <span className="visually-hidden" role="status">
-          Saving…
+      {waiting ? (
+        <span className="pill pill-pending" data-testid="grade-pending">
+          Waiting to send
         </span>
+      ) : (
+        state.kind === 'saving' && (
+          <span className="visually-hidden" role="status">
+            Saving…
+          </span>
+        )
       )}
       {changedWhileEditing && (
         <span className="cell-note" role="status">

@@ -66,7 +66,14 @@ export function createLive(options: LiveOptions) {
     socket.wake();
     void polling.poll().catch(() => {});
   };
-  const onVisible = () => document.visibilityState === 'visible' && tryNow();
+  // Shown again: a live socket is checked at once (it may have died while the tab slept), a down
+  // one is retried and `updates` polled at once — hidden, both ran slowly (visibility.ts).
+  const onVisible = () => {
+    if (!running) return;
+    const visible = document.visibilityState === 'visible';
+    if (state.get().status === 'live') socket.visibilityChanged(visible);
+    else if (visible) tryNow();
+  };
   const onOffline = () => {
     // The OS says the network is gone: the socket is very likely dead, do not wait for the ping.
     if (state.get().status === 'live') socket.terminate();

@@ -38,6 +38,18 @@ export type LiveOptions = {
    */
   keepAliveMs?: number;
   /**
+   * While the tab is hidden, `updates` is polled (socket down) at most this often; showing the tab
+   * polls at once.
+   * @default 60_000
+   */
+  hiddenPollIntervalMs?: number;
+  /**
+   * While the tab is hidden, the client pings at most this often; showing the tab pings at once,
+   * so a link that died meanwhile (a sleeping phone) is noticed within `pongTimeoutMs`.
+   * @default 60_000
+   */
+  hiddenKeepAliveMs?: number;
+  /**
    * No pong within this time after a ping: the socket is dead (sleeping laptop, dropped Wi-Fi) and
    * is terminated, which graphql-ws retries.
    * @default 5_000
@@ -75,6 +87,8 @@ export const withDefaults = (options: LiveOptions): Settings => ({
   pollPageSize: 200,
   offlineAfterMs: 3_000,
   keepAliveMs: 10_000,
+  hiddenPollIntervalMs: 60_000,
+  hiddenKeepAliveMs: 60_000,
   pongTimeoutMs: 5_000,
   connectionAckWaitTimeoutMs: 10_000,
   refreshDebounceMs: 1_500,

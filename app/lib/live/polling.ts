@@ -1,5 +1,6 @@
 // The polling fallback while the socket is down: `updates(after)` from the oldest topic cursor,
-// every pollIntervalMs (doubling on errors up to pollMaxIntervalMs), following `hasMore` at once.
+// every pollIntervalMs (doubling on errors up to pollMaxIntervalMs; at most every
+// hiddenPollIntervalMs while the tab is hidden), following `hasMore` at once.
 // Polled events go through the same deliver() as pushed ones.
 import type { OperationResult, Client as UrqlClient } from 'urql';
 import type { Delivery } from './delivery';
@@ -8,6 +9,7 @@ import { renewedAfter } from './fetch-client';
 import type { Settings } from './options';
 import type { StateStore } from './state';
 import { topicOfType } from './topics';
+import { visibilityAware } from './visibility';
 
 /** At most this many pages in one poll (hasMore): the rest waits for the next. */
 const MAX_PAGES = 50;
@@ -37,7 +39,10 @@ export function createPolling({ settings, state, delivery, fetchClient, begin, r
       pollErrors += 1;
     }
     if (!polling) return;
-    const delay = Math.min(settings.pollMaxIntervalMs, settings.pollIntervalMs * 2 ** pollErrors);
+    const delay = visibilityAware(
+      Math.min(settings.pollMaxIntervalMs, settings.pollIntervalMs * 2 ** pollErrors),
+      settings.hiddenPollIntervalMs,
+    );
     pollTimer = setTimeout(() => void tick(), delay);
   }
 

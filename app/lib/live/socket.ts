@@ -8,6 +8,7 @@ import type { Delivery, TopicSink } from './delivery';
 import type { Settings } from './options';
 import type { StateStore } from './state';
 import { type LiveEvent, TOPICS, type TopicField } from './topics';
+import { visibilityAware } from './visibility';
 
 const toWsUrl = (url: string) =>
   new URL(url, typeof window === 'undefined' ? 'http://localhost' : window.location.href).href.replace(/^http/, 'ws');
@@ -36,6 +37,10 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
   const waker = createWaker();
   let offlineTimer: ReturnType<typeof setTimeout> | undefined;
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
+  // The client's pings are ours, not graphql-ws's `keepAlive`: their interval follows the tab's
+  // visibility, and showing the tab pings at once.
+  let pingTimer: ReturnType<typeof setTimeout> | undefined;
+  let openSocket: WebSocket | null = null;
   // Token renewal: a 4403 close means a refused or expired token.
   let renewBeforeConnect = false;
   let tokenSent: string | undefined;
@@ -55,7 +60,7 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
     // graphql-ws retries only close events by default; a network error deserves a retry too.
     // (Close codes it deems fatal, e.g. 4500, still end the subscriptions: see subscribeTopic.)
     shouldRetry: () => true,
-    keepAlive: settings.keepAliveMs,
+    keepAlive: 0,
     retryWait: async (retries) => {
       // Closed for an expired token: renew (in connectionParams) and come back at once.
       if (authCloses === 1) return waker.sleep(50 + Math.random() * 200);
@@ -72,24 +77,23 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
     },
     connectionAckWaitTimeout: settings.connectionAckWaitTimeoutMs,
     on: {
+      opened: (socket) => {
+        openSocket = socket as WebSocket;
+      },
       connected: () => {
         authCloses = 0;
         clearTimeout(offlineTimer);
         offlineTimer = undefined;
         onConnected();
         state.set({ status: 'live', updatedAt: Date.now() });
-      },
-      ping: (received) => {
-        if (received) return;
-        clearTimeout(pongTimer);
-        // No pong in time: the socket is dead (sleeping laptop, dropped Wi-Fi). Terminate it,
-        // which graphql-ws treats as a retryable close.
-        pongTimer = setTimeout(() => ws.terminate(), settings.pongTimeoutMs);
+        schedulePing();
       },
       pong: (received) => {
         if (received) clearTimeout(pongTimer);
       },
       closed: (event) => {
+        openSocket = null;
+        clearTimeout(pingTimer);
         clearTimeout(pongTimer);
         const code = (event as { code?: number } | undefined)?.code;
         if (code === 4403) {
@@ -108,6 +112,21 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
       },
     },
   });
+
+  function schedulePing() {
+    clearTimeout(pingTimer);
+    pingTimer = setTimeout(ping, visibilityAware(settings.keepAliveMs, settings.hiddenKeepAliveMs));
+  }
+
+  /** Pings now; no pong within pongTimeoutMs means a dead link (sleeping laptop, dropped Wi-Fi). */
+  function ping() {
+    if (openSocket?.readyState !== 1 /* OPEN */) return;
+    openSocket.send('{"type":"ping"}');
+    clearTimeout(pongTimer);
+    // Terminating is a retryable close for graphql-ws: it reconnects and every topic resumes.
+    pongTimer = setTimeout(() => ws.terminate(), settings.pongTimeoutMs);
+    schedulePing();
+  }
 
   /** One topic's subscription over the socket; resubscribes (with its latest cursor) whatever ends it. */
   function subscribeTopic(field: TopicField, query: string, sink: TopicSink) {
@@ -176,9 +195,19 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
     wake: () => waker.wake(),
     /** Closes the socket now (graphql-ws reconnects). */
     terminate: () => ws.terminate(),
+    /**
+     * The tab was shown or hidden. Shown: check the link now (it may have died while the tab
+     * slept; a dead socket is replaced within pongTimeoutMs). Hidden: the next ping moves out.
+     */
+    visibilityChanged(visible: boolean) {
+      if (!openSocket) return;
+      if (visible) ping();
+      else schedulePing();
+    },
     stop() {
       clearTimeout(offlineTimer);
       offlineTimer = undefined;
+      clearTimeout(pingTimer);
       clearTimeout(pongTimer);
       waker.wake();
     },
