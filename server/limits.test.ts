@@ -48,14 +48,14 @@ describe('query limits', () => {
     expect(result.data ?? null).toBeNull();
   });
 
-  it('refuses a huge document (token limit) with GRAPHQL_PARSE_FAILED', async () => {
+  it('refuses a huge document (token limit) with BAD_USER_INPUT', async () => {
     const result = await api.gql(
       `{ ${Array.from({ length: 3000 }, () => 'me { id }').join(' ')} }`,
       {},
       await token(SAM),
     );
     expect(result.status).toBe(400);
-    expect(codes(result)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors![0].message).toMatch(/token limit/i);
   });
 });

@@ -18,21 +18,43 @@ export type StreamLimits = {
   maxSseStreamsPerUser: number;
 };
 
+/** Refusals of a query limit, recognised in results by identity (see `withCode`). */
+const limitRefusals = new WeakSet<GraphQLError>();
+
+/**
+ * graphql-armor words every refusal "Syntax Error: …", a limit too. Ours names the limit only, and
+ * is thrown in its place (before parsing or validation goes on, as armor's own would be).
+ */
+function refuse(_context: unknown, error: GraphQLError): never {
+  const refusal = new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+  limitRefusals.add(refusal);
+  throw refusal;
+}
+
 /** Depth, cost, alias, token and directive limits (graphql-armor); each refusal says which limit. */
 export function useQueryLimits(limits: QueryLimits): Plugin {
+  const onReject = [refuse];
   return EnvelopArmorPlugin({
-    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
-    maxAliases: { n: limits.maxAliases },
-    maxTokens: { n: limits.maxTokens },
-    maxDirectives: { n: limits.maxDirectives },
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, onReject },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, onReject },
+    maxAliases: { n: limits.maxAliases, onReject },
+    maxTokens: { n: limits.maxTokens, onReject },
+    maxDirectives: { n: limits.maxDirectives, onReject },
     // Field suggestions would let anyone map the schema through typos; GraphiQL has introspection.
     blockFieldSuggestion: { enabled: false },
   }) as Plugin;
 }
 
-/** Errors without a code get BAD_USER_INPUT (or FORBIDDEN for a 403) and an HTTP status. */
+/**
+ * Errors without a code get BAD_USER_INPUT (or FORBIDDEN for a 403) and an HTTP status. A limit
+ * refusal is 400 whatever the client accepts: the token limit is met while parsing, and Yoga marks
+ * parse errors to answer 200 to `application/json` clients, unlike the other four limits.
+ */
 function withCode(error: GraphQLError): GraphQLError {
+  if (limitRefusals.has(error))
+    return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
   if (error.extensions?.code) return error;
   const http = (error.extensions?.http as { status?: number } | undefined) ?? { status: 400 };
   return new GraphQLError(error.message, {

@@ -29,8 +29,8 @@ export interface ProtocolHandlers<Session> {
   ): Promise<Outcome>;
   /** The finishing touches of a result before it is sent (error codes, metrics). */
   result(result: ExecutionResult): ExecutionResult;
-  /** Errors answered with an `error` message (metrics). */
-  refused(errors: readonly GraphQLError[]): void;
+  /** The finishing touches of errors answered with an `error` message (error codes, metrics). */
+  refused(errors: readonly GraphQLError[]): readonly GraphQLError[];
   /** The socket closed; its operations were ended first. */
   closed(session: Session | null, socket: WebSocket): void;
   /** Something broke while handling a message; the socket is closed with 4500. */
@@ -170,10 +170,8 @@ class Connection<Session> {
       return this.pump(id, operation, stream);
     }
     this.finish(id, operation);
-    if (Array.isArray(outcome)) {
-      this.handlers.refused(outcome);
-      return this.send({ id, type: MessageType.Error, payload: outcome });
-    }
+    if (Array.isArray(outcome))
+      return this.send({ id, type: MessageType.Error, payload: this.handlers.refused(outcome) });
     this.send({ id, type: MessageType.Next, payload: this.handlers.result(outcome as ExecutionResult) });
     this.send({ id, type: MessageType.Complete });
   }

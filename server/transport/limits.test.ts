@@ -124,7 +124,7 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
     expectRefused(over, /Directives limit of 50 exceeded/);
   });
 
-  it('tokens: 4000 run, 4001 are refused with 400 GRAPHQL_PARSE_FAILED', async () => {
+  it('tokens: 4000 run, 4001 are refused with 400 BAD_USER_INPUT', async () => {
     // 444 fragments (`...Fi` = 2 tokens, `fragment Fi on Query { __typename }` = 7) + `{` `}` = 3998
     // tokens, plus `extra` × `__typename`. (One selection set of 4000 fields would trip graphql-js's
     // own overlap budget, "Validation aborted.", before running.)
@@ -138,7 +138,7 @@ describe('query limits (defaults: depth 12, cost 20000, aliases 30, tokens 4000,
     expect(atLimit.body).toEqual({ data: { __typename: 'Query' } });
     const over = await post(doc(3), {}, auth());
     expect(over.status).toBe(400);
-    expect(codesOf(over.body)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(codesOf(over.body)).toEqual(['BAD_USER_INPUT']);
     expect(over.body.errors![0].message).toMatch(/Token limit of 4000 exceeded/);
   });
 

@@ -49,7 +49,7 @@ async function serve() {
       operate: (_session, _socket, id, _payload, running) =>
         new Promise<Outcome>((answer) => calls.push({ id, running, answer })),
       result: (result) => result,
-      refused: () => {},
+      refused: (errors) => errors,
       closed: () => {
         closed += 1;
       },

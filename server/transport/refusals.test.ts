@@ -34,6 +34,16 @@ afterAll(async () => {
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 const codes = (errors: Errors) => (errors ?? []).map((e) => e.extensions?.code ?? '(no code)');
 
+/** A POST that accepts what the client says, with the status and the body. */
+async function post(query: string, variables: Record<string, unknown>, accept: string) {
+  const response = await fetch(api.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: Errors } };
+}
+
 /** What one operation answers over graphql-ws: the error codes of its `error` message or of its first result. */
 async function overWs(query: string, variables: Record<string, unknown> = {}) {
   const ws = await ackedSocket(api.wsUrl, token);
@@ -98,6 +108,76 @@ describe('cursors out of range', () => {
     const { data, errors } = await gql(api.url, UPDATES, { after: '9223372036854775807.9223372036854775807' }, token);
     expect(errors).toBeUndefined();
     expect(data.updates.events).toEqual([]);
+  });
+});
+
+describe('query limits: one shape on every transport', () => {
+  const overTokens = `{ ${'__typename '.repeat(4001)}}`;
+  let deep = 'id';
+  for (let i = 0; i < 12; i++) deep = `posts(first: 1) { edges { node { course { ${deep} } } } }`;
+  const overDepth = `{ courses { ${deep} } }`;
+
+  it('over HTTP: 400 and BAD_USER_INPUT whether the client accepts application/json or application/graphql-response+json; no "Syntax Error"', async () => {
+    const seen: Record<string, unknown> = {};
+    for (const [limit, query] of [
+      ['tokens', overTokens],
+      ['depth', overDepth],
+    ]) {
+      for (const accept of ['application/json', 'application/graphql-response+json']) {
+        const { status, body } = await post(query, {}, accept);
+        seen[`${limit}, ${accept}`] = {
+          status,
+          codes: codes(body.errors),
+          data: 'data' in body,
+          syntaxError: /Syntax Error/.test(body.errors?.[0].message ?? ''),
+        };
+      }
+    }
+    const refused = { status: 400, codes: ['BAD_USER_INPUT'], data: false, syntaxError: false };
+    expect(seen).toEqual({
+      'tokens, application/json': refused,
+      'tokens, application/graphql-response+json': refused,
+      'depth, application/json': refused,
+      'depth, application/graphql-response+json': refused,
+    });
+  });
+
+  // The GraphQL-over-HTTP spec: a request error is 400 for application/graphql-response+json and
+  // 200 for legacy application/json clients. Limits are 400 for both (README, Errors).
+  it('over HTTP: syntax and validation errors follow the GraphQL-over-HTTP spec; a variable that does not coerce is 400 like a limit', async () => {
+    const seen: Record<string, unknown> = {};
+    for (const [what, query] of [
+      ['syntax', '{ me { id '],
+      ['validation', '{ me { password } }'],
+      ['variable', 'query($n: Int) { notifications(first: $n) { edges { cursor } } }'],
+    ]) {
+      for (const accept of ['application/json', 'application/graphql-response+json']) {
+        const { status, body } = await post(query, { n: 'many' }, accept);
+        seen[`${what}, ${accept}`] = [status, ...codes(body.errors)];
+      }
+    }
+    expect(seen).toEqual({
+      'syntax, application/json': [200, 'GRAPHQL_PARSE_FAILED'],
+      'syntax, application/graphql-response+json': [400, 'GRAPHQL_PARSE_FAILED'],
+      'validation, application/json': [200, 'GRAPHQL_VALIDATION_FAILED'],
+      'validation, application/graphql-response+json': [400, 'GRAPHQL_VALIDATION_FAILED'],
+      'variable, application/json': [400, 'BAD_USER_INPUT'],
+      'variable, application/graphql-response+json': [400, 'BAD_USER_INPUT'],
+    });
+  });
+
+  it('over graphql-ws: the same codes and messages as over HTTP; a syntax error is GRAPHQL_PARSE_FAILED', async () => {
+    const tokens = await overWs(overTokens);
+    expect(tokens.codes).toEqual(['BAD_USER_INPUT']);
+    expect(tokens.messages[0]).toMatch(/^Token limit of 4000 exceeded/);
+    const depth = await overWs(overDepth);
+    expect(depth.codes).toEqual(['BAD_USER_INPUT']);
+    expect(depth.messages[0]).toMatch(/^Query (depth|Cost) limit of \d+ exceeded/);
+    const syntax = await overWs('{ me { id ');
+    expect(syntax.codes).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(syntax.messages[0]).toMatch(/^Syntax Error/);
+    const http = await post(overTokens, {}, 'application/graphql-response+json');
+    expect(http.body.errors?.[0].message).toBe(tokens.messages[0]);
   });
 });
 

@@ -163,7 +163,7 @@ export function attachWebSocket(
           document = parse(params.query);
         } catch (error) {
           // Answer this operation with an error instead of closing everyone's socket.
-          return [error as GraphQLError];
+          return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
         }
         let errors: ReturnType<typeof validate>;
         try {
@@ -172,7 +172,7 @@ export function attachWebSocket(
           // graphql-armor's rules throw their refusal: answer this operation, keep the socket.
           return [error as GraphQLError];
         }
-        if (errors.length) return errors;
+        if (errors.length) return errors.map((error: GraphQLError) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         const operation = getOperationAST(document, params.operationName);
         if (!operation) return [new GraphQLError('Unable to identify operation')];
         const args: ExecutionArgs = {
@@ -197,7 +197,9 @@ export function attachWebSocket(
         return coded;
       },
       refused(errors) {
-        onErrors?.({ errors });
+        const coded = withInputErrorCodes({ errors }).errors;
+        onErrors?.({ errors: coded });
+        return coded;
       },
       closed(session, socket) {
         if (!session) return;
@@ -251,4 +253,18 @@ function keepAlive(wss: WebSocketServer, intervalMs: number) {
   }, intervalMs);
   timer.unref();
   return timer;
+}
+
+/**
+ * The code Yoga's HTTP pipeline gives a parse or validation error, which graphql-ws does not pass
+ * through. A new error: the one given may be cached (Yoga caches parse and validation results).
+ */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions?.code) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...error.extensions, code },
+  });
 }
