@@ -81,6 +81,35 @@ describe('outbox reads are index-backed', () => {
     }
   });
 
+  it('a transaction of 20,000 events is paged through: each page reads its 500 rows, not the transaction from its start', async () => {
+    await sql.unsafe(`
+      insert into outbox (topic, action, course_id, entity_id)
+      select 'grade', 'UPDATED', '00000000-0000-0000-0000-000000000001'::uuid, gen_random_uuid()
+      from generate_series(1, 20000)`);
+    await sql`select outbox_order()`;
+    await sql`analyze outbox`;
+    const reader = createOutboxReader(sql);
+    const [{ pos, id }] = await sql<{ pos: string; id: string }[]>`
+      select c.pos::text as pos, (min(o.id) + 15000)::text as id
+      from outbox_commits c join outbox o on o.xid = c.xid
+      group by c.pos order by c.pos desc limit 1`;
+    await sql.unsafe('set auto_explain.log_analyze = on');
+    try {
+      const captured = await plansOf('auto', () => reader.readAfter(parseCursor(`${pos}.${id}`), 500));
+      for (const plan of captured) {
+        expect(plan).toMatch(/Index Cond: \(\(xid = \(InitPlan 1\)\.col1\) AND \(id > /);
+        // Rows each plan node produced (actual): none near the 15,000 rows before the cursor.
+        const produced = [...plan.matchAll(/actual time=[\d.]+\.\.[\d.]+ rows=(\d+)/g)].map((m) => Number(m[1]));
+        expect(Math.max(...produced)).toBeLessThanOrEqual(500);
+      }
+      const page = await reader.readAfter(parseCursor(`${pos}.${id}`), 500);
+      expect(page).toHaveLength(500);
+      expect(page[0].id).toBe(String(BigInt(id) + 1n));
+    } finally {
+      await sql.unsafe('set auto_explain.log_analyze = off');
+    }
+  });
+
   it('outbox_order() finds new transactions through outbox_xid_id_idx, however many events are already ordered', async () => {
     const captured = await plansOf('auto', () => sql`select outbox_order()`);
     const fresh = captured.filter((p) => p.includes('pg_snapshot_xmax'));

@@ -21,30 +21,48 @@ const text = (c: bigint) => c.toString();
  * Transactions still open anywhere on the server hold back nothing but their own rows.
  */
 export function createOutboxReader(sql: Sql) {
-  // Index-backed: outbox_commits_pkey from `after`, then outbox_xid_id_idx per commit, an
-  // incremental sort by id within a commit, stopped by the limit (EXPLAIN in ordering.test.ts).
+  // Two index-backed parts, then the first `limit` of both: the rest of `after`'s own transaction
+  // (outbox_xid_id_idx from after.id, in id order, stopped by the limit: a transaction of 50,000
+  // events is paged through, not re-read from its start for every page), and the transactions
+  // after it (outbox_commits_pkey from after.pos, then outbox_xid_id_idx per commit, an
+  // incremental sort by id within a commit, stopped by the limit). EXPLAIN in outbox-plan.test.ts.
   async function readAfter(after: Cursor, limit: number, filter: ReadFilter = {}): Promise<OutboxRow[]> {
     const { topics, courseIds, audienceUserId, upTo } = filter;
+    const pos = text(after.pos);
+    /** The filter's conditions for rows `o` of `after`'s own commit, or of the commits `c` after it. */
+    const kept = (which: 'same' | 'later') => {
+      const at = which === 'same' ? sql`${pos}::bigint` : sql`c.pos`;
+      return sql`
+      ${upTo ? sql`and ${at} <= ${text(upTo.pos)}::bigint and (${at} < ${text(upTo.pos)}::bigint or o.id <= ${text(upTo.id)}::bigint)` : sql``}
+      ${topics ? sql`and o.topic = any(${topics}::text[])` : sql``}
+      ${
+        courseIds && audienceUserId
+          ? sql`and (o.course_id = any(${courseIds}::uuid[]) or o.audience_user_id = ${audienceUserId})`
+          : courseIds
+            ? sql`and o.course_id = any(${courseIds}::uuid[])`
+            : audienceUserId
+              ? sql`and o.audience_user_id = ${audienceUserId}`
+              : sql``
+      }`;
+    };
+    const columns = sql`o.id::text as id, o.topic, o.action, o.course_id, o.audience_user_id, o.entity_id, o.data, o.created_at, o.id as id_order`;
+    const samePos = sql`${pos}::bigint`;
     return sql<OutboxRow[]>`
-      select c.pos::text as pos, o.id::text as id, o.topic, o.action, o.course_id, o.audience_user_id, o.entity_id, o.data, o.created_at
-      from outbox_commits c join outbox o on o.xid = c.xid
-      where c.pos >= ${text(after.pos)}::bigint and (c.pos > ${text(after.pos)}::bigint or o.id > ${text(after.id)}::bigint)
-        ${
-          upTo
-            ? sql`and c.pos <= ${text(upTo.pos)}::bigint and (c.pos < ${text(upTo.pos)}::bigint or o.id <= ${text(upTo.id)}::bigint)`
-            : sql``
-        }
-        ${topics ? sql`and o.topic = any(${topics}::text[])` : sql``}
-        ${
-          courseIds && audienceUserId
-            ? sql`and (o.course_id = any(${courseIds}::uuid[]) or o.audience_user_id = ${audienceUserId})`
-            : courseIds
-              ? sql`and o.course_id = any(${courseIds}::uuid[])`
-              : audienceUserId
-                ? sql`and o.audience_user_id = ${audienceUserId}`
-                : sql``
-        }
-      order by c.pos, o.id
+      select pos, id, topic, action, course_id, audience_user_id, entity_id, data, created_at from (
+        (select ${pos}::text as pos, ${samePos} as pos_order, ${columns}
+          from outbox o
+          where o.xid = (select xid from outbox_commits where pos = ${samePos}) and o.id > ${text(after.id)}::bigint
+            ${kept('same')}
+          order by o.id
+          limit ${limit})
+        union all
+        (select c.pos::text as pos, c.pos as pos_order, ${columns}
+          from outbox_commits c join outbox o on o.xid = c.xid
+          where c.pos > ${samePos} ${kept('later')}
+          order by c.pos, o.id
+          limit ${limit})
+      ) page
+      order by pos_order, id_order
       limit ${limit}`;
   }
 
