@@ -97,7 +97,7 @@ test('student: sees attendance, votes with an instant ballot, posts and comments
   const post = page.getByTestId('post').first();
   await expect(post).toContainText(`Is the homework due Friday? (${run})`);
   await post.getByRole('textbox', { name: /Comment on/ }).fill(`Answering myself: yes (${run})`);
-  await post.getByRole('button', { name: 'Comment' }).click();
+  await post.getByRole('button', { name: 'Comment', exact: true }).click();
   await expect(post).toContainText(`Answering myself: yes (${run})`);
   await page.screenshot({ path: shot('student-feed'), fullPage: true });
 

@@ -156,7 +156,7 @@ test('a grade, a post and a comment made offline wait as pending, then are store
     .filter({ hasNotText: post })
     .first();
   await older.getByRole('textbox', { name: /^Comment on/ }).fill(comment);
-  await older.getByRole('button', { name: 'Comment' }).click();
+  await older.getByRole('button', { name: 'Comment', exact: true }).click();
   await expect(older.getByTestId('comment-pending')).toBeVisible();
   await expect(teacher.getByTestId('pending-writes')).toHaveText('3 changes waiting to be sent');
   await teacher.screenshot({ path: shot('offline-feed-pending'), fullPage: true });

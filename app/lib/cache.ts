@@ -21,8 +21,10 @@ import {
   CreatePostMutation,
   CreateSessionMutation,
   CreateUserMutation,
+  DeleteAssessmentMutation,
+  DeleteCommentMutation,
   DeleteGradeMutation,
-  EnrolStudentMutation,
+  DeletePostMutation,
   FEED_PAGE_SIZE,
   FeedQuery,
   type MarkAllPresentMutation,
@@ -31,6 +33,7 @@ import {
   RecordAttendanceMutation,
   RecordFields,
   RecordGradeMutation,
+  UnenrolStudentMutation,
 } from './documents';
 import type { TadaDocumentNode, VariablesOf } from './graphql';
 import { getSession } from './session';
@@ -50,6 +53,9 @@ export const keys: KeyingConfig = {
   NotificationConnection: embedded,
   NotificationEdge: embedded,
   UpdatesPage: embedded,
+  // Course.stats (CourseStats, keyed by its course's id) holds these rows.
+  AssessmentStats: embedded,
+  SessionAttendanceStats: embedded,
   // Live event types are embedded too: ./live/topics (liveKeys) lists them.
 };
 
@@ -214,9 +220,31 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
         cache.link('Query', 'users', f.arguments ?? null, [...(list as Key[]), key]);
     }
   }),
-  enrolStudent: updater(EnrolStudentMutation, (_result, args, cache) => {
-    for (const field of ['students', 'standings', 'attendanceTotals'])
-      invalidateField(cache, course(args.courseId), field);
+  // Removals show at once for whoever made them; everyone else (and the standings a change moved)
+  // follows from the courseChanged and contentAvailable events.
+  deleteAssessment: updater(DeleteAssessmentMutation, ({ deleteAssessment: a }, _args, cache) => {
+    removeFromList(cache, course(a.course.id), 'assessments', `Assessment:${a.id}`);
+  }),
+  unenrolStudent: updater(UnenrolStudentMutation, (_result, args, cache) => {
+    removeFromList(cache, course(args.courseId), 'students', `User:${args.studentId}`);
+  }),
+  deletePost: updater(DeletePostMutation, ({ deletePost: post }, _args, cache) => {
+    for (const f of cache.inspectFields('Query')) {
+      if (f.fieldName !== 'course' || !f.arguments?.id) continue;
+      cache.updateQuery(
+        { query: FeedQuery, variables: { id: String(f.arguments.id), first: FEED_PAGE_SIZE } },
+        (data) => {
+          const posts = data?.course?.posts;
+          if (!posts?.edges.some((e) => e.node.id === post.id)) return data;
+          posts.edges = posts.edges.filter((e) => e.node.id !== post.id);
+          posts.totalCount -= 1;
+          return data;
+        },
+      );
+    }
+  }),
+  deleteComment: updater(DeleteCommentMutation, ({ deleteComment: c }, _args, cache) => {
+    removeFromList(cache, `Post:${c.post.id}`, 'comments', `Comment:${c.id}`);
   }),
 };
 

@@ -24,6 +24,18 @@ export const AssessmentFields = graphql(
 );
 export type Assessment = ResultOf<typeof AssessmentFields>;
 export type AssessmentKind = Assessment['kind'];
+export const SessionFields = graphql(
+  `fragment SessionFields on ClassSession { __typename id title startsAt cancelledAt }`,
+);
+export type ClassSession = ResultOf<typeof SessionFields>;
+export const CourseStatsFields = graphql(
+  `fragment CourseStatsFields on CourseStats {
+    __typename id classAverage attendanceRate
+    assessments { assessment { id title } average median graded }
+    sessions { session { id title startsAt } attended rate }
+  }`,
+);
+export type CourseStats = ResultOf<typeof CourseStatsFields>;
 export const RecordFields = graphql(
   `fragment RecordFields on AttendanceRecord { __typename id status updatedAt student { id } session { id } }`,
 );
@@ -71,9 +83,10 @@ export const CoursesQuery = graphql(
       id code title viewerCanManage studentCount
       instructors { id name }
       myStanding @include(if: $student) { ...StandingFields }
+      stats @skip(if: $student) { ...CourseStatsFields }
     }
   }`,
-  [StandingFields],
+  [StandingFields, CourseStatsFields],
 );
 export type CourseSummary = ResultOf<typeof CoursesQuery>['courses'][number];
 export const UsersQuery = graphql(`query Users($role: Role) { users(role: $role) { ...UserFields } }`, [UserFields]);
@@ -90,6 +103,21 @@ export const CreateUserMutation = graphql(
 );
 export const EnrolStudentMutation = graphql(`mutation EnrolStudent($courseId: ID!, $studentId: ID!) {
   enrolStudent(courseId: $courseId, studentId: $studentId) { id studentCount }
+}`);
+export const CourseRosterQuery = graphql(`query CourseRoster($id: ID!) {
+  course(id: $id) { id code title students { id name email } instructors { id name } }
+}`);
+export const UnenrolStudentMutation = graphql(`mutation UnenrolStudent($courseId: ID!, $studentId: ID!) {
+  unenrolStudent(courseId: $courseId, studentId: $studentId) { id studentCount }
+}`);
+export const AssignInstructorMutation = graphql(`mutation AssignInstructor($courseId: ID!, $instructorId: ID!) {
+  assignInstructor(courseId: $courseId, instructorId: $instructorId) { id instructors { id name } }
+}`);
+export const RemoveInstructorMutation = graphql(`mutation RemoveInstructor($courseId: ID!, $instructorId: ID!) {
+  removeInstructor(courseId: $courseId, instructorId: $instructorId) { id instructors { id name } }
+}`);
+export const UpdateCourseMutation = graphql(`mutation UpdateCourse($id: ID!, $code: String, $title: String) {
+  updateCourse(id: $id, code: $code, title: $title) { id code title }
 }`);
 
 // ---- course -----------------------------------------------------------------------------
@@ -140,27 +168,43 @@ export const CreateAssessmentMutation = graphql(
   [AssessmentFields, GradeFields],
 );
 
+export const UpdateAssessmentMutation = graphql(
+  `mutation UpdateAssessment($id: ID!, $title: String, $kind: AssessmentKind, $maxScore: Float, $weight: Float) {
+    updateAssessment(id: $id, title: $title, kind: $kind, maxScore: $maxScore, weight: $weight) { ...AssessmentFields }
+  }`,
+  [AssessmentFields],
+);
+export const DeleteAssessmentMutation = graphql(`mutation DeleteAssessment($id: ID!) {
+  deleteAssessment(id: $id) { id course { id } }
+}`);
+
+// ---- statistics -------------------------------------------------------------------------
+export const CourseStatsQuery = graphql(
+  `query CourseStats($id: ID!) { course(id: $id) { id stats { ...CourseStatsFields } } }`,
+  [CourseStatsFields],
+);
+
 // ---- attendance -------------------------------------------------------------------------
 export const AttendanceSheetQuery = graphql(
   `query AttendanceSheet($id: ID!) {
     course(id: $id) {
       id
       students { id name email }
-      sessions { id title startsAt records { ...RecordFields } }
+      sessions { ...SessionFields records { ...RecordFields } }
       attendanceTotals { ...TotalsFields }
     }
   }`,
-  [RecordFields, TotalsFields],
+  [SessionFields, RecordFields, TotalsFields],
 );
 export const MyAttendanceQuery = graphql(
   `query MyAttendance($id: ID!) {
     course(id: $id) {
       id
-      sessions { id title startsAt myRecord { ...RecordFields } }
+      sessions { ...SessionFields myRecord { ...RecordFields } }
       myAttendanceTotals { ...TotalsFields }
     }
   }`,
-  [RecordFields, TotalsFields],
+  [SessionFields, RecordFields, TotalsFields],
 );
 export const RecordAttendanceMutation = graphql(
   `mutation RecordAttendance($sessionId: ID!, $studentId: ID!, $status: AttendanceStatus!) {
@@ -177,13 +221,23 @@ export const MarkAllPresentMutation = graphql(
   }`,
   [RecordFields],
 );
+export const UpdateClassSessionMutation = graphql(
+  `mutation UpdateClassSession($id: ID!, $title: String, $startsAt: DateTime) {
+    updateClassSession(id: $id, title: $title, startsAt: $startsAt) { ...SessionFields }
+  }`,
+  [SessionFields],
+);
+export const CancelClassSessionMutation = graphql(
+  `mutation CancelClassSession($id: ID!) { cancelClassSession(id: $id) { ...SessionFields } }`,
+  [SessionFields],
+);
 export const CreateSessionMutation = graphql(
   `mutation CreateClassSession($courseId: ID!, $title: String!, $startsAt: DateTime!) {
     createClassSession(courseId: $courseId, title: $title, startsAt: $startsAt) {
-      __typename id title startsAt records { ...RecordFields }
+      ...SessionFields records { ...RecordFields }
     }
   }`,
-  [RecordFields],
+  [SessionFields, RecordFields],
 );
 
 // ---- polls ------------------------------------------------------------------------------
@@ -231,6 +285,17 @@ export const CreateCommentMutation = graphql(
     createComment(postId: $postId, body: $body) { ...CommentFields post { id commentCount } }
   }`,
   [CommentFields],
+);
+
+export const UpdatePostMutation = graphql(
+  `mutation UpdatePost($id: ID!, $body: String!) { updatePost(id: $id, body: $body) { id body } }`,
+);
+export const DeletePostMutation = graphql(`mutation DeletePost($id: ID!) { deletePost(id: $id) { id } }`);
+export const UpdateCommentMutation = graphql(
+  `mutation UpdateComment($id: ID!, $body: String!) { updateComment(id: $id, body: $body) { id body } }`,
+);
+export const DeleteCommentMutation = graphql(
+  `mutation DeleteComment($id: ID!) { deleteComment(id: $id) { id post { id commentCount } } }`,
 );
 
 // ---- notifications ----------------------------------------------------------------------

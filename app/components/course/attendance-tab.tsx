@@ -15,6 +15,7 @@ import { isPending, usePendingWrites } from '../../lib/offline/react';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
 import { NewSessionForm } from './new-session-form';
+import { SessionActions } from './session-actions';
 
 const STATUSES: AttendanceStatus[] = ['PRESENT', 'LATE', 'ABSENT', 'EXCUSED'];
 const statusLabel: Record<AttendanceStatus, string> = {
@@ -70,7 +71,10 @@ function MyAttendance({ courseId }: { courseId: string }) {
               {sessions.map((s) => (
                 <tr key={s.id}>
                   <th scope="row">{s.title}</th>
-                  <td>{formatDateTime(s.startsAt)}</td>
+                  <td data-testid={`session-time-${s.title}`}>
+                    {formatDateTime(s.startsAt)}
+                    {s.cancelledAt && <span className="pill pill-absent"> Cancelled</span>}
+                  </td>
                   <td>
                     {s.myRecord ? (
                       <span className={`pill pill-${s.myRecord.status.toLowerCase()}`}>
@@ -220,6 +224,7 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
               {sessions.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.title} — {formatDateTime(s.startsAt)}
+                  {s.cancelledAt ? ' (cancelled)' : ''}
                 </option>
               ))}
             </select>
@@ -229,7 +234,10 @@ function AttendanceSheet({ courseId }: { courseId: string }) {
               <p className="muted">
                 {records.size} of {students.length} recorded
               </p>
-              <MarkAllPresent sessionId={session.id} unmarked={students.length - records.size} />
+              <SessionActions key={session.id} session={session} />
+              {!session.cancelledAt && (
+                <MarkAllPresent sessionId={session.id} unmarked={students.length - records.size} />
+              )}
             </>
           )}
           {students.length === 0 ? (

@@ -3,9 +3,13 @@ import Link from 'next/link';
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { CourseQuery } from '../../lib/documents';
+import { useLiveEvents } from '../../lib/live/react';
+import { endsAccess } from '../../lib/live/topics/courses';
+import { useSession } from '../../lib/session';
 import { errorCode } from '../../lib/urql';
 import { ErrorNote, Loading } from '../status';
 import { AttendanceTab } from './attendance-tab';
+import { CourseStatsPanel } from './course-stats';
 import { FeedTab } from './feed-tab';
 import { GradesTab } from './grades-tab';
 import { PollsTab } from './polls-tab';
@@ -15,6 +19,17 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
   const [tab, setTab] = useState<Tab>(initialTab);
   const tabRefs = useRef<Record<string, HTMLButtonElement | null>>({});
   const [{ data, error, fetching }, refetch] = useQuery({ query: CourseQuery, variables: { id } });
+  const viewerId = useSession()?.user.id;
+  // Taken out of the course while looking at it: say so instead of showing what is no longer yours.
+  const [accessEnded, setAccessEnded] = useState(false);
+  useLiveEvents((e) => {
+    if (e.__typename !== 'CourseEvent' || e.courseId !== id || e.entityId !== viewerId) return;
+    if (endsAccess(e, viewerId)) setAccessEnded(true);
+    else if (e.action === 'CREATED' && (e.change === 'ENROLMENT' || e.change === 'TEACHING')) {
+      setAccessEnded(false);
+      refetch({ requestPolicy: 'network-only' });
+    }
+  });
 
   function select(next: Tab, focus = false) {
     setTab(next);
@@ -32,6 +47,17 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
     if (e.key === 'End') select(TABS[TABS.length - 1].id, true);
   }
 
+  if (accessEnded)
+    return (
+      <div className="stack">
+        <p className="status status-error" role="alert" data-testid="access-ended">
+          Your access to this course has ended.
+        </p>
+        <p>
+          <Link href="/">Back to the dashboard</Link>
+        </p>
+      </div>
+    );
   if (fetching && !data) return <Loading label="Loading course…" />;
   if (!data?.course) {
     const code = errorCode(error);
@@ -66,6 +92,7 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
           {manage && ` · ${course.studentCount} students`}
         </p>
       </div>
+      {manage && <CourseStatsPanel courseId={id} />}
       <div role="tablist" aria-label="Course sections" className="tabs" onKeyDown={onKeyDown}>
         {TABS.map((t) => (
           <button

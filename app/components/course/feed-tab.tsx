@@ -4,7 +4,10 @@ import { useClient, useMutation, useQuery } from 'urql';
 import { isPendingId } from '../../lib/cache';
 import type { Post } from '../../lib/documents';
 import { CreateCommentMutation, CreatePostMutation, FEED_PAGE_SIZE, FeedQuery } from '../../lib/documents';
+import { useLiveEvents } from '../../lib/live/react';
+import { useSession } from '../../lib/session';
 import { Empty, ErrorNote, formatDateTime, Loading } from '../status';
+import { Editable } from './feed-actions';
 import { NewContentBanner, useNewContent } from './new-content';
 
 function CommentForm({ post }: { post: Post }) {
@@ -42,8 +45,9 @@ const Waiting = ({ what }: { what: string }) => (
   </span>
 );
 
-function PostCard({ post }: { post: Post }) {
+function PostCard({ post, manage }: { post: Post; manage: boolean }) {
   const pending = isPendingId(post.id);
+  const viewerId = useSession()?.user.id;
   return (
     <article
       className={`card post${post.announcement ? ' is-announcement' : ''}`}
@@ -58,7 +62,13 @@ function PostCard({ post }: { post: Post }) {
         {post.announcement && <span className="pill pill-announcement">Announcement</span>}
         {pending && <Waiting what="post" />}
       </header>
-      <p className="post-body">{post.body}</p>
+      <Editable
+        target={{ kind: 'post', id: post.id, body: post.body, authorName: post.author.name }}
+        canEdit={!pending && post.author.id === viewerId}
+        canDelete={!pending && (post.author.id === viewerId || manage)}
+      >
+        <p className="post-body">{post.body}</p>
+      </Editable>
       <section className="comments" aria-label={`Comments (${post.commentCount})`}>
         {post.comments.length > 0 && (
           <ul className="comment-list">
@@ -66,7 +76,13 @@ function PostCard({ post }: { post: Post }) {
               <li key={c.id} className="comment">
                 <strong>{c.author.name}</strong> <span className="muted small">{formatDateTime(c.createdAt)}</span>
                 {isPendingId(c.id) && <Waiting what="comment" />}
-                <p>{c.body}</p>
+                <Editable
+                  target={{ kind: 'comment', id: c.id, body: c.body, authorName: c.author.name }}
+                  canEdit={!isPendingId(c.id) && c.author.id === viewerId}
+                  canDelete={!isPendingId(c.id) && (c.author.id === viewerId || manage)}
+                >
+                  <p>{c.body}</p>
+                </Editable>
               </li>
             ))}
           </ul>
@@ -128,8 +144,10 @@ function FeedPage({
   after,
   isLast,
   onLoadMore,
+  manage,
 }: {
   courseId: string;
+  manage: boolean;
   after?: string;
   isLast: boolean;
   onLoadMore: (cursor: string) => void;
@@ -143,7 +161,7 @@ function FeedPage({
     <>
       {!after && edges.length === 0 && <Empty>No posts yet. Start the conversation.</Empty>}
       {edges.map((e) => (
-        <PostCard key={e.node.id} post={e.node} />
+        <PostCard key={e.node.id} post={e.node} manage={manage} />
       ))}
       {isLast && pageInfo.hasNextPage && pageInfo.endCursor && (
         <button type="button" className="btn" onClick={() => onLoadMore(pageInfo.endCursor!)}>
@@ -173,6 +191,11 @@ function NewContent({ courseId, topRef }: { courseId: string; topRef: RefObject<
       .toPromise();
   }, [client, courseId]);
   const pending = useNewContent(courseId, known, topRef, load);
+  // Edits and deletions are not "new": the page on screen is read again at once.
+  useLiveEvents((e) => {
+    if (e.__typename !== 'ContentAvailableEvent' || e.courseId !== courseId) return;
+    if (e.editedPostIds.length || e.deletedPostIds.length || e.deletedCommentIds.length) void load();
+  });
   const onLoad = async () => {
     await pending.load();
     topRef.current?.scrollIntoView({ block: 'start' });
@@ -201,6 +224,7 @@ export function FeedTab({ courseId, manage }: { courseId: string; manage: boolea
           <FeedPage
             key={after ?? 'first'}
             courseId={courseId}
+            manage={manage}
             after={after}
             isLast={i === cursors.length - 1}
             onLoadMore={(c) => setCursors((cs) => (cs.includes(c) ? cs : [...cs, c]))}

@@ -8,6 +8,7 @@ import { DeleteGradeMutation, GradeSheetQuery, RecordGradeMutation } from '../..
 import { isPending, usePendingWrites } from '../../lib/offline/react';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, formatPercent, formatScore, Loading } from '../status';
+import { AssessmentMenu } from './assessment-menu';
 import { GradeHistory } from './grade-history';
 import { NewAssessmentForm } from './new-assessment-form';
 
@@ -203,8 +204,9 @@ export function GradeSheet({ courseId }: { courseId: string }) {
                   Student
                 </th>
                 {assessments.map((a) => (
-                  <th scope="col" key={a.id} className="num">
+                  <th scope="col" key={a.id} className="num" data-testid={`column-${a.title}`}>
                     {a.title}
+                    <AssessmentMenu assessment={a} />
                     <span className="th-sub">
                       max {formatScore(a.maxScore)} · w {formatScore(a.weight)}
                     </span>

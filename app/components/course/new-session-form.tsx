@@ -5,7 +5,7 @@ import { CreateSessionMutation } from '../../lib/documents';
 import { InlineForm } from './inline-form';
 
 /** "YYYY-MM-DDTHH:mm" for a datetime-local input, in local time. */
-function localInputValue(d: Date): string {
+export function localInputValue(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }

@@ -5,6 +5,7 @@ import type { CourseSummary, Role } from '../../lib/documents';
 import { CreateCourseMutation, CreateUserMutation, EnrolStudentMutation, UsersQuery } from '../../lib/documents';
 import { errorMessage } from '../../lib/urql';
 import { Empty, ErrorNote, Loading } from '../status';
+import { CourseAdmin } from './course-admin';
 
 /** A one-line success message that screen readers announce. */
 function Done({ text }: { text: string }) {
@@ -168,6 +169,7 @@ export function AdminPanel({ courses }: { courses: CourseSummary[] }) {
           <CreateUserForm />
           <EnrolForm courses={courses} students={students} />
         </div>
+        <CourseAdmin courses={courses} instructors={users.filter((u) => u.role === 'INSTRUCTOR')} />
       </section>
       <section aria-labelledby="users-heading" className="stack">
         <h2 id="users-heading">Users</h2>

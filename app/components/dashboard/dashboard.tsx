@@ -4,6 +4,7 @@ import { useQuery } from 'urql';
 import type { CourseSummary } from '../../lib/documents';
 import { CoursesQuery } from '../../lib/documents';
 import { useSession } from '../../lib/session';
+import { StatsFacts, useLiveStats } from '../course/course-stats';
 import { Empty, ErrorNote, formatPercent, Loading } from '../status';
 import { AdminPanel } from './admin-panel';
 
@@ -29,7 +30,8 @@ function StudentCourse({ course }: { course: CourseSummary }) {
   );
 }
 
-function StaffCourse({ course }: { course: CourseSummary }) {
+function StaffCourse({ course, reload }: { course: CourseSummary; reload: () => void }) {
+  useLiveStats(course.id, reload);
   return (
     <li className="course-card" data-testid={`course-${course.code}`}>
       <Link href={`/courses/${course.id}`} className="course-link">
@@ -45,6 +47,7 @@ function StaffCourse({ course }: { course: CourseSummary }) {
           <dt>Instructors</dt>
           <dd>{course.instructors.map((i) => i.name).join(', ') || '—'}</dd>
         </div>
+        <StatsFacts stats={course.stats} />
       </dl>
     </li>
   );
@@ -73,7 +76,11 @@ export function Dashboard() {
         {data && data.courses.length > 0 && (
           <ul className="course-grid">
             {data.courses.map((c) =>
-              role === 'STUDENT' ? <StudentCourse key={c.id} course={c} /> : <StaffCourse key={c.id} course={c} />,
+              role === 'STUDENT' ? (
+                <StudentCourse key={c.id} course={c} />
+              ) : (
+                <StaffCourse key={c.id} course={c} reload={() => refetch({ requestPolicy: 'network-only' })} />
+              ),
             )}
           </ul>
         )}

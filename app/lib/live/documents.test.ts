@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { buildSchema, type DocumentNode, parse, print, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { LiveCursorQuery, UpdatesQuery } from './documents';
-import { TOPICS } from './topics';
+import { COURSE_TOPICS, TOPICS } from './topics';
 
 const schema = buildSchema(readFileSync(new URL('../../../schema.graphql', import.meta.url), 'utf8'));
 /** Validation errors of a document (built by gql.tada or by hand) against schema.graphql. */
@@ -30,6 +30,18 @@ describe('live documents', () => {
     for (const topic of TOPICS) {
       expect(fields[topic.field]?.args.map((a) => a.name)).toContain('after');
       expect(errorsOf(topic.document)).toEqual([]);
+    }
+  });
+
+  it('subscribes each per-course topic with its required `courseId` and `after`; `updates` does not carry them', () => {
+    const fields = schema.getSubscriptionType()!.getFields();
+    const polled = schema.getType('LiveUpdate');
+    for (const topic of COURSE_TOPICS) {
+      const args = fields[topic.field]?.args ?? [];
+      expect(args.find((a) => a.name === 'courseId')?.type.toString()).toBe('ID!');
+      expect(args.map((a) => a.name)).toContain('after');
+      expect(errorsOf(topic.document)).toEqual([]);
+      expect(polled && 'getTypes' in polled ? polled.getTypes().map((t) => t.name) : []).not.toContain(topic.type);
     }
   });
 });

@@ -1,7 +1,9 @@
 'use client';
 // React access to the tab's live connection (created with the urql client in ../urql.ts).
 import { createContext, useContext, useEffect, useRef, useSyncExternalStore } from 'react';
+import { useSubscription } from 'urql';
 import type { Live, LiveListener, LiveState } from './connection';
+import type { CourseTopic, EventShape } from './topic';
 
 export const LiveContext = createContext<Live | null>(null);
 
@@ -24,4 +26,28 @@ export function useLiveEvents(listener: LiveListener) {
     latest.current = listener;
   });
   useEffect(() => live?.onEvent((event) => latest.current(event)), [live]);
+}
+
+/**
+ * Follows a per-course topic (./topics, COURSE_TOPICS) while the calling view is mounted: its
+ * subscription over the socket, and — the topic being derived, not polled — `reload` (the view's
+ * network-only refetch) when events it derives from arrive while the socket is down, or a RESYNC.
+ */
+export function useCourseTopic<Field extends string, Event extends EventShape>(
+  topic: CourseTopic<Field, Event>,
+  courseId: string,
+  reload: () => void,
+) {
+  const live = useLive();
+  const [{ data }] = useSubscription({ query: topic.document, variables: { courseId }, pause: !live });
+  const latest = useRef(reload);
+  useEffect(() => {
+    latest.current = reload;
+  });
+  useEffect(() => {
+    if (data?.[topic.field]?.action === 'RESYNC') latest.current();
+  }, [data, topic.field]);
+  useLiveEvents((event) => {
+    if (live?.getState().status !== 'live' && topic.derivedFrom.includes(event.__typename)) latest.current();
+  });
 }

@@ -3,22 +3,23 @@
 // subscription per topic that resumes from the topic's last cursor. README.md explains the choices.
 import { createClient as createWsClient } from 'graphql-ws';
 import { type Operation, subscriptionExchange } from 'urql';
+import { isAfter } from '../../../shared/cursor';
 import { backoffDelay, createWaker } from './backoff';
 import type { Delivery, TopicSink } from './delivery';
 import type { Settings } from './options';
 import type { StateStore } from './state';
-import { type LiveEvent, TOPICS, type TopicField } from './topics';
+import { COURSE_TOPICS, type LiveEvent, TOPICS, type TopicField } from './topics';
 import { visibilityAware } from './visibility';
 
 const toWsUrl = (url: string) =>
   new URL(url, typeof window === 'undefined' ? 'http://localhost' : window.location.href).href.replace(/^http/, 'ws');
 
 /** The live topic an urql subscription operation is for (its first field), if any. */
-const topicFieldOf = (op: Operation): TopicField | undefined => {
+const topicFieldOf = (op: Operation): string | undefined => {
   const def = op.query.definitions.find((d) => d.kind === 'OperationDefinition');
   const sel = def && 'selectionSet' in def ? def.selectionSet.selections[0] : undefined;
   const name = sel && sel.kind === 'Field' ? sel.name.value : undefined;
-  return TOPICS.find((t) => t.field === name)?.field;
+  return [...TOPICS, ...COURSE_TOPICS].find((t) => t.field === name)?.field;
 };
 
 export type SocketHooks = {
@@ -128,8 +129,16 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
     schedulePing();
   }
 
-  /** One topic's subscription over the socket; resubscribes (with its latest cursor) whatever ends it. */
-  function subscribeTopic(field: TopicField, query: string, sink: TopicSink) {
+  /**
+   * One live subscription over the socket; resubscribes whatever ends it, forever, each time with
+   * the `variables` of that moment (they carry the cursor to resume after).
+   */
+  function subscribeLive(
+    field: string,
+    query: string,
+    variables: () => Record<string, unknown>,
+    onEvent: (event: LiveEvent) => void,
+  ) {
     let stopped = false;
     let failures = 0;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -139,7 +148,7 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
     const payload = {
       query,
       get variables() {
-        return { after: delivery.cursor(field) ?? null };
+        return variables();
       },
     };
     const again = () => {
@@ -152,7 +161,7 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
         next: (result) => {
           failures = 0;
           const event = result.data?.[field];
-          if (event) delivery.deliver(field, event);
+          if (event) onEvent(event);
           else if (result.errors) console.warn(`[live] ${field}:`, result.errors);
         },
         // A subscription error (e.g. SLOW_CONSUMER) or a close code graphql-ws deems fatal:
@@ -164,14 +173,46 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
         complete: () => again(),
       });
     }
-    const removeSink = delivery.addSink(field, sink);
     run();
     return () => {
       stopped = true;
       clearTimeout(retry);
       dispose?.();
+    };
+  }
+
+  /** A tab-wide topic: its cursor and exactly-once delivery are the tab's (delivery.ts). */
+  function subscribeTopic(field: TopicField, query: string, sink: TopicSink) {
+    const removeSink = delivery.addSink(field, sink);
+    const stop = subscribeLive(
+      field,
+      query,
+      () => ({ after: delivery.cursor(field) ?? null }),
+      (event) => delivery.deliver(field, event),
+    );
+    return () => {
+      stop();
       removeSink();
     };
+  }
+
+  /**
+   * A per-course topic, for as long as a view shows it: its own cursor, starting where the tab's
+   * oldest topic is (every view on screen was read after it), so nothing between the view's read
+   * and this subscription is missed.
+   */
+  function subscribeCourseTopic(field: string, query: string, courseId: string, sink: TopicSink) {
+    let cursor = delivery.oldest();
+    return subscribeLive(
+      field,
+      query,
+      () => ({ courseId, after: cursor ?? null }),
+      (event) => {
+        if (event.action !== 'RESYNC' && !isAfter(event.cursor, cursor)) return;
+        cursor = event.cursor;
+        sink({ data: { [field]: event } });
+      },
+    );
   }
 
   /** urql's way onto the socket: each topic's subscription operation becomes subscribeTopic. */
@@ -179,12 +220,14 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
     forwardSubscription: (request, operation) => ({
       subscribe: (observer) => {
         const field = topicFieldOf(operation);
-        if (!field || !request.query) {
-          observer.error?.(new Error('not a live topic'));
-          return { unsubscribe() {} };
-        }
-        const stop = subscribeTopic(field, request.query, (result) => observer.next(result));
-        return { unsubscribe: stop };
+        const courseId = operation.variables?.courseId;
+        const next = (result: { data: Record<string, unknown> }) => observer.next(result);
+        if (field && request.query && TOPICS.some((t) => t.field === field))
+          return { unsubscribe: subscribeTopic(field as TopicField, request.query, next) };
+        if (field && request.query && typeof courseId === 'string')
+          return { unsubscribe: subscribeCourseTopic(field, request.query, courseId, next) };
+        observer.error?.(new Error('not a live topic'));
+        return { unsubscribe() {} };
       },
     }),
   });

@@ -15,14 +15,22 @@ export type TopicContext = {
   viewerId: string | undefined;
 };
 
-export type TopicDeclaration<Field extends string, Event extends EventShape> = {
+/** What a topic's subscription takes: `after`, and for a per-course topic its `courseId`. */
+export type TopicVariables = { after?: string | null | undefined };
+export type CourseTopicVariables = TopicVariables & { courseId: string };
+
+export type TopicDeclaration<
+  Field extends string,
+  Event extends EventShape,
+  Variables extends TopicVariables = TopicVariables,
+> = {
   /** The Subscription field, e.g. `gradeChanged`. */
   field: Field;
   /** The event's fields; spread into `document` and into the polling query (`updates`). */
   fragment: TadaDocumentNode<Event, never, { fragment: string; on: Event['__typename']; masked: false }>;
   /** `subscription …($after: String) { <field>(after: $after) { ...<fragment> } }`: no course filter,
    * the socket carries everything the viewer may see. */
-  document: TadaDocumentNode<{ [F in Field]: Event }, { after?: string | null | undefined }>;
+  document: TadaDocumentNode<{ [F in Field]: Event }, Variables>;
   /** Changes graphcache cannot make by itself (entities in the event update themselves): lists,
    * links, deletions. Must be idempotent. Omit for a signal that only listeners read. */
   update?: (event: Event, cache: Cache, context: TopicContext) => void;
@@ -31,10 +39,11 @@ export type TopicDeclaration<Field extends string, Event extends EventShape> = {
   eventFieldUpdates?: { [field: string]: (event: Event, cache: Cache, context: TopicContext) => void };
 };
 
-export type Topic<Field extends string = string, Event extends EventShape = EventShape> = TopicDeclaration<
-  Field,
-  Event
-> & {
+export type Topic<
+  Field extends string = string,
+  Event extends EventShape = EventShape,
+  Variables extends TopicVariables = TopicVariables,
+> = TopicDeclaration<Field, Event, Variables> & {
   /** The event type's name (the fragment's type condition), e.g. `GradeEvent`. */
   type: Event['__typename'];
   /** This topic's part of graphcache's `updates`. */
@@ -42,11 +51,23 @@ export type Topic<Field extends string = string, Event extends EventShape = Even
 };
 
 /** The event type of a topic (or of each member of a union of topics). */
-export type EventOf<T> = T extends Topic<string, infer Event> ? Event : never;
+export type EventOf<T> = T extends Topic<string, infer Event, infer _V> ? Event : never;
 
-export function defineTopic<const Field extends string, Event extends EventShape>(
-  declaration: TopicDeclaration<Field, Event>,
-): Topic<Field, Event> {
+/**
+ * A topic subscribed per course, while a view shows it (its field requires `courseId`), e.g.
+ * statsChanged. It is derived on the server, so `updates` does not carry it: while the socket is
+ * down, a polled event of a type in `derivedFrom` means the view reads its data again
+ * (`useCourseTopic` in ../react.ts).
+ */
+export type CourseTopic<Field extends string = string, Event extends EventShape = EventShape> = Topic<
+  Field,
+  Event,
+  CourseTopicVariables
+> & { derivedFrom: readonly string[] };
+
+export function defineTopic<const Field extends string, Event extends EventShape, Variables extends TopicVariables>(
+  declaration: TopicDeclaration<Field, Event, Variables>,
+): Topic<Field, Event, Variables> {
   const definition = declaration.fragment.definitions[0];
   if (definition?.kind !== 'FragmentDefinition') throw new Error(`${declaration.field}: fragment expected`);
   const type = definition.typeCondition.name.value as Event['__typename'];

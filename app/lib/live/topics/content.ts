@@ -5,6 +5,7 @@ import { defineTopic } from '../topic';
 
 export const ContentEventFields = graphql(`fragment ContentEventFields on ContentAvailableEvent {
   __typename cursor action occurredAt courseId newPosts newComments changes latestPostId latestCommentId postIds
+  editedPostIds deletedPostIds deletedCommentIds
 }`);
 export type ContentEvent = ResultOf<typeof ContentEventFields>;
 

@@ -5,11 +5,16 @@ import type { KeyingConfig, UpdatesConfig } from '@urql/exchange-graphcache';
 import type { EventOf, TopicContext } from '../topic';
 import { attendance } from './attendance';
 import { content } from './content';
+import { courses } from './courses';
 import { grades } from './grades';
 import { notifications } from './notifications';
 import { polls } from './polls';
+import { stats } from './stats';
 
-export const TOPICS = [grades, attendance, polls, content, notifications] as const;
+/** Topics the socket carries for the whole tab, without a course filter (and `updates` polls). */
+export const TOPICS = [grades, attendance, polls, content, notifications, courses] as const;
+/** Topics subscribed per course while a view shows them (`useCourseTopic`). */
+export const COURSE_TOPICS = [stats] as const;
 
 export type LiveTopic = (typeof TOPICS)[number];
 export type TopicField = LiveTopic['field'];
@@ -21,7 +26,7 @@ export const topicOfType = (type: string): LiveTopic | undefined => TOPICS.find(
 /** graphcache's `updates` for every topic (viewerId: whose "my…" fields events fill). */
 export function liveUpdates(context: TopicContext): UpdatesConfig {
   const config: UpdatesConfig = {};
-  for (const topic of TOPICS) {
+  for (const topic of [...TOPICS, ...COURSE_TOPICS]) {
     for (const [typeName, fields] of Object.entries(topic.updates(context))) {
       config[typeName] = { ...config[typeName], ...fields };
     }
@@ -30,4 +35,6 @@ export function liveUpdates(context: TopicContext): UpdatesConfig {
 }
 
 /** Events carry entities but are not entities themselves: graphcache embeds them in their parent. */
-export const liveKeys: KeyingConfig = Object.fromEntries(TOPICS.map((t) => [t.type, () => null]));
+export const liveKeys: KeyingConfig = Object.fromEntries(
+  [...TOPICS, ...COURSE_TOPICS].map((t) => [t.type, () => null]),
+);

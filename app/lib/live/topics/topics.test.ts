@@ -6,11 +6,21 @@ import { cacheExchange } from '@urql/exchange-graphcache';
 import { describe, expect, it } from 'vitest';
 import { filter, makeSubject, map, merge, pipe, share } from 'wonka';
 import { keys, mutationUpdates, optimistic } from '../../cache';
-import { GradeSheetQuery, NOTIFICATIONS_PAGE_SIZE, NotificationsQuery, PollsQuery } from '../../documents';
+import {
+  AttendanceSheetQuery,
+  CourseStatsQuery,
+  CoursesQuery,
+  GradeSheetQuery,
+  NOTIFICATIONS_PAGE_SIZE,
+  NotificationsQuery,
+  PollsQuery,
+} from '../../documents';
+import type { CourseEvent } from './courses';
 import type { GradeEvent } from './grades';
 import { liveKeys, liveUpdates, TOPICS } from './index';
 import type { NotificationEvent } from './notifications';
 import type { PollEvent } from './polls';
+import { stats as statsTopic } from './stats';
 
 const fieldOf = (op: Operation) => {
   const def = op.query.definitions.find((d) => d.kind === 'OperationDefinition');
@@ -214,5 +224,127 @@ describe('notification events', () => {
     push('notificationReceived', notificationEvent('DELETED', '1.3', notification('n2', false)));
     expect(read()?.edges.map((e) => e.node.id)).toEqual(['n1']);
     expect(read()?.unreadCount).toBe(0);
+  });
+});
+
+describe('course events', () => {
+  const course = (id: string, code: string) => ({
+    ...ref('Course', id),
+    code,
+    title: `${code} title`,
+    viewerCanManage: false,
+    studentCount: 20,
+    instructors: [{ ...ref('User', 'i1'), name: 'Irene' }],
+    myStanding: null,
+  });
+  const courseEvent = (
+    over: Partial<CourseEvent> & Pick<CourseEvent, 'cursor' | 'action' | 'change'>,
+  ): CourseEvent => ({
+    __typename: 'CourseEvent',
+    occurredAt: at,
+    courseId: 'c2',
+    entityId: 's1',
+    course: null,
+    assessment: null,
+    session: null,
+    user: null,
+    ...over,
+  });
+  const withStandings = (c: ReturnType<typeof course>) => ({ ...c, standings: [] });
+
+  it('a dashboard gains a course with the enrolment, in code order, and loses it with the unenrolment', async () => {
+    const { client, push } = harness('s1', {
+      Courses: { courses: [course('c1', 'MATH101'), course('c3', 'PHYS110')] },
+    });
+    await client.query(CoursesQuery, { student: true }).toPromise();
+    const codes = () => client.readQuery(CoursesQuery, { student: true })?.data?.courses.map((c) => c.code);
+
+    const joined = { ...course('c2', 'HIST201'), __typename: 'Course' as const };
+    push(
+      'courseChanged',
+      courseEvent({ cursor: '1.1', action: 'CREATED', change: 'ENROLMENT', course: withStandings(joined) }),
+    );
+    expect(codes()).toEqual(['HIST201', 'MATH101', 'PHYS110']);
+
+    // Someone else's enrolment in a course of theirs changes nothing here.
+    push('courseChanged', courseEvent({ cursor: '1.2', action: 'DELETED', change: 'ENROLMENT', entityId: 's9' }));
+    expect(codes()).toEqual(['HIST201', 'MATH101', 'PHYS110']);
+
+    push('courseChanged', courseEvent({ cursor: '1.3', action: 'DELETED', change: 'ENROLMENT' }));
+    expect(codes()).toEqual(['MATH101', 'PHYS110']);
+  });
+
+  it('a new session joins the sheet in time order; a rescheduled one moves', async () => {
+    const session = (id: string, startsAt: string) => ({
+      ...ref('ClassSession', id),
+      title: `Lesson ${id}`,
+      startsAt,
+      cancelledAt: null,
+    });
+    const sheet = {
+      course: {
+        ...ref('Course', 'c2'),
+        students: [],
+        sessions: [
+          { ...session('x1', '2031-01-01T09:00:00.000Z'), records: [] },
+          { ...session('x3', '2031-01-03T09:00:00.000Z'), records: [] },
+        ],
+        attendanceTotals: [],
+      },
+    };
+    const { client, push } = harness('i1', { AttendanceSheet: sheet });
+    await client.query(AttendanceSheetQuery, { id: 'c2' }).toPromise();
+    const ids = () => client.readQuery(AttendanceSheetQuery, { id: 'c2' })?.data?.course?.sessions.map((s) => s.id);
+
+    push(
+      'courseChanged',
+      courseEvent({
+        cursor: '1.1',
+        action: 'CREATED',
+        change: 'SESSION',
+        entityId: 'x2',
+        session: session('x2', '2031-01-02T09:00:00.000Z'),
+      }),
+    );
+    expect(ids()).toEqual(['x1', 'x2', 'x3']);
+    push(
+      'courseChanged',
+      courseEvent({
+        cursor: '1.2',
+        action: 'UPDATED',
+        change: 'SESSION',
+        entityId: 'x1',
+        session: session('x1', '2031-01-04T09:00:00.000Z'),
+      }),
+    );
+    expect(ids()).toEqual(['x2', 'x3', 'x1']);
+    push('courseChanged', courseEvent({ cursor: '1.3', action: 'DELETED', change: 'SESSION', entityId: 'x3' }));
+    expect(ids()).toEqual(['x2', 'x1']);
+  });
+});
+
+describe('statistics events (per course)', () => {
+  it('replace the course’s statistics wherever they show', async () => {
+    const stats = (classAverage: number) => ({
+      __typename: 'CourseStats' as const,
+      id: 'c1',
+      classAverage,
+      attendanceRate: 80,
+      assessments: [],
+      sessions: [],
+    });
+    const { client, push } = harness('i1', { CourseStats: { course: { ...ref('Course', 'c1'), stats: stats(70) } } });
+    client.subscription(statsTopic.document, { courseId: 'c1' }).subscribe(() => {});
+    await client.query(CourseStatsQuery, { id: 'c1' }).toPromise();
+    push('statsChanged', {
+      __typename: 'CourseStatsEvent',
+      cursor: '1.1',
+      action: 'UPDATED',
+      occurredAt: at,
+      courseId: 'c1',
+      changes: 3,
+      stats: stats(72.5),
+    });
+    expect(client.readQuery(CourseStatsQuery, { id: 'c1' })?.data?.course?.stats?.classAverage).toBe(72.5);
   });
 });
