@@ -24,8 +24,8 @@ export function createOutboxReader(sql: Sql) {
   // Two index-backed parts, then the first `limit` of both: the rest of `after`'s own transaction
   // (outbox_xid_id_idx from after.id, in id order, stopped by the limit: a transaction of 50,000
   // events is paged through, not re-read from its start for every page), and the transactions
-  // after it (outbox_commits_pkey from after.pos, then outbox_xid_id_idx per commit, an
-  // incremental sort by id within a commit, stopped by the limit). EXPLAIN in outbox-plan.test.ts.
+  // after it (outbox_commits_pkey from after.pos, then outbox_xid_id_idx per commit, at most
+  // `limit` rows of each, an incremental sort by id within a commit, stopped by the limit). EXPLAIN in outbox-plan.test.ts.
   async function readAfter(after: Cursor, limit: number, filter: ReadFilter = {}): Promise<OutboxRow[]> {
     const { topics, courseIds, audienceUserId, upTo } = filter;
     const pos = text(after.pos);
@@ -56,10 +56,13 @@ export function createOutboxReader(sql: Sql) {
           order by o.id
           limit ${limit})
         union all
-        (select c.pos::text as pos, c.pos as pos_order, ${columns}
-          from outbox_commits c join outbox o on o.xid = c.xid
-          where c.pos > ${samePos} ${kept('later')}
-          order by c.pos, o.id
+        (select c.pos::text as pos, c.pos as pos_order, o.*
+          from outbox_commits c
+          cross join lateral (
+            select ${columns} from outbox o where o.xid = c.xid ${kept('later')} order by o.id limit ${limit}
+          ) o
+          where c.pos > ${samePos}
+          order by c.pos, o.id_order
           limit ${limit})
       ) page
       order by pos_order, id_order
