@@ -58,6 +58,7 @@ const schema = z.object({
   CHAT_MESSAGE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(10),
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(2000),
   PRESENCE_EXPIRY_MS: z.coerce.number().int().min(300).default(6000),
+  PRESENCE_LEAVE_GRACE_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   TYPING_EXPIRY_MS: z.coerce.number().int().min(500).default(5000),
   TRUST_PROXY: z.enum(['0', '1']).default('0'),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
@@ -93,7 +94,7 @@ export type Config = {
   streams: StreamLimits;
   login: LoginLimits;
   messages: MessageLimits;
-  presence: { heartbeatMs: number; expiryMs: number; typingExpiryMs: number };
+  presence: { heartbeatMs: number; expiryMs: number; leaveGraceMs: number; typingExpiryMs: number };
   /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
   trustProxy: boolean;
   limits: QueryLimits;
@@ -140,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     presence: {
       heartbeatMs: e.PRESENCE_HEARTBEAT_MS,
       expiryMs: e.PRESENCE_EXPIRY_MS,
+      leaveGraceMs: e.PRESENCE_LEAVE_GRACE_MS,
       typingExpiryMs: e.TYPING_EXPIRY_MS,
     },
     messages: { perWindow: e.CHAT_MESSAGES_PER_WINDOW, windowSeconds: e.CHAT_MESSAGE_WINDOW_SECONDS },

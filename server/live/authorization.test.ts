@@ -19,6 +19,7 @@ import {
   type LiveDatabase,
   type LiveStream,
   loadMemberships,
+  MESSAGE_CHANGED,
   maySee,
   NOTIFICATION_RECEIVED,
   newStreams,
@@ -68,6 +69,7 @@ const SUBSCRIPTIONS = [
   { field: 'attendanceChanged', topic: 'attendance', query: ATTENDANCE_CHANGED },
   { field: 'pollChanged', topic: 'poll', query: POLL_CHANGED },
   { field: 'contentAvailable', topic: 'content', query: CONTENT_AVAILABLE },
+  { field: 'messageChanged', topic: 'message', query: MESSAGE_CHANGED },
 ] as const;
 
 type Sub = { caller: Caller; label: string; topic: string; courseId?: string; stream: LiveStream<any> };
@@ -150,8 +152,8 @@ describe('authorization matrix', () => {
     const registered = newStreams(api);
     const live = callers.map((c) => subscribeAll(c));
     const liveSubs = live.flatMap((l) => l.subs);
-    expect(liveSubs).toHaveLength(47);
-    expect(live.flatMap((l) => l.refused)).toHaveLength(22);
+    expect(liveSubs).toHaveLength(57);
+    expect(live.flatMap((l) => l.refused)).toHaveLength(27);
     await registered(liveSubs.length);
 
     // The events: personal ones for several students, course-wide ones in three courses, notifications made by triggers.
@@ -182,6 +184,23 @@ describe('authorization matrix', () => {
     await sql`insert into comments (post_id, course_id, author_id, body) values (${hist.posts.question}, ${hist.id}, ${other}, 'HIST comment')`;
     await sql`insert into posts (course_id, author_id, body, announcement) values (${math.id}, ${persona.otherInstructor.id}, 'MATH announcement', true)`;
     await sql`insert into posts (course_id, author_id, body) values (${phys.id}, ${out}, 'PHYS post')`;
+    // Chat: each course's channel, and a direct conversation of studentIn with their instructor
+    // (its events name both; nobody else but admins sees them).
+    const channelOf = async (courseId: string) =>
+      (await sql<{ id: string }[]>`select id from conversations where course_id = ${courseId} and kind = 'CHANNEL'`)[0]
+        .id;
+    const say = (conversationId: string, courseId: string, authorId: string, body: string) =>
+      sql`insert into messages (conversation_id, course_id, author_id, client_message_id, body)
+          values (${conversationId}, ${courseId}, ${authorId}, ${`matrix ${body}`}, ${body})`;
+    await say(await channelOf(hist.id), hist.id, studentIn, 'HIST channel');
+    await say(await channelOf(math.id), math.id, out, 'MATH channel');
+    await say(await channelOf(phys.id), phys.id, persona.instructor.id, 'PHYS channel');
+    const [direct] = await sql<{ id: string }[]>`
+      insert into conversations (course_id, kind, pair_key)
+      values (${hist.id}, 'DIRECT', ${[studentIn, persona.instructor.id].sort().join(':')}) returning id`;
+    await sql`insert into conversation_participants (conversation_id, user_id)
+              values (${direct.id}, ${studentIn}), (${direct.id}, ${persona.instructor.id})`;
+    await say(direct.id, hist.id, persona.instructor.id, 'HIST direct');
     // Last, in one transaction: a notification for everyone (also for those no trigger notifies).
     await sql.begin(async (tx) => {
       for (const c of callers)

@@ -19,7 +19,12 @@ import {
   waitFor,
 } from '../../test/live';
 
-const ENV = { PRESENCE_HEARTBEAT_MS: '300', PRESENCE_EXPIRY_MS: '1500', TYPING_EXPIRY_MS: '1000' };
+const ENV = {
+  PRESENCE_HEARTBEAT_MS: '300',
+  PRESENCE_EXPIRY_MS: '1500',
+  PRESENCE_LEAVE_GRACE_MS: '200',
+  TYPING_EXPIRY_MS: '1000',
+};
 const SAM = 'student@homeroom.test';
 const TEACHER2 = 'instructor2@homeroom.test';
 
@@ -34,8 +39,8 @@ let classmate: string;
 let direct: string;
 const connections: LiveConnection[] = [];
 
-const PRESENCE_CHANGED = `subscription($c: ID!, $where: String, $hidden: Boolean) {
-  presenceChanged(courseId: $c, where: $where, hidden: $hidden) { action entry { user { id } where } entries { user { id } where } } }`;
+const PRESENCE_CHANGED = `subscription($c: ID!, $where: String, $hidden: Boolean, $conv: ID) {
+  presenceChanged(courseId: $c, where: $where, hidden: $hidden, conversationId: $conv) { action entry { user { id } where } entries { user { id } where } } }`;
 const TYPING_CHANGED = `subscription($id: ID!) { typingChanged(conversationId: $id) { conversationId typing user { id } } }`;
 const PRESENCE = `query($c: ID!) { presence(courseId: $c) { user { id } where } }`;
 
@@ -120,6 +125,61 @@ describe('presence across instances', () => {
     expect(stream.errors.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     const refused = await gql(a.url, PRESENCE, { c: course }, await ldb.token(outsider));
     expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('a direct message to someone reading the conversation', () => {
+  const SEND = `mutation($id: ID!, $body: String!, $cm: String!) { sendMessage(conversationId: $id, body: $body, clientMessageId: $cm) { id } }`;
+  const notified = async (body: string) =>
+    (
+      await sql`select 1 from notifications where user_id = ${ldb.f.user(TEACHER2)} and kind = 'DIRECT_MESSAGE' and message like ${`%${body}`}`
+    ).length;
+
+  it('notifies nobody while it is open in their tab on the other instance (even hidden), and notifies once it is closed', async () => {
+    // Start from nobody present: the earlier tests' tabs close (and leave after the grace).
+    await Promise.all(connections.splice(0).map((c) => c.dispose()));
+    const teacher = ldb.f.user(TEACHER2);
+    const present = async () =>
+      ((await gqlOk(a.url, PRESENCE, { c: course }, await ldb.token(SAM))).presence as { user: { id: string } }[]).some(
+        (p) => p.user.id === teacher,
+      );
+    await waitFor(async () => !(await present()), { what: 'the earlier tabs to leave' });
+
+    const reading = (await live(b.wsUrl, TEACHER2)).subscribe<Event>(PRESENCE_CHANGED, {
+      c: course,
+      where: 'chat',
+      conv: direct,
+    });
+    const hiddenReader = (await live(b.wsUrl, TEACHER2)).subscribe<Event>(PRESENCE_CHANGED, {
+      c: course,
+      hidden: true,
+      conv: direct,
+    });
+    await Promise.all([reading.count(1), hiddenReader.count(1)]);
+    await waitFor(present, { what: 'instance A to see the reader' });
+    await gqlOk(a.url, SEND, { id: direct, body: 'read at once', cm: 'open-1' }, await ldb.token(SAM));
+    expect(await notified('read at once')).toBe(0);
+
+    reading.dispose();
+    await waitFor(async () => !(await present()), { what: 'the visible tab to leave' });
+    // Still open in the hidden tab: no notification.
+    await gqlOk(a.url, SEND, { id: direct, body: 'still read', cm: 'open-2' }, await ldb.token(SAM));
+    expect(await notified('still read')).toBe(0);
+
+    hiddenReader.dispose();
+    await waitFor(
+      async () => {
+        await gqlOk(a.url, SEND, { id: direct, body: 'left unread', cm: `open-3-${Date.now()}` }, await ldb.token(SAM));
+        return (await notified('left unread')) > 0;
+      },
+      { intervalMs: 300, what: 'a notification once the conversation is closed' },
+    );
+  });
+
+  it('refuses a conversation the subscriber may not read', async () => {
+    const foreign = (await live(a.wsUrl, classmate)).subscribe(PRESENCE_CHANGED, { c: course, conv: direct });
+    await foreign.ended();
+    expect(foreign.errors.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
   });
 });
 

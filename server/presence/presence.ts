@@ -9,13 +9,18 @@ import type { EphemeralBus } from './ephemeral-bus';
  * and its whole table every heartbeat (which also repairs a lost pub/sub message). An instance not
  * heard from within the expiry (it died without a word) no longer counts, so its users leave
  * everyone's view. A user with several tabs or devices is one entry and leaves with the last.
+ *
+ * A session may be hidden (its user is not shown) and may name the conversation open in its tab
+ * (never shown: it only spares that user a notification for a direct message they are reading).
  */
 export type PresenceEntry = { userId: string; courseId: string; where: string | null; since: string };
 export type PresenceDiff = { action: 'JOINED' | 'LEFT' | 'MOVED'; entry: PresenceEntry };
+/** One subscription's presence, as instances tell each other. */
+export type PresenceSession = PresenceEntry & { hidden?: boolean; open?: string | null };
 
 export type PresenceMessage =
-  | { kind: 'course'; instance: string; courseId: string; entries: PresenceEntry[] }
-  | { kind: 'heartbeat'; instance: string; entries: PresenceEntry[] }
+  | { kind: 'course'; instance: string; courseId: string; entries: PresenceSession[] }
+  | { kind: 'heartbeat'; instance: string; entries: PresenceSession[] }
   | { kind: 'hello'; instance: string }
   | { kind: 'bye'; instance: string };
 
@@ -24,14 +29,24 @@ export type PresenceOptions = {
   heartbeatMs: number;
   /** An instance silent this long is dropped with its users. @default 6000 */
   expiryMs: number;
+  /**
+   * A session that ends is removed this much later: a tab that resubscribes (another tab of the
+   * course page, another conversation, a reload) stays present instead of leaving and joining.
+   * @default 1000
+   */
+  leaveGraceMs: number;
 };
 
-type Remote = { heardAt: number; byCourse: Map<string, PresenceEntry[]> };
+export type JoinOptions = { where: string | null; hidden?: boolean; open?: string | null };
+
+type Remote = { heardAt: number; byCourse: Map<string, PresenceSession[]> };
 
 export function createPresence(bus: EphemeralBus<PresenceMessage>, options: PresenceOptions) {
   const instance = randomUUID();
   /** This instance's sessions (one per subscription). */
-  const sessions = new Map<string, PresenceEntry>();
+  const sessions = new Map<string, PresenceSession>();
+  /** Sessions that ended, removed when their grace is over. */
+  const leaving = new Map<string, NodeJS.Timeout>();
   const remotes = new Map<string, Remote>();
   const watchers = new Map<string, Set<(diff: PresenceDiff) => void>>();
   /** The merged view last told to each watched course's watchers. */
@@ -39,16 +54,26 @@ export function createPresence(bus: EphemeralBus<PresenceMessage>, options: Pres
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
 
-  const localEntries = (courseId?: string) =>
+  const localSessions = (courseId?: string) =>
     [...sessions.values()].filter((e) => !courseId || e.courseId === courseId);
+  const allSessions = (courseId: string) => [
+    ...localSessions(courseId),
+    ...[...remotes.values()].flatMap((r) => r.byCourse.get(courseId) ?? []),
+  ];
 
-  /** One entry per user across every instance: the most recent session says where they are. */
+  /** One entry per shown user across every instance: the most recent session says where they are. */
   function view(courseId: string): Map<string, PresenceEntry> {
-    const all = [...localEntries(courseId), ...[...remotes.values()].flatMap((r) => r.byCourse.get(courseId) ?? [])];
     const byUser = new Map<string, PresenceEntry>();
-    for (const entry of all) {
-      const known = byUser.get(entry.userId);
-      if (!known || known.since < entry.since) byUser.set(entry.userId, entry);
+    for (const session of allSessions(courseId)) {
+      if (session.hidden) continue;
+      const known = byUser.get(session.userId);
+      if (!known || known.since < session.since)
+        byUser.set(session.userId, {
+          userId: session.userId,
+          courseId: session.courseId,
+          where: session.where,
+          since: session.since,
+        });
     }
     return byUser;
   }
@@ -73,8 +98,8 @@ export function createPresence(bus: EphemeralBus<PresenceMessage>, options: Pres
   }
 
   const publishCourse = (courseId: string) =>
-    bus.publish({ kind: 'course', instance, courseId, entries: localEntries(courseId) });
-  const heartbeat = () => bus.publish({ kind: 'heartbeat', instance, entries: localEntries() });
+    bus.publish({ kind: 'course', instance, courseId, entries: localSessions(courseId) });
+  const heartbeat = () => bus.publish({ kind: 'heartbeat', instance, entries: localSessions() });
 
   function expire() {
     const now = Date.now();
@@ -111,6 +136,13 @@ export function createPresence(bus: EphemeralBus<PresenceMessage>, options: Pres
     announce(affected);
   }
 
+  function remove(session: string, courseId: string) {
+    leaving.delete(session);
+    if (!sessions.delete(session)) return;
+    publishCourse(courseId);
+    announce([courseId]);
+  }
+
   return {
     start() {
       unsubscribe = bus.subscribe(receive);
@@ -123,25 +155,33 @@ export function createPresence(bus: EphemeralBus<PresenceMessage>, options: Pres
     },
     async stop() {
       clearInterval(timer);
+      for (const pending of leaving.values()) clearTimeout(pending);
+      leaving.clear();
       bus.publish({ kind: 'bye', instance });
       unsubscribe?.();
     },
 
-    /** The user is present in the course (at `where`) until the returned function is called. */
-    join(courseId: string, userId: string, where: string | null): () => void {
+    /** The user is present in the course until the returned function is called (and its grace is over). */
+    join(courseId: string, userId: string, { where, hidden = false, open = null }: JoinOptions): () => void {
       const session = randomUUID();
-      sessions.set(session, { userId, courseId, where, since: new Date().toISOString() });
+      sessions.set(session, { userId, courseId, where, since: new Date().toISOString(), hidden, open });
       publishCourse(courseId);
       announce([courseId]);
       return () => {
-        if (!sessions.delete(session)) return;
-        publishCourse(courseId);
-        announce([courseId]);
+        if (!sessions.has(session) || leaving.has(session)) return;
+        if (options.leaveGraceMs <= 0) return remove(session, courseId);
+        const pending = setTimeout(() => remove(session, courseId), options.leaveGraceMs);
+        pending.unref();
+        leaving.set(session, pending);
       };
     },
 
-    /** Everyone present in the course now, across instances. */
+    /** Everyone shown as present in the course now, across instances. */
     list: (courseId: string): PresenceEntry[] => [...view(courseId).values()],
+
+    /** Whether the user has this conversation open in a tab, on any instance (hidden or not). */
+    isOpen: (courseId: string, userId: string, conversationId: string): boolean =>
+      allSessions(courseId).some((s) => s.userId === userId && s.open === conversationId),
 
     /** Calls `listener` with each join, leave and move in the course from now on. */
     watch(courseId: string, listener: (diff: PresenceDiff) => void): () => void {

@@ -5,7 +5,7 @@
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type ApiHarness, codes, SAM, startApi, TEACHER, TEACHER2, UNKNOWN_ID } from '../../test/api/api';
-import { allUpdates, connectLive, gqlOk, type LiveConnection, newStreams } from '../../test/live';
+import { allUpdates, connectLive, gqlOk, type LiveConnection, newStreams, strictlyIncreasing } from '../../test/live';
 
 let api: ApiHarness;
 let sql: postgres.Sql;
@@ -302,6 +302,53 @@ describe('messageChanged', () => {
       'UPDATED',
       'DELETED',
     ]);
+  });
+
+  it('exact at the seam: a replay opened while messages are being written gets each once, in commit order', async () => {
+    const teacher = api.f.user(TEACHER2);
+    const after = (await gqlOk(api.server.url, '{ liveCursor }', {}, await token(SAM))).liveCursor;
+    const written: string[] = [];
+    // One transaction per message, straight in SQL (no rate limit), while the subscription starts.
+    const writing = (async () => {
+      for (let i = 0; i < 40; i++) {
+        const [row] = await sql<{ id: string }[]>`
+          insert into messages (conversation_id, course_id, author_id, client_message_id, body)
+          values (${channel}, ${course}, ${teacher}, ${`seam-${i}`}, ${`seam ${i}`}) returning id`;
+        written.push(row.id);
+      }
+    })();
+    while (written.length < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+    const stream = (await live(SAM)).subscribe(MESSAGE_CHANGED, { conv: channel, after });
+    await writing;
+    await stream.find((e) => e.messageId === written.at(-1), 15_000, 'the last message written');
+    expect(stream.items.map((e) => e.messageId)).toEqual(written);
+    expect(stream.items.every((e) => e.action === 'CREATED')).toBe(true);
+    expect(strictlyIncreasing(stream.cursors())).toBe(true);
+    expect(stream.errors).toEqual([]);
+  });
+
+  it('a cursor older than the outbox keeps: RESYNC first (live and `updates`), then the next messages', async () => {
+    await sql`delete from rate_limits`;
+    const t = await token(SAM);
+    const before = (await gqlOk(api.server.url, '{ liveCursor }', {}, t)).liveCursor;
+    await send(SAM, channel, 'pruned away');
+    // What retention does after OUTBOX_RETENTION_DAYS: everything up to now is gone.
+    const now = (await gqlOk(api.server.url, '{ liveCursor }', {}, t)).liveCursor as string;
+    const [pos, id] = now.split('.');
+    const [kept] = await sql`select pruned_pos, pruned_id from outbox_state where id = 1`;
+    await sql`update outbox_state set pruned_pos = ${pos}, pruned_id = ${id} where id = 1`;
+    try {
+      const stream = (await live(SAM)).subscribe(MESSAGE_CHANGED, { c: course, after: before });
+      const [first] = await stream.count(1);
+      expect(first).toMatchObject({ action: 'RESYNC', message: null, messageId: null });
+      const page = await allUpdates(api.server.url, t, before, course);
+      expect(page.resyncRequired).toBe(true);
+      const next = await send(TEACHER2, channel, 'after the resync');
+      await stream.find((e) => e.messageId === next.id);
+      expect(stream.items.map((e) => e.action)).toEqual(['RESYNC', 'CREATED']);
+    } finally {
+      await sql`update outbox_state set pruned_pos = ${kept.pruned_pos}, pruned_id = ${kept.pruned_id} where id = 1`;
+    }
   });
 
   it('replay after a cursor and `updates` carry the same messages, with the same rules', async () => {

@@ -259,7 +259,10 @@ builder.mutationFields((t) => ({
           .returning();
         // A concurrent duplicate won the race: answer with its message.
         if (!message) return sameMessage((await findSent({ db: tx }, viewer.id, clientMessageId))!, conversation.id);
-        const recipients = conversation.participants.filter((id) => id !== viewer.id);
+        // Someone reading this conversation right now sees the message arrive: no notification.
+        const recipients = conversation.participants.filter(
+          (id) => id !== viewer.id && !ctx.ephemeral.presence.isOpen(conversation.courseId, id, conversation.id),
+        );
         if (recipients.length > 0) {
           const [author] = await tx.select({ name: users.name }).from(users).where(eq(users.id, viewer.id));
           await tx.insert(notifications).values(

@@ -1,5 +1,6 @@
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import { builder } from '../builder';
+import { badInput } from '../errors';
 import type { PresenceEntry as Entry } from '../presence/presence';
 import type { TypingChange } from '../presence/typing';
 import { parseId, text } from '../validate';
@@ -85,19 +86,32 @@ builder.subscriptionFields((t) => ({
   presenceChanged: t.field({
     type: PresenceEvent,
     description:
-      'While subscribed you are present in the course (at `where`, unless `hidden`); first the whole state, then joins, leaves and moves.',
+      'While subscribed you are present in the course (at `where`, unless `hidden`); first the whole state, then joins, leaves and moves. A closed subscription leaves after PRESENCE_LEAVE_GRACE_MS (1 s), so a resubscribing tab does not flicker.',
     args: {
       courseId: t.arg.id({ required: true }),
       where: t.arg.string({ required: false }),
       hidden: t.arg.boolean({ required: false }),
+      conversationId: t.arg.id({
+        required: false,
+        description:
+          'The conversation open in this tab, if any: its direct messages then notify you no more (never shown to others).',
+      }),
     },
     authScopes: (_root, args) => ({ courseMember: parseId(args.courseId, 'courseId') }),
-    subscribe: (_root, args, ctx) => {
+    subscribe: async (_root, args, ctx) => {
       const courseId = parseId(args.courseId, 'courseId');
       const where = args.where == null ? null : text(args.where, 'where', { max: 100 });
+      const open = args.conversationId ? await requireConversation(ctx, args.conversationId) : null;
+      if (open && open.courseId !== courseId)
+        throw badInput('That conversation is not in this course', 'conversationId');
       const { presence } = ctx.ephemeral;
       return new Repeater<PresenceMessage>(async (push, stop) => {
-        const leave = args.hidden ? () => {} : presence.join(courseId, ctx.viewer!.id, where);
+        // A hidden session is not shown, but its open conversation still spares a notification.
+        const leave = presence.join(courseId, ctx.viewer!.id, {
+          where,
+          hidden: args.hidden ?? false,
+          open: open?.id ?? null,
+        });
         // The whole state first, then every change after it: nothing can happen in between.
         void push({ action: 'SNAPSHOT', entry: null, entries: presence.list(courseId) });
         const unwatch = presence.watch(courseId, (diff) => void push({ ...diff, entries: [] }));

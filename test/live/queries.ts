@@ -41,3 +41,8 @@ export const UPDATES = /* GraphQL */ `
       }
     }
   }`;
+
+export const MESSAGE_CHANGED = /* GraphQL */ `
+  subscription ($courseId: ID, $after: String) {
+    messageChanged(courseId: $courseId, after: $after) { cursor action occurredAt conversationId messageId message { id body author { id } } }
+  }`;
