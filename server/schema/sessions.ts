@@ -6,7 +6,7 @@ import { audit } from '../audit';
 import { endSessions } from '../auth/sessions';
 import { builder } from '../builder';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
-import { parseId, text } from '../validate';
+import { parseId, password } from '../validate';
 import { User } from './users';
 
 type SessionRow = typeof sessions.$inferSelect;
@@ -120,7 +120,7 @@ builder.mutationFields((t) => ({
       if (!(await verifyPassword(args.currentPassword.slice(0, 1024), user.passwordHash)))
         throw forbidden('The current password is wrong');
       await attempt.succeeded();
-      const next = text(args.newPassword, 'newPassword', { min: 8, max: 1024 });
+      const next = password(args.newPassword, 'newPassword');
       if (next === args.currentPassword)
         throw badInput('The new password must differ from the current one', 'newPassword');
       const passwordHash = await hashPassword(next);

@@ -9,7 +9,7 @@ import { builder } from '../builder';
 import type { Context } from '../context';
 import { badInput, notFound, unauthenticated } from '../errors';
 import { PER_VIEWER } from '../live/shared-execution';
-import { parseId, text } from '../validate';
+import { parseId, password, text } from '../validate';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -157,12 +157,12 @@ builder.mutationFields((t) => ({
       password: t.arg.string({ required: true }),
     },
     resolve: async (_root, args, ctx) => {
-      const password = text(args.password, 'password', { min: 8, max: 1024 });
+      const newPassword = password(args.password, 'password');
       const values = {
         email: email(args.email),
         name: text(args.name, 'name', { max: 200 }),
         role: args.role,
-        passwordHash: await hashPassword(password),
+        passwordHash: await hashPassword(newPassword),
       };
       return ctx.db.transaction(async (tx) => {
         const [user] = await tx.insert(users).values(values).returning();
