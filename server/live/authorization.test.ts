@@ -9,6 +9,7 @@ import {
   ATTENDANCE_CHANGED,
   allUpdates,
   CONTENT_AVAILABLE,
+  COURSE_CHANGED,
   connectLive,
   expectedFor,
   GRADE_CHANGED,
@@ -26,6 +27,7 @@ import {
   openLiveDatabase,
   type Persona,
   POLL_CHANGED,
+  STATS_CHANGED,
   startTestApp,
   strictlyIncreasing,
   type TestApp,
@@ -38,7 +40,7 @@ beforeAll(async () => {
   ldb = await openLiveDatabase();
   sql = ldb.sql;
   // No coalescing delay: each content burst still arrives as one or more messages, sooner.
-  api = await startTestApp({ databaseUrl: ldb.url, env: { CONTENT_COALESCE_MS: '0' } });
+  api = await startTestApp({ databaseUrl: ldb.url, env: { CONTENT_COALESCE_MS: '0', STATS_COALESCE_MS: '0' } });
 });
 afterAll(async () => {
   await api?.stop();
@@ -70,7 +72,18 @@ const SUBSCRIPTIONS = [
   { field: 'pollChanged', topic: 'poll', query: POLL_CHANGED },
   { field: 'contentAvailable', topic: 'content', query: CONTENT_AVAILABLE },
   { field: 'messageChanged', topic: 'message', query: MESSAGE_CHANGED },
+  { field: 'courseChanged', topic: 'course', query: COURSE_CHANGED },
 ] as const;
+/** statsChanged needs a course and is for its staff; it derives from these outbox topics. */
+const STATS_SOURCES = ['grade', 'attendance', 'course'];
+const MAY_SEE_HIST_STATS: Record<Caller, boolean> = {
+  studentIn: false,
+  otherStudentIn: false,
+  studentOut: false,
+  instructor: true,
+  otherInstructor: false,
+  admin: true,
+};
 
 type Sub = { caller: Caller; label: string; topic: string; courseId?: string; stream: LiveStream<any> };
 
@@ -133,6 +146,21 @@ describe('authorization matrix', () => {
           courseId: phys.id,
           stream: conn.subscribe(GRADE_CHANGED, { courseId: phys.id, after }),
         });
+      const stats = {
+        caller,
+        label: `${caller} statsChanged(HIST201) ${mode}`,
+        topic: 'stats',
+        courseId: hist.id,
+        stream: conn.subscribe(STATS_CHANGED, { courseId: hist.id, after }),
+      };
+      (MAY_SEE_HIST_STATS[caller] ? subs : refused).push(stats);
+      if (caller === 'instructor')
+        refused.push({
+          caller,
+          label: `instructor statsChanged(MATH101) ${mode}`,
+          topic: 'stats',
+          stream: conn.subscribe(STATS_CHANGED, { courseId: math.id, after }),
+        });
       subs.push({
         caller,
         label: `${caller} notificationReceived ${mode}`,
@@ -152,8 +180,8 @@ describe('authorization matrix', () => {
     const registered = newStreams(api);
     const live = callers.map((c) => subscribeAll(c));
     const liveSubs = live.flatMap((l) => l.subs);
-    expect(liveSubs).toHaveLength(57);
-    expect(live.flatMap((l) => l.refused)).toHaveLength(27);
+    expect(liveSubs).toHaveLength(69);
+    expect(live.flatMap((l) => l.refused)).toHaveLength(37);
     await registered(liveSubs.length);
 
     // The events: personal ones for several students, course-wide ones in three courses, notifications made by triggers.
@@ -201,6 +229,15 @@ describe('authorization matrix', () => {
     await sql`insert into conversation_participants (conversation_id, user_id)
               values (${direct.id}, ${studentIn}), (${direct.id}, ${persona.instructor.id})`;
     await say(direct.id, hist.id, persona.instructor.id, 'HIST direct');
+    // Course structure in every course; an enrolment in HIST201 that only its staff and that student may see.
+    await sql`update assessments set weight = weight where title = 'Participation'`;
+    await sql`update class_sessions set starts_at = starts_at + interval '1 hour' where course_id = ${hist.id} and title = 'Lesson 5'`;
+    const [{ id: newcomer }] = await sql<{ id: string }[]>`
+      select id from users u where role = 'STUDENT' and id <> ${out}
+        and not exists (select 1 from enrolments e where e.student_id = u.id and e.course_id = ${hist.id})
+      order by email limit 1`;
+    await sql`insert into enrolments (course_id, student_id) values (${hist.id}, ${newcomer})`;
+    await sql`delete from enrolments where course_id = ${hist.id} and student_id = ${newcomer}`;
     // Last, in one transaction: a notification for everyone (also for those no trigger notifies).
     await sql.begin(async (tx) => {
       for (const c of callers)
@@ -212,6 +249,28 @@ describe('authorization matrix', () => {
     const replay = callers.map((c) => subscribeAll(c, start));
 
     async function check(sub: Sub) {
+      if (sub.topic === 'stats') {
+        // Derived and coalesced: each message covers `changes` of the course's grade, attendance
+        // and course events (all of them: it is for staff) and carries the cursor of the last.
+        const sources = rows
+          .filter((r) => STATS_SOURCES.includes(r.topic) && r.course_id === sub.courseId)
+          .map((r) => r.cursor);
+        const covered = () => sub.stream.items.reduce((n, m) => n + m.changes, 0);
+        await sub.stream.until(() => covered() >= sources.length, 15_000, sub.label);
+        expect(covered(), sub.label).toBe(sources.length);
+        expect(
+          sub.stream.cursors().every((c) => sources.includes(c)),
+          sub.label,
+        ).toBe(true);
+        expect(sub.stream.cursors().at(-1), sub.label).toBe(sources.at(-1));
+        expect(
+          sub.stream.items.every((m) => m.stats.id === sub.courseId),
+          sub.label,
+        ).toBe(true);
+        expect(strictlyIncreasing(sub.stream.cursors()), sub.label).toBe(true);
+        expect(sub.stream.errors, sub.label).toEqual([]);
+        return;
+      }
       const expected = expectedFor(rows, persona[sub.caller], memberships, {
         topic: sub.topic,
         courseId: sub.courseId,

@@ -13,6 +13,7 @@ import {
   type LiveDatabase,
   newStreams,
   openLiveDatabase,
+  sseSubscribe,
   startTestApp,
   type TestApp,
 } from '../../test/live';
@@ -199,5 +200,32 @@ describe('courseChanged', () => {
     const [renamed] = await classmate.count(1);
     expect(renamed).toMatchObject({ change: 'COURSE', courseId: phys.id });
     expect(classmate.items.map((e) => e.change)).toEqual(['COURSE']);
+  });
+
+  it('travels over SSE too, replayed after a cursor, with the session as it is now', async () => {
+    const math = ldb.f.course('MATH101');
+    const student = await ldb.token('student03@homeroom.test');
+    const { liveCursor } = await gqlOk(api.url, LIVE_CURSOR, {}, student);
+    const session = math.sessions['Lesson 4'];
+    const startsAt = '2031-02-03T08:15:00.000Z';
+    await gqlOk(
+      api.url,
+      `mutation ($id: ID!, $at: DateTime!) { updateClassSession(id: $id, startsAt: $at) { id } }`,
+      { id: session, at: startsAt },
+      await ldb.token('instructor@homeroom.test'),
+    );
+    const sse = await sseSubscribe(api.url, COURSE_CHANGED, { c: math.id, after: liveCursor }, student);
+    try {
+      expect(sse.status).toBe(200);
+      const { data } = await sse.events.find((r) => r.data?.courseChanged?.session?.id === session);
+      expect(data.courseChanged).toMatchObject({
+        action: 'UPDATED',
+        change: 'SESSION',
+        courseId: math.id,
+        session: { id: session, startsAt, cancelledAt: null },
+      });
+    } finally {
+      await sse.close();
+    }
   });
 });

@@ -275,7 +275,7 @@ export async function allUpdates(url: string, token: string, after: string, cour
     query ($after: String!, $courseId: ID) {
       updates(after: $after, courseId: $courseId, first: 200) {
         cursor hasMore resyncRequired
-        events { __typename ... on GradeEvent { cursor } ... on AttendanceEvent { cursor } ... on PollEvent { cursor } ... on ContentAvailableEvent { cursor changes } ... on NotificationEvent { cursor } ... on MessageEvent { cursor } }
+        events { __typename ... on GradeEvent { cursor } ... on AttendanceEvent { cursor } ... on PollEvent { cursor } ... on ContentAvailableEvent { cursor changes } ... on NotificationEvent { cursor } ... on MessageEvent { cursor } ... on CourseEvent { cursor } }
       }
     }`;
   const events: { __typename: string; cursor: string; changes?: number }[] = [];

@@ -4,7 +4,9 @@ import type { OutboxEntry } from './db';
 /**
  * The visibility rules of PRODUCT.md, written again independently of the server: who may see an
  * outbox row. Grades and attendance: staff of the course, or the student they are about; polls and
- * content: members of the course (and admins); notifications: their user alone.
+ * content: members of the course (and admins); a course's structure: its members, and whoever a
+ * change names even once it took them out; an enrolment: staff and the student concerned only;
+ * notifications: their user alone.
  */
 export type Persona = { id: string; role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' };
 
@@ -36,6 +38,10 @@ export function maySee(
     case 'poll':
     case 'content':
       return role !== undefined;
+    case 'course':
+      if (row.data?.kind === 'enrolment')
+        return role === 'ADMIN' || role === 'INSTRUCTOR' || row.audience_user_id === viewer.id;
+      return role !== undefined || (row.audience_user_id !== null && row.audience_user_id === viewer.id);
     case 'notification':
       return row.audience_user_id === viewer.id;
     case 'message': {

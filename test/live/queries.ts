@@ -25,6 +25,17 @@ export const NOTIFICATION_RECEIVED = /* GraphQL */ `
     notificationReceived(after: $after) { cursor action occurredAt notification { id kind message link read } }
   }`;
 
+export const COURSE_CHANGED = /* GraphQL */ `
+  subscription ($courseId: ID, $after: String) {
+    courseChanged(courseId: $courseId, after: $after) { cursor action occurredAt change courseId entityId }
+  }`;
+
+/** Derived (grade, attendance and course events), coalesced: `changes` counts the events a message covers. */
+export const STATS_CHANGED = /* GraphQL */ `
+  subscription ($courseId: ID!, $after: String) {
+    statsChanged(courseId: $courseId, after: $after) { cursor action occurredAt courseId changes stats { id } }
+  }`;
+
 export const LIVE_CURSOR = /* GraphQL */ `{ liveCursor }`;
 
 export const UPDATES = /* GraphQL */ `
@@ -38,6 +49,7 @@ export const UPDATES = /* GraphQL */ `
         ... on PollEvent { cursor action }
         ... on ContentAvailableEvent { cursor action changes courseId }
         ... on NotificationEvent { cursor action notification { id kind } }
+        ... on CourseEvent { cursor action change }
       }
     }
   }`;
