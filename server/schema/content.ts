@@ -1,11 +1,11 @@
-import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getColumns, inArray } from 'drizzle-orm';
 import { comments, posts } from '../../db/schema';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { forbidden, notFound } from '../errors';
 import type { LiveEvent } from '../live/event';
 import { groupBy, loadOrThrow } from '../lookup';
-import { decodeCursor, pageSize, requireCursorRow, toConnection } from '../pagination';
+import { before, decodeCursor, micros, pageSize, toConnection } from '../pagination';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
 import { defineLiveTopic, eventOf } from './live-topic';
@@ -100,21 +100,10 @@ builder.objectFields(Course, (t) => ({
     resolve: async (course, args, ctx) => {
       const limit = pageSize(args.first);
       const after = args.after ? decodeCursor(args.after) : null;
-      if (after) {
-        const here = and(eq(posts.id, after), eq(posts.courseId, course.id));
-        requireCursorRow((await ctx.db.select({ id: posts.id }).from(posts).where(here)).length > 0);
-      }
       const rows = await ctx.db
-        .select()
+        .select({ ...getColumns(posts), cursorMicros: micros(posts.createdAt) })
         .from(posts)
-        .where(
-          and(
-            eq(posts.courseId, course.id),
-            after
-              ? sql`(${posts.createdAt}, ${posts.id}) < (select created_at, id from posts where id = ${after} and course_id = ${course.id})`
-              : undefined,
-          ),
-        )
+        .where(and(eq(posts.courseId, course.id), after ? before(posts.createdAt, posts.id, after) : undefined))
         .orderBy(desc(posts.createdAt), desc(posts.id))
         .limit(limit + 1);
       return { ...toConnection(rows, limit), courseId: course.id };

@@ -1,10 +1,10 @@
-import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, desc, eq, getColumns, inArray, isNull } from 'drizzle-orm';
 import { notifications } from '../../db/schema';
 import { builder } from '../builder';
 import { notFound } from '../errors';
 import { memo } from '../live/memo';
 import { PER_VIEWER } from '../live/shared-execution';
-import { decodeCursor, pageSize, requireCursorRow, toConnection } from '../pagination';
+import { before, decodeCursor, micros, pageSize, toConnection } from '../pagination';
 import { parseId } from '../validate';
 import { defineLiveTopic, eventOf } from './live-topic';
 import { PageInfo } from './scalars';
@@ -89,19 +89,13 @@ builder.queryFields((t) => ({
       const userId = ctx.viewer!.id;
       const limit = pageSize(args.first);
       const after = args.after ? decodeCursor(args.after) : null;
-      if (after) {
-        const mine = and(eq(notifications.id, after), eq(notifications.userId, userId));
-        requireCursorRow((await ctx.db.select({ id: notifications.id }).from(notifications).where(mine)).length > 0);
-      }
       const rows = await ctx.db
-        .select()
+        .select({ ...getColumns(notifications), cursorMicros: micros(notifications.createdAt) })
         .from(notifications)
         .where(
           and(
             eq(notifications.userId, userId),
-            after
-              ? sql`(${notifications.createdAt}, ${notifications.id}) < (select created_at, id from notifications where id = ${after} and user_id = ${userId})`
-              : undefined,
+            after ? before(notifications.createdAt, notifications.id, after) : undefined,
           ),
         )
         .orderBy(desc(notifications.createdAt), desc(notifications.id))
