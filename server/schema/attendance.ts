@@ -11,7 +11,7 @@ import { groupBy, loadOrThrow } from '../lookup';
 import { text } from '../validate';
 import { Course, requireCourse } from './courses';
 import { requireEnrolled } from './grades';
-import { defineLiveTopic, eventOf } from './live-topic';
+import { defineLiveTopic, entityRow, eventOf } from './live-topic';
 import { ownStudentKey, type StudentKey, splitKeys, studentKey, visibleStudentKeys } from './student-keys';
 import { User } from './users';
 
@@ -258,18 +258,7 @@ defineLiveTopic({
     record: t.field({
       type: AttendanceRecord,
       nullable: true,
-      resolve: (m, _args, ctx) => {
-        const e = eventOf(m);
-        return e
-          ? memo(e, 'row', () =>
-              ctx.db
-                .select()
-                .from(attendanceRecords)
-                .where(eq(attendanceRecords.id, e.entityId))
-                .then((rows) => rows[0] ?? null),
-            )
-          : null;
-      },
+      resolve: entityRow(attendanceRecords),
     }),
     totals: t.field({
       type: AttendanceTotals,

@@ -11,12 +11,11 @@ import { builder } from '../builder';
 import { mayDelete, mayRead, mayTalkDirectly, mayWrite, pairKey } from '../chat/rules';
 import type { Context } from '../context';
 import { badInput, forbidden, notFound } from '../errors';
-import { memo } from '../live/memo';
 import { PER_VIEWER } from '../live/shared-execution';
 import { loadOrThrow } from '../lookup';
 import { parseId, text } from '../validate';
 import { Course, requireCourse } from './courses';
-import { defineLiveTopic, eventOf } from './live-topic';
+import { defineLiveTopic, entityRow, eventOf } from './live-topic';
 import { User } from './users';
 
 /** A conversation with its participants' ids (empty for a channel: every member takes part). */
@@ -390,17 +389,7 @@ defineLiveTopic({
       type: Message,
       nullable: true,
       description: 'The message as it is now; null when deleted (use `messageId`) and for RESYNC.',
-      resolve: (m, _args, ctx) => {
-        const e = eventOf(m);
-        if (!e || e.action === 'DELETED') return null;
-        return memo(e, 'row', () =>
-          ctx.db
-            .select()
-            .from(messages)
-            .where(eq(messages.id, e.entityId))
-            .then((rows) => rows[0] ?? null),
-        );
-      },
+      resolve: entityRow(messages),
     }),
   }),
 });

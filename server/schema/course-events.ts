@@ -5,7 +5,7 @@ import { memo } from '../live/memo';
 import { ClassSession } from './attendance';
 import { Course } from './courses';
 import { Assessment } from './grades';
-import { defineLiveTopic, eventOf } from './live-topic';
+import { defineLiveTopic, entityRow, eventOf } from './live-topic';
 import { User } from './users';
 
 const CourseChange = builder.enumType('CourseChange', {
@@ -63,25 +63,13 @@ defineLiveTopic({
       type: Assessment,
       nullable: true,
       description: 'The assessment as it is now (null when it was deleted: remove `entityId`).',
-      resolve: (m, _args, ctx) => {
-        const e = eventOf(m);
-        if (!e || kindOf(e.data) !== 'assessment' || e.action === 'DELETED') return null;
-        return memo(e, 'row', () =>
-          ctx.db.select().from(assessments).where(eq(assessments.id, e.entityId)).then(first),
-        );
-      },
+      resolve: entityRow(assessments, (e) => kindOf(e.data) === 'assessment'),
     }),
     session: t.field({
       type: ClassSession,
       nullable: true,
       description: 'The session as it is now (null when it was deleted: remove `entityId`).',
-      resolve: (m, _args, ctx) => {
-        const e = eventOf(m);
-        if (!e || kindOf(e.data) !== 'session' || e.action === 'DELETED') return null;
-        return memo(e, 'row', () =>
-          ctx.db.select().from(classSessions).where(eq(classSessions.id, e.entityId)).then(first),
-        );
-      },
+      resolve: entityRow(classSessions, (e) => kindOf(e.data) === 'session'),
     }),
     user: t.field({
       type: User,

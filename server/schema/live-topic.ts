@@ -1,8 +1,11 @@
 import type { ObjectFieldsShape, ObjectRef } from '@pothos/core';
+import { eq, getTableName, type InferSelectModel } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { unauthenticated } from '../errors';
 import type { LiveEvent } from '../live/event';
+import { memo } from '../live/memo';
 import type { LiveMessage } from '../live/stream';
 import type { TopicPolicy } from '../live/topic';
 import { parseId } from '../validate';
@@ -31,6 +34,27 @@ export const LiveAction = builder.enumType('LiveAction', {
 
 /** The event a message carries (the newest of a coalesced burst); null for RESYNC. */
 export const eventOf = (m: Message): LiveEvent | null => (m.kind === 'event' ? m.event : null);
+
+/**
+ * A resolver for an event's entity field: the row the event names (`entity_id`) as it is now,
+ * read once per event for every subscriber of this instance (memo). Null for RESYNC and for a
+ * deletion (the row is gone: clients use the event's ids), and where `when` says the event is
+ * about something else (courseChanged's kinds).
+ */
+export function entityRow<T extends PgTable & { id: PgColumn }>(table: T, when?: (event: LiveEvent) => boolean) {
+  const key = `row:${getTableName(table)}`;
+  return (m: Message, _args: unknown, ctx: Context): Promise<InferSelectModel<T> | null> | null => {
+    const e = eventOf(m);
+    if (!e || e.action === 'DELETED' || (when && !when(e))) return null;
+    return memo(e, key, async () => {
+      const rows = await ctx.db
+        .select()
+        .from(table as PgTable)
+        .where(eq(table.id, e.entityId));
+      return (rows[0] as InferSelectModel<T> | undefined) ?? null;
+    });
+  };
+}
 
 export type LiveTopicDeclaration = {
   /** The subscription field, e.g. `gradeChanged`. */

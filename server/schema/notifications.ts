@@ -2,11 +2,10 @@ import { and, count, desc, eq, getColumns, inArray, isNull } from 'drizzle-orm';
 import { notifications } from '../../db/schema';
 import { builder } from '../builder';
 import { notFound } from '../errors';
-import { memo } from '../live/memo';
 import { PER_VIEWER } from '../live/shared-execution';
 import { before, decodeCursor, micros, pageSize, toConnection } from '../pagination';
 import { parseId } from '../validate';
-import { defineLiveTopic, eventOf } from './live-topic';
+import { defineLiveTopic, entityRow } from './live-topic';
 import { PageInfo } from './scalars';
 
 type NotificationRow = typeof notifications.$inferSelect;
@@ -148,18 +147,7 @@ defineLiveTopic({
     notification: t.field({
       type: Notification,
       nullable: true,
-      resolve: (m, _args, ctx) => {
-        const e = eventOf(m);
-        return e
-          ? memo(e, 'row', () =>
-              ctx.db
-                .select()
-                .from(notifications)
-                .where(eq(notifications.id, e.entityId))
-                .then((rows) => rows[0] ?? null),
-            )
-          : null;
-      },
+      resolve: entityRow(notifications),
     }),
   }),
 });

@@ -3,12 +3,11 @@ import { ballots, pollOptions, polls } from '../../db/schema';
 import { builder } from '../builder';
 import type { Context } from '../context';
 import { badInput, forbidden } from '../errors';
-import { memo } from '../live/memo';
 import { PER_STUDENT } from '../live/shared-execution';
 import { groupBy, loadOrThrow } from '../lookup';
 import { parseId, text } from '../validate';
 import { Course, requireCourse } from './courses';
-import { defineLiveTopic, eventOf } from './live-topic';
+import { defineLiveTopic, entityRow, eventOf } from './live-topic';
 
 type PollRow = typeof polls.$inferSelect;
 
@@ -196,18 +195,7 @@ defineLiveTopic({
       type: Poll,
       nullable: true,
       description: 'The poll as it is now, with live tallies.',
-      resolve: (m, _args, ctx) => {
-        const e = eventOf(m);
-        return e
-          ? memo(e, 'row', () =>
-              ctx.db
-                .select()
-                .from(polls)
-                .where(eq(polls.id, e.entityId))
-                .then((rows) => rows[0] ?? null),
-            )
-          : null;
-      },
+      resolve: entityRow(polls),
     }),
     vote: t.boolean({
       description: 'True when a ballot caused this event.',
