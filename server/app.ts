@@ -35,15 +35,19 @@ export async function buildApp(config: Config) {
     metrics,
   });
   const ephemeral = createEphemeral({ ...config.presence, redisUrl: config.redisUrl }, log);
+  /** Per-user caps that hold across instances: counted in Redis when there is one. */
+  const countPerUser = (what: 'sockets' | 'streams', max: number) =>
+    config.redisUrl
+      ? // Leases of three keep-alive intervals: a dead instance's places free about as fast as its peers notice.
+        createRedisSocketCount(config.redisUrl, { what, max, leaseMs: 3 * config.wsKeepAliveMs, log })
+      : createLocalSocketCount(max);
+  const sseStreamCount = countPerUser('streams', config.streams.maxSseStreamsPerUser);
   const yoga = buildYoga({
     db: database.db,
     tokens,
     live,
     loginLimiter: createLoginLimiter(database.db, config.login),
-    sseStreamsPerUser: {
-      max: config.streams.maxSseStreamsPerUser,
-      count: createLocalSocketCount(config.streams.maxSseStreamsPerUser),
-    },
+    sseStreamsPerUser: { max: config.streams.maxSseStreamsPerUser, count: sseStreamCount },
     messageLimiter: createMessageLimiter(database.db, config.messages),
     ephemeral,
     trustProxy: config.trustProxy,
@@ -62,14 +66,7 @@ export async function buildApp(config: Config) {
     {
       authenticate: (token) => authenticate({ db: database.db, tokens }, token),
       accounts: live.accounts,
-      socketCount: config.redisUrl
-        ? createRedisSocketCount(config.redisUrl, {
-            max: config.sockets.maxSocketsPerUser,
-            // Three keep-alive intervals: a dead instance's sockets stop counting about as fast as its peers notice.
-            leaseMs: 3 * config.wsKeepAliveMs,
-            log,
-          })
-        : createLocalSocketCount(config.sockets.maxSocketsPerUser),
+      socketCount: countPerUser('sockets', config.sockets.maxSocketsPerUser),
     },
     { ...config.sockets, keepAliveMs: config.wsKeepAliveMs, webOrigins: config.webOrigins },
     { metrics, log },
@@ -114,6 +111,7 @@ export async function buildApp(config: Config) {
         server.closeIdleConnections();
       });
       await pruning?.stop();
+      await sseStreamCount.stop();
       await ephemeral.stop();
       await live.stop();
       await database.stop();

@@ -47,3 +47,47 @@ describe('SSE: streams per user', () => {
     await waitFor(() => streams() === before, { what: 'every stream ended' });
   });
 });
+
+describe('SSE: streams per user, across instances', () => {
+  it('streams on A and on B add up to the cap (Redis); a closed one frees a place on the other instance', async () => {
+    const { startRedisServer } = await import('../../test');
+    const redis = await startRedisServer();
+    const env = { SSE_MAX_STREAMS_PER_USER: '2' };
+    const [a, b] = await Promise.all([
+      startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url, env }),
+      startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url, env }),
+    ]);
+    try {
+      const courseId = ldb.f.course('MATH101').id;
+      const token = await ldb.token('student15@homeroom.test');
+      const listeners = (app: TestApp) => app.app.live.hub.stats().listeners;
+      const idle = { a: listeners(a), b: listeners(b) };
+      const running = (app: TestApp) => (listeners(app) - idle[app === a ? 'a' : 'b']) / 3;
+      const onA = await sseSubscribe(a.url, GRADE_CHANGED, { courseId }, token);
+      const onB = await sseSubscribe(b.url, GRADE_CHANGED, { courseId }, token);
+      await waitFor(() => running(a) === 1 && running(b) === 1, { what: 'one stream on each instance' });
+
+      const refused = await sseSubscribe(a.url, GRADE_CHANGED, { courseId }, token);
+      await refused.ended();
+      expect(refused.events.items.map((e) => e.errors?.[0]?.extensions?.code)).toEqual(['TOO_MANY_REQUESTS']);
+
+      await onB.close();
+      await waitFor(() => running(b) === 0, { what: "B's stream gone" });
+      // The place B held is free on A once its release reached Redis.
+      await waitFor(
+        async () => {
+          const again = await sseSubscribe(a.url, GRADE_CHANGED, { courseId }, token);
+          await new Promise((r) => setTimeout(r, 200));
+          if (again.isEnded()) return false;
+          await again.close();
+          return true;
+        },
+        { what: 'a stream on A in the place B freed' },
+      );
+      await onA.close();
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await redis.stop();
+    }
+  });
+});

@@ -11,8 +11,8 @@ import type { SocketCount } from './socket-count';
  * A stream holds one of its user's places from the transport's first read until it ends (the
  * client went away, or the stream finished): a request Yoga refuses after executing it (406) is
  * never read and never counted. Past the cap the stream's only result is a TOO_MANY_REQUESTS error.
- * Counted per instance for now (createLocalSocketCount); the Redis count graphql-ws sockets use
- * (transport/socket-count.ts) has the same shape.
+ * Counted across instances in Redis when REDIS_URL is set, like graphql-ws sockets
+ * (transport/socket-count.ts), in memory otherwise.
  * graphql-ws does not pass through here (server/transport/ws.ts runs its subscriptions itself).
  */
 export function useHttpStreamLimit(limit: { max: number; count: SocketCount }): Plugin<Partial<Context>> {

@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 
 /**
- * How many sockets each user holds, for WS_MAX_SOCKETS_PER_USER. With Redis the count spans every
- * instance; without it (one instance) it is kept in memory.
+ * How many sockets (WS_MAX_SOCKETS_PER_USER) or live HTTP streams (SSE_MAX_STREAMS_PER_USER) each
+ * user holds. With Redis the count spans every instance; without it (one instance) it is kept in
+ * memory.
  */
 export type SocketCount = {
   /** Counts one more socket of the user, or answers false when they are at the cap. */
@@ -60,11 +61,16 @@ return 1`;
  */
 export function createRedisSocketCount(
   url: string,
-  options: { max: number; leaseMs: number; log: Logger },
+  options: {
+    max: number;
+    leaseMs: number;
+    log: Logger /** What is counted: its own key per user. */;
+    what: 'sockets' | 'streams';
+  },
 ): SocketCount {
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  redis.on('error', (error) => options.log.warn({ err: error.message }, 'redis error (socket count)'));
-  const key = (userId: string) => `homeroom:sockets:${userId}`;
+  redis.on('error', (error) => options.log.warn({ err: error.message }, `redis error (${options.what} count)`));
+  const key = (userId: string) => `homeroom:${options.what}:${userId}`;
   const held = new Map<string, string>(); // lease → user
   const instance = randomUUID();
   let next = 0;
@@ -73,7 +79,7 @@ export function createRedisSocketCount(
     const leases = [...held.keys()];
     redis
       .eval(RENEW, leases.length, ...leases.map((l) => key(held.get(l)!)), options.leaseMs, ...leases)
-      .catch((error: Error) => options.log.warn({ err: error.message }, 'socket leases not renewed'));
+      .catch((error: Error) => options.log.warn({ err: error.message }, `${options.what} leases not renewed`));
   }, options.leaseMs / 3);
   timer.unref();
   return {
@@ -83,7 +89,7 @@ export function createRedisSocketCount(
         const ok = await redis.eval(ACQUIRE, 1, key(userId), options.max, options.leaseMs, lease);
         if (ok !== 1) return null;
       } catch (error) {
-        options.log.warn({ err: (error as Error).message }, 'socket count unavailable; socket let in');
+        options.log.warn({ err: (error as Error).message }, `${options.what} count unavailable; let in`);
       }
       held.set(lease, userId);
       return lease;
