@@ -39,6 +39,11 @@ function explain(write: RefusedWrite): { title: string; next: string } {
         title: 'Your comment was not published',
         next: `Copy your text and send it again if you still can: ${quoted(write.variables.body)}`,
       };
+    case 'SendMessage':
+      return {
+        title: 'Your message was not sent',
+        next: `Copy your text and send it again if you still can: ${quoted(write.variables.body)}`,
+      };
     default:
       return { title: 'A change you made offline was not saved', next: 'Check the page and make it again.' };
   }

@@ -24,6 +24,7 @@ import {
   DeleteAssessmentMutation,
   DeleteCommentMutation,
   DeleteGradeMutation,
+  DeleteMessageMutation,
   DeletePostMutation,
   FEED_PAGE_SIZE,
   FeedQuery,
@@ -33,9 +34,11 @@ import {
   RecordAttendanceMutation,
   RecordFields,
   RecordGradeMutation,
+  SendMessageMutation,
+  StartDirectConversationMutation,
   UnenrolStudentMutation,
 } from './documents';
-import type { TadaDocumentNode, VariablesOf } from './graphql';
+import { graphql, type TadaDocumentNode, type VariablesOf } from './graphql';
 import { getSession } from './session';
 
 type Key = string;
@@ -94,6 +97,52 @@ function invalidateField(cache: Cache, entity: Key, field: string) {
 }
 
 const course = (id: string) => `Course:${id}`;
+
+// ---- chat -----------------------------------------------------------------------------------
+const conversation = (id: string) => `Conversation:${id}`;
+
+/** Each loaded list of a conversation's latest messages (any page size; older pages are left alone). */
+function messageLists(cache: Cache, conversationId: string) {
+  const key = conversation(conversationId);
+  return cache
+    .inspectFields(key)
+    .filter((f) => f.fieldName === 'messages' && !f.arguments?.before)
+    .map((f) => ({ key, args: f.arguments ?? null, list: cache.resolve(key, 'messages', f.arguments ?? undefined) }))
+    .filter((l): l is { key: string; args: Variables | null; list: Key[] } => Array.isArray(l.list));
+}
+
+/** A message joins the end of its conversation's loaded lists (once, whether by the sender's answer or the event). */
+export function addMessage(cache: Cache, conversationId: string, message: Data) {
+  const messageKey = cache.keyOfEntity(message);
+  if (!messageKey) return;
+  for (const { key, args, list } of messageLists(cache, conversationId))
+    if (!list.includes(messageKey)) cache.link(key, 'messages', args, [...list, messageKey]);
+}
+
+/** A deleted message leaves its conversation's lists (not invalidated: a missing non-null item would blank the list). */
+export function removeMessage(cache: Cache, conversationId: string, messageId: string) {
+  const messageKey = `Message:${messageId}`;
+  for (const { key, args, list } of messageLists(cache, conversationId))
+    if (list.includes(messageKey))
+      cache.link(
+        key,
+        'messages',
+        args,
+        list.filter((k) => k !== messageKey),
+      );
+}
+
+const UnreadFields = graphql(`fragment UnreadFields on Conversation { __typename id unreadCount }`);
+
+/** One more unread message in the conversation, if its count is loaded. */
+export function bumpUnread(cache: Cache, conversationId: string) {
+  const count = cache.resolve(conversation(conversationId), 'unreadCount');
+  if (typeof count === 'number')
+    cache.writeFragment(UnreadFields, { __typename: 'Conversation', id: conversationId, unreadCount: count + 1 });
+}
+
+/** Every course's conversation list is read again (a conversation appeared that none of them holds). */
+export const invalidateConversationLists = (cache: Cache) => invalidateField(cache, 'Query', 'conversations');
 
 /** The course whose `field` list holds `entity`, from any course view in the cache (sessions and assessments do not link back). */
 function courseHolding(cache: Cache, field: 'sessions' | 'assessments', entity: Key): string | null {
@@ -198,6 +247,18 @@ export const mutationUpdates: NonNullable<UpdatesConfig['Mutation']> = {
   }),
   createComment: updater(CreateCommentMutation, ({ createComment: c }, _args, cache) => {
     addToList(cache, `Post:${c.post.id}`, 'comments', c);
+  }),
+  sendMessage: updater(SendMessageMutation, ({ sendMessage: m }, _args, cache) => {
+    addMessage(cache, m.conversationId, m);
+  }),
+  deleteMessage: updater(DeleteMessageMutation, ({ deleteMessage: m }, _args, cache) => {
+    removeMessage(cache, m.conversationId, m.id);
+  }),
+  startDirectConversation: updater(StartDirectConversationMutation, (result, args, cache) => {
+    const key = cache.keyOfEntity(result.startDirectConversation);
+    const list = cache.resolve('Query', 'conversations', { courseId: args.courseId });
+    if (key && Array.isArray(list) && !(list as Key[]).includes(key))
+      cache.link('Query', 'conversations', { courseId: args.courseId }, [...(list as Key[]), key]);
   }),
   markNotificationRead(_result, _args, cache) {
     // unreadCount lives on the (embedded) connection: refetch it rather than guess.
@@ -326,6 +387,22 @@ export const optimistic: OptimisticMutationConfig = {
       createdAt: new Date().toISOString(),
       author: { __typename: 'User', id: author.id, name: author.name },
       post: { __typename: 'Post', id: args.postId, commentCount: count + 1 },
+    };
+  },
+  // A message written offline shows at once, waits in the queue and is sent once when the
+  // connection is back: the server keeps one message per sender and clientMessageId.
+  sendMessage(args: VariablesOf<typeof SendMessageMutation>) {
+    const author = getSession()?.user;
+    if (!author) return null;
+    return {
+      __typename: 'Message',
+      id: `${PENDING_ID_PREFIX}${args.clientMessageId}`,
+      body: args.body,
+      clientMessageId: args.clientMessageId,
+      conversationId: args.conversationId,
+      createdAt: new Date().toISOString(),
+      editedAt: null,
+      author: { __typename: 'User', id: author.id, name: author.name },
     };
   },
   castVote(args: VariablesOf<typeof CastVoteMutation>, cache) {

@@ -317,3 +317,78 @@ export const MarkNotificationReadMutation = graphql(
 export const MarkAllNotificationsReadMutation = graphql(
   `mutation MarkAllNotificationsRead { markAllNotificationsRead }`,
 );
+
+// ---- chat, presence, typing ---------------------------------------------------------------
+export const MessageFields = graphql(
+  `fragment MessageFields on Message {
+    __typename id body clientMessageId conversationId createdAt editedAt author { id name }
+  }`,
+);
+export type Message = ResultOf<typeof MessageFields>;
+export const ConversationFields = graphql(
+  `fragment ConversationFields on Conversation {
+    __typename id kind unreadCount participants { id name role }
+  }`,
+);
+export type Conversation = ResultOf<typeof ConversationFields>;
+/** How many of a conversation's latest messages the chat shows (the list live messages join). */
+export const MESSAGES_PAGE_SIZE = 50;
+export const ChatQuery = graphql(
+  `query Chat($courseId: ID!, $staff: Boolean!) {
+    conversations(courseId: $courseId) { ...ConversationFields }
+    course(id: $courseId) { id instructors { id name } students @include(if: $staff) { id name } }
+  }`,
+  [ConversationFields],
+);
+/** The course page's Chat tab badge: unread messages over the viewer's conversations there. */
+export const ChatUnreadQuery = graphql(
+  `query ChatUnread($courseId: ID!) { conversations(courseId: $courseId) { id unreadCount } }`,
+);
+export const ConversationMessagesQuery = graphql(
+  `query ConversationMessages($id: ID!, $last: Int!) {
+    conversation(id: $id) { id messages(last: $last) { ...MessageFields } }
+  }`,
+  [MessageFields],
+);
+export const StartDirectConversationMutation = graphql(
+  `mutation StartDirectConversation($courseId: ID!, $userId: ID!) {
+    startDirectConversation(courseId: $courseId, userId: $userId) { ...ConversationFields }
+  }`,
+  [ConversationFields],
+);
+export const SendMessageMutation = graphql(
+  `mutation SendMessage($conversationId: ID!, $body: String!, $clientMessageId: String!) {
+    sendMessage(conversationId: $conversationId, body: $body, clientMessageId: $clientMessageId) { ...MessageFields }
+  }`,
+  [MessageFields],
+);
+export const EditMessageMutation = graphql(
+  `mutation EditMessage($id: ID!, $body: String!) { editMessage(id: $id, body: $body) { ...MessageFields } }`,
+  [MessageFields],
+);
+export const DeleteMessageMutation = graphql(
+  `mutation DeleteMessage($id: ID!) { deleteMessage(id: $id) { id conversationId } }`,
+);
+export const MarkConversationReadMutation = graphql(
+  `mutation MarkConversationRead($id: ID!) { markConversationRead(id: $id) { id unreadCount } }`,
+);
+export const SetTypingMutation = graphql(
+  `mutation SetTyping($conversationId: ID!) { setTyping(conversationId: $conversationId) }`,
+);
+export const PresenceEntryFields = graphql(
+  `fragment PresenceEntryFields on PresenceEntry { where since user { id name } }`,
+);
+export type PresenceEntry = ResultOf<typeof PresenceEntryFields>;
+export const PresenceChangedSubscription = graphql(
+  `subscription PresenceChanged($courseId: ID!, $where: String, $hidden: Boolean, $conversationId: ID) {
+    presenceChanged(courseId: $courseId, where: $where, hidden: $hidden, conversationId: $conversationId) {
+      action entry { ...PresenceEntryFields } entries { ...PresenceEntryFields }
+    }
+  }`,
+  [PresenceEntryFields],
+);
+export const TypingChangedSubscription = graphql(
+  `subscription TypingChanged($conversationId: ID!) {
+    typingChanged(conversationId: $conversationId) { conversationId typing user { id name } }
+  }`,
+);

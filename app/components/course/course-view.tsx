@@ -2,23 +2,37 @@
 import Link from 'next/link';
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { useQuery } from 'urql';
-import { CourseQuery } from '../../lib/documents';
+import { ChatUnreadQuery, CourseQuery } from '../../lib/documents';
 import { useLiveEvents } from '../../lib/live/react';
 import { endsAccess } from '../../lib/live/topics/courses';
 import { useSession } from '../../lib/session';
 import { errorCode } from '../../lib/urql';
 import { ErrorNote, Loading } from '../status';
 import { AttendanceTab } from './attendance-tab';
+import { ChatTab } from './chat-tab';
 import { CourseStatsPanel } from './course-stats';
 import { FeedTab } from './feed-tab';
 import { GradesTab } from './grades-tab';
 import { PollsTab } from './polls-tab';
+import { Presence } from './presence';
 import { TABS, type Tab } from './tabs';
 
-export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) {
+export function CourseView({
+  id,
+  initialTab,
+  initialConversation,
+}: {
+  id: string;
+  initialTab: Tab;
+  initialConversation: string | null;
+}) {
   const [tab, setTab] = useState<Tab>(initialTab);
+  const [conversation, setConversation] = useState<string | null>(initialConversation);
   const tabRefs = useRef<Record<string, HTMLButtonElement | null>>({});
   const [{ data, error, fetching }, refetch] = useQuery({ query: CourseQuery, variables: { id } });
+  // Kept current by messageChanged (each conversation's unreadCount), so the badge moves live.
+  const [chat] = useQuery({ query: ChatUnreadQuery, variables: { courseId: id }, pause: !data?.course });
+  const unread = (chat.data?.conversations ?? []).reduce((n, c) => n + c.unreadCount, 0);
   const viewerId = useSession()?.user.id;
   // Taken out of the course while looking at it: say so instead of showing what is no longer yours.
   const [accessEnded, setAccessEnded] = useState(false);
@@ -38,6 +52,12 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
     url.searchParams.set('tab', next);
     window.history.replaceState(null, '', url);
     if (focus) tabRefs.current[next]?.focus();
+  }
+  function openConversation(next: string) {
+    setConversation(next);
+    const url = new URL(window.location.href);
+    url.searchParams.set('conversation', next);
+    window.history.replaceState(null, '', url);
   }
   function onKeyDown(e: KeyboardEvent) {
     const i = TABS.findIndex((t) => t.id === tab);
@@ -91,6 +111,14 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
           {course.instructors.map((i) => i.name).join(', ') || 'No instructor yet'}
           {manage && ` · ${course.studentCount} students`}
         </p>
+        {viewerId && (
+          <Presence
+            courseId={id}
+            viewerId={viewerId}
+            where={tab}
+            conversationId={tab === 'chat' ? conversation : null}
+          />
+        )}
       </div>
       {manage && <CourseStatsPanel courseId={id} />}
       <div role="tablist" aria-label="Course sections" className="tabs" onKeyDown={onKeyDown}>
@@ -110,6 +138,12 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
             onClick={() => select(t.id)}
           >
             {t.label}
+            {t.id === 'chat' && unread > 0 && (
+              <span className="badge" data-testid="chat-unread">
+                {unread}
+                <span className="visually-hidden"> unread</span>
+              </span>
+            )}
           </button>
         ))}
       </div>
@@ -118,6 +152,7 @@ export function CourseView({ id, initialTab }: { id: string; initialTab: Tab }) 
         {tab === 'attendance' && <AttendanceTab courseId={id} manage={manage} />}
         {tab === 'polls' && <PollsTab courseId={id} manage={manage} />}
         {tab === 'feed' && <FeedTab courseId={id} manage={manage} />}
+        {tab === 'chat' && <ChatTab courseId={id} manage={manage} open={conversation} onOpen={openConversation} />}
       </section>
     </div>
   );

@@ -10,10 +10,16 @@ export default async function CoursePage({
   searchParams,
 }: {
   params: Promise<{ id: string }>;
-  searchParams: Promise<{ tab?: string | string[] }>;
+  searchParams: Promise<{ tab?: string | string[]; conversation?: string | string[] }>;
 }) {
   const { id } = await params;
-  const { tab } = await searchParams;
+  const { tab, conversation } = await searchParams;
   const initialTab: Tab = typeof tab === 'string' && isTab(tab) ? tab : 'grades';
-  return <CourseView id={id} initialTab={initialTab} />;
+  return (
+    <CourseView
+      id={id}
+      initialTab={initialTab}
+      initialConversation={typeof conversation === 'string' ? conversation : null}
+    />
+  );
 }

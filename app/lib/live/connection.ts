@@ -133,6 +133,8 @@ export function createLive(options: LiveOptions) {
     },
     getState: state.get,
     subscribe: state.subscribe,
+    /** A subscription outside the outbox topics (presence, typing) on the tab's socket; returns its stop. */
+    ephemeral: socket.subscribeEphemeral,
     /** Every event applied (after deduplication), e.g. for toasts and the feed banner. */
     onEvent: (listener: LiveListener) => delivery.onEvent(listener),
   };

@@ -1,7 +1,9 @@
 'use client';
 // React access to the tab's live connection (created with the urql client in ../urql.ts).
+import { print } from '@0no-co/graphql.web';
 import { createContext, useContext, useEffect, useRef, useSyncExternalStore } from 'react';
 import { useSubscription } from 'urql';
+import type { TadaDocumentNode } from '../graphql';
 import type { Live, LiveListener, LiveState } from './connection';
 import type { CourseTopic, EventShape } from './topic';
 
@@ -50,4 +52,27 @@ export function useCourseTopic<Field extends string, Event extends EventShape>(
   useLiveEvents((event) => {
     if (live?.getState().status !== 'live' && topic.derivedFrom.includes(event.__typename)) latest.current();
   });
+}
+
+/**
+ * Follows an ephemeral subscription (presence, typing) while mounted, with these variables
+ * (null: none): `onValue` gets each value of its `field`. Every start (new variables, a reconnect)
+ * begins with the whole state again, as the server sends it.
+ */
+export function useEphemeral<Result, Variables, Field extends keyof Result & string>(
+  document: TadaDocumentNode<Result, Variables>,
+  field: Field,
+  variables: Variables | null,
+  onValue: (value: Result[Field]) => void,
+) {
+  const live = useLive();
+  const latest = useRef(onValue);
+  useEffect(() => {
+    latest.current = onValue;
+  });
+  const key = variables ? JSON.stringify(variables) : null;
+  useEffect(() => {
+    if (!live || key === null) return;
+    return live.ephemeral<Result[Field]>(field, print(document), JSON.parse(key), (value) => latest.current(value));
+  }, [live, document, field, key]);
 }

@@ -133,11 +133,11 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
    * One live subscription over the socket; resubscribes whatever ends it, forever, each time with
    * the `variables` of that moment (they carry the cursor to resume after).
    */
-  function subscribeLive(
+  function subscribeLive<Value = LiveEvent>(
     field: string,
     query: string,
     variables: () => Record<string, unknown>,
-    onEvent: (event: LiveEvent) => void,
+    onEvent: (event: Value) => void,
   ) {
     let stopped = false;
     let failures = 0;
@@ -157,7 +157,7 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
       retry = setTimeout(run, backoffDelay(failures - 1));
     };
     function run() {
-      dispose = ws.subscribe<Record<string, LiveEvent>>(payload, {
+      dispose = ws.subscribe<Record<string, Value>>(payload, {
         next: (result) => {
           failures = 0;
           const event = result.data?.[field];
@@ -215,6 +215,19 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
     );
   }
 
+  /**
+   * A subscription outside the outbox (presence, typing): no cursor and no replay — every start,
+   * including the resubscribe after a reconnect, begins with the whole state, as the server sends it.
+   */
+  function subscribeEphemeral<Value>(
+    field: string,
+    query: string,
+    variables: Record<string, unknown>,
+    onValue: (value: Value) => void,
+  ) {
+    return subscribeLive<Value>(field, query, () => variables, onValue);
+  }
+
   /** urql's way onto the socket: each topic's subscription operation becomes subscribeTopic. */
   const socketExchange = subscriptionExchange({
     forwardSubscription: (request, operation) => ({
@@ -234,6 +247,7 @@ export function createSocket({ settings, state, delivery, isRunning, onConnected
 
   return {
     socketExchange,
+    subscribeEphemeral,
     /** Cuts the wait before the next reconnect attempt short. */
     wake: () => waker.wake(),
     /** Closes the socket now (graphql-ws reconnects). */

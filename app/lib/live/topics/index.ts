@@ -7,12 +7,13 @@ import { attendance } from './attendance';
 import { content } from './content';
 import { courses } from './courses';
 import { grades } from './grades';
+import { messages } from './messages';
 import { notifications } from './notifications';
 import { polls } from './polls';
 import { stats } from './stats';
 
 /** Topics the socket carries for the whole tab, without a course filter (and `updates` polls). */
-export const TOPICS = [grades, attendance, polls, content, notifications, courses] as const;
+export const TOPICS = [grades, attendance, polls, content, notifications, courses, messages] as const;
 /** Topics subscribed per course while a view shows them (`useCourseTopic`). */
 export const COURSE_TOPICS = [stats] as const;
 

@@ -8,9 +8,12 @@ import { filter, makeSubject, map, merge, pipe, share } from 'wonka';
 import { keys, mutationUpdates, optimistic } from '../../cache';
 import {
   AttendanceSheetQuery,
+  ChatUnreadQuery,
+  ConversationMessagesQuery,
   CourseStatsQuery,
   CoursesQuery,
   GradeSheetQuery,
+  MESSAGES_PAGE_SIZE,
   NOTIFICATIONS_PAGE_SIZE,
   NotificationsQuery,
   PollsQuery,
@@ -18,6 +21,7 @@ import {
 import type { CourseEvent } from './courses';
 import type { GradeEvent } from './grades';
 import { liveKeys, liveUpdates, TOPICS } from './index';
+import type { MessageEvent } from './messages';
 import type { NotificationEvent } from './notifications';
 import type { PollEvent } from './polls';
 import { stats as statsTopic } from './stats';
@@ -346,5 +350,62 @@ describe('statistics events (per course)', () => {
       stats: stats(72.5),
     });
     expect(client.readQuery(CourseStatsQuery, { id: 'c1' })?.data?.course?.stats?.classAverage).toBe(72.5);
+  });
+});
+
+describe('message events', () => {
+  const message = (id: string, authorId: string, body = `Message ${id}`) => ({
+    ...ref('Message', id),
+    body,
+    clientMessageId: `cm-${id}`,
+    conversationId: 'conv1',
+    createdAt: at,
+    editedAt: null,
+    author: { ...ref('User', authorId), name: authorId },
+  });
+  const messageEvent = (
+    action: MessageEvent['action'],
+    cursor: string,
+    m: ReturnType<typeof message>,
+  ): MessageEvent => ({
+    __typename: 'MessageEvent',
+    cursor,
+    action,
+    occurredAt: at,
+    conversationId: 'conv1',
+    messageId: m.id,
+    message: action === 'DELETED' ? null : m,
+  });
+  const answers = {
+    ConversationMessages: { conversation: { ...ref('Conversation', 'conv1'), messages: [message('m1', 'sam')] } },
+    ChatUnread: { conversations: [{ ...ref('Conversation', 'conv1'), unreadCount: 0 }] },
+  };
+
+  it("joins the conversation's list once, counts another's message as unread once (not one's own), leaves on delete", async () => {
+    const { client, push } = harness('teacher', answers);
+    await client.query(ConversationMessagesQuery, { id: 'conv1', last: MESSAGES_PAGE_SIZE }).toPromise();
+    await client.query(ChatUnreadQuery, { courseId: 'c1' }).toPromise();
+    const ids = () =>
+      client
+        .readQuery(ConversationMessagesQuery, { id: 'conv1', last: MESSAGES_PAGE_SIZE })
+        ?.data?.conversation?.messages.map((m) => m.id);
+    const unread = () => client.readQuery(ChatUnreadQuery, { courseId: 'c1' })?.data?.conversations[0].unreadCount;
+
+    push('messageChanged', messageEvent('CREATED', '1.1', message('m2', 'sam')));
+    push('messageChanged', messageEvent('CREATED', '1.1', message('m2', 'sam'))); // twice: nothing more
+    expect(ids()).toEqual(['m1', 'm2']);
+    expect(unread()).toBe(1);
+
+    push('messageChanged', messageEvent('CREATED', '1.2', message('m3', 'teacher')));
+    expect(ids()).toEqual(['m1', 'm2', 'm3']);
+    expect(unread()).toBe(1);
+
+    push('messageChanged', messageEvent('UPDATED', '1.3', message('m2', 'sam', 'edited')));
+    expect(
+      client.readQuery(ConversationMessagesQuery, { id: 'conv1', last: MESSAGES_PAGE_SIZE })?.data?.conversation
+        ?.messages[1].body,
+    ).toBe('edited');
+    push('messageChanged', messageEvent('DELETED', '1.4', message('m2', 'sam')));
+    expect(ids()).toEqual(['m1', 'm3']);
   });
 });

@@ -1,0 +1,220 @@
+'use client';
+// One conversation: its latest messages (live through messageChanged), the viewer's own to edit or
+// delete (instructors also delete in the channel, admins anywhere — the server decides, the buttons
+// only follow its rules), "… is typing", and the box to write in.
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { isPendingId } from '../../lib/cache';
+import {
+  type Conversation,
+  ConversationMessagesQuery,
+  DeleteMessageMutation,
+  EditMessageMutation,
+  MarkConversationReadMutation,
+  MESSAGES_PAGE_SIZE,
+  type Message,
+  SendMessageMutation,
+  SetTypingMutation,
+  TypingChangedSubscription,
+} from '../../lib/documents';
+import { useEphemeral } from '../../lib/live/react';
+import { ErrorNote, formatDateTime, Loading } from '../status';
+
+/** The server's limit (server/schema/chat.ts). */
+const MAX_LENGTH = 4000;
+/** At most one "typing" signal per this long; the server shows it for 5 s. */
+const TYPING_SIGNAL_MS = 2000;
+
+export function ConversationView({
+  conversation,
+  viewerId,
+  manage,
+}: {
+  conversation: Conversation;
+  viewerId: string;
+  manage: boolean;
+}) {
+  const [{ data, error, fetching }] = useQuery({
+    query: ConversationMessagesQuery,
+    variables: { id: conversation.id, last: MESSAGES_PAGE_SIZE },
+  });
+  const messages = data?.conversation?.messages ?? [];
+  const last = messages.at(-1)?.id;
+  const [, markRead] = useMutation(MarkConversationReadMutation);
+  // Reading the conversation: whatever arrives while it is open counts as read.
+  useEffect(() => {
+    if (last && conversation.unreadCount > 0) void markRead({ id: conversation.id });
+  }, [conversation.id, conversation.unreadCount, last, markRead]);
+
+  const end = useRef<HTMLLIElement | null>(null);
+  useEffect(() => {
+    if (last) end.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [last]);
+
+  return (
+    <section className="chat-conversation" aria-label="Messages">
+      {fetching && !data ? (
+        <Loading label="Loading messages…" />
+      ) : (
+        <ol className="chat-messages" data-testid="messages">
+          {messages.length === 0 && <li className="muted">No messages yet. Say hello.</li>}
+          {messages.map((m, i) => (
+            <li key={m.id} ref={i === messages.length - 1 ? end : undefined}>
+              <MessageItem
+                message={m}
+                mine={m.author.id === viewerId}
+                mayDelete={m.author.id === viewerId || (manage && conversation.kind === 'CHANNEL')}
+              />
+            </li>
+          ))}
+        </ol>
+      )}
+      {error && !data && <ErrorNote error={error} />}
+      <Typing conversationId={conversation.id} />
+      <Compose conversationId={conversation.id} />
+    </section>
+  );
+}
+
+function MessageItem({ message, mine, mayDelete }: { message: Message; mine: boolean; mayDelete: boolean }) {
+  const pending = isPendingId(message.id);
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(message.body);
+  const [edit, editMessage] = useMutation(EditMessageMutation);
+  const [remove, deleteMessage] = useMutation(DeleteMessageMutation);
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    const r = await editMessage({ id: message.id, body: draft.trim() });
+    if (r.data) setEditing(false);
+  }
+  return (
+    <article className={`chat-message${mine ? ' is-mine' : ''}`} data-testid="message">
+      <header className="small">
+        <strong>{message.author.name}</strong>{' '}
+        <time className="muted" dateTime={message.createdAt}>
+          {formatDateTime(message.createdAt)}
+        </time>
+        {message.editedAt && <span className="muted"> · edited</span>}
+        {pending && (
+          <span className="pill pill-pending" data-testid="message-pending">
+            Waiting to send
+          </span>
+        )}
+      </header>
+      {editing ? (
+        <form className="chat-edit" onSubmit={save}>
+          <input
+            aria-label="Edit message"
+            value={draft}
+            maxLength={MAX_LENGTH}
+            onChange={(e) => setDraft(e.target.value)}
+          />
+          <button type="submit" className="btn btn-small" disabled={edit.fetching || !draft.trim()}>
+            Save
+          </button>
+          <button type="button" className="btn btn-small" onClick={() => setEditing(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <p className="chat-body" data-testid="message-body">
+          {message.body}
+        </p>
+      )}
+      {!editing && !pending && (mine || mayDelete) && (
+        <div className="chat-actions">
+          {mine && (
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => {
+                setDraft(message.body);
+                setEditing(true);
+              }}
+            >
+              Edit
+            </button>
+          )}
+          {mayDelete && (
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={remove.fetching}
+              onClick={() => void deleteMessage({ id: message.id })}
+            >
+              Delete
+            </button>
+          )}
+        </div>
+      )}
+      <ErrorNote error={edit.error ?? remove.error} />
+    </article>
+  );
+}
+
+/** "Alex is typing…": others only (the server never echoes the typer), ended by their send or 5 s. */
+function Typing({ conversationId }: { conversationId: string }) {
+  const [typing, setTyping] = useState<Map<string, string>>(new Map());
+  useEphemeral(TypingChangedSubscription, 'typingChanged', { conversationId }, (t) =>
+    setTyping((now) => {
+      const next = new Map(now);
+      if (t.typing) next.set(t.user.id, t.user.name);
+      else next.delete(t.user.id);
+      return next;
+    }),
+  );
+  const names = [...typing.values()];
+  return (
+    <p className="chat-typing muted small" data-testid="typing" aria-live="polite">
+      {names.length === 0 ? '\u00a0' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`}
+    </p>
+  );
+}
+
+function Compose({ conversationId }: { conversationId: string }) {
+  const [body, setBody] = useState('');
+  const [{ fetching, error }, send] = useMutation(SendMessageMutation);
+  const [, signalTyping] = useMutation(SetTypingMutation);
+  const lastSignal = useRef(0);
+  // One id per message written: a send repeated after a lost answer makes no second message.
+  const clientMessageId = useRef<string | null>(null);
+
+  function onChange(value: string) {
+    setBody(value);
+    if (value.trim() && Date.now() - lastSignal.current > TYPING_SIGNAL_MS) {
+      lastSignal.current = Date.now();
+      void signalTyping({ conversationId });
+    }
+  }
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    const text = body.trim();
+    if (!text) return;
+    // Cleared at once: online the answer follows, offline the message waits in the queue.
+    const id = clientMessageId.current ?? crypto.randomUUID();
+    clientMessageId.current = null;
+    lastSignal.current = 0;
+    setBody('');
+    const r = await send({ conversationId, body: text, clientMessageId: id });
+    if (r.error) {
+      // Refused or not sent: the text comes back, and sending it again reuses the id.
+      setBody(text);
+      clientMessageId.current = id;
+    }
+  }
+  return (
+    <form className="chat-compose" onSubmit={onSubmit} aria-label="Write a message">
+      <input
+        aria-label="Message"
+        placeholder="Write a message…"
+        value={body}
+        maxLength={MAX_LENGTH}
+        onChange={(e) => onChange(e.target.value)}
+      />
+      <button type="submit" className="btn btn-primary" disabled={fetching || !body.trim()}>
+        Send
+      </button>
+      {error && <ErrorNote error={error} />}
+    </form>
+  );
+}

@@ -1,0 +1,133 @@
+import { expect, type Page, test } from '@playwright/test';
+import postgres from 'postgres';
+import { apiLogin, shot, signedInPage } from './fixtures';
+import { mathCourse, waitLive } from './live';
+import { E2E } from './ports';
+
+// Course chat between two browsers: messages both ways, live; the typing indicator appears and
+// goes; each sees the other online (and on which tab), and the other leaves when their browser
+// closes. Everything through the socket, no reload.
+
+const sql = postgres(`postgres://postgres:password@127.0.0.1:${E2E.pgPort}/homeroom`, { max: 1, onnotice: () => {} });
+test.afterAll(() => sql.end({ timeout: 5 }));
+
+const chat = (courseId: string) => `/courses/${courseId}?tab=chat`;
+const online = (page: Page, name: string) => page.getByTestId('online').filter({ hasText: name });
+const message = (page: Page, body: string) => page.getByTestId('message-body').filter({ hasText: body });
+async function send(page: Page, body: string) {
+  await page.getByLabel('Message', { exact: true }).fill(body);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.getByLabel('Message', { exact: true })).toHaveValue('');
+}
+
+test('two people chat live, see each other online and typing, and the other leaves when their browser closes', async ({
+  browser,
+}) => {
+  const course = await mathCourse();
+  const [{ user: teacherUser }, { user: studentUser }] = await Promise.all([
+    apiLogin('instructor'),
+    apiLogin('student'),
+  ]);
+  const [teacher, student] = await Promise.all([
+    signedInPage(browser, 'instructor', { path: chat(course.id) }),
+    signedInPage(browser, 'student', { path: chat(course.id) }),
+  ]);
+  await Promise.all([waitLive(teacher), waitLive(student)]);
+
+  // Presence: each sees the other, in the chat.
+  await expect(online(teacher, studentUser.name)).toContainText('Chat');
+  await expect(online(student, teacherUser.name)).toContainText('Chat');
+
+  // The channel (first in the list), both ways.
+  const stamp = Date.now();
+  await send(teacher, `Welcome to the channel ${stamp}`);
+  await expect(message(student, `Welcome to the channel ${stamp}`)).toBeVisible();
+  await send(student, `Thanks! ${stamp}`);
+  await expect(message(teacher, `Thanks! ${stamp}`)).toBeVisible();
+
+  // Typing: shown to the other while they write, gone when the message is sent.
+  await teacher.getByLabel('Message', { exact: true }).fill('Homework is');
+  await expect(student.getByTestId('typing')).toHaveText(`${teacherUser.name} is typing…`);
+  await teacher.getByRole('button', { name: 'Send' }).click();
+  await expect(message(student, 'Homework is')).toBeVisible();
+  await expect(student.getByTestId('typing')).not.toContainText('typing');
+
+  // A direct question to the teacher: it shows as unread on the teacher's side, live.
+  await student.getByLabel('Message the teacher').selectOption({ label: teacherUser.name });
+  await expect(student.getByTestId('conversation').filter({ hasText: teacherUser.name })).toHaveAttribute(
+    'aria-current',
+    'true',
+  );
+  await send(student, `A private question ${stamp}`);
+  const direct = teacher.getByTestId('conversation').filter({ hasText: studentUser.name });
+  await expect(direct.getByTestId('unread')).toContainText('1');
+  await expect(teacher.getByTestId('chat-unread')).toContainText('1');
+  await direct.click();
+  await expect(message(teacher, `A private question ${stamp}`)).toBeVisible();
+  await expect(direct.getByTestId('unread')).toHaveCount(0);
+  await expect(teacher.getByTestId('chat-unread')).toHaveCount(0);
+  await send(teacher, `A private answer ${stamp}`);
+  await expect(message(student, `A private answer ${stamp}`)).toBeVisible();
+  await teacher.screenshot({ path: shot('chat-teacher') });
+
+  // The student's browser closes: they leave the teacher's view.
+  await student.context().close();
+  await expect(online(teacher, studentUser.name)).toHaveCount(0, { timeout: 15_000 });
+  await teacher.context().close();
+});
+
+test('a message edited or deleted by its author changes in the other browser at once', async ({ browser }) => {
+  const course = await mathCourse();
+  const [teacher, student] = await Promise.all([
+    signedInPage(browser, 'instructor', { path: chat(course.id) }),
+    signedInPage(browser, 'student', { path: chat(course.id) }),
+  ]);
+  await Promise.all([waitLive(teacher), waitLive(student)]);
+  const body = `Typo heer ${Date.now()}`;
+  await send(student, body);
+  await expect(message(teacher, body)).toBeVisible();
+
+  const mine = student.getByTestId('message').filter({ hasText: body });
+  await mine.getByRole('button', { name: 'Edit' }).click();
+  await student.getByLabel('Edit message').fill(body.replace('heer', 'here'));
+  await student.getByRole('button', { name: 'Save' }).click();
+  await expect(message(teacher, body.replace('heer', 'here'))).toBeVisible();
+
+  // The instructor moderates the channel: deletes it, and it goes from the student's screen too.
+  await teacher
+    .getByTestId('message')
+    .filter({ hasText: body.replace('heer', 'here') })
+    .getByRole('button', {
+      name: 'Delete',
+    })
+    .click();
+  await expect(message(student, body.replace('heer', 'here'))).toHaveCount(0);
+  await Promise.all([teacher.context().close(), student.context().close()]);
+});
+
+test('a message written offline waits, then is sent exactly once when the connection is back', async ({ browser }) => {
+  const course = await mathCourse();
+  const [teacher, student] = await Promise.all([
+    signedInPage(browser, 'instructor', { path: chat(course.id) }),
+    signedInPage(browser, 'student', { path: chat(course.id) }),
+  ]);
+  await Promise.all([waitLive(teacher), waitLive(student)]);
+  // The conversation is on screen (its messages loaded) before the connection goes.
+  const before = `Before the tunnel ${Date.now()}`;
+  await send(student, before);
+  await expect(message(teacher, before)).toBeVisible();
+  const body = `Written on the bus ${Date.now()}`;
+  await student.context().setOffline(true);
+  await send(student, body);
+  await expect(student.getByTestId('message').filter({ hasText: body }).getByTestId('message-pending')).toBeVisible();
+  expect(await sql`select 1 from messages where body = ${body}`).toHaveLength(0);
+
+  await student.context().setOffline(false);
+  await expect(message(teacher, body)).toHaveCount(1);
+  await expect(student.getByTestId('message-pending')).toHaveCount(0);
+  await expect(message(student, body)).toHaveCount(1);
+  const rows = await sql<{ events: number }[]>`
+    select (select count(*)::int from outbox o where o.entity_id = m.id) as events from messages m where m.body = ${body}`;
+  expect(rows).toEqual([{ events: 1 }]);
+  await Promise.all([teacher.context().close(), student.context().close()]);
+});
