@@ -57,6 +57,12 @@ export function createMetrics() {
     countDelivery(topic: string) {
       pendingDeliveries.set(topic, (pendingDeliveries.get(topic) ?? 0) + 1);
     },
+    polls: new Counter({
+      name: 'homeroom_polls_total',
+      help: 'updates (polling) answers: from the hub with no query ("hub"), or read from the outbox ("outbox")',
+      labelNames: ['answer'],
+      registers: [registry],
+    }),
     resyncs: new Counter({
       name: 'homeroom_resyncs_total',
       help: 'Resync signals sent (cursor older than retention)',

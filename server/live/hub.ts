@@ -1,6 +1,6 @@
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
+import { type Cursor, formatCursor, isAfter, maxCursor, parseCursor } from './cursor';
 import { cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './event';
 import type { EventBus } from './event-bus';
 import type { OutboxReader } from './outbox';
@@ -37,6 +37,10 @@ export function createHub(options: {
   // Indexed by route, so an event visits only the listeners of its course or its user.
   const listeners = new Map<string, Set<HubListener>>();
   let last: Cursor | null = null;
+  // The highest cursor known to be at or below the cursor after every position given so far (what
+  // the outbox would accept as `after` without a resync): the start cursor, then the position
+  // after each event dispatched.
+  let bound: Cursor | null = null;
   let chain: Promise<void> = Promise.resolve();
   let lastReadAt = Date.now();
   let reading = false;
@@ -52,6 +56,7 @@ export function createHub(options: {
 
   function dispatch(event: LiveEvent, cursor: Cursor) {
     last = cursor;
+    bound = maxCursor(bound!, { pos: cursor.pos + 1n, id: 0n });
     dispatched += 1;
     notify(listeners.get(event.topic), event, cursor);
     if (event.courseId) notify(listeners.get(`${event.topic}|c|${event.courseId}`), event, cursor);
@@ -113,6 +118,7 @@ export function createHub(options: {
   return {
     async start() {
       last = await reader.currentCursor(); // after everything committed before this instance started
+      bound = last;
       unsubscribe = bus.subscribe(accept);
       bus.onResume(readOutbox);
       timer = setInterval(tick, Math.min(options.degradedPollMs, options.repairIntervalMs));
@@ -137,6 +143,15 @@ export function createHub(options: {
       }
     },
     lastCursor: () => last,
+    /**
+     * Whether the outbox holds nothing after `after` that this hub has dispatched, and `after` is a
+     * cursor the outbox knows (no resync): then a read after it can only find events still on their
+     * way to this hub, which a later read returns — answering "nothing new" skips none.
+     */
+    holdsNothingAfter(after: Cursor): boolean {
+      if (!last || isAfter(last, after)) return false;
+      return !isAfter(after, maxCursor(bound!, reader.orderedBound()));
+    },
     stats: () => ({ dispatched, listeners: [...listeners.values()].reduce((n, s) => n + s.size, 0) }),
     /** Resolves once everything queued so far has been dispatched (tests, shutdown). */
     settle: () => chain,

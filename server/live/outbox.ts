@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { type Cursor, isAfter, ORIGIN } from './cursor';
+import { type Cursor, formatCursor, isAfter, maxCursor, ORIGIN } from './cursor';
 import type { OutboxRow, Topic } from './event';
 
 export type ReadFilter = {
@@ -26,7 +26,7 @@ export function createOutboxReader(sql: Sql) {
   // events is paged through, not re-read from its start for every page), and the transactions
   // after it (outbox_commits_pkey from after.pos, then outbox_xid_id_idx per commit, at most
   // `limit` rows of each, an incremental sort by id within a commit, stopped by the limit). EXPLAIN in outbox-plan.test.ts.
-  async function readAfter(after: Cursor, limit: number, filter: ReadFilter = {}): Promise<OutboxRow[]> {
+  async function read(after: Cursor, limit: number, filter: ReadFilter): Promise<OutboxRow[]> {
     const { topics, courseIds, audienceUserId, upTo } = filter;
     const pos = text(after.pos);
     /** The filter's conditions for rows `o` of `after`'s own commit, or of the commits `c` after it. */
@@ -76,8 +76,12 @@ export function createOutboxReader(sql: Sql) {
    */
   async function order(): Promise<Cursor> {
     const [row] = await sql<{ pos: string }[]>`select outbox_order()::text as pos`;
-    return { pos: BigInt(row.pos) + 1n, id: 0n };
+    const cursor = { pos: BigInt(row.pos) + 1n, id: 0n };
+    ordered = maxCursor(ordered, cursor);
+    return cursor;
   }
+  /** The highest cursor order() returned here: no later than the cursor after every position given. */
+  let ordered = ORIGIN;
 
   // liveCursor orders first, so it is after everything committed before the request. Requests
   // arriving while a call is in flight share the next one (which starts after they arrived): at
@@ -118,7 +122,47 @@ export function createOutboxReader(sql: Sql) {
     return !isAfter(pruned, after);
   }
 
-  return { readAfter, order, currentCursor, canReplayFrom };
+  return {
+    /**
+     * The rows after `after` that match `filter`, at most `limit`, in cursor order. Identical reads
+     * in flight at once share one query (a crowd of pollers of one course asking from the same
+     * cursor): the rows are shared, so callers must not change them.
+     */
+    readAfter: shareConcurrent(
+      (after: Cursor, limit: number, filter: ReadFilter = {}) => read(after, limit, filter),
+      (after, limit, filter = {}) => readKey(after, limit, filter),
+    ),
+    order,
+    currentCursor,
+    canReplayFrom: shareConcurrent(canReplayFrom, formatCursor),
+    orderedBound: () => ordered,
+  };
 }
 
 export type OutboxReader = ReturnType<typeof createOutboxReader>;
+
+function readKey(after: Cursor, limit: number, { topics, courseIds, audienceUserId, upTo }: ReadFilter) {
+  return [
+    formatCursor(after),
+    limit,
+    topics?.join(',') ?? '*',
+    courseIds?.join(',') ?? '*',
+    audienceUserId ?? '*',
+    upTo ? formatCursor(upTo) : '*',
+  ].join('|');
+}
+
+/** `fn`, except that calls with the same key while one is in flight get that call's promise. */
+function shareConcurrent<A extends unknown[], R>(fn: (...args: A) => Promise<R>, key: (...args: A) => string) {
+  const inFlight = new Map<string, Promise<R>>();
+  return (...args: A): Promise<R> => {
+    const k = key(...args);
+    const pending = inFlight.get(k);
+    if (pending) return pending;
+    const call = fn(...args);
+    inFlight.set(k, call);
+    const clear = () => inFlight.delete(k);
+    call.then(clear, clear);
+    return call;
+  };
+}

@@ -51,8 +51,15 @@ export function createRelay(options: RelayOptions) {
   let loop: Promise<void> | null = null;
   let nextPrune = 0;
 
+  // Whether a NOTIFY came since the last publishing pass began, and whether a pass (or a run of
+  // full batches) a NOTIFY started is under way: while either holds, events may be ordered that
+  // the hubs have not heard of yet.
+  let notified = false;
+  let passing = false;
+
   const nudge = () => {
     pending = true;
+    notified = true;
     wake?.();
   };
 
@@ -177,7 +184,15 @@ export function createRelay(options: RelayOptions) {
           }
         }
         await checkLock();
-        const n = await publishBatch();
+        // A pass counts as "under way" only for what a NOTIFY announced (a plain sweep finds nothing,
+        // or a missed wake-up's events, which are then merely late) and its full batches after it.
+        passing ||= notified;
+        notified = false;
+        const n = await publishBatch().catch((error) => {
+          passing = false;
+          throw error;
+        });
+        passing &&= n === options.batchSize;
         await savePublished(n === 0);
         if (Date.now() >= nextPrune) {
           nextPrune = Date.now() + options.retentionIntervalMs;
@@ -197,6 +212,12 @@ export function createRelay(options: RelayOptions) {
       loop = run();
     },
     isLeader: () => leader,
+    /**
+     * While leading: whether everything a NOTIFY announced has been published (no pass under way,
+     * no wake-up waiting). `null` when another instance leads: this one cannot tell.
+     */
+    quiet: (): boolean | null => (leader ? !notified && !passing : null),
+    published: () => published,
     /** Seconds since the leader last published; 0 when there was nothing to publish. */
     publishedCursor: () => formatCursor(published),
     lastPublishAt: () => lastPublishAt,

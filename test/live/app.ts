@@ -19,16 +19,18 @@ export function newStreams(app: TestApp) {
 }
 
 /**
- * Counts the SQL statements an instance sends whose text matches `pattern`, from now until `stop()`
+ * Counts (and keeps) the SQL statements an instance sends whose text matches `pattern`, from now until `stop()`
  * (postgres.js calls `options.debug` for every query it sends): proof of how often something is
  * computed, whatever the number of subscribers.
  */
 export function countQueries(app: TestApp, pattern: RegExp) {
   const options = app.app.db.$client.options as { debug?: unknown };
   const previous = options.debug;
-  const counter = { count: 0, stop: () => void (options.debug = previous) };
+  const counter = { count: 0, queries: [] as string[], stop: () => void (options.debug = previous) };
   options.debug = (_connection: number, query: string) => {
-    if (pattern.test(query)) counter.count += 1;
+    if (!pattern.test(query)) return;
+    counter.count += 1;
+    counter.queries.push(query);
   };
   return counter;
 }
