@@ -36,7 +36,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   const cpuAtStart = cpuSnapshot();
   const infra = await startInfra({
-    staff: Math.max(options.subscribers, options.idleSubscribers),
+    staff: Math.max(options.subscribers, options.idleSubscribers, options.pollers),
     courses: options.courses,
     studentsPerCourse: options.studentsPerCourse,
     assessmentsPerCourse: options.assessmentsPerCourse,

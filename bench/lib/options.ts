@@ -28,6 +28,11 @@ export function parseOptions(argv: string[]) {
         profileSeconds: 2,
         quietMs: 1000,
         generators: 2,
+        pollers: 200,
+        pollIntervalMs: 2000,
+        pollSeconds: 4,
+        pollEventRate: 10,
+        pollBaselineSeconds: 3,
       }
     : {
         quick: false,
@@ -46,11 +51,17 @@ export function parseOptions(argv: string[]) {
         profileSeconds: 20,
         quietMs: 3000,
         generators: 2,
+        // (f) 10,000 clients without a socket polling every 10 s, as the web client does: 1,000 polls/s.
+        pollers: 10_000,
+        pollIntervalMs: 10_000,
+        pollSeconds: 30,
+        pollEventRate: 10,
+        pollBaselineSeconds: 10,
       };
   return {
     ...base,
     systems: only as ('homeroom' | 'postgraphile' | 'raw-ws')[] | undefined,
-    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e'],
+    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f'],
     profile: !noProfile,
     /** p99 above this ends the saturation search. */
     p99LimitMs: 100,

@@ -117,6 +117,7 @@ function rows(run: Run): Row[] {
       ratio: true,
       digits: 2,
     },
+    ...pollingRows(run),
     { label: 'CPU steal during (a), %', get: (r) => r.steady?.stealPct },
   ];
 }
@@ -127,6 +128,37 @@ function failing(r: SystemResults): string | null {
   const last = steps?.at(-1);
   if (!last || r.saturation?.stoppedBecause === 'ran out of steps') return null;
   return `${last.serverCpuPct}% / ${last.corePct.cpu1 ?? '?'}%`;
+}
+
+/** Scenario (f): only Homeroom polls; the other systems' cells say they have nothing to compare. */
+function pollingRows(run: Run): Row[] {
+  const p = run.results.homeroom?.polling;
+  if (!p) return [];
+  const none = 'no polling fallback';
+  const of =
+    (phase: 'quiet' | 'busy', get: (x: NonNullable<SystemResults['polling']>['quiet']) => number | string | null) =>
+    (r: SystemResults) =>
+      r === run.results.homeroom ? (r.polling ? get(r.polling[phase]) : null) : none;
+  const crowd = `${p.pollers.toLocaleString('en-US')} pollers every ${p.intervalMs / 1000} s`;
+  return (['quiet', 'busy'] as const).flatMap((phase) => {
+    const name = phase === 'quiet' ? `(f) ${crowd}, nothing new` : `(f) ${crowd}, ${p.busy.label.slice(4)}`;
+    return [
+      { label: `${name}: polls/s (errors)`, get: of(phase, (x) => `${x.pollsPerSecond} (${x.errors})`) },
+      { label: `${name}: server CPU per poll, µs`, get: of(phase, (x) => x.serverCpuMicrosPerPoll) },
+      {
+        label: `${name}: Postgres queries per poll (the session lookup is 1), answered from the hub %`,
+        get: of(phase, (x) => `${x.postgresQueriesPerPoll}, ${x.answeredFromHubPct ?? '–'}%`),
+      },
+      { label: `${name}: Postgres CPU per poll, µs`, get: of(phase, (x) => x.postgresCpuMicrosPerPoll) },
+      {
+        label: `${name}: round trip p50 / p99, ms`,
+        get: of(phase, (x) => `${x.roundTripMs.p50} / ${x.roundTripMs.p99}`),
+      },
+      ...(phase === 'busy'
+        ? [{ label: `${name}: events lost / duplicated`, get: of(phase, (x) => `${x.lost} / ${x.duplicated}`) }]
+        : []),
+    ];
+  });
 }
 
 export function markdownTable(run: Run): string {

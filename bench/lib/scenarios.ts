@@ -3,6 +3,7 @@ import type { startInfra } from './infra';
 import type { Generators } from './load';
 import type { Options } from './options';
 import { type PhaseResult, runPhase } from './phase';
+import { pollingCrowd } from './polling';
 import { isAlive, round, rssKiB } from './procfs';
 import { analyseLatest } from './profile';
 import { QUERIES, type SystemName, startSystem } from './systems';
@@ -140,6 +141,7 @@ export type SystemResults = {
   };
   twoInstances?: PhaseResult & { instances: number; via: string };
   overload?: PhaseResult & { rateFactor: number; serverAlive: boolean; recovery: PhaseResult | null };
+  polling?: Awaited<ReturnType<typeof pollingCrowd>>;
   failures?: string[];
   profile?: ReturnType<typeof analyseLatest>;
 };
@@ -252,6 +254,12 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
         }
       });
     }
+
+    // Only Homeroom has a polling fallback (`updates`); raw ws and PostGraphile have no equivalent.
+    if (name === 'homeroom' && o.scenarios.includes('f'))
+      await attempt('polling crowd', async () => {
+        r.polling = await pollingCrowd(ctx);
+      });
   }
   return out;
 }

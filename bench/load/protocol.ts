@@ -45,3 +45,33 @@ export type GeneratorReply =
   | { type: 'progress'; received: number; open: number }
   | ({ type: 'report' } & GeneratorReport)
   | { type: 'closed' };
+
+/** IPC between the harness and its polling-crowd workers (load/poller.ts). */
+export type PollerSpec = { token: string; courseIndex: number };
+
+export type PollerCommand =
+  | { type: 'start'; url: string; query: string; pollers: PollerSpec[]; intervalMs: number }
+  /** Count only events with seq in [start, end) from now on; reset latency and counters. */
+  | { type: 'phase'; start: number; end: number }
+  | { type: 'report'; courseOfSeq: number[]; sent: number }
+  | { type: 'close' };
+
+export type PollerReport = {
+  hist: Histogram;
+  polls: number;
+  errors: number;
+  events: number;
+  outOfPhase: number;
+  hasMore: number;
+  otherErrors: string[];
+  expected: number;
+  lost: number;
+  duplicated: number;
+};
+
+export type PollerReply =
+  | { type: 'hello' }
+  | { type: 'started'; started: number; failed: number; ms: number }
+  | { type: 'phase-ready' }
+  | ({ type: 'report' } & PollerReport)
+  | { type: 'closed' };
