@@ -3,31 +3,19 @@
  * you"), delivered live by notificationReceived: a grade recorded → that student; a poll opened →
  * the course's students; an announcement → every member but its author.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   connectLive,
   gqlOk,
   LIVE_CURSOR,
   type LiveConnection,
-  type LiveDatabase,
   type LiveStream,
   NOTIFICATION_RECEIVED,
   newStreams,
-  openLiveDatabase,
-  startTestApp,
-  type TestApp,
+  useLiveApp,
 } from '../../test/live';
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
+const live = useLiveApp();
 
 type Note = {
   cursor: string;
@@ -40,8 +28,8 @@ describe('notifications created by the system', () => {
   afterAll(() => Promise.all(conns.map((c) => c.dispose())));
 
   it('reach exactly the right people through notificationReceived, in order, with their message and link', async () => {
-    const math = ldb.f.course('MATH101');
-    const hist = ldb.f.course('HIST201');
+    const math = live.ldb.f.course('MATH101');
+    const hist = live.ldb.f.course('HIST201');
     const WATCHED = [
       'student@homeroom.test',
       'student01@homeroom.test',
@@ -50,55 +38,55 @@ describe('notifications created by the system', () => {
       'instructor2@homeroom.test',
       'admin@homeroom.test',
     ];
-    const token = Object.fromEntries(await Promise.all(WATCHED.map(async (e) => [e, await ldb.token(e)])));
+    const token = Object.fromEntries(await Promise.all(WATCHED.map(async (e) => [e, await live.ldb.token(e)])));
     const streams: Record<string, LiveStream<Note>> = {};
-    const registered = newStreams(api);
+    const registered = newStreams(live.api);
     for (const email of WATCHED) {
-      const conn = connectLive(api.wsUrl, token[email]);
+      const conn = connectLive(live.api.wsUrl, token[email]);
       conns.push(conn);
       streams[email] = conn.subscribe<Note>(NOTIFICATION_RECEIVED);
     }
     await registered(WATCHED.length);
-    const start = (await gqlOk(api.url, LIVE_CURSOR, {}, token['admin@homeroom.test'])).liveCursor as string;
+    const start = (await gqlOk(live.api.url, LIVE_CURSOR, {}, token['admin@homeroom.test'])).liveCursor as string;
     const instructor = token['instructor@homeroom.test'];
 
     // A grade for student@ (and the same score again: no second notification).
     const record = /* GraphQL */ `mutation ($a: ID!, $s: ID!, $score: Float!) { recordGrade(assessmentId: $a, studentId: $s, score: $score) { id } }`;
     await gqlOk(
-      api.url,
+      live.api.url,
       record,
-      { a: math.assessments.Midterm.id, s: ldb.f.user('student@homeroom.test'), score: 88 },
+      { a: math.assessments.Midterm.id, s: live.ldb.f.user('student@homeroom.test'), score: 88 },
       instructor,
     );
     await gqlOk(
-      api.url,
+      live.api.url,
       record,
-      { a: math.assessments.Midterm.id, s: ldb.f.user('student@homeroom.test'), score: 88 },
+      { a: math.assessments.Midterm.id, s: live.ldb.f.user('student@homeroom.test'), score: 88 },
       instructor,
     );
     // A poll in MATH: its students, not its instructor.
     const poll = await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($c: ID!) { openPoll(courseId: $c, question: "Field trip?", options: ["Yes", "No"]) { id } }`,
       { c: math.id },
       instructor,
     );
     // An announcement in HIST by instructor2@, with instructor@ assigned as a co-teacher first.
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($c: ID!, $i: ID!) { assignInstructor(courseId: $c, instructorId: $i) { id } }`,
-      { c: hist.id, i: ldb.f.user('instructor@homeroom.test') },
+      { c: hist.id, i: live.ldb.f.user('instructor@homeroom.test') },
       token['admin@homeroom.test'],
     );
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($c: ID!) { createPost(courseId: $c, body: "Exam moved to Friday", announcement: true) { id } }`,
       { c: hist.id },
       token['instructor2@homeroom.test'],
     );
     // A plain post notifies nobody.
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($c: ID!) { createPost(courseId: $c, body: "Just a post") { id } }`,
       { c: hist.id },
       token['student01@homeroom.test'],
@@ -107,16 +95,16 @@ describe('notifications created by the system', () => {
     const student = streams['student@homeroom.test'];
     const [grade] = await student.count(1);
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!) { markNotificationRead(id: $id) { id read } }`,
       { id: grade.notification.id },
       token['student@homeroom.test'],
     );
 
     // A sentinel for everyone: once it arrives, everything before it has been delivered.
-    await ldb.sql.begin(async (tx) => {
+    await live.ldb.sql.begin(async (tx) => {
       for (const email of WATCHED)
-        await tx`insert into notifications (user_id, kind, message) values (${ldb.f.user(email)}, 'ANNOUNCEMENT', 'sentinel')`;
+        await tx`insert into notifications (user_id, kind, message) values (${live.ldb.f.user(email)}, 'ANNOUNCEMENT', 'sentinel')`;
     });
     for (const email of WATCHED)
       await streams[email].find((n) => n.notification?.message === 'sentinel', 10_000, `the sentinel for ${email}`);
@@ -154,7 +142,7 @@ describe('notifications created by the system', () => {
     ]);
 
     // Everyone the rules name got one, in the database too: each MATH student for the poll, each HIST member but the author for the announcement.
-    const counts = await ldb.sql<{ kind: string; n: number }[]>`
+    const counts = await live.ldb.sql<{ kind: string; n: number }[]>`
       select kind::text, count(*)::int as n from notifications where created_at >= (
           select min(o.created_at) from outbox_commits c join outbox o on o.xid = c.xid
           where (c.pos, o.id) > (${start.split('.')[0]}::bigint, ${start.split('.')[1]}::bigint))
@@ -168,12 +156,12 @@ describe('notifications created by the system', () => {
   });
 
   it('notificationReceived replays a user’s own notifications after a cursor, and nobody else’s', async () => {
-    const token = await ldb.token('student01@homeroom.test');
-    const conn = connectLive(api.wsUrl, token);
+    const token = await live.ldb.token('student01@homeroom.test');
+    const conn = connectLive(live.api.wsUrl, token);
     conns.push(conn);
     const replay = conn.subscribe<Note>(NOTIFICATION_RECEIVED, { after: '0.0' });
-    const mine = (await ldb.outbox()).filter(
-      (r) => r.topic === 'notification' && r.audience_user_id === ldb.f.user('student01@homeroom.test'),
+    const mine = (await live.ldb.outbox()).filter(
+      (r) => r.topic === 'notification' && r.audience_user_id === live.ldb.f.user('student01@homeroom.test'),
     );
     await replay.find((n) => n.cursor === mine.at(-1)!.cursor, 10_000, 'the last of their notifications');
     expect(replay.cursors()).toEqual(mine.map((m) => m.cursor));

@@ -5,18 +5,15 @@
  * (retryable), the fast clients get every event, memory stays bounded, and the slow client resumes
  * `after` its last cursor and gets everything it missed exactly once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   connectLive,
   GRADE_CHANGED,
   gqlOk,
   LIVE_CURSOR,
-  type LiveDatabase,
   newStreams,
-  openLiveDatabase,
-  startTestApp,
   strictlyIncreasing,
-  type TestApp,
+  useLiveApp,
   waitFor,
 } from '../../test/live';
 import {
@@ -32,41 +29,34 @@ import {
 
 const MAX_QUEUED = 50;
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({
-    databaseUrl: ldb.url,
-    // Our own keep-alive must not be what ends the paused socket.
-    env: { LIVE_MAX_QUEUED_EVENTS: String(MAX_QUEUED), WS_KEEPALIVE_MS: '120000' },
-  });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
+const live = useLiveApp({
+  // Our own keep-alive must not be what ends the paused socket.
+  env: { LIVE_MAX_QUEUED_EVENTS: String(MAX_QUEUED), WS_KEEPALIVE_MS: '120000' },
 });
 
 describe('a slow consumer beside fast ones', () => {
   it('is closed 1013 at the queue bound; fast clients get every event; memory stays bounded; the slow client resumes from its cursor and misses nothing', async () => {
-    const math = ldb.f.course('MATH101');
-    const sql = ldb.sql;
+    const math = live.ldb.f.course('MATH101');
+    const sql = live.ldb.sql;
     // Every student has every assessment graded, each grade with a 20 KB note.
-    const perStatement = await gradeEveryoneWithNotes(ldb, math.id);
+    const perStatement = await gradeEveryoneWithNotes(live.ldb, math.id);
     expect(perStatement).toBeGreaterThanOrEqual(100);
 
     // Let the hub dispatch that setup burst first, so the streams start from a quiet hub.
-    await hubCaughtUp(ldb, api);
-    const instructor = await ldb.token('instructor@homeroom.test');
-    const start = (await gqlOk(api.url, LIVE_CURSOR, {}, instructor)).liveCursor as string;
+    await hubCaughtUp(live.ldb, live.api);
+    const instructor = await live.ldb.token('instructor@homeroom.test');
+    const start = (await gqlOk(live.api.url, LIVE_CURSOR, {}, instructor)).liveCursor as string;
 
     // Fast: two ordinary clients (graphql-ws), the instructor and the admin.
-    const fast = [connectLive(api.wsUrl, instructor), connectLive(api.wsUrl, await ldb.token('admin@homeroom.test'))];
+    const fast = [
+      connectLive(live.api.wsUrl, instructor),
+      connectLive(live.api.wsUrl, await live.ldb.token('admin@homeroom.test')),
+    ];
     // Slow: a raw socket whose TCP reading we pause.
-    const slow = await ackedSocket(api.wsUrl, instructor);
+    const slow = await ackedSocket(live.api.wsUrl, instructor);
     const tcp = tcpOf(slow.socket);
     try {
-      const registered = newStreams(api);
+      const registered = newStreams(live.api);
       const fastStreams = fast.map((c) =>
         c.subscribe<{ cursor: string }>(GRADE_CHANGED, { courseId: math.id, after: start }),
       );
@@ -88,7 +78,10 @@ describe('a slow consumer beside fast ones', () => {
       );
       const rssBefore = process.memoryUsage().rss;
       const slowConsumers = async () =>
-        metric(parseMetrics(await (await fetch(`${api.baseUrl}/metrics`)).text()), 'homeroom_slow_consumers_total');
+        metric(
+          parseMetrics(await (await fetch(`${live.api.baseUrl}/metrics`)).text()),
+          'homeroom_slow_consumers_total',
+        );
       const slowBefore = await slowConsumers();
 
       // The burst: four commits of ~100 grade events each, back to back.
@@ -114,7 +107,7 @@ describe('a slow consumer beside fast ones', () => {
           s.until(() => s.done || s.items.length >= committed, 30_000, `${committed} events on a fast client`),
         ),
       );
-      const expected = (await ldb.outbox(start))
+      const expected = (await live.ldb.outbox(start))
         .filter((r) => r.topic === 'grade' && r.course_id === math.id)
         .map((r) => r.cursor);
       expect(expected.length).toBe(committed);
@@ -125,7 +118,7 @@ describe('a slow consumer beside fast ones', () => {
         expect(stream.errors).toEqual([]);
       }
       for (const conn of fast) expect(conn.closes.items).toEqual([]);
-      expect((await fetch(`${api.baseUrl}/health`)).status).toBe(200);
+      expect((await fetch(`${live.api.baseUrl}/health`)).status).toBe(200);
       const rssAfter = process.memoryUsage().rss;
       // Bounded: what the slow client did not read is not kept (~400 frames of ~200 KB = 80 MB).
       expect(rssAfter - rssBefore, 'RSS growth in bytes during the burst').toBeLessThan(150 * 1024 * 1024);
@@ -144,7 +137,7 @@ describe('a slow consumer beside fast ones', () => {
 
       // It resumes after its last cursor and gets exactly what it missed.
       const last = got.at(-1).cursor as string;
-      const resumed = connectLive(api.wsUrl, instructor);
+      const resumed = connectLive(live.api.wsUrl, instructor);
       try {
         const stream = resumed.subscribe<{ cursor: string }>(GRADE_CHANGED, { courseId: math.id, after: last });
         const missing = expected.length - got.length;
@@ -168,21 +161,21 @@ describe('a slow consumer beside fast ones', () => {
 // other courses' included — so one bulk commit closed every subscriber, fast or not.
 describe('a burst of more events than the bound in one commit', () => {
   it('closes neither a fast reader of that course nor a subscriber of another course', async () => {
-    const math = ldb.f.course('MATH101');
-    const phys = ldb.f.course('PHYS110');
-    const fastReader = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test'));
-    const elsewhere = connectLive(api.wsUrl, await ldb.token('instructor2@homeroom.test'));
+    const math = live.ldb.f.course('MATH101');
+    const phys = live.ldb.f.course('PHYS110');
+    const fastReader = connectLive(live.api.wsUrl, await live.ldb.token('instructor@homeroom.test'));
+    const elsewhere = connectLive(live.api.wsUrl, await live.ldb.token('instructor2@homeroom.test'));
     try {
-      const registered = newStreams(api);
+      const registered = newStreams(live.api);
       const mathStream = fastReader.subscribe(GRADE_CHANGED, { courseId: math.id });
       const physStream = elsewhere.subscribe(GRADE_CHANGED, { courseId: phys.id });
       await registered(2);
-      const [{ n }] = await ldb.sql<
+      const [{ n }] = await live.ldb.sql<
         { n: number }[]
       >`with u as (update grades set score = 2 where course_id = ${math.id} returning 1) select count(*)::int as n from u`;
       expect(n).toBeGreaterThanOrEqual(2 * MAX_QUEUED);
       await mathStream.until(() => mathStream.done || mathStream.items.length >= n, 20_000, 'the burst or the end');
-      await ldb.setGrade(phys.assessments.Midterm.id, phys.id, phys.studentIds[0], 3); // one for the other course
+      await live.ldb.setGrade(phys.assessments.Midterm.id, phys.id, phys.studentIds[0], 3); // one for the other course
       await physStream.until(() => physStream.done || physStream.items.length >= 1, 20_000, 'its own event or the end');
       expect({
         fastReader: { closes: fastReader.closes.items, events: mathStream.items.length },

@@ -4,38 +4,26 @@
  * a socket open after a bad operation; SSE delivers the same events.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TEST_JWT_SECRET } from '../../test';
 import {
   connectLive,
   GRADE_CHANGED,
   gqlOk,
   LIVE_CURSOR,
-  type LiveDatabase,
   newStreams,
-  openLiveDatabase,
   rawSocket,
   sseSubscribe,
-  startTestApp,
-  type TestApp,
+  useLiveApp,
 } from '../../test/live';
 import { mintToken } from '../../test/sessions';
 import { createTokenService } from '../auth/tokens';
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
+const live = useLiveApp();
 
 /** Opens a raw graphql-transport-ws socket and sends connection_init with these params. */
 function init(connectionParams?: Record<string, unknown>) {
-  const ws = rawSocket(api.wsUrl);
+  const ws = rawSocket(live.api.wsUrl);
   void ws.send({ type: 'connection_init', ...(connectionParams ? { payload: connectionParams } : {}) });
   return ws;
 }
@@ -58,7 +46,10 @@ describe('graphql-ws: tokens', () => {
       renewGraceSeconds: 0,
       maxSessionSeconds: 3600,
     });
-    const { token } = await mintToken(ldb.sql, other, { id: ldb.f.user('admin@homeroom.test'), role: 'ADMIN' });
+    const { token } = await mintToken(live.ldb.sql, other, {
+      id: live.ldb.f.user('admin@homeroom.test'),
+      role: 'ADMIN',
+    });
     expect(await init({ authorization: `Bearer ${token}` }).closed(10_000)).toEqual({
       code: 4403,
       reason: 'Invalid token',
@@ -66,7 +57,7 @@ describe('graphql-ws: tokens', () => {
   });
 
   it('an expired token → 4403 "Token expired"', async () => {
-    const token = await ldb.token('student@homeroom.test', -60);
+    const token = await live.ldb.token('student@homeroom.test', -60);
     expect(await init({ authorization: `Bearer ${token}` }).closed(10_000)).toEqual({
       code: 4403,
       reason: 'Token expired',
@@ -74,7 +65,7 @@ describe('graphql-ws: tokens', () => {
   });
 
   it('a token that expires while the socket is live → the server closes it 4403 "Token expired" (after delivering events)', async () => {
-    const math = ldb.f.course('MATH101');
+    const math = live.ldb.f.course('MATH101');
     const tokens = createTokenService({
       secret: TEST_JWT_SECRET,
       // Long enough to subscribe and see an event first on a loaded machine (a 3 s token expired
@@ -83,16 +74,16 @@ describe('graphql-ws: tokens', () => {
       renewGraceSeconds: 0,
       maxSessionSeconds: 3600,
     });
-    const { token, expiresAt } = await mintToken(ldb.sql, tokens, {
-      id: ldb.f.user('instructor@homeroom.test'),
+    const { token, expiresAt } = await mintToken(live.ldb.sql, tokens, {
+      id: live.ldb.f.user('instructor@homeroom.test'),
       role: 'INSTRUCTOR',
     });
-    const conn = connectLive(api.wsUrl, token);
+    const conn = connectLive(live.api.wsUrl, token);
     try {
-      const registered = newStreams(api);
+      const registered = newStreams(live.api);
       const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
       await registered(1);
-      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[3], 40);
+      await live.ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[3], 40);
       await stream.count(1, 5_000);
       const [closed] = await conn.closes.count(1, 15_000);
       expect(closed).toEqual({ code: 4403, reason: 'Token expired' });
@@ -106,13 +97,13 @@ describe('graphql-ws: tokens', () => {
   // Regression: the expiry timer once overflowed (Node timers hold at most 24.8 days) and closed
   // every socket with a long-lived token at once.
   it('a token valid for 30 days keeps its socket open and delivering', async () => {
-    const math = ldb.f.course('MATH101');
-    const conn = connectLive(api.wsUrl, await ldb.token('instructor@homeroom.test', 30 * 24 * 3600));
+    const math = live.ldb.f.course('MATH101');
+    const conn = connectLive(live.api.wsUrl, await live.ldb.token('instructor@homeroom.test', 30 * 24 * 3600));
     try {
-      const registered = newStreams(api);
+      const registered = newStreams(live.api);
       const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
       await Promise.race([registered(1), conn.closes.count(1)]);
-      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 77);
+      await live.ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[0], 77);
       await stream.until(() => stream.items.length > 0 || conn.closes.items.length > 0, 10_000, 'an event or a close');
       expect(conn.closes.items).toEqual([]);
       expect(stream.items).toHaveLength(1);
@@ -124,12 +115,12 @@ describe('graphql-ws: tokens', () => {
 
 describe('graphql-ws: bad operations', () => {
   it('a syntax error answers that operation with `error`; the socket stays open and other operations keep working', async () => {
-    const math = ldb.f.course('MATH101');
-    const token = await ldb.token('instructor@homeroom.test');
+    const math = live.ldb.f.course('MATH101');
+    const token = await live.ldb.token('instructor@homeroom.test');
     const ws = init({ authorization: `Bearer ${token}` });
     try {
       await ws.messages.find((m) => m.type === 'connection_ack', 10_000, 'connection_ack');
-      const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor;
+      const after = (await gqlOk(live.api.url, LIVE_CURSOR, {}, token)).liveCursor;
       await ws.send({
         id: 'live',
         type: 'subscribe',
@@ -144,7 +135,7 @@ describe('graphql-ws: bad operations', () => {
       expect(unknown.type).toBe('error');
       expect(unknown.payload[0].message).toMatch(/noSuchField/);
 
-      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[4], 41);
+      await live.ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[4], 41);
       const next = await ws.messages.find(
         (m) => m.id === 'live' && m.type === 'next',
         10_000,
@@ -167,15 +158,15 @@ describe('graphql-ws: bad operations', () => {
 
 describe('SSE on /graphql', () => {
   it('delivers events, with replay after a cursor, to a caller with a token', async () => {
-    const math = ldb.f.course('MATH101');
-    const token = await ldb.token('instructor@homeroom.test');
-    const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor;
-    await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[5], 42); // replayed
-    const sse = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: math.id, after }, token);
+    const math = live.ldb.f.course('MATH101');
+    const token = await live.ldb.token('instructor@homeroom.test');
+    const after = (await gqlOk(live.api.url, LIVE_CURSOR, {}, token)).liveCursor;
+    await live.ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[5], 42); // replayed
+    const sse = await sseSubscribe(live.api.url, GRADE_CHANGED, { courseId: math.id, after }, token);
     try {
       expect(sse.status).toBe(200);
       expect(sse.contentType).toMatch(/text\/event-stream/);
-      await ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[6], 43); // live
+      await live.ldb.setGrade(math.assessments.Midterm.id, math.id, math.studentIds[6], 43); // live
       const events = await sse.events.count(2, 10_000);
       expect(events.map((e) => e.data.gradeChanged.grade.score)).toEqual([42, 43]);
       expect(events.map((e) => e.data.gradeChanged.grade.student.id)).toEqual([math.studentIds[5], math.studentIds[6]]);
@@ -185,33 +176,33 @@ describe('SSE on /graphql', () => {
   });
 
   it('applies the same rules: a student sees only their own grades; a foreign course is FORBIDDEN; no token is UNAUTHENTICATED', async () => {
-    const math = ldb.f.course('MATH101');
-    const phys = ldb.f.course('PHYS110');
-    const student = ldb.f.user('student@homeroom.test');
-    const token = await ldb.token('student@homeroom.test');
-    const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor;
-    const sse = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: math.id, after }, token);
+    const math = live.ldb.f.course('MATH101');
+    const phys = live.ldb.f.course('PHYS110');
+    const student = live.ldb.f.user('student@homeroom.test');
+    const token = await live.ldb.token('student@homeroom.test');
+    const after = (await gqlOk(live.api.url, LIVE_CURSOR, {}, token)).liveCursor;
+    const sse = await sseSubscribe(live.api.url, GRADE_CHANGED, { courseId: math.id, after }, token);
     try {
-      await ldb.setGrade(
+      await live.ldb.setGrade(
         math.assessments.Midterm.id,
         math.id,
         math.studentIds[7] === student ? math.studentIds[8] : math.studentIds[7],
         44,
       );
-      await ldb.setGrade(math.assessments.Midterm.id, math.id, student, 45);
+      await live.ldb.setGrade(math.assessments.Midterm.id, math.id, student, 45);
       const [only] = await sse.events.count(1, 10_000);
       expect(only.data.gradeChanged.grade).toMatchObject({ score: 45, student: { id: student } });
     } finally {
       await sse.close();
     }
 
-    const foreign = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: phys.id }, token);
+    const foreign = await sseSubscribe(live.api.url, GRADE_CHANGED, { courseId: phys.id }, token);
     await foreign.ended();
     expect(foreign.events.items.flatMap((e) => e.errors ?? []).map((e: any) => e.extensions?.code)).toEqual([
       'FORBIDDEN',
     ]);
 
-    const anonymous = await sseSubscribe(api.url, GRADE_CHANGED, { courseId: math.id }, null);
+    const anonymous = await sseSubscribe(live.api.url, GRADE_CHANGED, { courseId: math.id }, null);
     await anonymous.ended();
     expect(anonymous.events.items.flatMap((e) => e.errors ?? []).map((e: any) => e.extensions?.code)).toEqual([
       'UNAUTHENTICATED',

@@ -3,39 +3,11 @@
  * through courseChanged — with the standings a weight change moved, sessions rescheduled or
  * cancelled with a notification, a dashboard gaining and losing a course — and through `updates`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectLive,
-  gql,
-  gqlOk,
-  LIVE_CURSOR,
-  type LiveConnection,
-  type LiveDatabase,
-  newStreams,
-  openLiveDatabase,
-  sseSubscribe,
-  startTestApp,
-  type TestApp,
-} from '../../test/live';
+import { describe, expect, it } from 'vitest';
+import { gql, gqlOk, LIVE_CURSOR, newStreams, sseSubscribe, useLiveApp } from '../../test/live';
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
-
-const conns: LiveConnection[] = [];
-afterAll(() => Promise.all(conns.map((c) => c.dispose())));
-async function connect(email: string) {
-  const conn = connectLive(api.wsUrl, await ldb.token(email));
-  conns.push(conn);
-  return conn;
-}
+const live = useLiveApp();
+const { connect } = live;
 
 const COURSE_CHANGED = /* GraphQL */ `
   subscription ($c: ID, $after: String) {
@@ -51,28 +23,28 @@ const NOTIFICATIONS = /* GraphQL */ `subscription { notificationReceived { notif
 
 describe('courseChanged', () => {
   it('a weight change moves every standing: the student sees their own, the instructor everyone’s', async () => {
-    const math = ldb.f.course('MATH101');
-    const student = ldb.f.user('student@homeroom.test');
-    const registered = newStreams(api);
+    const math = live.ldb.f.course('MATH101');
+    const student = live.ldb.f.user('student@homeroom.test');
+    const registered = newStreams(live.api);
     const asStudent = (await connect('student@homeroom.test')).subscribe(COURSE_CHANGED, { c: math.id });
     const asInstructor = (await connect('instructor@homeroom.test')).subscribe(COURSE_CHANGED, { c: math.id });
     await registered(2);
     const before = await gqlOk(
-      api.url,
+      live.api.url,
       `query ($c: ID!) { course(id: $c) { myStanding { average } } }`,
       { c: math.id },
-      await ldb.token('student@homeroom.test'),
+      await live.ldb.token('student@homeroom.test'),
     );
     // An assessment the student has a grade in, weighed far more than before.
-    const [graded] = await ldb.sql<{ id: string; weight: number }[]>`
+    const [graded] = await live.ldb.sql<{ id: string; weight: number }[]>`
       select a.id, a.weight from grades g join assessments a on a.id = g.assessment_id
       where g.student_id = ${student} and g.course_id = ${math.id} order by g.score / a.max_score limit 1`;
     const weight = Number(graded.weight) + 10;
     const { updateAssessment } = await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!, $w: Float!) { updateAssessment(id: $id, weight: $w) { id weight } }`,
       { id: graded.id, w: weight },
-      await ldb.token('instructor@homeroom.test'),
+      await live.ldb.token('instructor@homeroom.test'),
     );
     expect(updateAssessment.weight).toBe(weight);
     const [mine] = await asStudent.count(1);
@@ -88,17 +60,17 @@ describe('courseChanged', () => {
   });
 
   it('a reschedule and a cancellation reach the students live, each with a SESSION_CHANGED notification', async () => {
-    const math = ldb.f.course('MATH101');
-    const registered = newStreams(api);
+    const math = live.ldb.f.course('MATH101');
+    const registered = newStreams(live.api);
     const conn = await connect('student01@homeroom.test');
     const changes = conn.subscribe(COURSE_CHANGED, { c: math.id });
     const notes = conn.subscribe(NOTIFICATIONS);
     await registered(2);
-    const token = await ldb.token('instructor@homeroom.test');
+    const token = await live.ldb.token('instructor@homeroom.test');
     const startsAt = '2031-01-02T09:30:00.000Z';
     const session = math.sessions['Lesson 5'];
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!, $at: DateTime!) { updateClassSession(id: $id, startsAt: $at) { id } }`,
       {
         id: session,
@@ -107,7 +79,7 @@ describe('courseChanged', () => {
       token,
     );
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!) { cancelClassSession(id: $id) { id cancelledAt } }`,
       { id: session },
       token,
@@ -126,7 +98,7 @@ describe('courseChanged', () => {
     });
     // A cancelled session cannot be rescheduled.
     const again = await gql(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!) { updateClassSession(id: $id, title: "x") { id } }`,
       { id: session },
       token,
@@ -135,22 +107,24 @@ describe('courseChanged', () => {
   });
 
   it('a dashboard gains a course on enrolment and loses it on unenrolment, then hears nothing more of it', async () => {
-    const phys = ldb.f.course('PHYS110');
-    const hist = ldb.f.course('HIST201');
-    const student = ldb.f.user('student@homeroom.test');
-    const admin = await ldb.token('admin@homeroom.test');
-    const registered = newStreams(api);
+    const phys = live.ldb.f.course('PHYS110');
+    const hist = live.ldb.f.course('HIST201');
+    const student = live.ldb.f.user('student@homeroom.test');
+    const admin = await live.ldb.token('admin@homeroom.test');
+    const registered = newStreams(live.api);
     const conn = await connect('student@homeroom.test');
     const dashboard = conn.subscribe(COURSE_CHANGED, {});
     const notes = conn.subscribe(NOTIFICATIONS);
     // A classmate's view of PHYS110: must not learn who joined.
-    const [{ email }] = await ldb.sql<{ email: string }[]>`select email from users where id = ${phys.studentIds[0]}`;
+    const [{ email }] = await live.ldb.sql<
+      { email: string }[]
+    >`select email from users where id = ${phys.studentIds[0]}`;
     const classmate = (await connect(email)).subscribe(COURSE_CHANGED, {});
     await registered(3);
-    const start = (await gqlOk(api.url, LIVE_CURSOR, {}, admin)).liveCursor;
+    const start = (await gqlOk(live.api.url, LIVE_CURSOR, {}, admin)).liveCursor;
     const enrol = `mutation ($c: ID!, $s: ID!) { enrolStudent(courseId: $c, studentId: $s) { id } }`;
     const unenrol = `mutation ($c: ID!, $s: ID!) { unenrolStudent(courseId: $c, studentId: $s) { id } }`;
-    await gqlOk(api.url, enrol, { c: phys.id, s: student }, admin);
+    await gqlOk(live.api.url, enrol, { c: phys.id, s: student }, admin);
     const [joined] = await dashboard.count(1);
     expect(joined).toMatchObject({
       action: 'CREATED',
@@ -162,19 +136,19 @@ describe('courseChanged', () => {
     const [enrolled] = await notes.count(1);
     expect(enrolled.notification).toMatchObject({ kind: 'ENROLLED', link: `/courses/${phys.id}` });
 
-    await gqlOk(api.url, unenrol, { c: phys.id, s: student }, admin);
+    await gqlOk(live.api.url, unenrol, { c: phys.id, s: student }, admin);
     const [, left] = await dashboard.count(2);
     expect(left).toMatchObject({ action: 'DELETED', change: 'ENROLMENT', courseId: phys.id, course: null });
 
     // Then nothing more of PHYS110: a change there, then one in HIST201 (still theirs) — only the latter arrives.
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!) { updateCourse(id: $id, title: "Physics, renamed") { id } }`,
       { id: phys.id },
       admin,
     );
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!) { updateCourse(id: $id, title: "History, renamed") { id } }`,
       { id: hist.id },
       admin,
@@ -185,10 +159,10 @@ describe('courseChanged', () => {
 
     // The same from `updates`, replayed after the start.
     const { updates } = await gqlOk(
-      api.url,
+      live.api.url,
       `query ($after: String!) { updates(after: $after) { events { __typename ... on CourseEvent { change courseId } } } }`,
       { after: start },
-      await ldb.token('student@homeroom.test'),
+      await live.ldb.token('student@homeroom.test'),
     );
     const courseEvents = updates.events.filter((e: { __typename: string }) => e.__typename === 'CourseEvent');
     expect(courseEvents).toEqual([
@@ -203,18 +177,18 @@ describe('courseChanged', () => {
   });
 
   it('travels over SSE too, replayed after a cursor, with the session as it is now', async () => {
-    const math = ldb.f.course('MATH101');
-    const student = await ldb.token('student03@homeroom.test');
-    const { liveCursor } = await gqlOk(api.url, LIVE_CURSOR, {}, student);
+    const math = live.ldb.f.course('MATH101');
+    const student = await live.ldb.token('student03@homeroom.test');
+    const { liveCursor } = await gqlOk(live.api.url, LIVE_CURSOR, {}, student);
     const session = math.sessions['Lesson 4'];
     const startsAt = '2031-02-03T08:15:00.000Z';
     await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($id: ID!, $at: DateTime!) { updateClassSession(id: $id, startsAt: $at) { id } }`,
       { id: session, at: startsAt },
-      await ldb.token('instructor@homeroom.test'),
+      await live.ldb.token('instructor@homeroom.test'),
     );
-    const sse = await sseSubscribe(api.url, COURSE_CHANGED, { c: math.id, after: liveCursor }, student);
+    const sse = await sseSubscribe(live.api.url, COURSE_CHANGED, { c: math.id, after: liveCursor }, student);
     try {
       expect(sse.status).toBe(200);
       const { data } = await sse.events.find((r) => r.data?.courseChanged?.session?.id === session);

@@ -3,41 +3,20 @@
  * of changes is one event computed once for every subscriber, replay and SSE carry them, and
  * `updates` carries the events they derive from instead (a derived topic, docs/realtime.md §7).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   allUpdates,
-  connectLive,
   countQueries,
   gqlOk,
   LIVE_CURSOR,
-  type LiveConnection,
-  type LiveDatabase,
   newStreams,
-  openLiveDatabase,
   sseSubscribe,
-  startTestApp,
-  type TestApp,
+  useLiveApp,
   waitFor,
 } from '../../test/live';
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
-
-const conns: LiveConnection[] = [];
-afterAll(() => Promise.all(conns.map((c) => c.dispose())));
-async function connect(email: string) {
-  const conn = connectLive(api.wsUrl, await ldb.token(email));
-  conns.push(conn);
-  return conn;
-}
+const live = useLiveApp();
+const { connect } = live;
 
 const STATS_FIELDS = `id classAverage attendanceRate assessments { assessment { id } graded average median } sessions { session { id } attended rate }`;
 const STATS_CHANGED = /* GraphQL */ `
@@ -57,23 +36,25 @@ type Stats = {
 
 /** The statistics computed independently, in SQL and from the standings the API already serves. */
 async function expectedStats(courseId: string) {
-  const assessments = await ldb.sql<{ id: string; graded: number; average: number | null; median: number | null }[]>`
+  const assessments = await live.ldb.sql<
+    { id: string; graded: number; average: number | null; median: number | null }[]
+  >`
     select a.id, count(g.id)::int as graded,
       (avg(g.score) / a.max_score * 100)::float8 as average,
       (percentile_cont(0.5) within group (order by g.score) / a.max_score * 100)::float8 as median
     from assessments a left join grades g on g.assessment_id = a.id
     where a.course_id = ${courseId} group by a.id order by a.created_at, a.due_at asc nulls last, a.title`;
-  const [{ enrolled }] = await ldb.sql<{ enrolled: number }[]>`
+  const [{ enrolled }] = await live.ldb.sql<{ enrolled: number }[]>`
     select count(*)::int as enrolled from enrolments where course_id = ${courseId}`;
-  const sessions = await ldb.sql<{ id: string; attended: number }[]>`
+  const sessions = await live.ldb.sql<{ id: string; attended: number }[]>`
     select s.id, (select count(*)::int from attendance_records r where r.session_id = s.id and r.status in ('PRESENT', 'LATE')) as attended
     from class_sessions s where s.course_id = ${courseId} and s.cancelled_at is null and s.starts_at <= now()
     order by s.starts_at, s.id`;
   const { course } = await gqlOk(
-    api.url,
+    live.api.url,
     `query ($c: ID!) { course(id: $c) { standings { average } } }`,
     { c: courseId },
-    await ldb.token('instructor@homeroom.test'),
+    await live.ldb.token('instructor@homeroom.test'),
   );
   const averages = (course.standings as { average: number | null }[]).flatMap((s) =>
     s.average === null ? [] : [s.average],
@@ -110,12 +91,12 @@ function expectStats(actual: Stats, expected: Awaited<ReturnType<typeof expected
 
 describe('Course.stats', () => {
   it('are the class average, each assessment’s average, median and graded count, and attendance rates', async () => {
-    const math = ldb.f.course('MATH101');
+    const math = live.ldb.f.course('MATH101');
     const { course } = await gqlOk(
-      api.url,
+      live.api.url,
       `query ($c: ID!) { course(id: $c) { stats { ${STATS_FIELDS} } } }`,
       { c: math.id },
-      await ldb.token('instructor@homeroom.test'),
+      await live.ldb.token('instructor@homeroom.test'),
     );
     expect(course.stats.id).toBe(math.id);
     // The seed grades two of four assessments and takes attendance at two of three past lessons.
@@ -127,8 +108,8 @@ describe('Course.stats', () => {
 
 describe('statsChanged', () => {
   it('a burst of grades is one event for every staff subscriber, computed once, refused to students', async () => {
-    const math = ldb.f.course('MATH101');
-    const registered = newStreams(api);
+    const math = live.ldb.f.course('MATH101');
+    const registered = newStreams(live.api);
     const subs = [
       (await connect('instructor@homeroom.test')).subscribe(STATS_CHANGED, { c: math.id }),
       (await connect('instructor@homeroom.test')).subscribe(STATS_CHANGED, { c: math.id }),
@@ -139,8 +120,8 @@ describe('statsChanged', () => {
     await registered(5);
     await refused.ended();
     expect(refused.errors.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
-    const queries = countQueries(api, STATS_QUERY);
-    const burst = await ldb.sql`update grades set score = score * 0.9 where course_id = ${math.id} returning id`;
+    const queries = countQueries(live.api, STATS_QUERY);
+    const burst = await live.ldb.sql`update grades set score = score * 0.9 where course_id = ${math.id} returning id`;
     const events = await Promise.all(subs.map(async (s) => (await s.count(1))[0]));
     queries.stop();
     for (const event of events) {
@@ -153,14 +134,14 @@ describe('statsChanged', () => {
   });
 
   it('moves with attendance, replays after a cursor as one event, and travels over SSE', async () => {
-    const math = ldb.f.course('MATH101');
-    const token = await ldb.token('instructor@homeroom.test');
-    const { liveCursor } = await gqlOk(api.url, LIVE_CURSOR, {}, token);
+    const math = live.ldb.f.course('MATH101');
+    const token = await live.ldb.token('instructor@homeroom.test');
+    const { liveCursor } = await gqlOk(live.api.url, LIVE_CURSOR, {}, token);
     const lesson3 = math.sessions['Lesson 3'];
     const marked = math.studentIds.slice(0, 3);
     for (const studentId of marked)
       await gqlOk(
-        api.url,
+        live.api.url,
         `mutation ($s: ID!, $u: ID!) { recordAttendance(sessionId: $s, studentId: $u, status: PRESENT) { id } }`,
         { s: lesson3, u: studentId },
         token,
@@ -169,7 +150,7 @@ describe('statsChanged', () => {
       c: math.id,
       after: liveCursor,
     });
-    const sse = await sseSubscribe(api.url, STATS_CHANGED, { c: math.id, after: liveCursor }, token);
+    const sse = await sseSubscribe(live.api.url, STATS_CHANGED, { c: math.id, after: liveCursor }, token);
     try {
       // All three marks, however the replay and the live stream split them (usually one event).
       const changes = (items: { changes: number }[]) => items.reduce((n, e) => n + e.changes, 0);
@@ -185,28 +166,33 @@ describe('statsChanged', () => {
   });
 
   it('is not in `updates`: a polling client gets the grade events and refetches Course.stats', async () => {
-    const math = ldb.f.course('MATH101');
-    const token = await ldb.token('instructor@homeroom.test');
-    const { __type } = await gqlOk(api.url, `{ __type(name: "LiveUpdate") { possibleTypes { name } } }`, {}, token);
+    const math = live.ldb.f.course('MATH101');
+    const token = await live.ldb.token('instructor@homeroom.test');
+    const { __type } = await gqlOk(
+      live.api.url,
+      `{ __type(name: "LiveUpdate") { possibleTypes { name } } }`,
+      {},
+      token,
+    );
     const members = (__type.possibleTypes as { name: string }[]).map((t) => t.name);
     expect(members).toContain('GradeEvent');
     expect(members).not.toContain('CourseStatsEvent');
 
-    const { liveCursor } = await gqlOk(api.url, LIVE_CURSOR, {}, token);
+    const { liveCursor } = await gqlOk(live.api.url, LIVE_CURSOR, {}, token);
     const midterm = math.assessments.Midterm;
     const { recordGrade } = await gqlOk(
-      api.url,
+      live.api.url,
       `mutation ($a: ID!, $s: ID!) { recordGrade(assessmentId: $a, studentId: $s, score: 41) { id } }`,
       { a: midterm.id, s: math.studentIds[0] },
       token,
     );
     const polled = await waitFor(async () => {
-      const page = await allUpdates(api.url, token, liveCursor, math.id);
+      const page = await allUpdates(live.api.url, token, liveCursor, math.id);
       return page.events.some((e) => e.__typename === 'GradeEvent') ? page : null;
     });
     expect(polled.events.map((e) => e.__typename)).toEqual(['GradeEvent']);
     const { course } = await gqlOk(
-      api.url,
+      live.api.url,
       `query ($c: ID!) { course(id: $c) { stats { ${STATS_FIELDS} } } }`,
       { c: math.id },
       token,

@@ -13,44 +13,28 @@ import { fetchExchange, Client as UrqlClient } from '@urql/core';
 import { createClient as createHttpClient } from 'graphql-http';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  Collector,
-  GRADE_CHANGED,
-  gqlOk,
-  LIVE_CURSOR,
-  type LiveDatabase,
-  openLiveDatabase,
-  startTestApp,
-  type TestApp,
-} from '../../test/live';
+import { Collector, GRADE_CHANGED, gqlOk, LIVE_CURSOR, useLiveApp } from '../../test/live';
 
 type HttpResult<T> = { data?: T | null; errors?: readonly unknown[] };
 type GradeEvent = { cursor: string; grade: { score: number; student: { id: string } } | null };
 
-let ldb: LiveDatabase;
-let api: TestApp;
+// No heartbeat within a test's time: an event must reach each client on its own, not on the next heartbeat.
+const live = useLiveApp({ env: { WS_KEEPALIVE_MS: '120000' } });
 let token: string;
 beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  // No heartbeat within a test's time: an event must reach each client on its own, not on the next heartbeat.
-  api = await startTestApp({ databaseUrl: ldb.url, env: { WS_KEEPALIVE_MS: '120000' } });
-  token = await ldb.token('instructor@homeroom.test');
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
+  token = await live.ldb.token('instructor@homeroom.test');
 });
 
 let round = 0;
 /** A grade nobody else writes (its score tells this commit's event apart), committed in SQL. */
 async function commitGrade() {
   round += 1;
-  const math = ldb.f.course('MATH101');
+  const math = live.ldb.f.course('MATH101');
   const student = math.studentIds[round % math.studentIds.length];
   const score = 50 + round / 8;
-  await ldb.setGrade(math.assessments.Midterm.id, math.id, student, score);
+  await live.ldb.setGrade(math.assessments.Midterm.id, math.id, student, score);
   return { student, score };
 }
 
@@ -61,8 +45,8 @@ async function commitGrade() {
 async function receivesCommittedGrade(
   follow: (variables: Record<string, unknown>, events: Collector<GradeEvent>) => () => void,
 ) {
-  const math = ldb.f.course('MATH101');
-  const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor;
+  const math = live.ldb.f.course('MATH101');
+  const after = (await gqlOk(live.api.url, LIVE_CURSOR, {}, token)).liveCursor;
   const events = new Collector<GradeEvent>();
   const stop = follow({ courseId: math.id, after }, events);
   try {
@@ -81,7 +65,7 @@ async function receivesCommittedGrade(
 describe('each client receives a committed change', () => {
   it('graphql-ws', async () => {
     const client = createWsClient({
-      url: api.wsUrl,
+      url: live.api.wsUrl,
       webSocketImpl: WebSocket,
       retryAttempts: 0,
       connectionParams: { authorization: `Bearer ${token}` },
@@ -100,7 +84,7 @@ describe('each client receives a committed change', () => {
 
   it('graphql-sse (distinct connections mode)', async () => {
     const client = createSseClient({
-      url: api.url,
+      url: live.api.url,
       singleConnection: false,
       retryAttempts: 0,
       headers: { authorization: `Bearer ${token}` },
@@ -120,7 +104,7 @@ describe('each client receives a committed change', () => {
   it('urql: queries by GET with the CSRF header, subscriptions over fetch', async () => {
     const methods: string[] = [];
     const client = new UrqlClient({
-      url: api.url,
+      url: live.api.url,
       exchanges: [fetchExchange],
       fetchSubscriptions: true,
       // README "Limits and security": a GET needs `graphql-require-preflight` (or x-graphql-yoga-csrf).
@@ -141,7 +125,7 @@ describe('each client receives a committed change', () => {
 
   it('Apollo Client with a WebSocket link (GraphQLWsLink)', async () => {
     const ws = createWsClient({
-      url: api.wsUrl,
+      url: live.api.wsUrl,
       webSocketImpl: WebSocket,
       retryAttempts: 0,
       connectionParams: { authorization: `Bearer ${token}` },
@@ -162,7 +146,7 @@ describe('each client receives a committed change', () => {
 
   it('Apollo Client with only an HttpLink (multipart HTTP subscriptions)', async () => {
     const client = new ApolloClient({
-      link: new HttpLink({ uri: api.url, headers: { authorization: `Bearer ${token}` } }),
+      link: new HttpLink({ uri: live.api.url, headers: { authorization: `Bearer ${token}` } }),
       cache: new InMemoryCache(),
     });
     try {
@@ -178,7 +162,7 @@ describe('each client receives a committed change', () => {
   });
 
   it('graphql-http: commits with a mutation, then `updates(after)` returns that change', async () => {
-    const client = createHttpClient({ url: api.url, headers: { authorization: `Bearer ${token}` } });
+    const client = createHttpClient({ url: live.api.url, headers: { authorization: `Bearer ${token}` } });
     const run = <T>(query: string, variables: Record<string, unknown> = {}) =>
       new Promise<HttpResult<T>>((resolve, reject) => {
         let result: HttpResult<T>;
@@ -187,7 +171,7 @@ describe('each client receives a committed change', () => {
           { next: (r) => (result = r), error: reject, complete: () => resolve(result) },
         );
       });
-    const math = ldb.f.course('MATH101');
+    const math = live.ldb.f.course('MATH101');
     const student = math.studentIds[0];
     const { data: cursor } = await run<{ liveCursor: string }>(LIVE_CURSOR);
     const { data: recorded, errors } = await run<{ recordGrade: { id: string } }>(

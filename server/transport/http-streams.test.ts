@@ -3,43 +3,41 @@
  * graphql-ws's sockets per user and operations per socket: past the cap the stream's only message
  * is a TOO_MANY_REQUESTS error and nothing registers; a place frees when a stream ends.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../test';
-import { GRADE_CHANGED, type LiveDatabase, openLiveDatabase, sseSubscribe, waitFor } from '../../test/live';
+import { GRADE_CHANGED, sseSubscribe, useLiveApp, waitFor } from '../../test/live';
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url, env: { SSE_MAX_STREAMS_PER_USER: '3' } });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
+const live = useLiveApp({ env: { SSE_MAX_STREAMS_PER_USER: '3' } });
 
 /** Live streams registered with the hub (each listens to its topic, `membership` and `account`). */
-const streams = () => api.app.live.hub.stats().listeners / 3;
+const streams = () => live.api.app.live.hub.stats().listeners / 3;
 
 describe('SSE: streams per user', () => {
   it('the fourth concurrent stream of one user is refused TOO_MANY_REQUESTS; another user is not; a closed one frees a place', async () => {
-    const courseId = ldb.f.course('MATH101').id;
-    const instructor = await ldb.token('instructor@homeroom.test');
+    const courseId = live.ldb.f.course('MATH101').id;
+    const instructor = await live.ldb.token('instructor@homeroom.test');
     const before = streams();
-    const open = await Promise.all([1, 2, 3].map(() => sseSubscribe(api.url, GRADE_CHANGED, { courseId }, instructor)));
+    const open = await Promise.all(
+      [1, 2, 3].map(() => sseSubscribe(live.api.url, GRADE_CHANGED, { courseId }, instructor)),
+    );
     await waitFor(() => streams() === before + 3, { what: 'three streams running' });
 
-    const refused = await sseSubscribe(api.url, GRADE_CHANGED, { courseId }, instructor);
+    const refused = await sseSubscribe(live.api.url, GRADE_CHANGED, { courseId }, instructor);
     await refused.ended();
     expect(refused.events.items.map((e) => e.errors?.[0]?.extensions?.code)).toEqual(['TOO_MANY_REQUESTS']);
     expect(streams()).toBe(before + 3);
 
-    const admin = await sseSubscribe(api.url, GRADE_CHANGED, { courseId }, await ldb.token('admin@homeroom.test'));
+    const admin = await sseSubscribe(
+      live.api.url,
+      GRADE_CHANGED,
+      { courseId },
+      await live.ldb.token('admin@homeroom.test'),
+    );
     await waitFor(() => streams() === before + 4, { what: "another user's stream running" });
 
     await open[0].close();
     await waitFor(() => streams() === before + 3, { what: 'the closed stream gone' });
-    const again = await sseSubscribe(api.url, GRADE_CHANGED, { courseId }, instructor);
+    const again = await sseSubscribe(live.api.url, GRADE_CHANGED, { courseId }, instructor);
     await waitFor(() => streams() === before + 4, { what: 'a stream in the freed place' });
     expect(again.isEnded()).toBe(false);
 
@@ -54,12 +52,12 @@ describe('SSE: streams per user, across instances', () => {
     const redis = await startRedisServer();
     const env = { SSE_MAX_STREAMS_PER_USER: '2' };
     const [a, b] = await Promise.all([
-      startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url, env }),
-      startTestApp({ databaseUrl: ldb.url, redisUrl: redis.url, env }),
+      startTestApp({ databaseUrl: live.ldb.url, redisUrl: redis.url, env }),
+      startTestApp({ databaseUrl: live.ldb.url, redisUrl: redis.url, env }),
     ]);
     try {
-      const courseId = ldb.f.course('MATH101').id;
-      const token = await ldb.token('student15@homeroom.test');
+      const courseId = live.ldb.f.course('MATH101').id;
+      const token = await live.ldb.token('student15@homeroom.test');
       const listeners = (app: TestApp) => app.app.live.hub.stats().listeners;
       const idle = { a: listeners(a), b: listeners(b) };
       const running = (app: TestApp) => (listeners(app) - idle[app === a ? 'a' : 'b']) / 3;

@@ -3,45 +3,37 @@
  * `application/json`, POST or GET with `graphql-require-preflight`) start nothing: no stream
  * registers, /metrics shows no active subscription, and a refused burst leaves the count where it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test';
-import { GRADE_CHANGED, type LiveDatabase, openLiveDatabase } from '../../test/live';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GRADE_CHANGED, useLiveApp } from '../../test/live';
 import { parseMetrics } from '../../test/transport';
 
-let ldb: LiveDatabase;
-let api: TestApp;
+const live = useLiveApp();
 let token: string;
 beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-  token = await ldb.token('instructor@homeroom.test');
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
+  token = await live.ldb.token('instructor@homeroom.test');
 });
 
 /** Live streams registered with the hub (each listens to its topic, `membership` and `account`). */
-const streams = () => api.app.live.hub.stats().listeners / 3;
+const streams = () => live.api.app.live.hub.stats().listeners / 3;
 async function activeSubscriptions() {
-  const samples = parseMetrics(await (await fetch(`${api.baseUrl}/metrics`)).text());
+  const samples = parseMetrics(await (await fetch(`${live.api.baseUrl}/metrics`)).text());
   return samples.filter((s) => s.name === 'homeroom_subscriptions_active').reduce((n, s) => n + s.value, 0);
 }
 
 function refusedPost() {
-  return fetch(api.url, {
+  return fetch(live.api.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: GRADE_CHANGED, variables: { courseId: ldb.f.course('MATH101').id } }),
+    body: JSON.stringify({ query: GRADE_CHANGED, variables: { courseId: live.ldb.f.course('MATH101').id } }),
   });
 }
 
 function refusedGet() {
   const query = new URLSearchParams({
     query: GRADE_CHANGED,
-    variables: JSON.stringify({ courseId: ldb.f.course('MATH101').id }),
+    variables: JSON.stringify({ courseId: live.ldb.f.course('MATH101').id }),
   });
-  return fetch(`${api.url}?${query}`, {
+  return fetch(`${live.api.url}?${query}`, {
     headers: { accept: 'application/json', 'graphql-require-preflight': '1', authorization: `Bearer ${token}` },
   });
 }

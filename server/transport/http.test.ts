@@ -6,28 +6,10 @@
 
 import { serverAudits } from 'graphql-http';
 import { createClient } from 'graphql-sse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Collector,
-  GRADE_CHANGED,
-  gqlOk,
-  LIVE_CURSOR,
-  type LiveDatabase,
-  openLiveDatabase,
-  startTestApp,
-  type TestApp,
-} from '../../test/live';
+import { describe, expect, it } from 'vitest';
+import { Collector, GRADE_CHANGED, gqlOk, LIVE_CURSOR, useLiveApp } from '../../test/live';
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
+const live = useLiveApp();
 
 /**
  * The audits send GET requests as a generic client would; browsers' CSRF protection asks API
@@ -44,7 +26,7 @@ const fetchWithPreflightOnGet: typeof fetch = (input, init = {}) => {
 describe('graphql-http server audits', () => {
   it('every MUST passes (SHOULD failures are listed)', async () => {
     const results = [];
-    for (const audit of serverAudits({ url: api.url, fetchFn: fetchWithPreflightOnGet }))
+    for (const audit of serverAudits({ url: live.api.url, fetchFn: fetchWithPreflightOnGet }))
       results.push(await audit.fn());
     const failed = results.filter((r) => r.status !== 'ok');
     const should = failed
@@ -66,26 +48,31 @@ describe('graphql-http server audits', () => {
 describe('HTTP methods and status codes', () => {
   const csrf = { 'graphql-require-preflight': '1' };
   const get = (query: string, accept = 'application/graphql-response+json') =>
-    fetch(`${api.url}?query=${encodeURIComponent(query)}`, { headers: { accept, ...csrf } });
+    fetch(`${live.api.url}?query=${encodeURIComponent(query)}`, { headers: { accept, ...csrf } });
   const post = (body: string, accept = 'application/graphql-response+json', token?: string) =>
-    fetch(api.url, {
+    fetch(live.api.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept, ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body,
     });
 
   it('a mutation over GET → 405 with Allow: POST, and it does not run', async () => {
-    const before = (await ldb.sql`select count(*)::int as n from notifications where read_at is not null`)[0].n;
-    const response = await fetch(`${api.url}?query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`, {
-      headers: {
-        accept: 'application/graphql-response+json',
-        authorization: `Bearer ${await ldb.token('student@homeroom.test')}`,
-        ...csrf,
+    const before = (await live.ldb.sql`select count(*)::int as n from notifications where read_at is not null`)[0].n;
+    const response = await fetch(
+      `${live.api.url}?query=${encodeURIComponent('mutation { markAllNotificationsRead }')}`,
+      {
+        headers: {
+          accept: 'application/graphql-response+json',
+          authorization: `Bearer ${await live.ldb.token('student@homeroom.test')}`,
+          ...csrf,
+        },
       },
-    });
+    );
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toMatch(/POST/);
-    expect((await ldb.sql`select count(*)::int as n from notifications where read_at is not null`)[0].n).toBe(before);
+    expect((await live.ldb.sql`select count(*)::int as n from notifications where read_at is not null`)[0].n).toBe(
+      before,
+    );
   });
 
   it('application/graphql-response+json: 200 with data; 400 for unparsable JSON, a syntax error, an invalid document, missing query; 200 for a field error with data', async () => {
@@ -137,17 +124,17 @@ describe('HTTP methods and status codes', () => {
 describe('SSE by the graphql-sse protocol (graphql-sse client, distinct connections mode)', () => {
   const sseClient = (token: string | null) =>
     createClient({
-      url: api.url,
+      url: live.api.url,
       singleConnection: false,
       retryAttempts: 0,
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
 
   it('subscribes, replays after a cursor, then delivers live events', async () => {
-    const math = ldb.f.course('MATH101');
-    const token = await ldb.token('instructor@homeroom.test');
-    const after = (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor;
-    await ldb.setGrade(math.assessments['Quiz 1'].id, math.id, math.studentIds[1], 7); // replayed
+    const math = live.ldb.f.course('MATH101');
+    const token = await live.ldb.token('instructor@homeroom.test');
+    const after = (await gqlOk(live.api.url, LIVE_CURSOR, {}, token)).liveCursor;
+    await live.ldb.setGrade(math.assessments['Quiz 1'].id, math.id, math.studentIds[1], 7); // replayed
     const client = sseClient(token);
     const events = new Collector<any>();
     let ended: unknown = null;
@@ -161,10 +148,10 @@ describe('SSE by the graphql-sse protocol (graphql-sse client, distinct connecti
     );
     try {
       await events.count(1, 15_000);
-      await ldb.setGrade(math.assessments['Quiz 1'].id, math.id, math.studentIds[2], 8); // live
-      const [replayed, live] = await events.count(2, 15_000);
+      await live.ldb.setGrade(math.assessments['Quiz 1'].id, math.id, math.studentIds[2], 8); // live
+      const [replayed, pushed] = await events.count(2, 15_000);
       expect(replayed.data.gradeChanged.grade).toMatchObject({ score: 7, student: { id: math.studentIds[1] } });
-      expect(live.data.gradeChanged.grade).toMatchObject({ score: 8, student: { id: math.studentIds[2] } });
+      expect(pushed.data.gradeChanged.grade).toMatchObject({ score: 8, student: { id: math.studentIds[2] } });
       expect(ended).toBeNull();
     } finally {
       dispose();
@@ -173,7 +160,7 @@ describe('SSE by the graphql-sse protocol (graphql-sse client, distinct connecti
   });
 
   it('errors arrive in the stream (FORBIDDEN for a foreign course, UNAUTHENTICATED without a token), then the stream completes', async () => {
-    const phys = ldb.f.course('PHYS110');
+    const phys = live.ldb.f.course('PHYS110');
     const run = async (token: string | null) => {
       const client = sseClient(token);
       const results: any[] = [];
@@ -185,7 +172,7 @@ describe('SSE by the graphql-sse protocol (graphql-sse client, distinct connecti
       }
       return results;
     };
-    const forbidden = await run(await ldb.token('student@homeroom.test'));
+    const forbidden = await run(await live.ldb.token('student@homeroom.test'));
     expect(forbidden.map((r) => r.errors?.map((e: any) => e.extensions?.code))).toEqual([['FORBIDDEN']]);
     expect(forbidden[0].data ?? null).toBeNull();
     const anonymous = await run(null);
@@ -193,11 +180,11 @@ describe('SSE by the graphql-sse protocol (graphql-sse client, distinct connecti
   });
 
   it('a query and a mutation also work over the same protocol', async () => {
-    const client = sseClient(await ldb.token('student@homeroom.test'));
+    const client = sseClient(await live.ldb.token('student@homeroom.test'));
     try {
       const results: any[] = [];
       for await (const result of client.iterate({ query: '{ me { id } }' })) results.push(result);
-      expect(results).toEqual([{ data: { me: { id: ldb.f.user('student@homeroom.test') } } }]);
+      expect(results).toEqual([{ data: { me: { id: live.ldb.f.user('student@homeroom.test') } } }]);
     } finally {
       client.dispose();
     }

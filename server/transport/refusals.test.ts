@@ -4,31 +4,14 @@
  * graphql-ws and SSE alike; a limit refusal is 400 whatever the client accepts, names its limit
  * and is not dressed up as a syntax error. Each case failed before its fix.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GRADE_CHANGED,
-  gql,
-  type LiveDatabase,
-  NOTIFICATION_RECEIVED,
-  openLiveDatabase,
-  sseSubscribe,
-  startTestApp,
-  type TestApp,
-  UPDATES,
-} from '../../test/live';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GRADE_CHANGED, gql, NOTIFICATION_RECEIVED, sseSubscribe, UPDATES, useLiveApp } from '../../test/live';
 import { ackedSocket, runOperation } from '../../test/transport';
 
-let ldb: LiveDatabase;
-let api: TestApp;
+const live = useLiveApp();
 let token: string;
 beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-  token = await ldb.token('student@homeroom.test');
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
+  token = await live.ldb.token('student@homeroom.test');
 });
 
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
@@ -36,7 +19,7 @@ const codes = (errors: Errors) => (errors ?? []).map((e) => e.extensions?.code ?
 
 /** A POST that accepts what the client says, with the status and the body. */
 async function post(query: string, variables: Record<string, unknown>, accept: string) {
-  const response = await fetch(api.url, {
+  const response = await fetch(live.api.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
@@ -46,7 +29,7 @@ async function post(query: string, variables: Record<string, unknown>, accept: s
 
 /** What one operation answers over graphql-ws: the error codes of its `error` message or of its first result. */
 async function overWs(query: string, variables: Record<string, unknown> = {}) {
-  const ws = await ackedSocket(api.wsUrl, token);
+  const ws = await ackedSocket(live.api.wsUrl, token);
   try {
     const ran = runOperation(ws, query, variables);
     // A subscription that started keeps running: its first result (or error) is the answer.
@@ -66,7 +49,7 @@ async function overWs(query: string, variables: Record<string, unknown> = {}) {
 
 /** The first result of a subscription over SSE. */
 async function overSse(query: string, variables: Record<string, unknown>) {
-  const sse = await sseSubscribe(api.url, query, variables, token);
+  const sse = await sseSubscribe(live.api.url, query, variables, token);
   try {
     await sse.events.until(() => sse.events.items.length > 0 || sse.isEnded(), 15_000, 'a first SSE result');
     return codes(sse.events.items[0]?.errors);
@@ -81,7 +64,7 @@ const OUT_OF_RANGE = ['1.9223372036854775808', '9223372036854775808.1', '9999999
 describe('cursors out of range', () => {
   it('updates(after:) over HTTP → BAD_USER_INPUT naming `after`, not INTERNAL_SERVER_ERROR', async () => {
     for (const after of OUT_OF_RANGE) {
-      const { errors } = await gql(api.url, UPDATES, { after }, token);
+      const { errors } = await gql(live.api.url, UPDATES, { after }, token);
       expect({ after, codes: codes(errors), field: errors?.[0]?.extensions?.field }).toEqual({
         after,
         codes: ['BAD_USER_INPUT'],
@@ -91,7 +74,7 @@ describe('cursors out of range', () => {
   });
 
   it('as `after` of a subscription over graphql-ws and SSE → BAD_USER_INPUT', async () => {
-    const courseId = ldb.f.course('MATH101').id;
+    const courseId = live.ldb.f.course('MATH101').id;
     for (const after of OUT_OF_RANGE) {
       expect({ after, ws: (await overWs(GRADE_CHANGED, { courseId, after })).codes }).toEqual({
         after,
@@ -105,7 +88,12 @@ describe('cursors out of range', () => {
   });
 
   it('the largest cursor Postgres can hold is accepted (nothing after it yet)', async () => {
-    const { data, errors } = await gql(api.url, UPDATES, { after: '9223372036854775807.9223372036854775807' }, token);
+    const { data, errors } = await gql(
+      live.api.url,
+      UPDATES,
+      { after: '9223372036854775807.9223372036854775807' },
+      token,
+    );
     expect(errors).toBeUndefined();
     expect(data.updates.events).toEqual([]);
   });
@@ -183,8 +171,8 @@ describe('query limits: one shape on every transport', () => {
 
 describe('`first`: one range, one refusal', () => {
   it('updates, notifications and a course feed refuse 0, negative and over-the-maximum with BAD_USER_INPUT naming `first`', async () => {
-    const courseId = ldb.f.course('MATH101').id;
-    const { data } = await gql(api.url, '{ liveCursor }', {}, token);
+    const courseId = live.ldb.f.course('MATH101').id;
+    const { data } = await gql(live.api.url, '{ liveCursor }', {}, token);
     const lists = {
       updates: [UPDATES, { after: data.liveCursor }, 1000],
       notifications: ['query($first: Int) { notifications(first: $first) { edges { cursor } } }', {}, 100],
@@ -197,10 +185,10 @@ describe('`first`: one range, one refusal', () => {
     const seen: Record<string, unknown> = {};
     for (const [name, [query, variables, max]] of Object.entries(lists)) {
       for (const first of [0, -1, max + 1]) {
-        const { errors } = await gql(api.url, query, { ...variables, first }, token);
+        const { errors } = await gql(live.api.url, query, { ...variables, first }, token);
         seen[`${name}(first: ${first})`] = [...codes(errors), errors?.[0]?.extensions?.field, errors?.[0]?.message];
       }
-      const ok = await gql(api.url, query, { ...variables, first: max }, token);
+      const ok = await gql(live.api.url, query, { ...variables, first: max }, token);
       expect(ok.errors).toBeUndefined();
     }
     expect(seen).toEqual({

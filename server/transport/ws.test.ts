@@ -4,24 +4,14 @@
  * event), and nothing stays registered once the socket or the token ends. (The protocol core's
  * bookkeeping, deterministically: operations.test.ts.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../test';
-import { GRADE_CHANGED, type LiveDatabase, openLiveDatabase, waitFor } from '../../test/live';
+import { describe, expect, it } from 'vitest';
+import { GRADE_CHANGED, useLiveApp, waitFor } from '../../test/live';
 import { ackedSocket } from '../../test/transport';
 
-let ldb: LiveDatabase;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  api = await startTestApp({ databaseUrl: ldb.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
+const live = useLiveApp();
 
 /** Live streams registered with the hub (each listens to its topic, `membership` and `account`). */
-const streams = () => api.app.live.hub.stats().listeners / 3;
+const streams = () => live.api.app.live.hub.stats().listeners / 3;
 const subscribe = (id: string, courseId: string) => ({
   id,
   type: 'subscribe',
@@ -30,9 +20,9 @@ const subscribe = (id: string, courseId: string) => ({
 
 describe('graphql-ws: a reused operation id', () => {
   it('subscribe/complete in a burst, then subscribe: one stream, one frame per event, nothing left after close', async () => {
-    const math = ldb.f.course('MATH101');
+    const math = live.ldb.f.course('MATH101');
     const before = streams();
-    const ws = await ackedSocket(api.wsUrl, await ldb.token('instructor@homeroom.test'));
+    const ws = await ackedSocket(live.api.wsUrl, await live.ldb.token('instructor@homeroom.test'));
     for (let i = 0; i < 20; i++) {
       await ws.send(subscribe('X', math.id));
       await ws.send({ id: 'X', type: 'complete' });
@@ -42,9 +32,9 @@ describe('graphql-ws: a reused operation id', () => {
     await ws.send(subscribe('Y', math.id));
     await waitFor(() => streams() >= before + 2, { what: 'X and Y running' });
     const assessment = Object.values(math.assessments)[0].id;
-    await ldb.setGrade(assessment, math.id, math.studentIds[0], 71);
+    await live.ldb.setGrade(assessment, math.id, math.studentIds[0], 71);
     await ws.messages.until(() => ws.messages.items.some((m) => m.id === 'Y' && m.type === 'next'));
-    await ldb.setGrade(assessment, math.id, math.studentIds[0], 72);
+    await live.ldb.setGrade(assessment, math.id, math.studentIds[0], 72);
     await ws.messages.until(() => ws.messages.items.filter((m) => m.id === 'Y' && m.type === 'next').length === 2);
     // Y's frames went out after X's (same event, X subscribed first): X's count is final.
     expect(ws.messages.items.filter((m) => m.id === 'X' && m.type === 'next')).toHaveLength(2);
@@ -55,9 +45,9 @@ describe('graphql-ws: a reused operation id', () => {
   });
 
   it('the token expires: the socket closes 4403 and every stream it started ends, reused ids included', async () => {
-    const math = ldb.f.course('MATH101');
+    const math = live.ldb.f.course('MATH101');
     const before = streams();
-    const ws = await ackedSocket(api.wsUrl, await ldb.token('instructor@homeroom.test', 3));
+    const ws = await ackedSocket(live.api.wsUrl, await live.ldb.token('instructor@homeroom.test', 3));
     for (let i = 0; i < 10; i++) {
       await ws.send(subscribe('X', math.id));
       await ws.send({ id: 'X', type: 'complete' });

@@ -15,6 +15,7 @@ export {
   sseSubscribe,
 } from './clients';
 export { type LiveDatabase, type OutboxEntry, openLiveDatabase, strictlyIncreasing } from './db';
+export { useLiveApp } from './fixture';
 export { expectedFor, loadMemberships, type Memberships, maySee, type Persona } from './oracle';
 export * from './queries';
 export { Collector, TimeoutError, waitFor } from './wait';
