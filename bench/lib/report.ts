@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describeBottleneck, SATURATED_PCT } from './bottleneck';
 import { renderChart } from './chart';
 import type { OutboxReadCost } from './outbox-reads';
 import type { SystemResults } from './scenarios';
@@ -74,12 +75,18 @@ function rows(run: Run): Row[] {
       get: (r) => (r.idle ? `${r.idle.rssBeforeMiB} → ${r.idle.rssAfterMiB}` : null),
     },
     {
-      label: '(c) max sustained deliveries/s (p99 ≤ 100 ms, no loss)',
-      get: (r) => r.saturation?.sustainedDeliveriesPerSecond,
+      label: '(c) max sustained deliveries/s (p99 ≤ 100 ms, no loss; none when load-bound)',
+      get: (r) =>
+        r.saturation?.loadBoundAt != null
+          ? `load-bound at ${fmt(r.saturation.loadBoundAt)}/s`
+          : r.saturation?.sustainedDeliveriesPerSecond,
       ratio: true,
     },
     { label: '(c) at event rate, ev/s', get: (r) => r.saturation?.sustainedRate, ratio: true },
-    { label: '(c) first failing step: server core %, load core % (who was the bottleneck)', get: (r) => failing(r) },
+    {
+      label: `(c) bottleneck at the last step (saturated: ≥ ${SATURATED_PCT} % busy)`,
+      get: (r) => (r.saturation?.bottleneck ? describeBottleneck(r.saturation.bottleneck) : null),
+    },
     { label: '(c) search ended because', get: (r) => r.saturation?.stoppedBecause },
     { label: '(d) two instances: p99 latency, ms', get: (r) => r.twoInstances?.latencyMs.p99, ratio: true, digits: 2 },
     {
@@ -91,7 +98,7 @@ function rows(run: Run): Row[] {
       label: '(d) two instances: lost / duplicated',
       get: (r) => (r.twoInstances ? `${r.twoInstances.lost} / ${r.twoInstances.duplicated}` : null),
     },
-    { label: '(e) overload rate, ev/s (2× own saturation)', get: (r) => r.overload?.rate, ratio: true },
+    { label: '(e) overload rate, ev/s (2× the last passing (c) step)', get: (r) => r.overload?.rate, ratio: true },
     {
       label: '(e) server alive after overload',
       get: (r) => (r.overload ? (r.overload.serverAlive ? 'yes' : 'NO') : null),
@@ -120,14 +127,6 @@ function rows(run: Run): Row[] {
     ...pollingRows(run),
     { label: 'CPU steal during (a), %', get: (r) => r.steady?.stealPct },
   ];
-}
-
-/** At the step that failed: how busy the server process and the load core were. */
-function failing(r: SystemResults): string | null {
-  const steps = r.saturation?.steps;
-  const last = steps?.at(-1);
-  if (!last || r.saturation?.stoppedBecause === 'ran out of steps') return null;
-  return `${last.serverCpuPct}% / ${last.corePct.cpu1 ?? '?'}%`;
 }
 
 /** Scenario (f): only Homeroom polls; the other systems' cells say they have nothing to compare. */

@@ -1,4 +1,5 @@
 import type { SubscriberSpec } from '../load/protocol';
+import { type Bottleneck, bottleneckOf, describeBottleneck, measuresTheServer } from './bottleneck';
 import type { startInfra } from './infra';
 import type { Generators } from './load';
 import type { Options } from './options';
@@ -135,9 +136,16 @@ export type SystemResults = {
   };
   saturation?: {
     steps: PhaseResult[];
+    /** Null when the load core saturated first (the search measured the machine, not the server). */
     sustainedDeliveriesPerSecond: number | null;
     sustainedRate: number | null;
     stoppedBecause: string;
+    /** What limited the last step measured (the one that ended the search). */
+    bottleneck: Bottleneck | null;
+    /** Deliveries/s of the step at which the load core (or other work on the server's) saturated first, if it did. */
+    loadBoundAt: number | null;
+    /** The event rate of the last step that passed, load-bound or not (what (e) doubles). */
+    lastPassingRate: number | null;
   };
   twoInstances?: PhaseResult & { instances: number; via: string };
   overload?: PhaseResult & { rateFactor: number; serverAlive: boolean; recovery: PhaseResult | null };
@@ -191,14 +199,14 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
           }
           if (o.scenarios.includes('e')) {
             await freshIfBehind(r.saturation?.steps.at(-1) ?? r.steady);
-            const rate = 2 * (r.saturation?.sustainedRate ?? o.saturationRates[0]);
+            const rate = 2 * (r.saturation?.lastPassingRate ?? o.saturationRates[0]);
             const result = await phase(ctx, s, '(e) overload ×2', rate, o.overloadSeconds, {
               quietMs: o.quietMs * 2,
               drainTimeoutMs: 90_000,
             });
             const serverAlive = s.system.pids.every(isAlive);
             // Recovery: back to a rate this system sustained, to see it come back.
-            const calm = Math.min(o.steadyRate, r.saturation?.sustainedRate ?? o.saturationRates[0]);
+            const calm = Math.min(o.steadyRate, r.saturation?.lastPassingRate ?? o.saturationRates[0]);
             const recovery = serverAlive ? await phase(ctx, s, '(e) recovery', calm, o.recoverySeconds) : null;
             r.overload = { ...result, rateFactor: 2, serverAlive, recovery };
           }
@@ -264,7 +272,11 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
   return out;
 }
 
-/** Steps the event rate up until p99 passes the limit (or events are lost); the last step below it is sustained. */
+/**
+ * Steps the event rate up until p99 passes the limit (or events are lost); the last step below it
+ * is sustained — unless the load core saturated first: then the search stops and reports no
+ * saturation figure, only "load-bound at N/s" (the generators, writer and databases set the limit).
+ */
 async function saturate(ctx: Context, s: Session) {
   const o = ctx.options;
   const passes = (p: PhaseResult) =>
@@ -272,6 +284,8 @@ async function saturate(ctx: Context, s: Session) {
   const steps: PhaseResult[] = [];
   let sustained: PhaseResult | null = null;
   let stoppedBecause = 'ran out of steps';
+  let bottleneck: Bottleneck | null = null;
+  let loadBoundAt: number | null = null;
   for (const rate of o.saturationRates) {
     // Other work shares this machine: a step that fails once is tried again before it counts.
     let step: PhaseResult | null = null;
@@ -285,21 +299,39 @@ async function saturate(ctx: Context, s: Session) {
       if (step.delivered < step.expectedDeliveries) break; // a backlog is not noise
       await sleep(1000);
     }
+    const limit = bottleneckOf(step!, o);
+    bottleneck = limit;
     if (!passes(step!)) {
       const p99 = step!.latencyMs.p99 ?? Infinity;
       stoppedBecause =
         p99 > o.p99LimitMs
           ? `p99 ${p99} ms > ${o.p99LimitMs} ms at ${rate} ev/s`
           : `lost ${step!.lost} events at ${rate} ev/s`;
+      if (!measuresTheServer(limit)) loadBoundAt = step!.deliveriesPerSecond;
       break;
     }
     sustained = step;
+    if (!measuresTheServer(limit)) {
+      // Any higher step would measure the load side (or the machine's other work) too.
+      stoppedBecause = `${limit.core === 'load' ? 'load core' : 'server core (other work)'} saturated at ${rate} ev/s`;
+      loadBoundAt = step!.deliveriesPerSecond;
+      break;
+    }
     await sleep(500);
   }
-  return {
+  const result = {
     steps,
-    sustainedDeliveriesPerSecond: sustained?.deliveriesPerSecond ?? null,
-    sustainedRate: sustained?.rate ?? null,
+    sustainedDeliveriesPerSecond: loadBoundAt === null ? (sustained?.deliveriesPerSecond ?? null) : null,
+    sustainedRate: loadBoundAt === null ? (sustained?.rate ?? null) : null,
     stoppedBecause,
+    bottleneck,
+    loadBoundAt,
+    lastPassingRate: sustained?.rate ?? null,
   };
+  ctx.log(
+    loadBoundAt !== null
+      ? `  (c) load-bound at ${loadBoundAt}/s: no saturation figure (${describeBottleneck(bottleneck!)})`
+      : `  (c) sustained ${result.sustainedDeliveriesPerSecond ?? '–'} deliveries/s; ${stoppedBecause}; last step: ${bottleneck ? describeBottleneck(bottleneck) : '–'}`,
+  );
+  return result;
 }

@@ -1,0 +1,51 @@
+import type { PhaseResult } from './phase';
+
+/** A core (or the server process on its core) busier than this, per cent, is taken as saturated. */
+export const SATURATED_PCT = 90;
+
+export type Bottleneck = {
+  /**
+   * What limited the step: the server process filling its core (`server`); the load core —
+   * generators, writer, Postgres, Redis — while the server had room (`load`); the server's core
+   * filled by other work on the machine (`shared`); nothing saturated (`none`).
+   */
+  core: 'server' | 'load' | 'shared' | 'none';
+  serverCorePct: number;
+  loadCorePct: number;
+  /** The server processes' own share of their core (the rest of its busy time is other work). */
+  serverProcessPct: number;
+};
+
+/**
+ * Which side limited a phase, from the per-core busy time (/proc/stat) and the server's own CPU
+ * time the harness records. Only a step the server process saturated itself measures the server:
+ * a search that stops on a saturated load core measures the machine.
+ */
+export function bottleneckOf(p: PhaseResult, cores: { serverCore: string; loadCore: string }): Bottleneck {
+  const serverCorePct = p.corePct[`cpu${cores.serverCore}`] ?? 0;
+  const loadCorePct = p.corePct[`cpu${cores.loadCore}`] ?? 0;
+  const serverProcessPct = p.serverCpuPct;
+  const core =
+    serverProcessPct >= SATURATED_PCT
+      ? 'server'
+      : loadCorePct >= SATURATED_PCT
+        ? 'load'
+        : serverCorePct >= SATURATED_PCT
+          ? 'shared'
+          : 'none';
+  return { core, serverCorePct, loadCorePct, serverProcessPct };
+}
+
+/** Whether a saturation figure at this step would be the server's own. */
+export const measuresTheServer = (b: Bottleneck) => b.core === 'server' || b.core === 'none';
+
+const WHAT = {
+  server: 'server core (the server process filled it)',
+  load: 'load core',
+  shared: 'server core, filled by other work on the machine',
+  none: 'neither core saturated',
+};
+
+export function describeBottleneck(b: Bottleneck): string {
+  return `${WHAT[b.core]}: server process ${b.serverProcessPct} % of its core (core ${b.serverCorePct} % busy), load core ${b.loadCorePct} %`;
+}
