@@ -226,6 +226,31 @@ describe('typing', () => {
   });
 });
 
+describe('membership lost mid-stream', () => {
+  it('an unenrolled student’s presence and typing subscriptions end FORBIDDEN, and they leave everyone’s view', async () => {
+    const mateId = ldb.f.user(classmate);
+    const [{ id: channel }] = await sql<{ id: string }[]>`
+      select id from conversations where course_id = ${course} and kind = 'CHANNEL'`;
+    const watcher = (await live(a.wsUrl, TEACHER2)).subscribe<Event>(PRESENCE_CHANGED, { c: course });
+    await watcher.count(1);
+    const mate = await live(b.wsUrl, classmate);
+    const present = mate.subscribe<Event>(PRESENCE_CHANGED, { c: course, where: 'chat' });
+    const typing = mate.subscribe(TYPING_CHANGED, { id: channel });
+    await present.count(1);
+    await watcher.find(about(mateId, 'JOINED'));
+    try {
+      await sql`delete from enrolments where course_id = ${course} and student_id = ${mateId}`;
+      await present.ended();
+      await typing.ended();
+      expect(present.errors.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+      expect(typing.errors.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+      await watcher.find(about(mateId, 'LEFT'));
+    } finally {
+      await sql`insert into enrolments (course_id, student_id) values (${course}, ${mateId}) on conflict do nothing`;
+    }
+  });
+});
+
 describe('an instance that dies', () => {
   it('takes its users out of everyone’s view within the expiry (SIGKILL, no goodbye)', async () => {
     const watcher = (await live(a.wsUrl, TEACHER2)).subscribe<Event>(PRESENCE_CHANGED, { c: course });

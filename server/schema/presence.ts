@@ -1,6 +1,10 @@
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import { type Access, createAccess } from '../auth/access';
 import { builder } from '../builder';
-import { badInput } from '../errors';
+import { mayRead } from '../chat/rules';
+import type { Context } from '../context';
+import { badInput, forbidden } from '../errors';
+import { MEMBERSHIP_TOPIC } from '../live/topic';
 import type { PresenceEntry as Entry } from '../presence/presence';
 import type { TypingChange } from '../presence/typing';
 import { parseId, text } from '../validate';
@@ -55,6 +59,45 @@ const TypingEvent = builder.objectRef<TypingChange>('TypingEvent').implement({
   }),
 });
 
+/**
+ * Authorization holds for as long as a subscription lives, not only when it starts (as for the
+ * outbox topics): when the viewer's memberships change (unenrolled, no longer teaching), `allowed`
+ * is asked again with fresh permissions, and a no calls `end` with FORBIDDEN. Returns the function
+ * that stops listening.
+ */
+function whenNoLongerAllowed(
+  ctx: Context,
+  allowed: (access: Access) => Promise<boolean>,
+  end: (error: Error) => void,
+): () => void {
+  const routes = [{ topic: MEMBERSHIP_TOPIC, userId: ctx.viewer!.id }];
+  const listener = {
+    hear() {
+      void allowed(createAccess(ctx.db, ctx.viewer)).then(
+        (ok) => ok || end(forbidden('You are no longer a member of this course')),
+        (error: Error) => end(error),
+      );
+    },
+  };
+  ctx.live.hub.listen(routes, listener);
+  return () => ctx.live.hub.unlisten(routes, listener);
+}
+
+/** The last item of a stream that ends in error: its resolver throws it, so it leaves as the result's error. */
+type Ending = { ending: Error };
+const isEnding = (item: object): item is Ending => 'ending' in item;
+/** Pushes the error as the stream's last result, then ends the stream (the transports then complete it). */
+const endWith =
+  <T>(push: (item: T | Ending) => Promise<unknown>, stop: () => void) =>
+  (error: Error) => {
+    void push({ ending: error });
+    stop();
+  };
+function resolved<T extends object>(item: T | Ending): T {
+  if (isEnding(item)) throw item.ending;
+  return item;
+}
+
 /** A bounded queue: a consumer that stops reading loses the oldest presence news, never the process. */
 const buffer = () => new SlidingBuffer(256);
 
@@ -105,7 +148,7 @@ builder.subscriptionFields((t) => ({
       if (open && open.courseId !== courseId)
         throw badInput('That conversation is not in this course', 'conversationId');
       const { presence } = ctx.ephemeral;
-      return new Repeater<PresenceMessage>(async (push, stop) => {
+      return new Repeater<PresenceMessage | Ending>(async (push, stop) => {
         // A hidden session is not shown, but its open conversation still spares a notification.
         const leave = presence.join(courseId, ctx.viewer!.id, {
           where,
@@ -115,12 +158,18 @@ builder.subscriptionFields((t) => ({
         // The whole state first, then every change after it: nothing can happen in between.
         void push({ action: 'SNAPSHOT', entry: null, entries: presence.list(courseId) });
         const unwatch = presence.watch(courseId, (diff) => void push({ ...diff, entries: [] }));
+        const unlisten = whenNoLongerAllowed(
+          ctx,
+          async (access) => (await access.roleIn(courseId)) !== null,
+          endWith(push, stop),
+        );
         await stop;
+        unlisten();
         unwatch();
         leave();
       }, buffer());
     },
-    resolve: (message) => message,
+    resolve: resolved,
   }),
   typingChanged: t.field({
     type: TypingEvent,
@@ -132,14 +181,20 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const conversation = await requireConversation(ctx, args.conversationId);
       const viewerId = ctx.viewer!.id;
-      return new Repeater<TypingChange>(async (push, stop) => {
+      return new Repeater<TypingChange | Ending>(async (push, stop) => {
         const unwatch = ctx.ephemeral.typing.watch(conversation.id, (change) => {
           if (change.userId !== viewerId) void push(change);
         });
+        const unlisten = whenNoLongerAllowed(
+          ctx,
+          async (access) => mayRead(conversation, viewerId, await access.roleIn(conversation.courseId)),
+          endWith(push, stop),
+        );
         await stop;
+        unlisten();
         unwatch();
       }, new SlidingBuffer(64));
     },
-    resolve: (change) => change,
+    resolve: resolved,
   }),
 }));
