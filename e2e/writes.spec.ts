@@ -91,7 +91,7 @@ test('a response lost after the server applied the post: the retry carries the s
     await route.abort('connectionreset'); // …and the answer never arrives
   });
   await page.getByRole('textbox', { name: 'New post' }).fill(body);
-  await page.getByRole('button', { name: 'Post' }).click();
+  await page.getByRole('button', { name: 'Post', exact: true }).click();
   // The lost answer looks like a dropped connection: the post waits in the queue and is sent
   // again on its own a few seconds later, with the same key.
   const posted = page.getByRole('article', { name: /Post by/ }).filter({ hasText: body });
