@@ -14,6 +14,7 @@ import { createEphemeral } from './presence';
 import { readiness } from './readiness';
 import { createLocalSocketCount, createRedisSocketCount } from './transport/socket-count';
 import { attachWebSocket } from './transport/ws';
+import { createWriteLimiter } from './write-limits/limiter';
 import { buildYoga } from './yoga';
 
 /** Builds the API; nothing listens until `start()`, and `stop()` undoes everything in reverse. */
@@ -42,11 +43,13 @@ export async function buildApp(config: Config) {
         createRedisSocketCount(config.redisUrl, { what, max, leaseMs: 3 * config.wsKeepAliveMs, log })
       : createLocalSocketCount(max);
   const sseStreamCount = countPerUser('streams', config.streams.maxSseStreamsPerUser);
+  const writeLimiter = createWriteLimiter(config.writeLimits, { redisUrl: config.redisUrl, log });
   const yoga = buildYoga({
     db: database.db,
     tokens,
     live,
     loginLimiter: createLoginLimiter(database.db, config.login),
+    writeLimiter,
     sseStreamsPerUser: { max: config.streams.maxSseStreamsPerUser, count: sseStreamCount },
     messageLimiter: createMessageLimiter(database.db, config.messages),
     ephemeral,
@@ -114,6 +117,7 @@ export async function buildApp(config: Config) {
       await sseStreamCount.stop();
       await ephemeral.stop();
       await live.stop();
+      await writeLimiter.stop();
       await database.stop();
     },
   };

@@ -5,6 +5,7 @@ import type { GraphQLFieldResolver } from 'graphql';
 import { authErrorMessages } from './auth/authenticate';
 import type { Context } from './context';
 import { forbidden, unauthenticated } from './errors';
+import './write-limits/plugin';
 
 /**
  * Drops scope-auth's per-request cache (resolved scopes, grants) once a subscription's `subscribe`
@@ -56,7 +57,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   // scope-auth first, so every other plugin's fields are already guarded (the last plugin wraps innermost).
-  plugins: [ScopeAuthPlugin, DataloaderPlugin, 'releaseSubscribeCache'],
+  plugins: [ScopeAuthPlugin, DataloaderPlugin, 'releaseSubscribeCache', 'writeLimits'],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

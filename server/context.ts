@@ -6,6 +6,7 @@ import type { TokenService } from './auth/tokens';
 import type { MessageLimiter } from './chat/message-limiter';
 import type { Live } from './live';
 import type { Ephemeral } from './presence';
+import type { WriteLimiter } from './write-limits/limiter';
 
 export type Context = ContextDeps & {
   viewer: Viewer | null;
@@ -36,6 +37,8 @@ export type ContextDeps = {
   messageLimiter: MessageLimiter;
   /** Presence and typing (never in Postgres). */
   ephemeral: Ephemeral;
+  /** Per-user write limits (server/write-limits), counted by the Pothos plugin before a mutation runs. */
+  writeLimiter: WriteLimiter;
 };
 
 /**
@@ -89,6 +92,7 @@ export async function createContext(
     loginLimiter: deps.loginLimiter,
     messageLimiter: deps.messageLimiter,
     ephemeral: deps.ephemeral,
+    writeLimiter: deps.writeLimiter,
     clientAddress: transport.clientAddress,
     userAgent: transport.userAgent ?? '',
     closeSlowSocket: transport.closeSlowSocket,

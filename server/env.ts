@@ -7,6 +7,13 @@ import type { MessageLimits } from './chat/message-limiter';
 import type { IdempotencyConfig } from './idempotency/plugin';
 import type { QueryLimits, StreamLimits } from './limits';
 import type { LiveConfig } from './live';
+import {
+  parseWriteLimit,
+  WRITE_LIMIT_NAMES,
+  WRITE_LIMITS,
+  type WriteLimits,
+  writeLimitEnvName,
+} from './write-limits/table';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -64,6 +71,16 @@ const schema = z.object({
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
   IDEMPOTENCY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   IDEMPOTENCY_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3600_000),
+  // WRITE_LIMIT_POSTS, WRITE_LIMIT_GRADES, … one per line of server/write-limits/table.ts.
+  ...Object.fromEntries(
+    WRITE_LIMIT_NAMES.map((name) => [
+      writeLimitEnvName(name),
+      z
+        .string()
+        .refine((v) => parseWriteLimit(v) !== null, 'must be "<writes>/<seconds>", e.g. "10/60"')
+        .optional(),
+    ]),
+  ),
 });
 
 /** What graphql-ws sockets may do (server/transport/ws.ts). Configuration owns it: no transport import here. */
@@ -100,6 +117,7 @@ export type Config = {
   limits: QueryLimits;
   live: LiveConfig;
   idempotency: IdempotencyConfig;
+  writeLimits: WriteLimits;
 };
 
 /** Validates the environment once, at start, with an error that says what to fix. */
@@ -170,6 +188,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       waitMs: e.IDEMPOTENCY_WAIT_MS,
       pruneIntervalMs: e.IDEMPOTENCY_PRUNE_INTERVAL_MS,
     },
+    writeLimits: Object.fromEntries(
+      WRITE_LIMIT_NAMES.map((name) => {
+        const override = (e as Record<string, unknown>)[writeLimitEnvName(name)];
+        const { writes, seconds } = WRITE_LIMITS[name];
+        return [name, typeof override === 'string' ? parseWriteLimit(override)! : { writes, seconds }];
+      }),
+    ) as WriteLimits,
   };
 }
 

@@ -1,5 +1,6 @@
 import { type App, buildApp } from '../server/app';
 import { type Config, loadConfig } from '../server/env';
+import { WRITE_LIMIT_NAMES, writeLimitEnvName } from '../server/write-limits/table';
 
 /** A fixed secret, so tests can mint tokens themselves when they need to. */
 export const TEST_JWT_SECRET = 'homeroom-test-secret-0123456789-abcdefghij';
@@ -38,6 +39,8 @@ export async function startTestApp(options: {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_POOL_SIZE: '6',
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    // Tests write far faster than people; the limits have their own tests (server/write-limits), with their own values.
+    ...Object.fromEntries(WRITE_LIMIT_NAMES.map((name) => [writeLimitEnvName(name), '100000/60'])),
     ...options.env,
   });
   const app = await buildApp(config);
