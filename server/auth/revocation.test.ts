@@ -4,7 +4,7 @@
  * with 4403 and the reason, ends their SSE streams on B, and B refuses their next HTTP request.
  * Logs the delay from the admin's answer to the close on the other instance (target ≤ 1 s).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRedisServer, type TestRedis } from '../../test';
 import {
   connectLive,
@@ -77,10 +77,17 @@ describe('a change of access on A, on B', () => {
     await registered(1);
     const adminToken = await admin();
 
+    const logged = vi.spyOn(b.app.log, 'info');
     const closed = await timedClose('deactivation', conn, () =>
       gqlOk(a.url, `mutation($id: ID!) { deactivateUser(id: $id) { id } }`, { id: ldb.f.user(email) }, adminToken),
     );
     expect(closed).toEqual({ code: 4403, reason: 'Account deactivated' });
+    // B says what it closed and why: one line for the change, with the count.
+    expect(logged).toHaveBeenCalledWith(
+      expect.objectContaining({ userId: ldb.f.user(email), reason: 'deactivated', sockets: 1, closeCode: 4403 }),
+      'sockets closed: access changed',
+    );
+    logged.mockRestore();
     await stream.ended();
     await sse.ended();
     expect(sse.events.items.at(-1)?.errors?.[0]).toMatchObject({

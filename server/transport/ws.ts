@@ -6,7 +6,7 @@ import { type Authentication, authErrorMessages } from '../auth/authenticate';
 import { closeReasons } from '../auth/sessions';
 import type { SocketLimits } from '../env';
 import { withInputErrorCodes } from '../limits';
-import { type AccountWatch, affects } from '../live/accounts';
+import { type AccountEvent, type AccountWatch, affects } from '../live/accounts';
 import { subscribeShared } from '../live/shared-execution';
 import type { Logger } from '../logger';
 import { maskResultErrors } from '../mask-errors';
@@ -67,12 +67,23 @@ export function attachWebSocket(
   const heartbeat = keepAlive(wss, limits.keepAliveMs);
   // Acknowledged sockets of this instance by user: whom an account event concerns.
   const socketsByUser = new Map<string, Map<WebSocket, Session>>();
+  // One line per change and instance (not per socket): which access ended, why, and how many
+  // sockets it closed here. Connects refused by a change heard meanwhile are logged in `init`.
+  const logAccessClosed = (event: AccountEvent, sockets: number, during: 'live' | 'connect') =>
+    deps.log.info(
+      { userId: event.userId, sessionId: event.sessionId, reason: event.reason, sockets, during, closeCode: 4403 },
+      'sockets closed: access changed',
+    );
   const stopWatching = auth.accounts.subscribe((event) => {
     const open = socketsByUser.get(event.userId);
     if (!open) return;
+    let closed = 0;
     for (const [socket, session] of open)
-      if (affects(event, session.userId, session.sessionId))
+      if (affects(event, session.userId, session.sessionId)) {
         socket.close(CloseCode.Forbidden, closeReasons[event.reason]);
+        closed++;
+      }
+    if (closed > 0) logAccessClosed(event, closed, 'live');
   });
   // Not the upgrade request (over 1 KiB each): only what the client's address is read from, until connection_init.
   const addresses = new WeakMap<WebSocket, AddressSource>();
@@ -119,7 +130,10 @@ export function attachWebSocket(
         const change = auth.accounts.changedSince(userId, check.sessionId, check.at);
         if (change || socket.readyState !== socket.OPEN) {
           auth.socketCount.release(userId, lease);
-          if (change) socket.close(CloseCode.Forbidden, closeReasons[change.reason]);
+          if (change) {
+            socket.close(CloseCode.Forbidden, closeReasons[change.reason]);
+            logAccessClosed(change, 1, 'connect');
+          }
           return null;
         }
         const address = addresses.get(socket);
