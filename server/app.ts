@@ -4,7 +4,6 @@ import { createDatabase } from '../db/client';
 import { authenticate } from './auth/authenticate';
 import { createLoginLimiter } from './auth/login-limiter';
 import { createTokenService } from './auth/tokens';
-import { createMessageLimiter } from './chat/message-limiter';
 import type { Config } from './env';
 import { startKeyPruning } from './idempotency/pruning';
 import { createLive } from './live';
@@ -51,7 +50,6 @@ export async function buildApp(config: Config) {
     loginLimiter: createLoginLimiter(database.db, config.login),
     writeLimiter,
     sseStreamsPerUser: { max: config.streams.maxSseStreamsPerUser, count: sseStreamCount },
-    messageLimiter: createMessageLimiter(database.db, config.messages),
     ephemeral,
     trustProxy: config.trustProxy,
     idempotency: config.idempotency,

@@ -3,7 +3,6 @@ import { type Access, createAccess, type Viewer } from './auth/access';
 import { type AuthError, type Authentication, authenticate } from './auth/authenticate';
 import type { LoginLimiter } from './auth/login-limiter';
 import type { TokenService } from './auth/tokens';
-import type { MessageLimiter } from './chat/message-limiter';
 import type { Live } from './live';
 import type { Ephemeral } from './presence';
 import type { WriteLimiter } from './write-limits/limiter';
@@ -34,7 +33,6 @@ export type ContextDeps = {
   tokens: TokenService;
   live: Live;
   loginLimiter: LoginLimiter;
-  messageLimiter: MessageLimiter;
   /** Presence and typing (never in Postgres). */
   ephemeral: Ephemeral;
   /** Per-user write limits (server/write-limits), counted by the Pothos plugin before a mutation runs. */
@@ -90,7 +88,6 @@ export async function createContext(
     tokens: deps.tokens,
     live: deps.live,
     loginLimiter: deps.loginLimiter,
-    messageLimiter: deps.messageLimiter,
     ephemeral: deps.ephemeral,
     writeLimiter: deps.writeLimiter,
     clientAddress: transport.clientAddress,

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { LoginLimits } from './auth/login-limiter';
-import type { MessageLimits } from './chat/message-limiter';
 import type { IdempotencyConfig } from './idempotency/plugin';
 import type { QueryLimits, StreamLimits } from './limits';
 import type { LiveConfig } from './live';
@@ -61,8 +60,6 @@ const schema = z.object({
   LOGIN_ATTEMPTS_PER_ACCOUNT_TOTAL: z.coerce.number().int().min(1).default(100),
   LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(300),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
-  CHAT_MESSAGES_PER_WINDOW: z.coerce.number().int().min(1).default(20),
-  CHAT_MESSAGE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(10),
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(2000),
   PRESENCE_EXPIRY_MS: z.coerce.number().int().min(300).default(6000),
   PRESENCE_LEAVE_GRACE_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
@@ -110,7 +107,6 @@ export type Config = {
   sockets: Omit<SocketLimits, 'keepAliveMs' | 'webOrigins'>;
   streams: StreamLimits;
   login: LoginLimits;
-  messages: MessageLimits;
   presence: { heartbeatMs: number; expiryMs: number; leaveGraceMs: number; typingExpiryMs: number };
   /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
   trustProxy: boolean;
@@ -162,7 +158,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaveGraceMs: e.PRESENCE_LEAVE_GRACE_MS,
       typingExpiryMs: e.TYPING_EXPIRY_MS,
     },
-    messages: { perWindow: e.CHAT_MESSAGES_PER_WINDOW, windowSeconds: e.CHAT_MESSAGE_WINDOW_SECONDS },
     trustProxy: e.TRUST_PROXY === '1',
     limits: {
       maxDepth: e.QUERY_MAX_DEPTH,

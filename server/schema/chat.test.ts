@@ -37,7 +37,7 @@ async function send(email: string, conversationId: string, body = `hello ${++sen
 }
 
 beforeAll(async () => {
-  api = await startApi({ CHAT_MESSAGES_PER_WINDOW: String(LIMIT), CHAT_MESSAGE_WINDOW_SECONDS: '600' });
+  api = await startApi({ WRITE_LIMIT_MESSAGES: `${LIMIT}/600` });
   sql = api.sql;
   const hist = api.f.course('HIST201');
   course = hist.id;

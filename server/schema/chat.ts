@@ -243,7 +243,7 @@ builder.mutationFields((t) => ({
       const viewer = ctx.viewer!;
       const sent = await findSent(ctx, viewer.id, clientMessageId);
       if (sent) return sameMessage(sent, conversation.id);
-      await ctx.messageLimiter.consume(viewer.id);
+      await ctx.writeLimiter.consume('messages', viewer.id, ctx.db); // after findSent: a retry is not counted
       const message = await ctx.db.transaction(async (tx) => {
         const [message] = await tx
           .insert(messages)

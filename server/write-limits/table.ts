@@ -1,9 +1,10 @@
 /**
  * Per-user write limits, one line each: how many of these writes one user may make per window,
  * counted across every API instance (Redis with REDIS_URL, else Postgres). Each root mutation
- * listed counts one, whatever it writes (`markAllPresent` is one action however many records it
- * marks; two aliased `createPost` in one document count two). A refusal is TOO_MANY_REQUESTS with
- * `retryAfterSeconds` and runs nothing. `WRITE_LIMIT_<NAME>="<writes>/<seconds>"` overrides one.
+ * listed counts one, before its resolver runs (server/write-limits/plugin.ts), whatever it writes:
+ * `markAllPresent` is one action however many records it marks; two aliased `createPost` in one
+ * document count two. A refusal is TOO_MANY_REQUESTS with `retryAfterSeconds` and runs nothing.
+ * `WRITE_LIMIT_<NAME>="<writes>/<seconds>"` overrides one.
  *
  * Deleting a post or a comment is not counted: moderators clear spam in bursts, and a deletion
  * adds nothing for others to read.
@@ -20,6 +21,9 @@ export const WRITE_LIMITS = {
     what: 'attendance changes',
     mutations: ['recordAttendance', 'markAllPresent'],
   },
+  // Counted by sendMessage itself (no mutation listed), after it looked for an earlier send with the
+  // same clientMessageId: a retry is answered with that message, not counted.
+  messages: { writes: 20, seconds: 10, what: 'messages', mutations: [] },
 } as const satisfies Record<string, { writes: number; seconds: number; what: string; mutations: readonly string[] }>;
 
 export type WriteLimitName = keyof typeof WRITE_LIMITS;
