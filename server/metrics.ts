@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of one instance; the process defaults (CPU, memory, event loop) included. */
 export function createMetrics() {
@@ -21,6 +21,14 @@ export function createMetrics() {
       collect() {
         this.set(countSockets());
       },
+    }),
+    socketLifetime: new Histogram({
+      name: 'homeroom_socket_lifetime_seconds',
+      help: 'How long graphql-ws sockets stayed open, by close code',
+      labelNames: ['code'],
+      // From a refused connect to a school day.
+      buckets: [0.1, 1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600],
+      registers: [registry],
     }),
     subscriptions: new Gauge({
       name: 'homeroom_subscriptions_active',

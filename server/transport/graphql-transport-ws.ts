@@ -32,10 +32,22 @@ export interface ProtocolHandlers<Session> {
   /** The finishing touches of errors answered with an `error` message (error codes, metrics). */
   refused(errors: readonly GraphQLError[]): readonly GraphQLError[];
   /** The socket closed; its operations were ended first. */
-  closed(session: Session | null, socket: WebSocket): void;
+  closed(session: Session | null, socket: WebSocket, close: SocketClose): void;
   /** Something broke while handling a message; the socket is closed with 4500. */
   failed(error: unknown): void;
 }
+
+/** How a socket ended, for the connection log and the lifetime histogram. */
+export type SocketClose = {
+  code: number;
+  reason: string;
+  /** From the upgrade to the close. */
+  durationMs: number;
+  /** Operations still running when it closed (its live subscriptions, mostly). */
+  subscriptions: number;
+  /** Operations started over its life. */
+  operations: number;
+};
 
 type Stream = AsyncIterableIterator<ExecutionResult>;
 
@@ -77,6 +89,8 @@ class Connection<Session> {
   private readonly operations = new Map<string, Operation>();
   /** Operations not yet over: those in the map, and those that ended (complete) while still starting. */
   private running = 0;
+  private operationsStarted = 0;
+  private readonly openedAt = Date.now();
 
   constructor(
     private readonly socket: WebSocket,
@@ -90,7 +104,7 @@ class Connection<Session> {
       );
     }
     socket.on('message', (data) => this.receive(data));
-    socket.once('close', () => this.close());
+    socket.once('close', (code, reason) => this.close(code, String(reason)));
     // ws closes the socket itself on a bad frame (1002, 1009 …); without a listener the error would end the process.
     socket.on('error', () => {});
   }
@@ -119,6 +133,7 @@ class Connection<Session> {
         const operation: Operation = { stream: null, started: false, ended: false };
         this.operations.set(id, operation);
         this.running += 1;
+        this.operationsStarted += 1;
         return void this.run(this.session, id, operation, message.payload).catch((error) => this.fail(error));
       }
       case MessageType.Complete: {
@@ -210,10 +225,17 @@ class Connection<Session> {
     this.socket.close(CloseCode.InternalServerError, 'Internal server error');
   }
 
-  private close() {
+  private close(code: number, reason: string) {
     clearTimeout(this.initTimer);
+    const subscriptions = this.operations.size;
     for (const [id, operation] of [...this.operations]) this.finish(id, operation);
-    this.handlers.closed(this.session, this.socket);
+    this.handlers.closed(this.session, this.socket, {
+      code,
+      reason,
+      durationMs: Date.now() - this.openedAt,
+      subscriptions,
+      operations: this.operationsStarted,
+    });
   }
 
   /**

@@ -215,7 +215,25 @@ export function attachWebSocket(
         onErrors?.({ errors: coded });
         return coded;
       },
-      closed(session, socket) {
+      closed(session, socket, close) {
+        // The connection log: one line per socket, refused ones included (no user then).
+        const address = session?.address ?? addresses.get(socket);
+        deps.log.info(
+          {
+            transport: 'graphql-ws',
+            userId: session?.userId ?? null,
+            sessionId: session?.sessionId ?? null,
+            address: address?.socket?.remoteAddress ?? null,
+            forwardedFor: address?.headers['x-forwarded-for'] ?? null,
+            durationMs: close.durationMs,
+            subscriptions: close.subscriptions,
+            operations: close.operations,
+            closeCode: close.code,
+            closeReason: close.reason,
+          },
+          'socket closed',
+        );
+        deps.metrics?.socketLifetime.observe({ code: String(close.code) }, close.durationMs / 1000);
         if (!session) return;
         clearTimeout(session.expiryTimer);
         auth.socketCount.release(session.userId, session.lease);
