@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import postgres from 'postgres';
-import { apiLogin, shot, signedInPage } from './fixtures';
+import { apiLogin, gql, shot, signedInPage } from './fixtures';
 import { mathCourse, waitLive } from './live';
 import { E2E } from './ports';
 
@@ -130,4 +130,40 @@ test('a message written offline waits, then is sent exactly once when the connec
     select (select count(*)::int from outbox o where o.entity_id = m.id) as events from messages m where m.body = ${body}`;
   expect(rows).toEqual([{ events: 1 }]);
   await Promise.all([teacher.context().close(), student.context().close()]);
+});
+
+test('a direct message shows as unread on the dashboard at once, and leads to the chat', async ({ browser }) => {
+  const course = await mathCourse();
+  const [{ token: teacherToken, user: teacherUser }, { token: studentToken }] = await Promise.all([
+    apiLogin('instructor'),
+    apiLogin('student'),
+  ]);
+  const unreadNow = async () =>
+    (
+      await gql<{ conversations: { unreadCount: number }[] }>(
+        'query ($c: ID!) { conversations(courseId: $c) { unreadCount } }',
+        { c: course.id },
+        teacherToken,
+      )
+    ).conversations.reduce((n, c) => n + c.unreadCount, 0);
+  const teacher = await signedInPage(browser, 'instructor');
+  await waitLive(teacher);
+  const before = await unreadNow();
+  const card = teacher.getByTestId(`course-${course.code}`);
+
+  const { startDirectConversation } = await gql<{ startDirectConversation: { id: string } }>(
+    'mutation ($c: ID!, $u: ID!) { startDirectConversation(courseId: $c, userId: $u) { id } }',
+    { c: course.id, u: teacherUser.id },
+    studentToken,
+  );
+  await gql(
+    'mutation ($id: ID!, $b: String!, $cm: String!) { sendMessage(conversationId: $id, body: $b, clientMessageId: $cm) { id } }',
+    { id: startDirectConversation.id, b: 'Are you there?', cm: `dashboard-${Date.now()}` },
+    studentToken,
+  );
+  const link = card.getByTestId('dashboard-chat-unread');
+  await expect(link).toHaveText(before + 1 === 1 ? '1 unread message' : `${before + 1} unread messages`);
+  await link.click();
+  await expect(teacher.getByRole('tab', { name: /Chat/ })).toHaveAttribute('aria-selected', 'true');
+  await teacher.context().close();
 });

@@ -33,7 +33,7 @@ test('phone: login, dashboards, course tabs and notifications fit the screen', a
     await expectNoHorizontalScroll(page);
     await page.screenshot({ path: shot(`phone-dashboard-${role}`), fullPage: true });
     await page.goto(`/courses/${await firstCourseId(role)}`);
-    for (const tab of ['Grades', 'Attendance', 'Polls', 'Feed']) {
+    for (const tab of ['Grades', 'Attendance', 'Polls', 'Feed', 'Chat']) {
       await page.getByRole('tab', { name: tab }).click();
       await expect(
         page

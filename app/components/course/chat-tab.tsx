@@ -67,7 +67,13 @@ export function ChatTab({
         />
       </nav>
       {current ? (
-        <ConversationView key={current.id} conversation={current} viewerId={viewerId} manage={manage} />
+        <ConversationView
+          key={current.id}
+          conversation={current}
+          title={conversationTitle(current, viewerId)}
+          viewerId={viewerId}
+          manage={manage}
+        />
       ) : (
         <p className="muted">No conversation yet.</p>
       )}

@@ -27,10 +27,12 @@ const TYPING_SIGNAL_MS = 2000;
 
 export function ConversationView({
   conversation,
+  title,
   viewerId,
   manage,
 }: {
   conversation: Conversation;
+  title: string;
   viewerId: string;
   manage: boolean;
 }) {
@@ -53,6 +55,7 @@ export function ConversationView({
 
   return (
     <section className="chat-conversation" aria-label="Messages">
+      <h2 className="chat-title">{title}</h2>
       {fetching && !data ? (
         <Loading label="Loading messages…" />
       ) : (

@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { useQuery } from 'urql';
-import { ChatUnreadQuery, CourseQuery } from '../../lib/documents';
+import { CourseQuery } from '../../lib/documents';
 import { useLiveEvents } from '../../lib/live/react';
 import { endsAccess } from '../../lib/live/topics/courses';
 import { useSession } from '../../lib/session';
@@ -10,6 +10,7 @@ import { errorCode } from '../../lib/urql';
 import { ErrorNote, Loading } from '../status';
 import { AttendanceTab } from './attendance-tab';
 import { ChatTab } from './chat-tab';
+import { UnreadBadge, useChatUnread } from './chat-unread';
 import { CourseStatsPanel } from './course-stats';
 import { FeedTab } from './feed-tab';
 import { GradesTab } from './grades-tab';
@@ -30,9 +31,7 @@ export function CourseView({
   const [conversation, setConversation] = useState<string | null>(initialConversation);
   const tabRefs = useRef<Record<string, HTMLButtonElement | null>>({});
   const [{ data, error, fetching }, refetch] = useQuery({ query: CourseQuery, variables: { id } });
-  // Kept current by messageChanged (each conversation's unreadCount), so the badge moves live.
-  const [chat] = useQuery({ query: ChatUnreadQuery, variables: { courseId: id }, pause: !data?.course });
-  const unread = (chat.data?.conversations ?? []).reduce((n, c) => n + c.unreadCount, 0);
+  const unread = useChatUnread(id, !data?.course);
   const viewerId = useSession()?.user.id;
   // Taken out of the course while looking at it: say so instead of showing what is no longer yours.
   const [accessEnded, setAccessEnded] = useState(false);
@@ -138,12 +137,7 @@ export function CourseView({
             onClick={() => select(t.id)}
           >
             {t.label}
-            {t.id === 'chat' && unread > 0 && (
-              <span className="badge" data-testid="chat-unread">
-                {unread}
-                <span className="visually-hidden"> unread</span>
-              </span>
-            )}
+            {t.id === 'chat' && <UnreadBadge count={unread} testId="chat-unread" />}
           </button>
         ))}
       </div>

@@ -4,6 +4,7 @@ import { useQuery } from 'urql';
 import type { CourseSummary } from '../../lib/documents';
 import { CoursesQuery } from '../../lib/documents';
 import { useSession } from '../../lib/session';
+import { ChatUnreadLink } from '../course/chat-unread';
 import { StatsFacts, useLiveStats } from '../course/course-stats';
 import { Empty, ErrorNote, formatPercent, Loading } from '../status';
 import { AdminPanel } from './admin-panel';
@@ -16,6 +17,7 @@ function StudentCourse({ course }: { course: CourseSummary }) {
         <span className="course-code">{course.code}</span>
         <span className="course-title">{course.title}</span>
       </Link>
+      <ChatUnreadLink courseId={course.id} />
       <dl className="facts">
         <div>
           <dt>Standing</dt>
@@ -38,6 +40,7 @@ function StaffCourse({ course, reload }: { course: CourseSummary; reload: () => 
         <span className="course-code">{course.code}</span>
         <span className="course-title">{course.title}</span>
       </Link>
+      <ChatUnreadLink courseId={course.id} />
       <dl className="facts">
         <div>
           <dt>Students</dt>
