@@ -2,7 +2,9 @@
  * Presence and typing across two instances through Redis (one in-process, one a real child process
  * that is killed with SIGKILL): joins and leaves reach the other instance, a killed instance's users
  * leave within the expiry, typing reaches the others (never the typer) and ends by itself or on
- * send; course and conversation rules hold. Nothing of it is written to Postgres.
+ * send; course and conversation rules hold, also when membership is lost mid-stream; a reader of
+ * the conversation is not notified. Nothing of it is written to Postgres. And chat messages, which
+ * are: a subscriber on the killed instance resumes on the other from its cursor, exactly.
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,18 +254,46 @@ describe('membership lost mid-stream', () => {
 });
 
 describe('an instance that dies', () => {
-  it('takes its users out of everyone’s view within the expiry (SIGKILL, no goodbye)', async () => {
+  it('takes its users out of everyone’s view within the expiry (SIGKILL, no goodbye); its message subscriber resumes elsewhere missing and repeating nothing', async () => {
+    const MESSAGES = `subscription($id: ID, $after: String) {
+      messageChanged(conversationId: $id, after: $after) { cursor action messageId } }`;
+    const say = async (body: string) =>
+      (
+        await gqlOk(
+          a.url,
+          `mutation($id: ID!, $b: String!, $cm: String!) { sendMessage(conversationId: $id, body: $b, clientMessageId: $cm) { id } }`,
+          { id: direct, b: body, cm: `kill-${body}` },
+          await ldb.token(SAM),
+        )
+      ).sendMessage.id as string;
+    type MessageEvent = { cursor: string; action: string; messageId: string };
+
     const watcher = (await live(a.wsUrl, TEACHER2)).subscribe<Event>(PRESENCE_CHANGED, { c: course });
     await watcher.count(1);
     const sam = (await live(b.wsUrl, SAM)).subscribe<Event>(PRESENCE_CHANGED, { c: course, where: 'chat' });
+    const onB = (await live(b.wsUrl, TEACHER2)).subscribe<MessageEvent>(MESSAGES, { id: direct });
     await sam.count(1);
     await watcher.find(about(ldb.f.user(SAM), 'JOINED'));
+    const sent = [await say('before 1'), await say('before 2')];
+    await onB.find((e) => e.messageId === sent[1]);
+
     const killedAt = Date.now();
     b.child.kill('SIGKILL');
     await b.exited;
+    sent.push(await say('while down 1'), await say('while down 2'));
     await watcher.find(about(ldb.f.user(SAM), 'LEFT'), 10_000);
     console.log(`presence: a killed instance's user left the other instance's view after ${Date.now() - killedAt} ms`);
     const { presence } = await gqlOk(a.url, PRESENCE, { c: course }, await ldb.token(TEACHER2));
     expect(presence.map((p: { user: { id: string } }) => p.user.id)).not.toContain(ldb.f.user(SAM));
+
+    // The teacher's client reconnects to A from the last cursor it got on B.
+    const seen = onB.items.filter((e) => sent.includes(e.messageId));
+    const resumed = (await live(a.wsUrl, TEACHER2)).subscribe<MessageEvent>(MESSAGES, {
+      id: direct,
+      after: onB.items.at(-1)!.cursor,
+    });
+    sent.push(await say('after'));
+    await resumed.find((e) => e.messageId === sent.at(-1));
+    expect([...seen, ...resumed.items].map((e) => e.messageId)).toEqual(sent);
   });
 });
