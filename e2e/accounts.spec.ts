@@ -77,3 +77,22 @@ test('an instructor opens a grade cell’s history: every change, by whom; the s
   await expect(own.getByTestId('grade-history').getByTestId('grade-change').first()).toContainText('6 → 8');
   await Promise.all([page.context().close(), own.context().close()]);
 });
+
+test('an admin corrects a user’s name and email in place; the new email signs in', async ({ browser }) => {
+  const email = 'student22@homeroom.test';
+  const renamed = 'student22.cerf@homeroom.test';
+  const admin = await signedInPage(browser, 'admin', { path: '/admin/users' });
+  const row = admin.getByTestId(`user-${email}`);
+  await row.getByRole('button', { name: 'Edit' }).click();
+  await row.getByLabel(`Name of ${email}`).fill('Vinton Cerf');
+  await row.getByLabel(`Email of ${email}`).fill(renamed);
+  await row.getByRole('button', { name: 'Save' }).click();
+  const updated = admin.getByTestId(`user-${renamed}`);
+  await expect(updated).toContainText('Vinton Cerf');
+  await expect(updated.getByRole('button', { name: 'Edit' })).toBeVisible();
+  const { user } = await apiLogin(renamed);
+  expect(user).toMatchObject({ name: 'Vinton Cerf', email: renamed });
+  await admin.goto('/admin/audit');
+  await expect(admin.getByTestId('audit-entry').first()).toContainText(renamed);
+  await admin.context().close();
+});

@@ -2,7 +2,7 @@
 // The admin's accounts: change a role, deactivate or reactivate, reset a password. Each change
 // applies at once on every instance (the user's sockets close, their next request is refused or
 // served with the new role); each is recorded in the audit log.
-import { useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import {
   DeactivateUserMutation,
@@ -18,19 +18,74 @@ import { ErrorNote, Loading } from '../status';
 
 const roles: Role[] = ['STUDENT', 'INSTRUCTOR', 'ADMIN'];
 
+/** Name and email, edited in place; the row's other actions wait meanwhile. */
+function IdentityForm({
+  user,
+  busy,
+  onSave,
+  onCancel,
+}: {
+  user: ManagedUser;
+  busy: boolean;
+  onSave: (name: string, email: string) => void;
+  onCancel: () => void;
+}) {
+  const [name, setName] = useState(user.name);
+  const [email, setEmail] = useState(user.email);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onSave(name, email);
+  };
+  return (
+    <form className="stack-tight" onSubmit={submit}>
+      <input aria-label={`Name of ${user.email}`} value={name} onChange={(e) => setName(e.target.value)} required />
+      <input
+        aria-label={`Email of ${user.email}`}
+        type="email"
+        value={email}
+        onChange={(e) => setEmail(e.target.value)}
+        required
+      />
+      <div className="actions">
+        <button type="submit" className="btn btn-small btn-primary" disabled={busy}>
+          Save
+        </button>
+        <button type="button" className="btn btn-small btn-quiet" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function UserRow({ user, self }: { user: ManagedUser; self: boolean }) {
   const [update, updateUser] = useMutation(UpdateUserMutation);
   const [deactivation, deactivate] = useMutation(DeactivateUserMutation);
   const [reactivation, reactivate] = useMutation(ReactivateUserMutation);
   const [reset, resetPassword] = useMutation(ResetPasswordMutation);
   const [temporary, setTemporary] = useState('');
+  const [editing, setEditing] = useState(false);
   const error = update.error ?? deactivation.error ?? reactivation.error ?? reset.error;
   const busy = update.fetching || deactivation.fetching || reactivation.fetching || reset.fetching;
   return (
     <tr data-testid={`user-${user.email}`} className={user.active ? undefined : 'is-inactive'}>
       <th scope="row">
-        <span className="student-name">{user.name}</span>
-        <span className="th-sub">{user.email}</span>
+        {editing ? (
+          <IdentityForm
+            user={user}
+            busy={busy}
+            onCancel={() => setEditing(false)}
+            onSave={async (name, email) => {
+              const r = await updateUser({ id: user.id, name, email });
+              if (!r.error) setEditing(false);
+            }}
+          />
+        ) : (
+          <>
+            <span className="student-name">{user.name}</span>
+            <span className="th-sub">{user.email}</span>
+          </>
+        )}
       </th>
       <td>
         <select
@@ -49,6 +104,11 @@ function UserRow({ user, self }: { user: ManagedUser; self: boolean }) {
       <td data-testid="user-status">{user.active ? 'Active' : 'Deactivated'}</td>
       <td>
         <div className="actions">
+          {!editing && (
+            <button type="button" className="btn btn-small btn-quiet" disabled={busy} onClick={() => setEditing(true)}>
+              Edit
+            </button>
+          )}
           {!self &&
             (user.active ? (
               <button
