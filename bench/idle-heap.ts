@@ -150,7 +150,13 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
       `homeroom pid ${server.child.pid} on core(s) ${serverCore}${flag('bundle') ? ' (bundle)' : ''}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}`,
     );
     const connect = async (gens: Generators, subscribers: Spec[]) => {
-      const result = await gens.connect({ url: server.url, ...QUERIES.homeroom, subscribers, concurrency: 100 });
+      const result = await gens.connect({
+        url: server.url,
+        ...QUERIES.homeroom,
+        courses: COURSES,
+        subscribers,
+        concurrency: 100,
+      });
       await warmUp(infra, writer, gens, subscribers, server.child.pid!);
       return result;
     };

@@ -36,7 +36,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   const cpuAtStart = cpuSnapshot();
   const infra = await startInfra({
-    staff: Math.max(options.subscribers, options.idleSubscribers, options.pollers),
+    staff: Math.max(
+      options.subscribers,
+      options.idleSubscribers,
+      options.pollers,
+      options.scenarios.includes('g') ? options.stormSubscribers + options.stormOwnSubscribers : 0,
+    ),
     courses: options.courses,
     studentsPerCourse: options.studentsPerCourse,
     assessmentsPerCourse: options.assessmentsPerCourse,
@@ -69,8 +74,8 @@ try {
     writer,
     specs,
     env: { DATABASE_URL: infra.databaseUrl, JWT_SECRET: jwtSecret, DATABASE_POOL_SIZE: '10' },
-    startGenerators: async () => {
-      const gens = await startGenerators(options.generators, options.loadCore);
+    startGenerators: async (count = options.generators) => {
+      const gens = await startGenerators(count, options.loadCore);
       cleanups.push(gens.stop);
       return gens;
     },

@@ -38,6 +38,11 @@ export async function startGenerators(count: number, core: string) {
     /** Splits the subscribers round-robin over the workers and opens every socket and subscription. */
     async connect(options: {
       url: string | string[];
+      /** Where a dropped socket goes next (after its own url, in turn); none: back to its own. */
+      failover?: string[];
+      /** 'web': the web client's backoff and jitter; 'short' (default): 100–500 ms. */
+      backoff?: 'web' | 'short';
+      courses: number;
       query: string;
       resumeWithCursor: boolean;
       subscribers: SubscriberSpec[];
@@ -51,7 +56,9 @@ export async function startGenerators(count: number, core: string) {
             w,
             {
               type: 'connect',
-              url: urls[i % urls.length],
+              urls: [urls[i % urls.length], ...(options.failover ?? [])],
+              backoff: options.backoff ?? 'short',
+              courses: options.courses,
               query: options.query,
               resumeWithCursor: options.resumeWithCursor,
               subscribers: options.subscribers.filter((_, j) => j % workers.length === i),
@@ -75,49 +82,9 @@ export async function startGenerators(count: number, core: string) {
       return { received: r.reduce((n, x) => n + x.received, 0), open: r.reduce((n, x) => n + x.open, 0) };
     },
     async report(courseOfSeq: number[], sent: number): Promise<GeneratorReport> {
-      const parts = await Promise.all(workers.map((w) => ask(w, { type: 'report', courseOfSeq, sent }, 'report')));
-      const total: GeneratorReport = {
-        hist: newHistogram(),
-        received: 0,
-        outOfPhase: 0,
-        slowConsumer: 0,
-        resumed: 0,
-        reconnects: 0,
-        closeCodes: {},
-        errors: 0,
-        closes: 0,
-        firstAt: Infinity,
-        lastAt: 0,
-        otherErrors: [],
-        expected: 0,
-        lost: 0,
-        duplicated: 0,
-        distinct: 0,
-      };
-      for (const p of parts) {
-        merge(total.hist, p.hist);
-        for (const k of [
-          'received',
-          'outOfPhase',
-          'slowConsumer',
-          'resumed',
-          'reconnects',
-          'errors',
-          'closes',
-          'expected',
-          'lost',
-          'duplicated',
-          'distinct',
-        ] as const)
-          total[k] += p[k];
-        for (const [code, n] of Object.entries(p.closeCodes))
-          total.closeCodes[code] = (total.closeCodes[code] ?? 0) + n;
-        if (p.firstAt) total.firstAt = Math.min(total.firstAt, p.firstAt);
-        total.lastAt = Math.max(total.lastAt, p.lastAt);
-        total.otherErrors.push(...p.otherErrors);
-      }
-      if (total.firstAt === Infinity) total.firstAt = 0;
-      return total;
+      return mergeReports(
+        await Promise.all(workers.map((w) => ask(w, { type: 'report', courseOfSeq, sent }, 'report'))),
+      );
     },
     async stop() {
       await Promise.all(
@@ -135,3 +102,73 @@ export async function startGenerators(count: number, core: string) {
 }
 
 export type Generators = Awaited<ReturnType<typeof startGenerators>>;
+/** What a measured phase drives: one set of generators, or several as one (combineGenerators). */
+export type Receivers = Pick<Generators, 'pids' | 'phase' | 'progress' | 'report'>;
+
+/** Several generator sets (e.g. subscribers of different instances) measured as one. */
+export function combineGenerators(sets: Receivers[]): Receivers {
+  return {
+    pids: () => sets.flatMap((g) => g.pids()),
+    phase: async (start, end) => void (await Promise.all(sets.map((g) => g.phase(start, end)))),
+    async progress() {
+      const r = await Promise.all(sets.map((g) => g.progress()));
+      return { received: r.reduce((n, x) => n + x.received, 0), open: r.reduce((n, x) => n + x.open, 0) };
+    },
+    report: async (courseOfSeq, sent) => mergeReports(await Promise.all(sets.map((g) => g.report(courseOfSeq, sent)))),
+  };
+}
+
+function mergeReports(parts: GeneratorReport[]): GeneratorReport {
+  const total: GeneratorReport = {
+    hist: newHistogram(),
+    received: 0,
+    outOfPhase: 0,
+    slowConsumer: 0,
+    resumed: 0,
+    reconnects: 0,
+    closeCodes: {},
+    errors: 0,
+    closes: 0,
+    firstAt: Infinity,
+    lastAt: 0,
+    otherErrors: [],
+    expected: 0,
+    lost: 0,
+    duplicated: 0,
+    distinct: 0,
+    histBySecond: [],
+    resubscribedAt: [],
+    caughtUpAt: [],
+  };
+  const bySecond = new Map<number, ReturnType<typeof newHistogram>>();
+  for (const p of parts) {
+    for (const [second, h] of p.histBySecond) {
+      if (!bySecond.has(second)) bySecond.set(second, newHistogram());
+      merge(bySecond.get(second)!, h);
+    }
+    total.resubscribedAt.push(...p.resubscribedAt);
+    total.caughtUpAt.push(...p.caughtUpAt);
+    merge(total.hist, p.hist);
+    for (const k of [
+      'received',
+      'outOfPhase',
+      'slowConsumer',
+      'resumed',
+      'reconnects',
+      'errors',
+      'closes',
+      'expected',
+      'lost',
+      'duplicated',
+      'distinct',
+    ] as const)
+      total[k] += p[k];
+    for (const [code, n] of Object.entries(p.closeCodes)) total.closeCodes[code] = (total.closeCodes[code] ?? 0) + n;
+    if (p.firstAt) total.firstAt = Math.min(total.firstAt, p.firstAt);
+    total.lastAt = Math.max(total.lastAt, p.lastAt);
+    total.otherErrors.push(...p.otherErrors);
+  }
+  if (total.firstAt === Infinity) total.firstAt = 0;
+  total.histBySecond = [...bySecond];
+  return total;
+}

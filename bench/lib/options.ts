@@ -10,6 +10,11 @@ export function parseOptions(argv: string[]) {
     ?.slice('--scenarios='.length)
     .split(',');
   const noProfile = argv.includes('--no-profile');
+  // --storm-subscribers=N: a mid-size storm (g) without the full run's 20,000.
+  const stormArg = argv.find((a) => a.startsWith('--storm-subscribers='));
+  const stormSubscribers = stormArg ? Number(stormArg.slice('--storm-subscribers='.length)) : null;
+  if (stormSubscribers !== null && !(Number.isInteger(stormSubscribers) && stormSubscribers > 0))
+    throw new Error(`--storm-subscribers needs a positive whole number, got "${stormArg}"`);
   const base = quick
     ? {
         quick: true,
@@ -33,6 +38,11 @@ export function parseOptions(argv: string[]) {
         pollSeconds: 4,
         pollEventRate: 10,
         pollBaselineSeconds: 3,
+        stormSubscribers: 200,
+        stormOwnSubscribers: 50,
+        stormRate: 20,
+        stormBeforeSeconds: 2,
+        stormAfterSeconds: 4,
       }
     : {
         quick: false,
@@ -57,11 +67,18 @@ export function parseOptions(argv: string[]) {
         pollSeconds: 30,
         pollEventRate: 10,
         pollBaselineSeconds: 10,
+        // (g) 20,000 subscribers on the instance that dies, 1,000 on the one that survives.
+        stormSubscribers: 20_000,
+        stormOwnSubscribers: 1_000,
+        stormRate: 10,
+        stormBeforeSeconds: 10,
+        stormAfterSeconds: 30,
       };
   return {
     ...base,
+    stormSubscribers: stormSubscribers ?? base.stormSubscribers,
     systems: only as ('homeroom' | 'postgraphile' | 'raw-ws')[] | undefined,
-    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f'],
+    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
     profile: !noProfile,
     /** p99 above this ends the saturation search. */
     p99LimitMs: 100,

@@ -1,9 +1,38 @@
 import { summary } from './hist';
-import type { Generators } from './load';
+import type { Receivers } from './load';
 import { cpuDelta, cpuSeconds, cpuSnapshot, round, rssKiB, treeCpuSeconds } from './procfs';
 import type { Writer } from './writer';
 
 export type PhaseResult = Awaited<ReturnType<typeof runPhase>>;
+
+/**
+ * The barrier before anything is measured: one event per course must reach every subscriber, so
+ * every subscription is registered (and its caches warm). True when it did within 5 tries.
+ */
+export async function warmUp(o: {
+  gens: Receivers;
+  writer: Writer;
+  subscribersPerCourse: number[];
+  serverPids: number[];
+  postmasterPid: number;
+  log: (line: string) => void;
+}) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const warm = await runPhase({
+      ...o,
+      label: 'warm-up',
+      rate: o.subscribersPerCourse.length * 4,
+      seconds: 0.5,
+      quietMs: 2000,
+      drainTimeoutMs: 20_000,
+      log: () => {},
+    });
+    if (warm.delivered >= warm.expectedDeliveries && warm.lost === 0) return true;
+    o.log(`  warm-up: ${warm.delivered}/${warm.expectedDeliveries} delivered; waiting for subscriptions`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return false;
+}
 
 /**
  * One measured phase: tell the receivers which events count, write `rate` events/s for
@@ -12,7 +41,7 @@ export type PhaseResult = Awaited<ReturnType<typeof runPhase>>;
  */
 export async function runPhase(o: {
   label: string;
-  gens: Generators;
+  gens: Receivers;
   writer: Writer;
   rate: number;
   seconds: number;

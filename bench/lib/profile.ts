@@ -86,7 +86,13 @@ export async function summariseProfile(ctx: Context) {
   let phase = null;
   try {
     const specs = ctx.specs.slice(0, o.subscribers);
-    await gens.connect({ url: system.urls, ...QUERIES.homeroom, subscribers: specs, concurrency: 100 });
+    await gens.connect({
+      url: system.urls,
+      ...QUERIES.homeroom,
+      courses: o.courses,
+      subscribers: specs,
+      concurrency: 100,
+    });
     const perCourse = new Array<number>(o.courses).fill(0);
     for (const s of specs) perCourse[s.courseIndex] += 1;
     const args = {

@@ -125,6 +125,7 @@ function rows(run: Run): Row[] {
       digits: 2,
     },
     ...pollingRows(run),
+    ...stormRows(run),
     { label: 'CPU steal during (a), %', get: (r) => r.steady?.stealPct },
   ];
 }
@@ -158,6 +159,34 @@ function pollingRows(run: Run): Row[] {
         : []),
     ];
   });
+}
+
+/** Scenario (g): only Homeroom resumes from a cursor; the other systems' cells say so. */
+function stormRows(run: Run): Row[] {
+  const s = run.results.homeroom?.storm;
+  if (!s) return [];
+  const none = 'no resume from a cursor';
+  const of = (get: (x: NonNullable<SystemResults['storm']>) => number | string | null) => (r: SystemResults) =>
+    r === run.results.homeroom ? (r.storm ? get(r.storm) : null) : none;
+  const name = `(g) storm: instance A killed with ${s.subscribers.toLocaleString('en-US')} subscribers (B: ${s.ownSubscribers.toLocaleString('en-US')}), ${s.rate} ev/s`;
+  return [
+    {
+      label: `${name}: all caught up after, ms`,
+      get: of((x) => x.allCaughtUpMs ?? `never (${x.caughtUp}/${x.subscribers})`),
+    },
+    {
+      label: '(g) resubscribed / caught up after the kill p50 / p99, ms',
+      get: of((x) => `${x.resubscribedMs.p50} / ${x.resubscribedMs.p99}; ${x.caughtUpMs.p50} / ${x.caughtUpMs.p99}`),
+    },
+    {
+      label: "(g) lost / duplicated (A's subscribers; B's own)",
+      get: of((x) => `${x.lost} / ${x.duplicated}; ${x.ownLost} / ${x.ownDuplicated}`),
+    },
+    {
+      label: "(g) B's own subscribers p99 before → during the storm, ms",
+      get: of((x) => `${x.ownLatencyBeforeMs.p99} → ${x.ownLatencyDuringMs.p99}`),
+    },
+  ];
 }
 
 export function markdownTable(run: Run): string {

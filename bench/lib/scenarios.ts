@@ -3,10 +3,11 @@ import { type Bottleneck, bottleneckOf, describeBottleneck, measuresTheServer } 
 import type { startInfra } from './infra';
 import type { Generators } from './load';
 import type { Options } from './options';
-import { type PhaseResult, runPhase } from './phase';
+import { type PhaseResult, runPhase, warmUp } from './phase';
 import { pollingCrowd } from './polling';
 import { isAlive, round, rssKiB } from './procfs';
 import { analyseLatest } from './profile';
+import { reconnectStorm } from './storm';
 import { QUERIES, type SystemName, startSystem } from './systems';
 import type { Writer } from './writer';
 
@@ -16,7 +17,8 @@ export type Context = {
   writer: Writer;
   specs: SubscriberSpec[];
   env: Record<string, string>;
-  startGenerators(): Promise<Generators>;
+  /** `count` workers (default: options.generators), stopped with the run if not before. */
+  startGenerators(count?: number): Promise<Generators>;
   track(stop: () => Promise<void>): void;
   untrack(stop: () => Promise<void>): void;
   log(line: string): void;
@@ -31,7 +33,7 @@ async function settledRssKiB(pids: number[]) {
   return pids.reduce((s, pid) => s + rssKiB(pid), 0);
 }
 
-const perCourse = (specs: SubscriberSpec[], courses: number) => {
+export const perCourse = (specs: SubscriberSpec[], courses: number) => {
   const n = new Array<number>(courses).fill(0);
   for (const s of specs) n[s.courseIndex] += 1;
   return n;
@@ -56,32 +58,25 @@ async function session(
   const gens = await ctx.startGenerators();
   const rssBeforeKiB = await settledRssKiB(system.pids);
   const specs = ctx.specs.slice(0, o.subscribers);
-  const connected = await gens.connect({ url: system.urls, ...QUERIES[name], subscribers: specs, concurrency: 100 });
+  const connected = await gens.connect({
+    url: system.urls,
+    ...QUERIES[name],
+    courses: ctx.options.courses,
+    subscribers: specs,
+    concurrency: 100,
+  });
   ctx.log(
     `  ${name}: ${connected.connected}/${specs.length} subscribers connected in ${connected.ms} ms${connected.failed ? ` (${connected.failed} failed)` : ''}`,
   );
   const subscribersPerCourse = perCourse(specs, ctx.options.courses);
-  // Barrier: one event per course must reach every subscriber before anything is measured, so
-  // every subscription is registered (and its caches warm).
-  let warm: PhaseResult | null = null;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    warm = await runPhase({
-      label: 'warm-up',
-      gens,
-      writer: ctx.writer,
-      rate: ctx.options.courses * 4,
-      seconds: 0.5,
-      subscribersPerCourse,
-      serverPids: system.pids,
-      postmasterPid: ctx.infra.postmasterPid,
-      quietMs: 2000,
-      drainTimeoutMs: 20_000,
-      log: () => {},
-    });
-    if (warm.delivered >= warm.expectedDeliveries && warm.lost === 0) break;
-    ctx.log(`  warm-up: ${warm.delivered}/${warm.expectedDeliveries} delivered; waiting for subscriptions`);
-    await sleep(1000);
-  }
+  const warmedUp = await warmUp({
+    gens,
+    writer: ctx.writer,
+    subscribersPerCourse,
+    serverPids: system.pids,
+    postmasterPid: ctx.infra.postmasterPid,
+    log: ctx.log,
+  });
   const close = async () => {
     await gens.stop();
     ctx.untrack(gens.stop);
@@ -94,7 +89,7 @@ async function session(
     subscribersPerCourse,
     connected,
     rssBeforeKiB,
-    warmedUp: warm!.delivered >= warm!.expectedDeliveries,
+    warmedUp,
     close,
   };
 }
@@ -150,6 +145,7 @@ export type SystemResults = {
   twoInstances?: PhaseResult & { instances: number; via: string };
   overload?: PhaseResult & { rateFactor: number; serverAlive: boolean; recovery: PhaseResult | null };
   polling?: Awaited<ReturnType<typeof pollingCrowd>>;
+  storm?: Awaited<ReturnType<typeof reconnectStorm>>;
   failures?: string[];
   profile?: ReturnType<typeof analyseLatest>;
 };
@@ -267,6 +263,12 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
     if (name === 'homeroom' && o.scenarios.includes('f'))
       await attempt('polling crowd', async () => {
         r.polling = await pollingCrowd(ctx);
+      });
+
+    // Only Homeroom resumes a subscription from a cursor: without one a reconnect storm can only lose events.
+    if (name === 'homeroom' && o.scenarios.includes('g'))
+      await attempt('reconnect storm', async () => {
+        r.storm = await reconnectStorm(ctx);
       });
   }
   return out;

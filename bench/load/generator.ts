@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { backoffDelay } from '../../app/lib/live/backoff';
 import { type Histogram, monoMicros, newHistogram, record } from '../lib/hist';
 import type { GeneratorCommand, GeneratorReply, SubscriberSpec } from './protocol';
 
@@ -7,7 +8,8 @@ import type { GeneratorCommand, GeneratorReply, SubscriberSpec } from './protoco
  * measures every event against the time the writer *scheduled* it (the row's note carries
  * `<seq>:<scheduled µs on CLOCK_MONOTONIC>`), so a slow server cannot hide its queueing
  * (open loop). Counts every event per subscriber to find losses and duplicates. A subscription
- * ended with SLOW_CONSUMER resubscribes `after` its last cursor, as a real client would.
+ * ended with SLOW_CONSUMER resubscribes `after` its last cursor, as a real client would; a dropped
+ * socket reconnects to the next URL of its list and resumes the same way.
  */
 type Sub = {
   spec: SubscriberSpec;
@@ -17,15 +19,29 @@ type Sub = {
   counts: Uint8Array;
   acked: boolean;
   closed: boolean;
+  /** Index into the URL list of the instance it talks to (or tries next). */
+  urlIndex: number;
+  /** Failed attempts since the socket dropped (the backoff's exponent); -1 while connected. */
+  attempt: number;
+  /** µs when it resubscribed after its socket dropped, and when it had caught up since (0 = not yet). */
+  resubscribedAt: number;
+  caughtUpAt: number;
+  /** µs of the last receipt, since it resubscribed, of an event written before it did (the backlog). */
+  backlogAt: number;
+  /** Phase index of its course's first event it has not received (everything before it has come). */
+  next: number;
 };
 
 const subs: Sub[] = [];
 /** Close codes a graphql-ws client retries on: server restarting (1012), try again later (1013). */
 const RETRYABLE = new Set([1012, 1013]);
+/** Bounded: with the web backoff, 12 attempts are ~4 minutes. */
+const MAX_ATTEMPTS = 12;
 let config: Extract<GeneratorCommand, { type: 'connect' }> | null = null;
 let phase = { start: 0, end: 0 };
 let hist: Histogram = newHistogram();
 let stats = freshStats();
+let bySecond = new Map<number, Histogram>();
 
 function freshStats() {
   return {
@@ -87,12 +103,29 @@ function onMessage(sub: Sub, data: Buffer) {
     if (!stats.firstAt) stats.firstAt = now;
     stats.lastAt = now;
     record(hist, now - scheduled);
+    const second = Math.floor(scheduled / 1e6);
+    let h = bySecond.get(second);
+    if (!h) bySecond.set(second, (h = newHistogram()));
+    record(h, now - scheduled);
+    if (sub.resubscribedAt && !sub.caughtUpAt) {
+      if (scheduled < sub.resubscribedAt) sub.backlogAt = now;
+      const C = config!.courses;
+      while (sub.next < sub.counts.length && sub.counts[sub.next] > 0) sub.next += C;
+      // Once it holds every event of its course, gap-free, up to one written after it came back, it
+      // had caught up when the last of the backlog came (or when it resubscribed, if nothing was missing).
+      if (i < sub.next && scheduled >= sub.resubscribedAt) sub.caughtUpAt = Math.max(sub.resubscribedAt, sub.backlogAt);
+    }
     return;
   }
   const text = data.toString();
   const msg = JSON.parse(text) as { type: string; id?: string; payload?: any };
   if (msg.type === 'connection_ack') {
     sub.acked = true;
+    if (sub.attempt >= 0) {
+      sub.resubscribedAt = monoMicros();
+      sub.caughtUpAt = sub.backlogAt = 0;
+    }
+    sub.attempt = -1;
     subscribe(sub);
   } else if (msg.type === 'ping') {
     sub.socket?.send('{"type":"pong"}');
@@ -118,7 +151,7 @@ function onMessage(sub: Sub, data: Buffer) {
 
 function open(sub: Sub): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(config!.url, 'graphql-transport-ws', {
+    const socket = new WebSocket(config!.urls[sub.urlIndex], 'graphql-transport-ws', {
       perMessageDeflate: false,
       skipUTF8Validation: true,
     });
@@ -144,11 +177,17 @@ function open(sub: Sub): Promise<boolean> {
       stats.closeCodes[code] = (stats.closeCodes[code] ?? 0) + 1;
       if (stats.otherErrors.length < 5 && !RETRYABLE.has(code))
         stats.otherErrors.push(`close ${code} ${String(reason)}`);
-      // Like a real client: reconnect after a short jittered pause and resume from the last
-      // cursor it applied (retryable codes and dropped connections only; never a refusal).
-      if (wasAcked && (RETRYABLE.has(code) || code === 1006)) {
+      // Like a real client: reconnect after a jittered pause, to the next instance it knows, and
+      // resume from the last cursor it applied (retryable codes and dropped connections only, and
+      // attempts that failed while reconnecting; never a refusal).
+      const reconnecting = sub.attempt >= 0;
+      if ((wasAcked && (RETRYABLE.has(code) || code === 1006)) || (reconnecting && !wasAcked)) {
+        sub.attempt += 1;
+        if (sub.attempt > MAX_ATTEMPTS) return;
         stats.reconnects += 1;
-        setTimeout(() => void open(sub), 100 + Math.random() * 400);
+        sub.urlIndex = (sub.urlIndex + 1) % config!.urls.length;
+        const delay = config!.backoff === 'web' ? backoffDelay(sub.attempt - 1) : 100 + Math.random() * 400;
+        setTimeout(() => void open(sub), delay);
       }
     });
   });
@@ -157,7 +196,21 @@ function open(sub: Sub): Promise<boolean> {
 async function connectAll(specs: SubscriberSpec[], concurrency: number) {
   const started = Date.now();
   for (const spec of specs)
-    subs.push({ spec, socket: null, opId: 0, cursor: null, counts: new Uint8Array(0), acked: false, closed: false });
+    subs.push({
+      spec,
+      socket: null,
+      opId: 0,
+      cursor: null,
+      counts: new Uint8Array(0),
+      acked: false,
+      closed: false,
+      urlIndex: 0,
+      attempt: -1,
+      resubscribedAt: 0,
+      caughtUpAt: 0,
+      backlogAt: 0,
+      next: 0,
+    });
   let next = 0;
   let failed = 0;
   await Promise.all(
@@ -201,8 +254,14 @@ process.on('message', async (command: GeneratorCommand) => {
     }
     case 'phase': {
       phase = { start: command.start, end: command.end };
-      for (const sub of subs) sub.counts = new Uint8Array(command.end - command.start);
+      const C = config?.courses ?? 1;
+      for (const sub of subs) {
+        sub.counts = new Uint8Array(command.end - command.start);
+        sub.next = (((sub.spec.courseIndex - command.start) % C) + C) % C;
+        sub.resubscribedAt = sub.caughtUpAt = sub.backlogAt = 0;
+      }
       hist = newHistogram();
+      bySecond = new Map();
       stats = freshStats();
       send({ type: 'phase-ready' });
       break;
@@ -215,7 +274,15 @@ process.on('message', async (command: GeneratorCommand) => {
       });
       break;
     case 'report':
-      send({ type: 'report', hist, ...stats, ...account(command.courseOfSeq, command.sent) });
+      send({
+        type: 'report',
+        hist,
+        ...stats,
+        ...account(command.courseOfSeq, command.sent),
+        histBySecond: [...bySecond],
+        resubscribedAt: subs.filter((s) => s.resubscribedAt).map((s) => s.resubscribedAt),
+        caughtUpAt: subs.filter((s) => s.resubscribedAt).map((s) => s.caughtUpAt),
+      });
       break;
     case 'close': {
       for (const sub of subs) {

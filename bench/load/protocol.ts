@@ -6,7 +6,12 @@ export type SubscriberSpec = { token: string; courseId: string; courseIndex: num
 export type GeneratorCommand =
   | {
       type: 'connect';
-      url: string;
+      /** The first is the subscriber's instance; a dropped socket reconnects to the next one in turn. */
+      urls: string[];
+      /** 'web': the web client's backoff (app/lib/live/backoff.ts); 'short': 100–500 ms. */
+      backoff: 'web' | 'short';
+      /** The writer's course of event seq is seq % courses (to see when a resumed subscriber has caught up). */
+      courses: number;
       query: string;
       resumeWithCursor: boolean;
       subscribers: SubscriberSpec[];
@@ -36,6 +41,11 @@ export type GeneratorReport = {
   lost: number;
   duplicated: number;
   distinct: number;
+  /** Latency by the second (CLOCK_MONOTONIC) each event was scheduled in: before, during and after a storm. */
+  histBySecond: [number, Histogram][];
+  /** Per subscriber whose socket dropped: when it resubscribed and when it had caught up (µs, 0 = never). */
+  resubscribedAt: number[];
+  caughtUpAt: number[];
 };
 
 export type GeneratorReply =

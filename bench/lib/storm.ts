@@ -1,0 +1,175 @@
+import { type Histogram, merge, monoMicros, newHistogram, summary } from './hist';
+import { combineGenerators } from './load';
+import { warmUp } from './phase';
+import { cpuSeconds, round } from './procfs';
+import { type Context, perCourse } from './scenarios';
+import { QUERIES, startSystem } from './systems';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether the instance at this subscription URL leads the relay (its own metric). */
+async function leadsRelay(wsUrl: string) {
+  const metrics = await (await fetch(wsUrl.replace(/^ws/, 'http').replace(/\/graphql$/, '/metrics'))).text();
+  return /^homeroom_relay_leader 1$/m.test(metrics);
+}
+
+/** Percentiles (ms) of durations in µs. */
+function spread(micros: number[]) {
+  if (!micros.length) return { p50: null, p99: null, max: null };
+  const sorted = [...micros].sort((a, b) => a - b);
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] / 1000, 0);
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
+/** One histogram of the seconds in [from, to) (CLOCK_MONOTONIC seconds the events were scheduled in). */
+function window(bySecond: [number, Histogram][], from: number, to: number) {
+  const h = newHistogram();
+  for (const [second, part] of bySecond) if (second >= from && second < to) merge(h, part);
+  return summary(h);
+}
+
+/**
+ * (g) Reconnect storm, Homeroom only (it alone resumes from a cursor): two instances sharing
+ * Redis, `stormSubscribers` on A and `stormOwnSubscribers` on B, events at a steady rate; A is
+ * SIGKILLed mid-phase and its subscribers reconnect to B with the web client's backoff and jitter,
+ * resubscribing `after` their last cursor. Reports when every one of them had caught up (holds
+ * every event of its course, gap-free, up to one written after it came back), lost and duplicated
+ * deliveries over the whole phase, and B's own subscribers' latency before and during the storm.
+ */
+export async function reconnectStorm(ctx: Context) {
+  const o = ctx.options;
+  const system = await startSystem('homeroom', {
+    instances: 2,
+    core: o.serverCore,
+    env: { ...ctx.env, REDIS_URL: ctx.infra.redisUrl },
+    sql: ctx.writer.sql,
+    log: ctx.log,
+  });
+  ctx.track(system.stop);
+  const [urlA, urlB] = system.urls;
+  const [pidA, pidB] = system.pids;
+  const stormers = await ctx.startGenerators();
+  const own = await ctx.startGenerators(1);
+  try {
+    const stormSpecs = ctx.specs.slice(0, o.stormSubscribers);
+    const ownSpecs = ctx.specs.slice(o.stormSubscribers, o.stormSubscribers + o.stormOwnSubscribers);
+    const common = {
+      ...QUERIES.homeroom,
+      courses: o.courses,
+      concurrency: 100,
+    };
+    const [a, b] = await Promise.all([
+      stormers.connect({
+        ...common,
+        url: urlA,
+        failover: [urlB],
+        backoff: 'web',
+        subscribers: stormSpecs,
+      }),
+      own.connect({ ...common, url: urlB, subscribers: ownSpecs }),
+    ]);
+    ctx.log(
+      `  (g) ${a.connected}/${stormSpecs.length} subscribers on A (${a.ms} ms), ${b.connected}/${ownSpecs.length} on B (${b.ms} ms)`,
+    );
+    const gens = combineGenerators([stormers, own]);
+    const subscribersPerCourse = perCourse([...stormSpecs, ...ownSpecs], o.courses);
+    const warmedUp = await warmUp({
+      gens,
+      writer: ctx.writer,
+      subscribersPerCourse,
+      serverPids: system.pids,
+      postmasterPid: ctx.infra.postmasterPid,
+      log: ctx.log,
+    });
+
+    const seconds = o.stormBeforeSeconds + o.stormAfterSeconds;
+    const { start, end } = ctx.writer.peek(o.stormRate, seconds);
+    await gens.phase(start, end);
+    const writing = ctx.writer.run({ rate: o.stormRate, seconds });
+    await sleep(o.stormBeforeSeconds * 1000);
+    // A started first, so it normally leads the relay: its death then also costs a take-over.
+    const killedLeader = await leadsRelay(urlA);
+    const killedAt = monoMicros();
+    const cpuB = cpuSeconds(pidB);
+    process.kill(pidA, 'SIGKILL');
+    ctx.log(`  (g) killed instance A (pid ${pidA}) with ${a.connected} subscribers`);
+    const wrote = await writing;
+
+    // Drain: every expected delivery arrived, or nothing moved for longer than a few backoff steps.
+    const expected = wrote.courseOfSeq.reduce((n, c) => n + (c >= 0 ? subscribersPerCourse[c] : 0), 0);
+    const deadline = Date.now() + 120_000;
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      const { received } = await gens.progress();
+      if (received >= expected) break;
+      if (received !== last) (last = received), (lastChange = Date.now());
+      if (Date.now() - lastChange > 20_000 || Date.now() > deadline) break;
+      await sleep(200);
+    }
+    const drainedAt = monoMicros();
+    const cpuBSeconds = cpuSeconds(pidB) - cpuB;
+
+    const [storm, ownReport] = await Promise.all([
+      stormers.report(wrote.courseOfSeq, end - start),
+      own.report(wrote.courseOfSeq, end - start),
+    ]);
+    const caughtUp = storm.caughtUpAt.filter((t) => t > 0);
+    const everyoneCaughtUp = caughtUp.length === a.connected && storm.resubscribedAt.length === a.connected;
+    const lastCaughtUp = caughtUp.length ? Math.max(...caughtUp) : drainedAt;
+    const killSecond = Math.floor(killedAt / 1e6);
+    // B's own subscribers, by the second their events were scheduled in: the whole seconds before
+    // the kill against those from the kill's second to the last catch-up's.
+    const before = window(ownReport.histBySecond, 0, killSecond);
+    const during = window(ownReport.histBySecond, killSecond, Math.floor(lastCaughtUp / 1e6) + 1);
+    // Second by second from the kill's: when B's own latency recovered.
+    const ownP99BySecond = ownReport.histBySecond
+      .filter(([second]) => second >= killSecond - 1)
+      .sort((x, y) => x[0] - y[0])
+      .map(([second, h]) => ({ second: second - killSecond, p99: summary(h).p99 }));
+    const result = {
+      subscribers: a.connected,
+      ownSubscribers: b.connected,
+      rate: o.stormRate,
+      beforeSeconds: o.stormBeforeSeconds,
+      afterSeconds: o.stormAfterSeconds,
+      warmedUp,
+      /** A led the relay when it died: the storm includes the relay's take-over by B. */
+      killedLeader,
+      events: end - start,
+      writeFailures: wrote.failed,
+      resubscribed: storm.resubscribedAt.length,
+      caughtUp: caughtUp.length,
+      /** From the kill until the last of A's subscribers had caught up; null if one never did. */
+      allCaughtUpMs: everyoneCaughtUp ? round((lastCaughtUp - killedAt) / 1000, 0) : null,
+      resubscribedMs: spread(storm.resubscribedAt.map((t) => t - killedAt)),
+      caughtUpMs: spread(caughtUp.map((t) => t - killedAt)),
+      reconnectAttempts: storm.reconnects,
+      lost: storm.lost,
+      duplicated: storm.duplicated,
+      ownLost: ownReport.lost,
+      ownDuplicated: ownReport.duplicated,
+      ownLatencyBeforeMs: before,
+      ownLatencyDuringMs: during,
+      ownP99BySecond,
+      /** Instance B's CPU from the kill until everything drained, % of its core. */
+      survivorCpuPct: round((100 * cpuBSeconds) / Math.max(0.001, (drainedAt - killedAt) / 1e6), 1),
+      errorSamples: [...storm.otherErrors, ...ownReport.otherErrors].filter((e) => !e.startsWith('close 1006')),
+    };
+    ctx.log(
+      `  (g) storm: ${result.resubscribed}/${result.subscribers} resubscribed (p50 ${result.resubscribedMs.p50}, max ${result.resubscribedMs.max} ms after the kill), ` +
+        `${result.caughtUp} caught up, all by ${result.allCaughtUpMs ?? 'never'} ms; lost ${result.lost} dup ${result.duplicated} ` +
+        `(B's own: ${result.ownLost}/${result.ownDuplicated}); B's own p99 ${before.p99} ms before → ${during.p99} ms during; ` +
+        `B ${result.survivorCpuPct}% core; ${result.reconnectAttempts} reconnect attempts; A ${killedLeader ? 'led' : 'did not lead'} the relay; ` +
+        `B's own p99 by second from the kill: ${ownP99BySecond.map((x) => `${x.second}: ${x.p99}`).join(', ')}` +
+        (result.errorSamples.length ? `; errors: ${result.errorSamples.slice(0, 2).join(' | ')}` : ''),
+    );
+    return result;
+  } finally {
+    await Promise.all([stormers.stop(), own.stop()]);
+    ctx.untrack(stormers.stop);
+    ctx.untrack(own.stop);
+    await system.stop();
+    ctx.untrack(system.stop);
+  }
+}
