@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTokenService } from '../server/auth/tokens';
+import { type ChatResult, measureChat } from './lib/chat';
 import { pin, startInfra } from './lib/infra';
 import { startGenerators } from './lib/load';
 import { parseOptions } from './lib/options';
@@ -96,6 +97,13 @@ try {
       `outbox read, ${r.rule}: ${r.events} events in ${r.pages} pages, ${r.wallMicrosPerEvent} µs/event wall, ${r.postgresCpuMicrosPerEvent} µs/event Postgres CPU; ${r.readableBesideOpenTransaction}/10 readable beside an open transaction`,
     );
 
+  // Scenario (h): chat, presence and typing (issue 12), Homeroom only.
+  let chat: ChatResult | null = null;
+  if (systems.includes('homeroom') && options.scenarios.includes('h')) {
+    log('== chat, presence, typing (h)');
+    chat = await measureChat(ctx);
+  }
+
   let profile = results.homeroom?.profile ?? null;
   if (!options.quick && options.profile && systems.includes('homeroom')) profile = await summariseProfile(ctx);
 
@@ -108,6 +116,7 @@ try {
     cpuWholeRun: cpuDelta(cpuAtStart, cpuSnapshot()),
     results,
     outboxReads,
+    chat,
     profile,
   };
   const files = writeResults(run);

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeBottleneck, SATURATED_PCT } from './bottleneck';
 import { renderChart } from './chart';
+import type { ChatResult } from './chat';
 import type { OutboxReadCost } from './outbox-reads';
 import type { SystemResults } from './scenarios';
 
@@ -16,6 +17,7 @@ type Run = {
   cpuWholeRun: { stealPct: number; corePct: Record<string, number> };
   results: Partial<Record<Name, SystemResults>>;
   outboxReads: OutboxReadCost[];
+  chat: ChatResult | null;
   profile: unknown;
   options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number };
 };
@@ -245,6 +247,7 @@ export function writeResults(run: Run): string[] {
         `| ${r.rule} | ${r.events} | ${r.wallMicrosPerEvent} | ${r.postgresCpuMicrosPerEvent} | ${r.readableBesideOpenTransaction} |`,
     ),
     '',
+    ...(run.chat ? chatSection(run.chat) : []),
     ...(profile?.functions
       ? [
           `## Where Homeroom's time goes (scenario (a) under \`--cpu-prof\`, ${profile.serverCpuMicrosPerDelivery} µs/delivery)`,
@@ -262,4 +265,23 @@ export function writeResults(run: Run): string[] {
   ].join('\n');
   writeFileSync(`${base}.md`, md);
   return [`${base}.json`, `${base}.md`, `${base}.svg`];
+}
+
+/** Scenario (h) against its anchors (issue 12); Homeroom only: neither raw ws nor PostGraphile has chat. */
+function chatSection(c: ChatResult): string[] {
+  const ms = (x: { p50: number | null; p99: number | null; max: number | null; n: number }) =>
+    `p50 ${fmt(x.p50, 2)} · p99 ${fmt(x.p99, 2)} · max ${fmt(x.max, 2)} (n ${x.n})`;
+  return [
+    '## Chat, presence and typing (h) — Homeroom only, three instances sharing Redis',
+    '',
+    '| figure | measured | anchor |',
+    '|---|---|---|',
+    `| channel message commit → each of ${c.subscribers} subscribers (two instances), ${c.messages} messages at 10/s | ${ms(c.messageLatencyMs)} ms; lost ${c.messagesLost}, duplicated ${c.messagesDuplicated} | p99 ≤ 50 ms, 0 / 0 |`,
+    `| presence join on one instance → seen on the other | ${ms(c.presenceJoinMs)} ms | p99 ≤ 1,000 ms (Phoenix broadcasts every 1,500) |`,
+    `| presence leave (socket closed) → seen on the other, incl. the 1 s leave grace | ${ms(c.presenceLeaveMs)} ms | – |`,
+    `| an instance killed (SIGKILL) → its people gone from the other's view | ${c.killedInstanceGoneMs ?? '> 30,000'} ms | ≤ 10,000 ms (Phoenix: 30,000) |`,
+    `| typing (setTyping on one instance) → seen on the other | ${ms(c.typingMs)} ms | p99 ≤ 150 ms |`,
+    `| messages through an instance kill: ${c.resumeAfterKill.subscribers} subscribers resume on the other instance after their cursor, ${c.resumeAfterKill.messages} messages | lost ${c.resumeAfterKill.lost}, duplicated ${c.resumeAfterKill.duplicated} | 0 / 0 |`,
+    '',
+  ];
 }

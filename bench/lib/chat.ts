@@ -1,0 +1,358 @@
+import postgres from 'postgres';
+import WebSocket from 'ws';
+import { monoMicros, newHistogram, record, summary } from './hist';
+import type { Context } from './scenarios';
+import { startSystem } from './systems';
+
+/**
+ * Chat, presence and typing (issue 12) against the anchors: presence converging across two
+ * instances (Phoenix Presence broadcasts every 1.5 s), a killed instance's users leaving everyone's
+ * view (Phoenix: 30 s), typing delivered across instances, a channel message commit → every
+ * recipient at N subscribers, and every message exactly once through an instance kill and resume.
+ * Homeroom only (neither raw ws nor PostGraphile has chat). Three instances share Redis: watchers on
+ * A, people arriving on B, C is the one killed. Clients run in the harness (load core), over loopback.
+ */
+export type ChatResult = {
+  subscribers: number;
+  messages: number;
+  messageLatencyMs: ReturnType<typeof summary>;
+  messagesLost: number;
+  messagesDuplicated: number;
+  presenceJoinMs: ReturnType<typeof summary>;
+  presenceLeaveMs: ReturnType<typeof summary>;
+  killedInstanceGoneMs: number | null;
+  typingMs: ReturnType<typeof summary>;
+  resumeAfterKill: { subscribers: number; messages: number; lost: number; duplicated: number };
+};
+
+const MESSAGE = `subscription ($c: ID, $after: String) { messageChanged(conversationId: $c, after: $after) { cursor message { body } } }`;
+const PRESENCE = `subscription ($c: ID!, $w: String) { presenceChanged(courseId: $c, where: $w) { action entry { user { id } } entries { user { id } } } }`;
+const TYPING = `subscription ($v: ID!) { typingChanged(conversationId: $v) { typing user { id } } }`;
+
+type Frame = { id?: string; type: string; payload?: { data?: Record<string, any> } };
+
+/** One graphql-transport-ws socket, acknowledged; `subscribe` hands every `next` payload to `onData`. */
+async function openSocket(url: string, token: string) {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  const handlers = new Map<string, (data: Record<string, any>) => void>();
+  let next = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no connection_ack within 15 s')), 15_000);
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })),
+    );
+    socket.on('message', (raw: Buffer) => {
+      const frame = JSON.parse(raw.toString()) as Frame;
+      if (frame.type === 'connection_ack') {
+        clearTimeout(timer);
+        resolve();
+      } else if (frame.type === 'ping') socket.send('{"type":"pong"}');
+      else if (frame.type === 'next' && frame.id && frame.payload?.data) handlers.get(frame.id)?.(frame.payload.data);
+      else if (frame.type === 'error' || (frame.type === 'next' && !frame.payload?.data))
+        failures.push(JSON.stringify(frame.payload).slice(0, 300));
+    });
+    socket.on('error', reject);
+  });
+  return {
+    subscribe(query: string, variables: Record<string, unknown>, onData: (data: Record<string, any>) => void) {
+      const id = String(++next);
+      handlers.set(id, onData);
+      socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
+    },
+    close: () => socket.close(),
+    terminate: () => socket.terminate(),
+  };
+}
+type Socket = Awaited<ReturnType<typeof openSocket>>;
+
+/** Refusals the server sent (an `error` frame, or a `next` without data): shown if a wait times out. */
+const failures: string[] = [];
+
+const until = async (done: () => boolean, timeoutMs: number, what: string) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `chat bench: timed out waiting for ${what}${failures.length ? `; the server said: ${failures.slice(0, 3).join(' | ')}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+export async function measureChat(ctx: Context): Promise<ChatResult> {
+  const { options, infra, specs, log } = ctx;
+  const sql = postgres(infra.databaseUrl, { max: 2, onnotice: () => {} });
+  const courseId = infra.population.courses[0];
+  const staff = specs.filter((s) => s.courseIndex === 0);
+  const [channel] = await sql<{ id: string }[]>`
+    with made as (
+      insert into conversations (course_id, kind) values (${courseId}, 'CHANNEL') on conflict do nothing returning id
+    )
+    select id from made union all select id from conversations where course_id = ${courseId} and kind = 'CHANNEL'`;
+  // The author is one of the course's staff (a staff-only subscriber also hears their own messages).
+  const author = { id: userIdOf(staff[0].token) };
+  const env = {
+    ...ctx.env,
+    REDIS_URL: infra.redisUrl,
+    // The defaults (heartbeat 2 s, an instance silent 6 s is dropped): what a deployment gets.
+  };
+  const [ab, c] = await Promise.all([
+    startSystem('homeroom', { instances: 2, core: options.serverCore, env, sql, log }),
+    startSystem('homeroom', { instances: 1, core: options.serverCore, env, sql, log }),
+  ]);
+  ctx.track(ab.stop);
+  ctx.track(c.stop);
+  const [urlA, urlB] = ab.urls;
+  const sockets: Socket[] = [];
+  const open = async (url: string, token: string) => {
+    const s = await openSocket(url, token);
+    sockets.push(s);
+    return s;
+  };
+  let seq = 0;
+  const sentAt = new Map<number, number>();
+  /** Commits one channel message stamped with its sequence number. */
+  const post = async () => {
+    const n = ++seq;
+    sentAt.set(n, monoMicros());
+    await sql`insert into messages (conversation_id, course_id, author_id, client_message_id, body)
+              values (${channel.id}, ${courseId}, ${author.id}, ${`bench-${Date.now()}-${n}`}, ${`bench:${n}`})`;
+  };
+  try {
+    // 1. Channel messages to N subscribers, half on A and half on B, each counted per subscriber.
+    // (The later groups reuse these people: presence and a second socket are theirs to add.)
+    const n = Math.min(options.quick ? 100 : 1000, staff.length);
+    const latency = newHistogram();
+    let measuredFrom = Number.POSITIVE_INFINITY;
+    const counts: Map<number, number>[] = [];
+    await Promise.all(
+      staff.slice(0, n).map(async (spec, i) => {
+        const socket = await open(i % 2 ? urlB : urlA, spec.token);
+        const seen = new Map<number, number>();
+        counts.push(seen);
+        socket.subscribe(MESSAGE, { c: channel.id }, (data) => {
+          const body = data.messageChanged?.message?.body as string | undefined;
+          if (!body?.startsWith('bench:')) return;
+          const k = Number(body.slice(6));
+          const at = sentAt.get(k);
+          if (at !== undefined && k >= measuredFrom) record(latency, monoMicros() - at);
+          seen.set(k, (seen.get(k) ?? 0) + 1);
+        });
+      }),
+    );
+    // Warm-up: one message reaches everyone (every subscription registered), then the measured ones.
+    // A subscription without `after` starts live once registered: post until one message reached all.
+    const warmUntil = Date.now() + 30_000;
+    for (;;) {
+      await post();
+      const mark = seq;
+      await until(() => counts.every((m) => m.has(mark)), 1_000, 'warm-up').catch(() => {});
+      if (counts.every((m) => m.has(mark))) break;
+      if (Date.now() > warmUntil) throw new Error('chat bench: the warm-up message never reached every subscriber');
+    }
+    const first = seq + 1;
+    measuredFrom = first;
+    const total = options.quick ? 20 : 100;
+    const rate = 10; // messages per second
+    for (let i = 0; i < total; i++) {
+      const due = Date.now() + 1000 / rate;
+      await post();
+      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+    }
+    const last = seq;
+    await until(() => counts.every((m) => m.has(last)), 30_000, 'the last message everywhere').catch(() => {});
+    await new Promise((r) => setTimeout(r, 500)); // late duplicates would show here
+    let lost = 0;
+    let duplicated = 0;
+    for (const m of counts)
+      for (let k = first; k <= last; k++) {
+        const c = m.get(k) ?? 0;
+        if (c === 0) lost++;
+        if (c > 1) duplicated += c - 1;
+      }
+    log(
+      `  chat: ${total} channel messages × ${n} subscribers: ${JSON.stringify(summary(latency))} ms, lost ${lost} dup ${duplicated}`,
+    );
+
+    // 2. Presence: a watcher on A; people arrive on B one at a time, then leave.
+    const watcher = await open(urlA, staff[0].token);
+    const present = new Set<string>();
+    const joinedAt = new Map<string, number>();
+    const leftAt = new Map<string, number>();
+    watcher.subscribe(PRESENCE, { c: courseId, w: 'bench' }, (data) => {
+      const e = data.presenceChanged;
+      if (!e) return;
+      if (e.action === 'SNAPSHOT') for (const x of e.entries) present.add(x.user.id);
+      const id = e.entry?.user?.id as string | undefined;
+      if (!id) return;
+      if (e.action === 'JOINED') {
+        present.add(id);
+        joinedAt.set(id, monoMicros());
+      } else if (e.action === 'LEFT') {
+        present.delete(id);
+        leftAt.set(id, monoMicros());
+      }
+    });
+    const people = staff.slice(1, 1 + Math.min(options.quick ? 10 : 50, staff.length - 1));
+    const join = newHistogram();
+    const leave = newHistogram();
+    for (const person of people) {
+      const id = userIdOf(person.token);
+      const s = await open(urlB, person.token);
+      const t0 = monoMicros();
+      s.subscribe(PRESENCE, { c: courseId, w: 'bench' }, () => {});
+      await until(() => joinedAt.has(id), 15_000, 'a join seen on the other instance');
+      record(join, joinedAt.get(id)! - t0);
+      const t1 = monoMicros();
+      s.close();
+      await until(() => leftAt.has(id), 15_000, 'a leave seen on the other instance');
+      record(leave, leftAt.get(id)! - t1);
+    }
+    log(
+      `  presence across instances: join ${JSON.stringify(summary(join))} ms, leave ${JSON.stringify(summary(leave))} ms (leave includes PRESENCE_LEAVE_GRACE_MS)`,
+    );
+
+    // 3. A killed instance: its people leave everyone's view.
+    const doomed = staff.slice(people.length + 1, people.length + 1 + (options.quick ? 5 : 20));
+    const doomedIds = doomed.map((p) => userIdOf(p.token));
+    for (const person of doomed)
+      (await open(c.urls[0], person.token)).subscribe(PRESENCE, { c: courseId, w: 'bench' }, () => {});
+    await until(() => doomedIds.every((id) => present.has(id)), 15_000, "the doomed instance's people present");
+    const killedAt = monoMicros();
+    process.kill(c.pids[0], 'SIGKILL');
+    let killedInstanceGoneMs: number | null = null;
+    await until(() => doomedIds.every((id) => !present.has(id)), 30_000, "the killed instance's people gone")
+      .then(() => {
+        killedInstanceGoneMs = Math.round((Math.max(...doomedIds.map((id) => leftAt.get(id)!)) - killedAt) / 1000);
+      })
+      .catch(() => {});
+    log(
+      `  killed instance: its ${doomed.length} people left the other instance's view after ${killedInstanceGoneMs ?? 'more than 30 000'} ms`,
+    );
+
+    // 4. Typing: a typer's mutation on B, watched on A.
+    const typingSeen = new Map<string, number>();
+    watcher.subscribe(TYPING, { v: channel.id }, (data) => {
+      const e = data.typingChanged;
+      if (e?.typing) typingSeen.set(e.user.id, monoMicros());
+    });
+    await new Promise((r) => setTimeout(r, 300)); // the watch is registered
+    const typing = newHistogram();
+    const httpB = urlB.replace(/^ws/, 'http');
+    for (const person of people) {
+      const id = userIdOf(person.token);
+      typingSeen.delete(id);
+      const t0 = monoMicros();
+      const res = await fetch(httpB, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${person.token}` },
+        body: JSON.stringify({
+          query: 'mutation ($v: ID!) { setTyping(conversationId: $v) }',
+          variables: { v: channel.id },
+        }),
+      });
+      await res.text();
+      await until(() => typingSeen.has(id), 10_000, 'typing seen on the other instance');
+      record(typing, typingSeen.get(id)! - t0);
+    }
+    log(`  typing across instances: ${JSON.stringify(summary(typing))} ms`);
+
+    // 5. Messages through an instance kill: subscribers on B resume on A from their cursors.
+    const resumers = staff.slice(0, options.quick ? 20 : 100);
+    const seenAfterKill: Map<number, number>[] = [];
+    const cursors: (string | null)[] = [];
+    const victims: Socket[] = [];
+    await Promise.all(
+      resumers.map(async (spec, i) => {
+        const seen = new Map<number, number>();
+        seenAfterKill.push(seen);
+        const onData = (data: Record<string, any>) => {
+          const e = data.messageChanged;
+          if (!e) return;
+          cursors[i] = e.cursor;
+          const body = e.message?.body as string | undefined;
+          if (body?.startsWith('bench:')) seen.set(Number(body.slice(6)), (seen.get(Number(body.slice(6))) ?? 0) + 1);
+        };
+        const s = await open(urlB, spec.token);
+        victims[i] = s;
+        s.subscribe(MESSAGE, { c: channel.id }, onData);
+        (victims[i] as Socket & { onData?: typeof onData }).onData = onData;
+      }),
+    );
+    for (;;) {
+      await post();
+      const mark = seq;
+      await until(() => seenAfterKill.every((m) => m.has(mark)), 1_000, 'warm-up').catch(() => {});
+      if (seenAfterKill.every((m) => m.has(mark))) break;
+    }
+    const killFirst = seq + 1;
+    const flow = (async () => {
+      for (let i = 0; i < (options.quick ? 20 : 50); i++) {
+        await post();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(ab.pids[1], 'SIGKILL'); // B
+    await Promise.all(
+      resumers.map(async (spec, i) => {
+        const s = await open(urlA, spec.token);
+        s.subscribe(
+          MESSAGE,
+          { c: channel.id, after: cursors[i] },
+          (victims[i] as Socket & { onData: (d: any) => void }).onData,
+        );
+      }),
+    );
+    await flow;
+    const end = seq;
+    await until(() => seenAfterKill.every((m) => m.has(end)), 20_000, 'every message after the kill').catch(() => {});
+    await new Promise((r) => setTimeout(r, 500));
+    let resumeLost = 0;
+    let resumeDup = 0;
+    for (const m of seenAfterKill)
+      for (let k = killFirst; k <= end; k++) {
+        const c2 = m.get(k) ?? 0;
+        if (c2 === 0) resumeLost++;
+        if (c2 > 1) resumeDup += c2 - 1;
+      }
+    log(
+      `  messages through a kill: ${resumers.length} subscribers resumed on the other instance, ${end - killFirst + 1} messages: lost ${resumeLost} dup ${resumeDup}`,
+    );
+
+    return {
+      subscribers: n,
+      messages: total,
+      messageLatencyMs: summary(latency),
+      messagesLost: lost,
+      messagesDuplicated: duplicated,
+      presenceJoinMs: summary(join),
+      presenceLeaveMs: summary(leave),
+      killedInstanceGoneMs,
+      typingMs: summary(typing),
+      resumeAfterKill: {
+        subscribers: resumers.length,
+        messages: end - killFirst + 1,
+        lost: resumeLost,
+        duplicated: resumeDup,
+      },
+    };
+  } finally {
+    for (const s of sockets) s.terminate();
+    await Promise.all([ab.stop(), c.stop()]).catch(() => {});
+    ctx.untrack(ab.stop);
+    ctx.untrack(c.stop);
+    await sql.end({ timeout: 5 });
+  }
+}
+
+const ids = new Map<string, string>();
+/** The user a bench token names (its `sub`). */
+function userIdOf(token: string): string {
+  let id = ids.get(token);
+  if (!id) {
+    id = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub as string;
+    ids.set(token, id);
+  }
+  return id;
+}
