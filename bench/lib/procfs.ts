@@ -96,3 +96,18 @@ export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot) {
 }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * Connections the kernel refused because a listen queue was full (TcpExt ListenOverflows, this
+ * network namespace, every socket): the client's SYN is dropped and retransmitted after 1, 3, 7,
+ * 15, 31 s, which is what a burst of reconnections beyond a server's accept backlog costs.
+ */
+export function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
+  const keys = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const i = keys.indexOf('ListenOverflows');
+  return i > 0 ? Number(values[i]) : 0;
+}

@@ -177,8 +177,11 @@ function stormRows(run: Run): Row[] {
       get: of((x) => x.allCaughtUpMs ?? `never (${x.caughtUp}/${x.subscribers})`),
     },
     {
-      label: '(g) resubscribed / caught up after the kill p50 / p99, ms',
-      get: of((x) => `${x.resubscribedMs.p50} / ${x.resubscribedMs.p99}; ${x.caughtUpMs.p50} / ${x.caughtUpMs.p99}`),
+      label: '(g) resubscribed / caught up after the kill p50 / p99, ms; SYNs dropped at a full accept queue',
+      get: of(
+        (x) =>
+          `${x.resubscribedMs.p50} / ${x.resubscribedMs.p99}; ${x.caughtUpMs.p50} / ${x.caughtUpMs.p99}; ${x.listenOverflows}`,
+      ),
     },
     {
       label: "(g) lost / duplicated (A's subscribers; B's own)",

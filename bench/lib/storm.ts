@@ -1,7 +1,7 @@
 import { type Histogram, merge, monoMicros, newHistogram, summary } from './hist';
 import { combineGenerators } from './load';
 import { warmUp } from './phase';
-import { cpuSeconds, round } from './procfs';
+import { cpuSeconds, listenOverflows, round } from './procfs';
 import { type Context, perCourse } from './scenarios';
 import { QUERIES, startSystem } from './systems';
 
@@ -91,6 +91,7 @@ export async function reconnectStorm(ctx: Context) {
     const killedLeader = await leadsRelay(urlA);
     const killedAt = monoMicros();
     const cpuB = cpuSeconds(pidB);
+    const overflowsBefore = listenOverflows();
     process.kill(pidA, 'SIGKILL');
     ctx.log(`  (g) killed instance A (pid ${pidA}) with ${a.connected} subscribers`);
     const wrote = await writing;
@@ -109,6 +110,7 @@ export async function reconnectStorm(ctx: Context) {
     }
     const drainedAt = monoMicros();
     const cpuBSeconds = cpuSeconds(pidB) - cpuB;
+    const overflows = listenOverflows() - overflowsBefore;
 
     const [storm, ownReport] = await Promise.all([
       stormers.report(wrote.courseOfSeq, end - start),
@@ -145,6 +147,8 @@ export async function reconnectStorm(ctx: Context) {
       resubscribedMs: spread(storm.resubscribedAt.map((t) => t - killedAt)),
       caughtUpMs: spread(caughtUp.map((t) => t - killedAt)),
       reconnectAttempts: storm.reconnects,
+      /** SYNs the kernel dropped at a full accept queue (machine-wide) from the kill until drained. */
+      listenOverflows: overflows,
       lost: storm.lost,
       duplicated: storm.duplicated,
       ownLost: ownReport.lost,
@@ -160,7 +164,7 @@ export async function reconnectStorm(ctx: Context) {
       `  (g) storm: ${result.resubscribed}/${result.subscribers} resubscribed (p50 ${result.resubscribedMs.p50}, max ${result.resubscribedMs.max} ms after the kill), ` +
         `${result.caughtUp} caught up, all by ${result.allCaughtUpMs ?? 'never'} ms; lost ${result.lost} dup ${result.duplicated} ` +
         `(B's own: ${result.ownLost}/${result.ownDuplicated}); B's own p99 ${before.p99} ms before → ${during.p99} ms during; ` +
-        `B ${result.survivorCpuPct}% core; ${result.reconnectAttempts} reconnect attempts; A ${killedLeader ? 'led' : 'did not lead'} the relay; ` +
+        `B ${result.survivorCpuPct}% core; ${result.reconnectAttempts} reconnect attempts, ${overflows} SYNs dropped at a full accept queue; A ${killedLeader ? 'led' : 'did not lead'} the relay; ` +
         `B's own p99 by second from the kill: ${ownP99BySecond.map((x) => `${x.second}: ${x.p99}`).join(', ')}` +
         (result.errorSamples.length ? `; errors: ${result.errorSamples.slice(0, 2).join(' | ')}` : ''),
     );

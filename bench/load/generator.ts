@@ -111,9 +111,11 @@ function onMessage(sub: Sub, data: Buffer) {
       if (scheduled < sub.resubscribedAt) sub.backlogAt = now;
       const C = config!.courses;
       while (sub.next < sub.counts.length && sub.counts[sub.next] > 0) sub.next += C;
-      // Once it holds every event of its course, gap-free, up to one written after it came back, it
-      // had caught up when the last of the backlog came (or when it resubscribed, if nothing was missing).
-      if (i < sub.next && scheduled >= sub.resubscribedAt) sub.caughtUpAt = Math.max(sub.resubscribedAt, sub.backlogAt);
+      // Once it holds every event of its course, gap-free, up to one written after it came back (or
+      // up to the phase's last, if it came back after the writing ended), it had caught up when the
+      // last of the backlog came (or when it resubscribed, if nothing was missing).
+      if (i < sub.next && (scheduled >= sub.resubscribedAt || sub.next >= sub.counts.length))
+        sub.caughtUpAt = Math.max(sub.resubscribedAt, sub.backlogAt);
     }
     return;
   }
