@@ -7,10 +7,38 @@ import { QUERIES, startSystem } from './systems';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const metricsOf = async (wsUrl: string) =>
+  (await fetch(wsUrl.replace(/^ws/, 'http').replace(/\/graphql$/, '/metrics'))).text();
+const gauge = (metrics: string, name: string) => {
+  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics);
+  return m ? Number(m[1]) : null;
+};
+
 /** Whether the instance at this subscription URL leads the relay (its own metric). */
 async function leadsRelay(wsUrl: string) {
-  const metrics = await (await fetch(wsUrl.replace(/^ws/, 'http').replace(/\/graphql$/, '/metrics'))).text();
-  return /^homeroom_relay_leader 1$/m.test(metrics);
+  return gauge(await metricsOf(wsUrl), 'homeroom_relay_leader') === 1;
+}
+
+/**
+ * B's own view, once a second from the kill: how old the newest event was when its relay published
+ * it (behind on ordering/reading the outbox) and its event-loop lag (busy delivering or resuming).
+ */
+function sampleSurvivor(wsUrl: string, killedAt: number) {
+  const samples: { second: number; relayLagMs: number | null; eventLoopLagMs: number | null }[] = [];
+  const ms = (x: number | null) => (x === null ? null : round(x * 1000, 0));
+  const timer = setInterval(() => {
+    const second = Math.floor((monoMicros() - killedAt) / 1e6);
+    void metricsOf(wsUrl)
+      .then((m) =>
+        samples.push({
+          second,
+          relayLagMs: ms(gauge(m, 'homeroom_relay_lag_seconds')),
+          eventLoopLagMs: ms(gauge(m, 'homeroom_nodejs_eventloop_lag_seconds')),
+        }),
+      )
+      .catch(() => {});
+  }, 1000);
+  return { samples, stop: () => clearInterval(timer) };
 }
 
 /** Percentiles (ms) of durations in µs. */
@@ -93,6 +121,7 @@ export async function reconnectStorm(ctx: Context) {
     const cpuB = cpuSeconds(pidB);
     const overflowsBefore = listenOverflows();
     process.kill(pidA, 'SIGKILL');
+    const survivor = sampleSurvivor(urlB, killedAt);
     ctx.log(`  (g) killed instance A (pid ${pidA}) with ${a.connected} subscribers`);
     const wrote = await writing;
 
@@ -109,6 +138,8 @@ export async function reconnectStorm(ctx: Context) {
       await sleep(200);
     }
     const drainedAt = monoMicros();
+    survivor.stop();
+    survivor.samples.sort((x, y) => x.second - y.second);
     const cpuBSeconds = cpuSeconds(pidB) - cpuB;
     const overflows = listenOverflows() - overflowsBefore;
 
@@ -156,6 +187,7 @@ export async function reconnectStorm(ctx: Context) {
       ownLatencyBeforeMs: before,
       ownLatencyDuringMs: during,
       ownP99BySecond,
+      survivorBySecond: survivor.samples,
       /** Instance B's CPU from the kill until everything drained, % of its core. */
       survivorCpuPct: round((100 * cpuBSeconds) / Math.max(0.001, (drainedAt - killedAt) / 1e6), 1),
       errorSamples: [...storm.otherErrors, ...ownReport.otherErrors].filter((e) => !e.startsWith('close 1006')),
@@ -165,7 +197,8 @@ export async function reconnectStorm(ctx: Context) {
         `${result.caughtUp} caught up, all by ${result.allCaughtUpMs ?? 'never'} ms; lost ${result.lost} dup ${result.duplicated} ` +
         `(B's own: ${result.ownLost}/${result.ownDuplicated}); B's own p99 ${before.p99} ms before → ${during.p99} ms during; ` +
         `B ${result.survivorCpuPct}% core; ${result.reconnectAttempts} reconnect attempts, ${overflows} SYNs dropped at a full accept queue; A ${killedLeader ? 'led' : 'did not lead'} the relay; ` +
-        `B's own p99 by second from the kill: ${ownP99BySecond.map((x) => `${x.second}: ${x.p99}`).join(', ')}` +
+        `B's own p99 by second from the kill: ${ownP99BySecond.map((x) => `${x.second}: ${x.p99}`).join(', ')}; ` +
+        `B's relay lag / event-loop lag by second, ms: ${survivor.samples.map((x) => `${x.second}: ${x.relayLagMs}/${x.eventLoopLagMs}`).join(', ')}` +
         (result.errorSamples.length ? `; errors: ${result.errorSamples.slice(0, 2).join(' | ')}` : ''),
     );
     return result;
