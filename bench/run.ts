@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTokenService } from '../server/auth/tokens';
+import { type AccessResult, measureAccessChanges } from './lib/access';
 import { type ChatResult, measureChat } from './lib/chat';
 import { pin, startInfra } from './lib/infra';
 import { startGenerators } from './lib/load';
@@ -104,6 +105,13 @@ try {
     chat = await measureChat(ctx);
   }
 
+  // Scenario (i): a change of access closes the user's sockets on the other instance (issue 13).
+  let access: AccessResult | null = null;
+  if (systems.includes('homeroom') && options.scenarios.includes('i')) {
+    log('== access changes across instances (i)');
+    access = await measureAccessChanges(ctx, jwtSecret);
+  }
+
   let profile = results.homeroom?.profile ?? null;
   if (!options.quick && options.profile && systems.includes('homeroom')) profile = await summariseProfile(ctx);
 
@@ -117,6 +125,7 @@ try {
     results,
     outboxReads,
     chat,
+    access,
     profile,
   };
   const files = writeResults(run);

@@ -78,7 +78,7 @@ export function parseOptions(argv: string[]) {
     ...base,
     stormSubscribers: stormSubscribers ?? base.stormSubscribers,
     systems: only as ('homeroom' | 'postgraphile' | 'raw-ws')[] | undefined,
-    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
+    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'],
     profile: !noProfile,
     /** p99 above this ends the saturation search. */
     p99LimitMs: 100,

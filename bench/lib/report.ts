@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { AccessResult } from './access';
 import { describeBottleneck, SATURATED_PCT } from './bottleneck';
 import { renderChart } from './chart';
 import type { ChatResult } from './chat';
@@ -18,6 +19,7 @@ type Run = {
   results: Partial<Record<Name, SystemResults>>;
   outboxReads: OutboxReadCost[];
   chat: ChatResult | null;
+  access: AccessResult | null;
   profile: unknown;
   options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number };
 };
@@ -251,6 +253,7 @@ export function writeResults(run: Run): string[] {
     ),
     '',
     ...(run.chat ? chatSection(run.chat) : []),
+    ...(run.access ? accessSection(run.access) : []),
     ...(profile?.functions
       ? [
           `## Where Homeroom's time goes (scenario (a) under \`--cpu-prof\`, ${profile.serverCpuMicrosPerDelivery} µs/delivery)`,
@@ -285,6 +288,22 @@ function chatSection(c: ChatResult): string[] {
     `| an instance killed (SIGKILL) → its people gone from the other's view | ${c.killedInstanceGoneMs ?? '> 30,000'} ms | ≤ 10,000 ms (Phoenix: 30,000) |`,
     `| typing (setTyping on one instance) → seen on the other | ${ms(c.typingMs)} ms | p99 ≤ 150 ms |`,
     `| messages through an instance kill: ${c.resumeAfterKill.subscribers} subscribers resume on the other instance after their cursor, ${c.resumeAfterKill.messages} messages | lost ${c.resumeAfterKill.lost}, duplicated ${c.resumeAfterKill.duplicated} | 0 / 0 |`,
+    '',
+  ];
+}
+
+/** Scenario (i): issue 13's "at once, everywhere" (target ≤ 1 s). */
+function accessSection(a: AccessResult): string[] {
+  const line = (label: string, x: AccessResult['deactivate']) =>
+    `| ${label} | p50 ${fmt(x.p50, 2)} · p99 ${fmt(x.p99, 2)} · max ${fmt(x.max, 2)} (n ${x.n}) | ${x.unclosed} |`;
+  return [
+    "## A change of access (i) — admin's answer on instance A → the user's socket on B closed 4403 (Homeroom only)",
+    '',
+    '| change | ms (target ≤ 1,000) | sockets not closed within 10 s |',
+    '|---|---|---:|',
+    line('deactivateUser', a.deactivate),
+    line('updateUser(role)', a.role),
+    line('revokeSession', a.revoke),
     '',
   ];
 }
