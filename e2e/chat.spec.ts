@@ -1,15 +1,13 @@
 import { expect, type Page, test } from '@playwright/test';
-import postgres from 'postgres';
 import { apiLogin, gql, shot, signedInPage } from './fixtures';
 import { mathCourse, waitLive } from './live';
-import { E2E } from './ports';
+import { e2eDatabase } from './writes';
 
 // Course chat between two browsers: messages both ways, live; the typing indicator appears and
 // goes; each sees the other online (and on which tab), and the other leaves when their browser
 // closes. Everything through the socket, no reload.
 
-const sql = postgres(`postgres://postgres:password@127.0.0.1:${E2E.pgPort}/homeroom`, { max: 1, onnotice: () => {} });
-test.afterAll(() => sql.end({ timeout: 5 }));
+const sql = e2eDatabase();
 
 const chat = (courseId: string) => `/courses/${courseId}?tab=chat`;
 const online = (page: Page, name: string) => page.getByTestId('online').filter({ hasText: name });

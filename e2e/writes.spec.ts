@@ -3,36 +3,16 @@
  * tap per exception at phone width, one outbox event per record; a response lost after the server
  * applied a post: the retry carries the same Idempotency-Key and posts nothing twice.
  */
-import { expect, type Page, test } from '@playwright/test';
-import postgres from 'postgres';
-import { apiLogin, gql, shot, signedInPage } from './fixtures';
+import { expect, test } from '@playwright/test';
+import { shot, signedInPage } from './fixtures';
 import { mathCourse } from './live';
 import { E2E } from './ports';
+import { e2eDatabase, newSession, run, showSession, tab } from './writes';
 
 // A phone-sized sheet of 25 and a replayed post: slower than the default minute on a busy two-core machine.
 test.describe.configure({ timeout: 120_000 });
 
-const sql = postgres(`postgres://postgres:password@127.0.0.1:${E2E.pgPort}/homeroom`, { max: 1, onnotice: () => {} });
-test.afterAll(() => sql.end({ timeout: 5 }));
-
-const tab = (courseId: string, name: string) => `/courses/${courseId}?tab=${name}`;
-const run = () => Date.now().toString(36);
-
-async function newSession(courseId: string, title: string): Promise<string> {
-  const { token } = await apiLogin('instructor');
-  const { createClassSession } = await gql<{ createClassSession: { id: string } }>(
-    `mutation ($c: ID!, $t: String!) { createClassSession(courseId: $c, title: $t, startsAt: "2031-01-15T08:00:00.000Z") { id } }`,
-    { c: courseId, t: title },
-    token,
-  );
-  return createClassSession.id;
-}
-
-async function showSession(page: Page, title: string) {
-  const select = page.getByRole('combobox', { name: 'Session', exact: true });
-  await expect(select).toContainText(title);
-  await select.selectOption((await select.locator('option', { hasText: title }).getAttribute('value'))!);
-}
+const sql = e2eDatabase();
 
 test('"Mark everyone present", then one tap per exception, on a phone', async ({ browser }) => {
   const course = await mathCourse();
