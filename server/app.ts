@@ -94,7 +94,10 @@ export async function buildApp(config: Config) {
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.port, config.host, () => resolve());
+        // A reconnect storm (another instance died) sends thousands of connects at once: Node's
+        // default queue of 511 pending connections dropped SYNs, and those clients came back only
+        // after the kernel's SYN retries (15–31 s). The kernel caps this at net.core.somaxconn.
+        server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => resolve());
       });
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

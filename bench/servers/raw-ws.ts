@@ -119,7 +119,8 @@ async function drain() {
 const listener = await sql.listen('outbox', () => void drain());
 const sweep = setInterval(() => void drain(), 500);
 
-server.listen(Number(env.PORT ?? 0), '127.0.0.1', () => {
+// The same accept queue as Homeroom's (server/app.ts).
+server.listen({ port: Number(env.PORT ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
   serveControl((server.address() as AddressInfo).port, async () => {
     clearInterval(sweep);
     await listener.unlisten();
