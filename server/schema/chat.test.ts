@@ -5,7 +5,15 @@
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type ApiHarness, codes, SAM, startApi, TEACHER, TEACHER2, UNKNOWN_ID } from '../../test/api/api';
-import { allUpdates, connectLive, gqlOk, type LiveConnection, newStreams, strictlyIncreasing } from '../../test/live';
+import {
+  allUpdates,
+  connectLive,
+  gqlOk,
+  type LiveConnection,
+  newStreams,
+  strictlyIncreasing,
+  waitFor,
+} from '../../test/live';
 
 let api: ApiHarness;
 let sql: postgres.Sql;
@@ -332,6 +340,11 @@ describe('messageChanged', () => {
     const t = await token(SAM);
     const before = (await gqlOk(api.server.url, '{ liveCursor }', {}, t)).liveCursor;
     await send(SAM, channel, 'pruned away');
+    // Until this instance's hub has seen that message, `updates` answers a cursor at its position
+    // from memory (no outbox read, no retention check): wait for the message to show there first.
+    await waitFor(async () => (await allUpdates(api.server.url, t, before, course)).events.length > 0, {
+      what: "the message on the hub's side",
+    });
     // What retention does after OUTBOX_RETENTION_DAYS: everything up to now is gone.
     const now = (await gqlOk(api.server.url, '{ liveCursor }', {}, t)).liveCursor as string;
     const [pos, id] = now.split('.');
