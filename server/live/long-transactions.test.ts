@@ -5,7 +5,7 @@
  * their ids are delivered in the order they committed, each at once.
  */
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { compareCursors } from '../../shared/cursor';
 import {
   allUpdates,
@@ -14,30 +14,18 @@ import {
   GRADE_CHANGED,
   gqlOk,
   LIVE_CURSOR,
-  type LiveDatabase,
   loadMemberships,
   newStreams,
-  openLiveDatabase,
-  startTestApp,
   strictlyIncreasing,
-  type TestApp,
+  useLiveApp,
 } from '../../test/live';
 
-let ldb: LiveDatabase;
-let sql: postgres.Sql;
-let api: TestApp;
+const app = useLiveApp();
 beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  sql = ldb.sql;
-  api = await startTestApp({ databaseUrl: ldb.url });
-  await ldb.outbox(); // orders the seed's events now: a liveCursor read later is after all of them
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
+  await app.ldb.outbox(); // orders the seed's events now: a liveCursor read later is after all of them
 });
 
-const liveCursor = async (token: string) => (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor as string;
+const liveCursor = async (token: string) => (await gqlOk(app.api.url, LIVE_CURSOR, {}, token)).liveCursor as string;
 
 /** A transaction on its own connection, kept open until `end()`: rolled back if the test failed first. */
 async function openTransaction(on: postgres.Sql) {
@@ -62,7 +50,7 @@ async function openTransaction(on: postgres.Sql) {
 
 /** The grade events of a course after `after`, as the database orders them. */
 const gradeEvents = async (after: string, courseId: string) =>
-  (await ldb.outbox(after)).filter((r) => r.topic === 'grade' && r.course_id === courseId);
+  (await app.ldb.outbox(after)).filter((r) => r.topic === 'grade' && r.course_id === courseId);
 
 describe('a long transaction holds back nothing but itself', () => {
   it('a write transaction open in another database of the server: 40 commits here reach subscribers and `updates` while it stays open', async () => {
@@ -71,20 +59,20 @@ describe('a long transaction holds back nothing but itself', () => {
     try {
       // A transaction id: under the old rule (xid < the server-wide xmin) everything after it waited.
       const [{ xid }] = await open.tx<{ xid: string }[]>`select pg_current_xact_id()::text as xid`;
-      const math = ldb.f.course('MATH101');
-      const token = await ldb.token('instructor@homeroom.test');
+      const math = app.ldb.f.course('MATH101');
+      const token = await app.ldb.token('instructor@homeroom.test');
       const start = await liveCursor(token);
-      const conn = connectLive(api.wsUrl, token);
+      const conn = connectLive(app.api.wsUrl, token);
       try {
         const stream = conn.subscribe(GRADE_CHANGED, { courseId: math.id, after: start });
         for (let i = 0; i < 40; i++) {
-          await ldb.setGrade(math.assessments['Homework 1'].id, math.id, math.studentIds[i % 20], 1 + i / 4);
+          await app.ldb.setGrade(math.assessments['Homework 1'].id, math.id, math.studentIds[i % 20], 1 + i / 4);
         }
         const expected = (await gradeEvents(start, math.id)).map((r) => r.cursor);
         expect(expected).toHaveLength(40);
         await stream.find((e) => e.cursor === expected.at(-1), 15_000, 'the 40th event');
         expect(stream.cursors()).toEqual(expected);
-        const page = await allUpdates(api.url, token, start, math.id);
+        const page = await allUpdates(app.api.url, token, start, math.id);
         expect(page.events.map((e) => e.cursor)).toEqual(expected);
         expect(compareCursors(await liveCursor(token), expected.at(-1)!)).toBe(1);
         // …and the other transaction is still open, with its transaction id.
@@ -101,10 +89,10 @@ describe('a long transaction holds back nothing but itself', () => {
   });
 
   it('writers that commit in reverse order of their ids: each event arrives as its transaction commits, once, in commit order', async () => {
-    const math = ldb.f.course('MATH101');
-    const token = await ldb.token('instructor@homeroom.test');
+    const math = app.ldb.f.course('MATH101');
+    const token = await app.ldb.token('instructor@homeroom.test');
     const start = await liveCursor(token);
-    const conn = connectLive(api.wsUrl, token);
+    const conn = connectLive(app.api.wsUrl, token);
     const writers: Awaited<ReturnType<typeof openTransaction>>[] = [];
     try {
       const stream = conn.subscribe<{ cursor: string; grade: { student: { id: string } } }>(GRADE_CHANGED, {
@@ -114,7 +102,7 @@ describe('a long transaction holds back nothing but itself', () => {
       // Five transactions, each writing one grade: transaction ids and outbox ids increase with i.
       const ids: bigint[] = [];
       for (let i = 0; i < 5; i++) {
-        const w = await openTransaction(sql);
+        const w = await openTransaction(app.ldb.sql);
         writers.push(w);
         await w.tx`update grades set note = ${`reverse ${i}`} where assessment_id = ${math.assessments['Quiz 1'].id} and student_id = ${math.studentIds[i]}`;
         const [row] = await w.tx<{ id: string }[]>`select id::text from outbox where xid = pg_current_xact_id()`;
@@ -134,7 +122,7 @@ describe('a long transaction holds back nothing but itself', () => {
       expect(strictlyIncreasing(stream.cursors())).toBe(true);
       // The cursors follow commit order, not id order.
       expect(stream.cursors().map((c) => BigInt(c.split('.')[1]))).toEqual([...ids].reverse());
-      const page = await allUpdates(api.url, token, start, math.id);
+      const page = await allUpdates(app.api.url, token, start, math.id);
       expect(page.events.map((e) => e.cursor)).toEqual(expected);
       const replay = conn.subscribe(GRADE_CHANGED, { courseId: math.id, after: start });
       await replay.find((e) => e.cursor === expected.at(-1), 15_000, 'the replayed last event');
@@ -146,17 +134,20 @@ describe('a long transaction holds back nothing but itself', () => {
   });
 
   it('a subscription seam while a long transaction is open: subscribed mid-burst, after a cursor from before it, every visible event once, in order', async () => {
-    const math = ldb.f.course('MATH101');
-    const hist = ldb.f.course('HIST201');
-    const student = ldb.persona('student@homeroom.test');
-    const instructor = ldb.persona('instructor@homeroom.test');
+    const math = app.ldb.f.course('MATH101');
+    const hist = app.ldb.f.course('HIST201');
+    const student = app.ldb.persona('student@homeroom.test');
+    const instructor = app.ldb.persona('instructor@homeroom.test');
     const [studentToken, instructorToken] = await Promise.all([
-      ldb.token('student@homeroom.test'),
-      ldb.token('instructor@homeroom.test'),
+      app.ldb.token('student@homeroom.test'),
+      app.ldb.token('instructor@homeroom.test'),
     ]);
     const before = await liveCursor(studentToken);
-    const long = await openTransaction(sql);
-    const conn = { student: connectLive(api.wsUrl, studentToken), instructor: connectLive(api.wsUrl, instructorToken) };
+    const long = await openTransaction(app.ldb.sql);
+    const conn = {
+      student: connectLive(app.api.wsUrl, studentToken),
+      instructor: connectLive(app.api.wsUrl, instructorToken),
+    };
     try {
       // The long transaction writes the student's own grade (which every stream below may see) and stays open.
       await long.tx`
@@ -166,12 +157,12 @@ describe('a long transaction holds back nothing but itself', () => {
         for (let i = from; i < to; i++) {
           const course = i % 2 ? hist : math;
           const who = i % 5 === 0 ? student.id : course.studentIds[i % course.studentIds.length];
-          await ldb.setGrade(course.assessments['Homework 1'].id, course.id, who, 1 + i / 8);
+          await app.ldb.setGrade(course.assessments['Homework 1'].id, course.id, who, 1 + i / 8);
         }
       };
       await writes(0, 30);
       const mid = await liveCursor(studentToken);
-      const registered = newStreams(api);
+      const registered = newStreams(app.api);
       const streams = [
         {
           name: 'student, all courses, after before',
@@ -197,11 +188,11 @@ describe('a long transaction holds back nothing but itself', () => {
       await registered(streams.length);
       await more;
       await long.end();
-      await ldb.setGrade(math.assessments['Quiz 1'].id, math.id, student.id, 3);
+      await app.ldb.setGrade(math.assessments['Quiz 1'].id, math.id, student.id, 3);
 
-      const memberships = await loadMemberships(sql);
+      const memberships = await loadMemberships(app.ldb.sql);
       for (const s of streams) {
-        const rows = expectedFor(await ldb.outbox(s.after), s.viewer, memberships, {
+        const rows = expectedFor(await app.ldb.outbox(s.after), s.viewer, memberships, {
           topic: 'grade',
           courseId: s.courseId,
         });
@@ -213,7 +204,7 @@ describe('a long transaction holds back nothing but itself', () => {
       }
       // The long transaction's grade: once in every stream (in commit order, checked above).
       const longGrade = (
-        await sql<
+        await app.ldb.sql<
           { id: string }[]
         >`select id from grades where assessment_id = ${math.assessments.Midterm.id} and student_id = ${student.id}`
       )[0].id;

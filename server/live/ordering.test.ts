@@ -4,8 +4,7 @@
  * commits, and a replay seam under concurrent writes delivers each visible event exactly once, in
  * order. More long-transaction cases: long-transactions.test.ts.
  */
-import type postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareCursors } from '../../shared/cursor';
 import {
   allUpdates,
@@ -14,48 +13,35 @@ import {
   GRADE_CHANGED,
   gqlOk,
   LIVE_CURSOR,
-  type LiveDatabase,
   type LiveStream,
   loadMemberships,
   newStreams,
-  openLiveDatabase,
-  startTestApp,
   strictlyIncreasing,
-  type TestApp,
+  useLiveApp,
 } from '../../test/live';
 
-let ldb: LiveDatabase;
-let sql: postgres.Sql;
-let api: TestApp;
-beforeAll(async () => {
-  ldb = await openLiveDatabase();
-  sql = ldb.sql;
-  api = await startTestApp({ databaseUrl: ldb.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await ldb?.close();
-});
+const app = useLiveApp();
 
-const liveCursor = async (token: string) => (await gqlOk(api.url, LIVE_CURSOR, {}, token)).liveCursor as string;
+const liveCursor = async (token: string) => (await gqlOk(app.api.url, LIVE_CURSOR, {}, token)).liveCursor as string;
 
 /** Outbox rows at or below `cursor` now: a later recount differs if any row appeared behind it. */
 const rowsUpTo = async (cursor: string) => {
   const [pos, id] = cursor.split('.');
   return (
-    await sql<{ n: number }[]>`
+    await app.ldb.sql<{ n: number }[]>`
       select count(*)::int as n from outbox_commits c join outbox o on o.xid = c.xid
       where (c.pos, o.id) <= (${pos}::bigint, ${id}::bigint)`
   )[0].n;
 };
 
 /** Sequential single-row grade writes (each its own transaction) to Homework 1, over the students of a course. */
-function startWriter(course: ReturnType<LiveDatabase['f']['course']>, count: number, onCommit?: (i: number) => void) {
+function startWriter(course: ReturnType<typeof app.ldb.f.course>, count: number, onCommit?: (i: number) => void) {
   let stop = false;
   const done = (async () => {
     for (let i = 0; i < count && !stop; i++) {
       const student = course.studentIds[i % course.studentIds.length];
-      await sql`update grades set note = ${`w${i}`} where assessment_id = ${course.assessments['Homework 1'].id} and student_id = ${student}`;
+      await app.ldb
+        .sql`update grades set note = ${`w${i}`} where assessment_id = ${course.assessments['Homework 1'].id} and student_id = ${student}`;
       onCommit?.(i + 1);
     }
   })();
@@ -64,12 +50,12 @@ function startWriter(course: ReturnType<LiveDatabase['f']['course']>, count: num
 
 describe('order without holes', () => {
   it('an open transaction with the lower xid and the lower outbox id holds back nothing; its event comes once, after it commits; nobody sees a hole', async () => {
-    const math = ldb.f.course('MATH101');
+    const math = app.ldb.f.course('MATH101');
     const quiz = math.assessments['Quiz 1'].id;
-    const token = await ldb.token('instructor@homeroom.test');
+    const token = await app.ldb.token('instructor@homeroom.test');
     const start = await liveCursor(token);
 
-    const conn = connectLive(api.wsUrl, token);
+    const conn = connectLive(app.api.wsUrl, token);
     const stream = conn.subscribe<{ cursor: string; grade: { student: { id: string } } }>(GRADE_CHANGED, {
       courseId: math.id,
       after: start,
@@ -82,13 +68,13 @@ describe('order without holes', () => {
       while (watching) {
         const live = await liveCursor(token);
         handed.push({ cursor: live, rows: await rowsUpTo(live), from: 'liveCursor' });
-        const page = await allUpdates(api.url, token, start, math.id);
+        const page = await allUpdates(app.api.url, token, start, math.id);
         handed.push({ cursor: page.cursor, rows: await rowsUpTo(page.cursor), from: 'updates' });
       }
     })();
 
-    const t1 = await sql.reserve();
-    const t2 = await sql.reserve();
+    const t1 = await app.ldb.sql.reserve();
+    const t2 = await app.ldb.sql.reserve();
     let b = { id: '' };
     try {
       await t1`begin`;
@@ -104,12 +90,12 @@ describe('order without holes', () => {
       await burst.done; // and 60 more transactions commit while T1 stays open.
 
       // All of them arrive while T1 is open (the old rule held every one back until T1 ended).
-      const others = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id);
+      const others = (await app.ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id);
       expect(others).toHaveLength(61);
       await stream.find((e) => e.cursor === others.at(-1)!.cursor, 15_000, 'the last event behind the open T1');
       expect(stream.cursors()).toEqual(others.map((r) => r.cursor));
       expect(others.map((r) => r.id)).not.toContain(b.id);
-      const page = await allUpdates(api.url, token, start, math.id);
+      const page = await allUpdates(app.api.url, token, start, math.id);
       expect(page.events.map((e) => e.cursor)).toEqual(others.map((r) => r.cursor));
       expect(compareCursors(await liveCursor(token), others.at(-1)!.cursor)).toBe(1);
 
@@ -123,8 +109,9 @@ describe('order without holes', () => {
     }
 
     // A sentinel after everything: once it arrives, every earlier event has been delivered.
-    await sql`update grades set note = 'sentinel' where assessment_id = ${quiz} and student_id = ${math.studentIds[2]}`;
-    const all = (await ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id);
+    await app.ldb
+      .sql`update grades set note = 'sentinel' where assessment_id = ${quiz} and student_id = ${math.studentIds[2]}`;
+    const all = (await app.ldb.outbox(start)).filter((r) => r.topic === 'grade' && r.course_id === math.id);
     const expected = all.map((r) => r.cursor);
     expect(expected.length).toBe(63);
     // T1's event: after the 61 that committed while it was open, before the sentinel.
@@ -137,7 +124,7 @@ describe('order without holes', () => {
     expect(stream.cursors()).toEqual(expected); // each once, in commit order
     expect(strictlyIncreasing(stream.cursors())).toBe(true);
 
-    const page = await allUpdates(api.url, token, start, math.id);
+    const page = await allUpdates(app.api.url, token, start, math.id);
     expect(page.events.map((e) => e.cursor)).toEqual(expected);
     expect(page.cursor).toBe(expected.at(-1));
 
@@ -151,28 +138,29 @@ describe('cursors of varying width', () => {
   // Regression: the outbox reader once sorted by the text aliases of xid and id ("1000" < "999"),
   // so the relay published 1000… before 991…999 and every hub dropped the latter as already seen.
   it('a transaction whose outbox ids cross a power of ten arrives whole and in order (live, replay, updates)', async () => {
-    const math = ldb.f.course('MATH101');
-    const token = await ldb.token('instructor@homeroom.test');
+    const math = app.ldb.f.course('MATH101');
+    const token = await app.ldb.token('instructor@homeroom.test');
     const start = await liveCursor(token);
-    const conn = connectLive(api.wsUrl, token);
+    const conn = connectLive(app.api.wsUrl, token);
     try {
-      const registered = newStreams(api);
+      const registered = newStreams(app.api);
       const live = conn.subscribe(GRADE_CHANGED, { courseId: math.id });
       await registered(1); // registered before the write: everything comes live
 
       // Move the identity just below the next power of ten, so the next transaction crosses it.
-      const [{ last }] = await sql<{ last: string }[]>`select last_value::text as last from outbox_id_seq`;
+      const [{ last }] = await app.ldb.sql<{ last: string }[]>`select last_value::text as last from outbox_id_seq`;
       let boundary = 10n ** BigInt(last.length);
       if (boundary - BigInt(last) < 40n) boundary *= 10n;
-      await sql`select setval('outbox_id_seq', ${(boundary - 10n).toString()}::bigint)`;
-      await sql`update grades set note = 'crossing' where assessment_id = ${math.assessments['Quiz 1'].id}`; // one transaction, ids across the boundary
-      await sql`update grades set note = 'sentinel' where assessment_id = ${math.assessments['Homework 1'].id} and student_id = ${math.studentIds[0]}`;
-      const expected = (await ldb.outbox(start)).filter((r) => r.topic === 'grade').map((r) => r.cursor);
+      await app.ldb.sql`select setval('outbox_id_seq', ${(boundary - 10n).toString()}::bigint)`;
+      await app.ldb.sql`update grades set note = 'crossing' where assessment_id = ${math.assessments['Quiz 1'].id}`; // one transaction, ids across the boundary
+      await app.ldb
+        .sql`update grades set note = 'sentinel' where assessment_id = ${math.assessments['Homework 1'].id} and student_id = ${math.studentIds[0]}`;
+      const expected = (await app.ldb.outbox(start)).filter((r) => r.topic === 'grade').map((r) => r.cursor);
       expect(expected).toHaveLength(math.studentIds.length + 1);
       expect(expected.map((c) => c.split('.')[1].length)).toContain(boundary.toString().length);
 
       await live.find((e) => e.cursor === expected.at(-1), 10_000, 'the sentinel');
-      const page = await allUpdates(api.url, token, start, math.id);
+      const page = await allUpdates(app.api.url, token, start, math.id);
       const replay = conn.subscribe(GRADE_CHANGED, { courseId: math.id, after: start });
       await replay.find((e) => e.cursor === expected.at(-1), 10_000, 'the sentinel (replay)');
       expect({
@@ -194,19 +182,22 @@ describe('cursors of varying width', () => {
 
 describe('replay seam under concurrent writes', () => {
   it('`after` = a liveCursor read earlier, subscribed while a writer commits: every visible event once, in order', async () => {
-    const math = ldb.f.course('MATH101');
-    const hist = ldb.f.course('HIST201');
-    const instructor = ldb.persona('instructor@homeroom.test');
-    const student = ldb.persona('student@homeroom.test');
+    const math = app.ldb.f.course('MATH101');
+    const hist = app.ldb.f.course('HIST201');
+    const instructor = app.ldb.persona('instructor@homeroom.test');
+    const student = app.ldb.persona('student@homeroom.test');
     const [instructorToken, studentToken] = await Promise.all([
-      ldb.token('instructor@homeroom.test'),
-      ldb.token('student@homeroom.test'),
+      app.ldb.token('instructor@homeroom.test'),
+      app.ldb.token('student@homeroom.test'),
     ]);
     const before = await liveCursor(studentToken);
 
     const subscribed: { after: string }[] = [];
     let mid = '';
-    const conn = { instructor: connectLive(api.wsUrl, instructorToken), student: connectLive(api.wsUrl, studentToken) };
+    const conn = {
+      instructor: connectLive(app.api.wsUrl, instructorToken),
+      student: connectLive(app.api.wsUrl, studentToken),
+    };
     const streams: {
       name: string;
       stream: LiveStream<any>;
@@ -254,10 +245,11 @@ describe('replay seam under concurrent writes', () => {
     expect(subscribed).toHaveLength(1);
 
     // The sentinel: a grade of the student's in MATH, which all three subscriptions may see.
-    await sql`update grades set note = 'seam sentinel' where assessment_id = ${math.assessments['Quiz 1'].id} and student_id = ${student.id}`;
-    const memberships = await loadMemberships(sql);
+    await app.ldb
+      .sql`update grades set note = 'seam sentinel' where assessment_id = ${math.assessments['Quiz 1'].id} and student_id = ${student.id}`;
+    const memberships = await loadMemberships(app.ldb.sql);
     for (const s of streams) {
-      const expected = expectedFor(await ldb.outbox(s.after()), s.viewer, memberships, {
+      const expected = expectedFor(await app.ldb.outbox(s.after()), s.viewer, memberships, {
         topic: 'grade',
         courseId: s.courseId,
       }).map((r) => r.cursor);
