@@ -1,9 +1,9 @@
 import postgres from 'postgres';
-import WebSocket from 'ws';
 import { createTokenService } from '../../server/auth/tokens';
 import { monoMicros, newHistogram, record, summary } from './hist';
 import type { Context } from './scenarios';
 import { startSystem } from './systems';
+import { claimsOf, openGraphqlWs } from './ws-client';
 
 /**
  * A change of access bites at once on every instance (issue 13): an admin's mutation answered on
@@ -18,35 +18,6 @@ const MUTATIONS = {
   role: 'mutation ($id: ID!) { updateUser(id: $id, role: STUDENT) { id } }',
   revoke: 'mutation ($id: ID!) { revokeSession(id: $id) { id } }',
 } as const;
-
-/** A socket with one live subscription; resolves `closed` with the close code and when it came. */
-async function liveSocket(url: string, token: string, courseId: string) {
-  const socket = new WebSocket(url, 'graphql-transport-ws');
-  let closedAt = 0;
-  let code = 0;
-  socket.on('close', (c) => {
-    closedAt = monoMicros();
-    code = c;
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no connection_ack within 15 s')), 15_000);
-    socket.on('open', () =>
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })),
-    );
-    socket.on('message', (raw: Buffer) => {
-      const frame = JSON.parse(raw.toString()) as { type: string };
-      if (frame.type === 'ping') socket.send('{"type":"pong"}');
-      if (frame.type !== 'connection_ack') return;
-      clearTimeout(timer);
-      socket.send(
-        JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIBE, variables: { c: courseId } } }),
-      );
-      resolve();
-    });
-    socket.on('error', reject);
-  });
-  return { closed: () => (closedAt ? { at: closedAt, code } : null), terminate: () => socket.terminate() };
-}
 
 export async function measureAccessChanges(ctx: Context, jwtSecret: string): Promise<AccessResult> {
   const { options, infra, specs, log } = ctx;
@@ -81,8 +52,9 @@ export async function measureAccessChanges(ctx: Context, jwtSecret: string): Pro
       const h = newHistogram();
       let unclosed = 0;
       for (const spec of people.slice(i * per, (i + 1) * per)) {
-        const { sub: userId, sid } = JSON.parse(Buffer.from(spec.token.split('.')[1], 'base64url').toString());
-        const socket = await liveSocket(urlB, spec.token, spec.courseId);
+        const { sub: userId, sid } = claimsOf(spec.token);
+        const socket = await openGraphqlWs(urlB, spec.token);
+        socket.subscribe(SUBSCRIBE, { c: spec.courseId });
         await new Promise((r) => setTimeout(r, 100)); // the subscription is registered
         const res = await fetch(httpA, {
           method: 'POST',

@@ -1,8 +1,8 @@
 import postgres from 'postgres';
-import WebSocket from 'ws';
 import { monoMicros, newHistogram, record, summary } from './hist';
 import type { Context } from './scenarios';
 import { startSystem } from './systems';
+import { claimsOf, type GraphqlWs, openGraphqlWs } from './ws-client';
 
 /**
  * Chat, presence and typing (issue 12) against the anchors: presence converging across two
@@ -29,41 +29,7 @@ const MESSAGE = `subscription ($c: ID, $after: String) { messageChanged(conversa
 const PRESENCE = `subscription ($c: ID!, $w: String) { presenceChanged(courseId: $c, where: $w) { action entry { user { id } } entries { user { id } } } }`;
 const TYPING = `subscription ($v: ID!) { typingChanged(conversationId: $v) { typing user { id } } }`;
 
-type Frame = { id?: string; type: string; payload?: { data?: Record<string, any> } };
-
-/** One graphql-transport-ws socket, acknowledged; `subscribe` hands every `next` payload to `onData`. */
-async function openSocket(url: string, token: string) {
-  const socket = new WebSocket(url, 'graphql-transport-ws');
-  const handlers = new Map<string, (data: Record<string, any>) => void>();
-  let next = 0;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no connection_ack within 15 s')), 15_000);
-    socket.on('open', () =>
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })),
-    );
-    socket.on('message', (raw: Buffer) => {
-      const frame = JSON.parse(raw.toString()) as Frame;
-      if (frame.type === 'connection_ack') {
-        clearTimeout(timer);
-        resolve();
-      } else if (frame.type === 'ping') socket.send('{"type":"pong"}');
-      else if (frame.type === 'next' && frame.id && frame.payload?.data) handlers.get(frame.id)?.(frame.payload.data);
-      else if (frame.type === 'error' || (frame.type === 'next' && !frame.payload?.data))
-        failures.push(JSON.stringify(frame.payload).slice(0, 300));
-    });
-    socket.on('error', reject);
-  });
-  return {
-    subscribe(query: string, variables: Record<string, unknown>, onData: (data: Record<string, any>) => void) {
-      const id = String(++next);
-      handlers.set(id, onData);
-      socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
-    },
-    close: () => socket.close(),
-    terminate: () => socket.terminate(),
-  };
-}
-type Socket = Awaited<ReturnType<typeof openSocket>>;
+const userId = (token: string) => claimsOf(token).sub;
 
 /** Refusals the server sent (an `error` frame, or a `next` without data): shown if a wait times out. */
 const failures: string[] = [];
@@ -90,7 +56,7 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     )
     select id from made union all select id from conversations where course_id = ${courseId} and kind = 'CHANNEL'`;
   // The author is one of the course's staff (a staff-only subscriber also hears their own messages).
-  const author = { id: userIdOf(staff[0].token) };
+  const author = { id: userId(staff[0].token) };
   const env = {
     ...ctx.env,
     REDIS_URL: infra.redisUrl,
@@ -103,9 +69,9 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
   ctx.track(ab.stop);
   ctx.track(c.stop);
   const [urlA, urlB] = ab.urls;
-  const sockets: Socket[] = [];
+  const sockets: GraphqlWs[] = [];
   const open = async (url: string, token: string) => {
-    const s = await openSocket(url, token);
+    const s = await openGraphqlWs(url, token, failures);
     sockets.push(s);
     return s;
   };
@@ -197,10 +163,10 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     const join = newHistogram();
     const leave = newHistogram();
     for (const person of people) {
-      const id = userIdOf(person.token);
+      const id = userId(person.token);
       const s = await open(urlB, person.token);
       const t0 = monoMicros();
-      s.subscribe(PRESENCE, { c: courseId, w: 'bench' }, () => {});
+      s.subscribe(PRESENCE, { c: courseId, w: 'bench' });
       await until(() => joinedAt.has(id), 15_000, 'a join seen on the other instance');
       record(join, joinedAt.get(id)! - t0);
       const t1 = monoMicros();
@@ -214,9 +180,8 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
 
     // 3. A killed instance: its people leave everyone's view.
     const doomed = staff.slice(people.length + 1, people.length + 1 + (options.quick ? 5 : 20));
-    const doomedIds = doomed.map((p) => userIdOf(p.token));
-    for (const person of doomed)
-      (await open(c.urls[0], person.token)).subscribe(PRESENCE, { c: courseId, w: 'bench' }, () => {});
+    const doomedIds = doomed.map((p) => userId(p.token));
+    for (const person of doomed) (await open(c.urls[0], person.token)).subscribe(PRESENCE, { c: courseId, w: 'bench' });
     await until(() => doomedIds.every((id) => present.has(id)), 15_000, "the doomed instance's people present");
     const killedAt = monoMicros();
     process.kill(c.pids[0], 'SIGKILL');
@@ -240,7 +205,7 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     const typing = newHistogram();
     const httpB = urlB.replace(/^ws/, 'http');
     for (const person of people) {
-      const id = userIdOf(person.token);
+      const id = userId(person.token);
       typingSeen.delete(id);
       const t0 = monoMicros();
       const res = await fetch(httpB, {
@@ -261,7 +226,7 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     const resumers = staff.slice(0, options.quick ? 20 : 100);
     const seenAfterKill: Map<number, number>[] = [];
     const cursors: (string | null)[] = [];
-    const victims: Socket[] = [];
+    const handlers: ((data: Record<string, any>) => void)[] = [];
     await Promise.all(
       resumers.map(async (spec, i) => {
         const seen = new Map<number, number>();
@@ -273,10 +238,8 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
           const body = e.message?.body as string | undefined;
           if (body?.startsWith('bench:')) seen.set(Number(body.slice(6)), (seen.get(Number(body.slice(6))) ?? 0) + 1);
         };
-        const s = await open(urlB, spec.token);
-        victims[i] = s;
-        s.subscribe(MESSAGE, { c: channel.id }, onData);
-        (victims[i] as Socket & { onData?: typeof onData }).onData = onData;
+        handlers[i] = onData;
+        (await open(urlB, spec.token)).subscribe(MESSAGE, { c: channel.id }, onData);
       }),
     );
     for (;;) {
@@ -296,12 +259,7 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     process.kill(ab.pids[1], 'SIGKILL'); // B
     await Promise.all(
       resumers.map(async (spec, i) => {
-        const s = await open(urlA, spec.token);
-        s.subscribe(
-          MESSAGE,
-          { c: channel.id, after: cursors[i] },
-          (victims[i] as Socket & { onData: (d: any) => void }).onData,
-        );
+        (await open(urlA, spec.token)).subscribe(MESSAGE, { c: channel.id, after: cursors[i] }, handlers[i]);
       }),
     );
     await flow;
@@ -344,15 +302,4 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     ctx.untrack(c.stop);
     await sql.end({ timeout: 5 });
   }
-}
-
-const ids = new Map<string, string>();
-/** The user a bench token names (its `sub`). */
-function userIdOf(token: string): string {
-  let id = ids.get(token);
-  if (!id) {
-    id = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub as string;
-    ids.set(token, id);
-  }
-  return id;
 }
