@@ -70,8 +70,11 @@ export function createRedisBus(url: string, log: Logger): EventBus {
     onResume: (callback) => resumeCallbacks.push(callback),
     connected: () => subscribeClient.status === 'ready' && publishClient.status === 'ready',
     async stop() {
-      publishClient.disconnect();
-      subscribeClient.disconnect();
+      // QUIT after the replies still due: redis-event-target sends (un)subscribe and publish without
+      // a handler, and a disconnect() under them left an unhandled "Connection is closed".
+      await Promise.all(
+        [publishClient, subscribeClient].map((client) => client.quit().catch(() => client.disconnect())),
+      );
     },
   };
 }
