@@ -73,7 +73,10 @@ export function createRedisBus(url: string, log: Logger): EventBus {
       // QUIT after the replies still due: redis-event-target sends (un)subscribe and publish without
       // a handler, and a disconnect() under them left an unhandled "Connection is closed".
       await Promise.all(
-        [publishClient, subscribeClient].map((client) => client.quit().catch(() => client.disconnect())),
+        [publishClient, subscribeClient].map((client) =>
+          // Not connected (Redis down): nothing is due, and a queued QUIT would wait for Redis.
+          client.status === 'ready' ? client.quit().catch(() => client.disconnect()) : client.disconnect(),
+        ),
       );
     },
   };
