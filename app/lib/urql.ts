@@ -135,6 +135,7 @@ export function makeClient({ url, onUnauthenticated, viewerId }: ClientOptions):
       schema,
       storage: offline?.storage as StorageAdapter,
     }),
+    ...(offline ? [offline.hydrationGate] : []),
     ...(live ? [live.freshnessExchange, live.socketExchange] : []),
     // Below the cache, in this order: see how queued writes end, give each action one
     // Idempotency-Key, send writes one at a time in order, renew an expired token and resend.

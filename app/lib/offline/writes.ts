@@ -6,7 +6,7 @@
 // exactly which writes are queued; watching results below the cache tells us how each ended.
 import type { SerializedRequest, StorageAdapter } from '@urql/exchange-graphcache';
 import type { Exchange, Operation } from 'urql';
-import { pipe, tap } from 'wonka';
+import { concatMap, fromPromise, fromValue, pipe, tap } from 'wonka';
 import { idempotencyKeyOf } from './idempotency-exchange';
 
 export type PendingWrite = {
@@ -28,6 +28,9 @@ const operationNameOf = (operation: Operation): string => {
   return 'Mutation';
 };
 
+/** Results are let through without hydration after this long (an IndexedDB that never answers). */
+const HYDRATION_WAIT_MS = 5_000;
+
 /** How often a non-empty queue is tried again without an `online` event (a lost response, a flaky link). */
 const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
 
@@ -41,6 +44,15 @@ export function createOfflineWrites(storage: StorageAdapter) {
   let flush: (() => void) | null = null;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let attempt = 0;
+  let hydrated = false;
+  let markHydrated: () => void = () => {};
+  const hydration = new Promise<void>((resolve) => {
+    markHydrated = () => {
+      hydrated = true;
+      resolve();
+    };
+  });
+  if (typeof window !== 'undefined') setTimeout(markHydrated, HYDRATION_WAIT_MS);
 
   const emit = () => {
     pendingList = [...pending.values()];
@@ -86,7 +98,10 @@ export function createOfflineWrites(storage: StorageAdapter) {
   const observedStorage: StorageAdapter = {
     readData: () => storage.readData(),
     writeData: (delta) => storage.writeData(delta),
-    onCacheHydrated: () => storage.onCacheHydrated?.(),
+    onCacheHydrated: () => {
+      markHydrated();
+      storage.onCacheHydrated?.();
+    },
     async readMetadata() {
       const requests = (await storage.readMetadata?.()) ?? null;
       remember(requests);
@@ -135,8 +150,23 @@ export function createOfflineWrites(storage: StorageAdapter) {
         }),
       );
 
+  /**
+   * Sits right below the offline cache and holds results until the cache has read IndexedDB.
+   * graphcache persists only what is written after hydration: an answer that came back sooner (a
+   * fast API, a slow disk) would be shown but never stored, and an offline reload would then find
+   * the page's data missing.
+   */
+  const hydrationGate: Exchange =
+    ({ forward }) =>
+    (operations$) =>
+      pipe(
+        forward(operations$),
+        concatMap((result) => (hydrated ? fromValue(result) : fromPromise(hydration.then(() => result)))),
+      );
+
   return {
     storage: observedStorage,
+    hydrationGate,
     exchange,
     retry,
     pending: () => pendingList,
