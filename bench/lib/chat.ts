@@ -1,7 +1,9 @@
 import postgres from 'postgres';
 import { monoMicros, newHistogram, record, summary } from './hist';
+import { type PhaseResult, runPhase, warmUp } from './phase';
 import type { Context } from './scenarios';
 import { startSystem } from './systems';
+import { createWriter } from './writer';
 import { claimsOf, type GraphqlWs, openGraphqlWs } from './ws-client';
 
 /**
@@ -10,7 +12,8 @@ import { claimsOf, type GraphqlWs, openGraphqlWs } from './ws-client';
  * view (Phoenix: 30 s), typing delivered across instances, a channel message commit → every
  * recipient at N subscribers, and every message exactly once through an instance kill and resume.
  * Homeroom only (neither raw ws nor PostGraphile has chat). Three instances share Redis: watchers on
- * A, people arriving on B, C is the one killed. Clients run in the harness (load core), over loopback.
+ * A, people arriving on B, C is the one killed. The message subscribers are load generators (as in
+ * (a)); the few presence, typing and resume clients run in the harness. All on the load core.
  */
 export type ChatResult = {
   subscribers: number;
@@ -18,6 +21,9 @@ export type ChatResult = {
   messageLatencyMs: ReturnType<typeof summary>;
   messagesLost: number;
   messagesDuplicated: number;
+  /** Both instances' CPU per delivery and each core's busy share while the messages went out. */
+  messageServerMicrosPerDelivery: number | null;
+  messageCorePct: Record<string, number>;
   presenceJoinMs: ReturnType<typeof summary>;
   presenceLeaveMs: ReturnType<typeof summary>;
   killedInstanceGoneMs: number | null;
@@ -25,6 +31,8 @@ export type ChatResult = {
   resumeAfterKill: { subscribers: number; messages: number; lost: number; duplicated: number };
 };
 
+/** For the load generators: they read the schedule from a field aliased `note`. */
+const MESSAGE_NOTE = `subscription ($c: ID, $after: String) { messageChanged(courseId: $c, after: $after) { cursor message { note: body } } }`;
 const MESSAGE = `subscription ($c: ID, $after: String) { messageChanged(conversationId: $c, after: $after) { cursor message { body } } }`;
 const PRESENCE = `subscription ($c: ID!, $w: String) { presenceChanged(courseId: $c, where: $w) { action entry { user { id } } entries { user { id } } } }`;
 const TYPING = `subscription ($v: ID!) { typingChanged(conversationId: $v) { typing user { id } } }`;
@@ -76,69 +84,51 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     return s;
   };
   let seq = 0;
-  const sentAt = new Map<number, number>();
+  const runTag = Date.now();
   /** Commits one channel message stamped with its sequence number. */
   const post = async () => {
     const n = ++seq;
-    sentAt.set(n, monoMicros());
     await sql`insert into messages (conversation_id, course_id, author_id, client_message_id, body)
-              values (${channel.id}, ${courseId}, ${author.id}, ${`bench-${Date.now()}-${n}`}, ${`bench:${n}`})`;
+              values (${channel.id}, ${courseId}, ${author.id}, ${`bench-${runTag}-post-${n}`}, ${`bench:${n}`})`;
   };
   try {
-    // 1. Channel messages to N subscribers, half on A and half on B, each counted per subscriber.
-    // (The later groups reuse these people: presence and a second socket are theirs to add.)
+    // 1. Channel messages to N subscribers, half on A and half on B, in load-generator processes
+    // (frame bytes, no JSON.parse: a harness client parsing 1,000 frames per message would measure
+    // itself). Each message is a real commit scheduled open loop, its body "<seq>:<scheduled µs>".
     const n = Math.min(options.quick ? 100 : 1000, staff.length);
-    const latency = newHistogram();
-    let measuredFrom = Number.POSITIVE_INFINITY;
-    const counts: Map<number, number>[] = [];
-    await Promise.all(
-      staff.slice(0, n).map(async (spec, i) => {
-        const socket = await open(i % 2 ? urlB : urlA, spec.token);
-        const seen = new Map<number, number>();
-        counts.push(seen);
-        socket.subscribe(MESSAGE, { c: channel.id }, (data) => {
-          const body = data.messageChanged?.message?.body as string | undefined;
-          if (!body?.startsWith('bench:')) return;
-          const k = Number(body.slice(6));
-          const at = sentAt.get(k);
-          if (at !== undefined && k >= measuredFrom) record(latency, monoMicros() - at);
-          seen.set(k, (seen.get(k) ?? 0) + 1);
-        });
-      }),
-    );
-    // Warm-up: one message reaches everyone (every subscription registered), then the measured ones.
-    // A subscription without `after` starts live once registered: post until one message reached all.
-    const warmUntil = Date.now() + 30_000;
-    for (;;) {
-      await post();
-      const mark = seq;
-      await until(() => counts.every((m) => m.has(mark)), 1_000, 'warm-up').catch(() => {});
-      if (counts.every((m) => m.has(mark))) break;
-      if (Date.now() > warmUntil) throw new Error('chat bench: the warm-up message never reached every subscriber');
+    const perCourse = new Array<number>(options.courses).fill(0);
+    perCourse[0] = n;
+    const chatWriter = createWriter(infra.databaseUrl, infra.population, (db, k, stamp) => ({
+      course: 0,
+      commit: db`insert into messages (conversation_id, course_id, author_id, client_message_id, body)
+                 values (${channel.id}, ${courseId}, ${author.id}, ${`bench-${runTag}-${k}`}, ${stamp})`,
+    }));
+    const gens = await ctx.startGenerators();
+    let messages: PhaseResult;
+    try {
+      await gens.connect({
+        url: ab.urls,
+        courses: options.courses,
+        query: MESSAGE_NOTE,
+        resumeWithCursor: true,
+        subscribers: staff.slice(0, n),
+      });
+      const phaseOf = { gens, writer: chatWriter, subscribersPerCourse: perCourse, serverPids: ab.pids };
+      if (!(await warmUp({ ...phaseOf, postmasterPid: infra.postmasterPid, log })))
+        throw new Error('chat bench: the warm-up messages never reached every subscriber');
+      messages = await runPhase({
+        ...phaseOf,
+        label: 'channel messages',
+        rate: 10,
+        seconds: options.quick ? 2 : 10,
+        postmasterPid: infra.postmasterPid,
+        log,
+      });
+    } finally {
+      await gens.stop();
+      ctx.untrack(gens.stop);
+      await chatWriter.stop();
     }
-    const first = seq + 1;
-    measuredFrom = first;
-    const total = options.quick ? 20 : 100;
-    const rate = 10; // messages per second
-    for (let i = 0; i < total; i++) {
-      const due = Date.now() + 1000 / rate;
-      await post();
-      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
-    }
-    const last = seq;
-    await until(() => counts.every((m) => m.has(last)), 30_000, 'the last message everywhere').catch(() => {});
-    await new Promise((r) => setTimeout(r, 500)); // late duplicates would show here
-    let lost = 0;
-    let duplicated = 0;
-    for (const m of counts)
-      for (let k = first; k <= last; k++) {
-        const c = m.get(k) ?? 0;
-        if (c === 0) lost++;
-        if (c > 1) duplicated += c - 1;
-      }
-    log(
-      `  chat: ${total} channel messages × ${n} subscribers: ${JSON.stringify(summary(latency))} ms, lost ${lost} dup ${duplicated}`,
-    );
 
     // 2. Presence: a watcher on A; people arrive on B one at a time, then leave.
     const watcher = await open(urlA, staff[0].token);
@@ -280,10 +270,12 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
 
     return {
       subscribers: n,
-      messages: total,
-      messageLatencyMs: summary(latency),
-      messagesLost: lost,
-      messagesDuplicated: duplicated,
+      messages: messages.events,
+      messageLatencyMs: messages.latencyMs,
+      messagesLost: messages.lost,
+      messagesDuplicated: messages.duplicated,
+      messageServerMicrosPerDelivery: messages.serverCpuMicrosPerDelivery,
+      messageCorePct: messages.corePct,
       presenceJoinMs: summary(join),
       presenceLeaveMs: summary(leave),
       killedInstanceGoneMs,

@@ -273,6 +273,12 @@ export function writeResults(run: Run): string[] {
   return [`${base}.json`, `${base}.md`, `${base}.svg`];
 }
 
+/** "cpu0 97 %, cpu1 64 %": which core was busy (the servers run on one, everything else on the other). */
+const coresBusy = (corePct: Record<string, number>) =>
+  Object.entries(corePct)
+    .map(([core, pct]) => `${core} ${pct} %`)
+    .join(', ');
+
 /** Scenario (h) against its anchors (issue 12); Homeroom only: neither raw ws nor PostGraphile has chat. */
 function chatSection(c: ChatResult): string[] {
   const ms = (x: { p50: number | null; p99: number | null; max: number | null; n: number }) =>
@@ -282,7 +288,7 @@ function chatSection(c: ChatResult): string[] {
     '',
     '| figure | measured | anchor |',
     '|---|---|---|',
-    `| channel message commit → each of ${c.subscribers} subscribers (two instances), ${c.messages} messages at 10/s | ${ms(c.messageLatencyMs)} ms; lost ${c.messagesLost}, duplicated ${c.messagesDuplicated} | p99 ≤ 50 ms, 0 / 0 |`,
+    `| channel message commit → each of ${c.subscribers} subscribers (two instances on one core, load generators), ${c.messages} messages at 10/s | ${ms(c.messageLatencyMs)} ms; lost ${c.messagesLost}, duplicated ${c.messagesDuplicated}; servers ${fmt(c.messageServerMicrosPerDelivery, 1)} µs CPU per delivery; cores busy ${coresBusy(c.messageCorePct)} | p99 ≤ 50 ms, 0 / 0 |`,
     `| presence join on one instance → seen on the other | ${ms(c.presenceJoinMs)} ms | p99 ≤ 1,000 ms (Phoenix broadcasts every 1,500) |`,
     `| presence leave (socket closed) → seen on the other, incl. the 1 s leave grace | ${ms(c.presenceLeaveMs)} ms | – |`,
     `| an instance killed (SIGKILL) → its people gone from the other's view | ${c.killedInstanceGoneMs ?? '> 30,000'} ms | ≤ 10,000 ms (Phoenix: 30,000) |`,

@@ -1,18 +1,34 @@
-import postgres from 'postgres';
+import postgres, { type Sql } from 'postgres';
 import { monoMicros } from './hist';
 import type { Population } from './infra';
+
+/**
+ * What event `n` commits, its schedule stamped in as `stamp` ("<seq>:<scheduled µs>"), and which
+ * course it belongs to (receivers count it against that course's subscribers).
+ */
+export type EventCommit = (sql: Sql, n: number, stamp: string) => { course: number; commit: PromiseLike<unknown> };
+
+/** The default event: a grade of course seq % courses gets a new score, its note the stamp. */
+const gradeUpdate =
+  (population: Population): EventCommit =>
+  (sql, n, stamp) => {
+    const C = population.courses.length;
+    const course = n % C;
+    const rows = population.grades[course];
+    const gradeId = rows[Math.floor(n / C) % rows.length];
+    return { course, commit: sql`update grades set score = ${n % 100}, note = ${stamp} where id = ${gradeId}` };
+  };
 
 /**
  * The open-loop writer: event i of a phase is *scheduled* at t0 + i/rate and its schedule is
  * stamped into the row it commits (`grades.note = "<seq>:<scheduled µs>"`), so a receiver
  * measures receipt − scheduled and a writer or server that falls behind shows up as latency
- * instead of silently slowing the load down. Each event is one real commit (`update grades`),
- * through every trigger, of a grade in course seq % courses.
+ * instead of silently slowing the load down. Each event is one real commit through every trigger:
+ * by default a grade of course seq % courses, or what `event` says (a chat message in (h)).
  */
-export function createWriter(databaseUrl: string, population: Population) {
+export function createWriter(databaseUrl: string, population: Population, event = gradeUpdate(population)) {
   const sql = postgres(databaseUrl, { max: 8, onnotice: () => {} });
   let seq = 0;
-  const C = population.courses.length;
 
   async function run(options: { rate: number; seconds: number; maxInFlight?: number }) {
     const total = Math.max(1, Math.round(options.rate * options.seconds));
@@ -41,12 +57,10 @@ export function createWriter(databaseUrl: string, population: Population) {
         await new Promise<void>((r) => (wake = r));
       }
       const n = start + i;
-      const course = n % C;
-      const rows = population.grades[course];
-      const gradeId = rows[Math.floor(n / C) % rows.length];
+      const { course, commit } = event(sql, n, `${n}:${scheduled}`);
       inFlight += 1;
       done.push(
-        sql`update grades set score = ${n % 100}, note = ${`${n}:${scheduled}`} where id = ${gradeId}`
+        Promise.resolve(commit)
           .then(() => {
             courseOfSeq[i] = course;
             commitMicros.push(monoMicros() - scheduled);
