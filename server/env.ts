@@ -39,6 +39,7 @@ const schema = z.object({
   OUTBOX_RETENTION_DAYS: z.coerce.number().min(0).default(7),
   OUTBOX_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3600_000),
   LIVE_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(1000),
+  LIVE_RECENT_EVENTS: z.coerce.number().int().min(0).default(10_000),
   CONTENT_COALESCE_MS: z.coerce.number().int().min(0).default(250),
   STATS_COALESCE_MS: z.coerce.number().int().min(0).default(500),
   QUERY_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
@@ -177,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueuedEvents: e.LIVE_MAX_QUEUED_EVENTS,
       contentCoalesceMs: e.CONTENT_COALESCE_MS,
       statsCoalesceMs: e.STATS_COALESCE_MS,
+      recentEvents: e.LIVE_RECENT_EVENTS,
     },
     idempotency: {
       ttlSeconds: e.IDEMPOTENCY_TTL_SECONDS,

@@ -67,7 +67,7 @@ export function createMetrics() {
     },
     polls: new Counter({
       name: 'homeroom_polls_total',
-      help: 'updates (polling) answers: from the hub with no query ("hub"), or read from the outbox ("outbox")',
+      help: 'updates (polling) answers: nothing new, from the hub\'s position ("hub"); from the hub\'s recent events ("window"); or read from the outbox ("outbox")',
       labelNames: ['answer'],
       registers: [registry],
     }),

@@ -77,6 +77,7 @@ async function costs(ctx: Context, serverPid: number, metricsUrl: string) {
     db: treeCpuSeconds(ctx.infra.postmasterPid),
     xacts: Number(row.n),
     fromHub: polls('hub'),
+    fromWindow: polls('window'),
     fromOutbox: polls('outbox'),
     cpu: cpuSnapshot(),
   };
@@ -100,7 +101,8 @@ function describePhase(
 ) {
   const seconds = (b.at - a.at) / 1000;
   const polls = Math.max(1, report.polls);
-  const answers = b.fromHub + b.fromOutbox - a.fromHub - a.fromOutbox;
+  const answers = b.fromHub + b.fromWindow + b.fromOutbox - a.fromHub - a.fromWindow - a.fromOutbox;
+  const share = (n: number) => (answers ? round((100 * n) / answers, 1) : null);
   return {
     label,
     seconds: round(seconds, 1),
@@ -113,7 +115,10 @@ function describePhase(
     serverCpuPct: round((100 * (b.server - a.server)) / seconds, 1),
     postgresQueriesPerPoll: round((b.xacts - a.xacts - idle.xactsPerSecond * seconds - writes) / polls, 2),
     postgresCpuMicrosPerPoll: round(((b.db - a.db - idle.dbPerSecond * seconds) * 1e6) / polls, 1),
-    answeredFromHubPct: answers ? round((100 * (b.fromHub - a.fromHub)) / answers, 1) : null,
+    // Nothing new (the hub's position), new events from the hub's recent events, or an outbox read.
+    answeredFromHubPct: share(b.fromHub - a.fromHub),
+    answeredFromRecentPct: share(b.fromWindow - a.fromWindow),
+    answeredFromOutboxPct: share(b.fromOutbox - a.fromOutbox),
     events: report.events,
     expectedEvents: report.expected,
     lost: report.lost,
@@ -180,7 +185,7 @@ export async function pollingCrowd(ctx: Context) {
       ctx.log(
         `  ${p.label}: ${p.polls} polls (${p.pollsPerSecond}/s, ${p.errors} errors), round trip p50 ${p.roundTripMs.p50} p99 ${p.roundTripMs.p99} ms, ` +
           `server ${p.serverCpuMicrosPerPoll} µs/poll (${p.serverCpuPct}% core), Postgres ${p.postgresQueriesPerPoll} queries and ${p.postgresCpuMicrosPerPoll} µs/poll, ` +
-          `${p.answeredFromHubPct}% from the hub, events ${p.events}/${p.expectedEvents} lost ${p.lost} dup ${p.duplicated}, cores ${JSON.stringify(p.corePct)}` +
+          `answers ${p.answeredFromHubPct}% nothing new / ${p.answeredFromRecentPct}% recent events / ${p.answeredFromOutboxPct}% outbox, events ${p.events}/${p.expectedEvents} lost ${p.lost} dup ${p.duplicated}, cores ${JSON.stringify(p.corePct)}` +
           (p.errorSamples.length ? ` ${p.errorSamples.join(' | ')}` : ''),
       );
     return {

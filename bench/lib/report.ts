@@ -150,8 +150,12 @@ function pollingRows(run: Run): Row[] {
       { label: `${name}: polls/s (errors)`, get: of(phase, (x) => `${x.pollsPerSecond} (${x.errors})`) },
       { label: `${name}: server CPU per poll, µs`, get: of(phase, (x) => x.serverCpuMicrosPerPoll) },
       {
-        label: `${name}: Postgres queries per poll (the session lookup is 1), answered from the hub %`,
-        get: of(phase, (x) => `${x.postgresQueriesPerPoll}, ${x.answeredFromHubPct ?? '–'}%`),
+        label: `${name}: Postgres queries per poll (the session lookup is 1); answers nothing new / from recent events / outbox %`,
+        get: of(
+          phase,
+          (x) =>
+            `${x.postgresQueriesPerPoll}; ${x.answeredFromHubPct ?? '–'} / ${x.answeredFromRecentPct ?? '–'} / ${x.answeredFromOutboxPct ?? '–'}%`,
+        ),
       },
       { label: `${name}: Postgres CPU per poll, µs`, get: of(phase, (x) => x.postgresCpuMicrosPerPoll) },
       {

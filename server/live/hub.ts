@@ -4,6 +4,7 @@ import { type Cursor, formatCursor, isAfter, maxCursor, parseCursor } from './cu
 import { cursorOfRow, decodeOutboxRow, type LiveEvent, type Topic } from './event';
 import type { EventBus } from './event-bus';
 import type { OutboxReader } from './outbox';
+import { RecentEvents } from './recent';
 
 export type HubListener = { hear(event: LiveEvent, cursor: Cursor): void };
 
@@ -31,6 +32,9 @@ export function createHub(options: {
   repairIntervalMs: number;
   /** While the bus is down, the hub reads the outbox itself this often: events keep flowing. */
   degradedPollMs: number;
+  /** How many of the latest events to keep for pollers (live/recent.ts), and for how long at most. */
+  recentEvents: number;
+  retentionDays: number;
   metrics?: Metrics;
 }) {
   const { bus, reader, log } = options;
@@ -47,6 +51,7 @@ export function createHub(options: {
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe = () => {};
   let dispatched = 0;
+  let recent: RecentEvents | null = null;
 
   /** Serialises bus deliveries and repairs so events leave in cursor order. */
   function enqueue(task: () => Promise<void> | void) {
@@ -58,6 +63,7 @@ export function createHub(options: {
     last = cursor;
     bound = maxCursor(bound!, { pos: cursor.pos + 1n, id: 0n });
     dispatched += 1;
+    recent!.push(event, cursor);
     notify(listeners.get(event.topic), event, cursor);
     if (event.courseId) notify(listeners.get(`${event.topic}|c|${event.courseId}`), event, cursor);
     if (event.audienceUserId) notify(listeners.get(`${event.topic}|u|${event.audienceUserId}`), event, cursor);
@@ -119,6 +125,7 @@ export function createHub(options: {
     async start() {
       last = await reader.currentCursor(); // after everything committed before this instance started
       bound = last;
+      recent = new RecentEvents(options.recentEvents, last, options.retentionDays * 86_400_000);
       unsubscribe = bus.subscribe(accept);
       bus.onResume(readOutbox);
       timer = setInterval(tick, Math.min(options.degradedPollMs, options.repairIntervalMs));
@@ -143,6 +150,8 @@ export function createHub(options: {
       }
     },
     lastCursor: () => last,
+    /** The latest events dispatched, for pollers to read from without a query; null before start. */
+    recent: () => recent,
     /**
      * Whether the outbox holds nothing after `after` that this hub has dispatched, and `after` is a
      * cursor the outbox knows (no resync): then a read after it can only find events still on their

@@ -4,14 +4,14 @@ import { type Access, createAccess, type Viewer } from '../auth/access';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { createAccountWatch } from './accounts';
-import { type Cursor, formatCursor, isAfter, parseCursor } from './cursor';
-import { cursorOfRow, decodeOutboxRow } from './event';
+import { formatCursor, parseCursor } from './cursor';
 import { createInProcessBus, createRedisBus } from './event-bus';
 import { createHub } from './hub';
 import { createOutboxReader, type ReadFilter } from './outbox';
+import { createPolling } from './polling';
 import { createRelay } from './relay';
-import { type LiveMessage, type LiveStream, openStream } from './stream';
-import { authorize, routesOf, type TopicPolicy } from './topic';
+import { type LiveStream, openStream } from './stream';
+import { routesOf, type TopicPolicy } from './topic';
 
 export type LiveConfig = {
   redisUrl: string | undefined;
@@ -24,6 +24,7 @@ export type LiveConfig = {
   maxQueuedEvents: number;
   contentCoalesceMs: number;
   statsCoalesceMs: number;
+  recentEvents: number;
 };
 
 export type StreamRequest = {
@@ -60,6 +61,8 @@ export function createLive(
     log: deps.log,
     repairIntervalMs: config.repairIntervalMs,
     degradedPollMs: config.degradedPollMs,
+    recentEvents: config.recentEvents,
+    retentionDays: config.retentionDays,
     metrics,
   });
   const accounts = createAccountWatch(hub);
@@ -86,20 +89,7 @@ export function createLive(
     return ids ? { courseIds: ids, audienceUserId: viewer.id } : {};
   }
 
-  /**
-   * Whether `updates` after `after` would find nothing, known without a query: this instance's hub
-   * has dispatched nothing after it and, when this instance leads the relay, the relay has nothing
-   * announced but unpublished and the hub has everything it published (so a poll right after a
-   * commit on a one-instance deployment reads it). Where another instance leads, an event not yet
-   * on this hub waits for the next poll, as long as a subscription here waits for it.
-   */
-  function nothingNewAfter(after: Cursor): boolean {
-    if (!hub.holdsNothingAfter(after)) return false;
-    const quiet = relay.quiet();
-    if (quiet === null) return true;
-    const last = hub.lastCursor();
-    return quiet && last !== null && !isAfter(relay.published(), last);
-  }
+  const polling = createPolling({ db: deps.db, hub, reader, relay, scope, metrics });
 
   return {
     reader,
@@ -155,68 +145,7 @@ export function createLive(
     /** The cursor a client pairs with data it is about to read (snapshot, then live, with no gap). */
     liveCursor: async () => formatCursor(await reader.currentCursor()),
 
-    /**
-     * Polling fallback: the events after `after` this viewer may see, of every topic in `topics`,
-     * and the cursor to ask from next. Coalescing topics give one message per course per page.
-     */
-    async updates(request: {
-      viewer: Viewer;
-      after: string;
-      courseId?: string | null;
-      limit: number;
-      topics: readonly TopicPolicy[];
-    }) {
-      const after = parseCursor(request.after);
-      // Nothing new (the usual poll): answered from the hub, without a query. An event ordered but
-      // not yet on this hub is not skipped, only left for the next poll, with a subscription's delay.
-      if (nothingNewAfter(after)) {
-        metrics?.polls.inc({ answer: 'hub' });
-        return { messages: [] as LiveMessage[], cursor: request.after, hasMore: false, resyncRequired: false };
-      }
-      metrics?.polls.inc({ answer: 'outbox' });
-      if (!(await reader.canReplayFrom(after))) {
-        const cursor = await reader.currentCursor();
-        return {
-          messages: [
-            { kind: 'resync', cursor: formatCursor(cursor), occurredAt: new Date().toISOString() },
-          ] as LiveMessage[],
-          cursor: formatCursor(cursor),
-          hasMore: false,
-          resyncRequired: true,
-        };
-      }
-      const access = createAccess(deps.db, request.viewer);
-      const filter = await scope(request.viewer, request.courseId, access);
-      const sources = [...new Set(request.topics.flatMap((topic) => topic.sources))];
-      const rows = await reader.readAfter(after, request.limit, {
-        ...filter,
-        topics: sources,
-      });
-      const messages: LiveMessage[] = [];
-      const coalescing = new Map<string, Extract<LiveMessage, { kind: 'event' }>>();
-      for (const row of rows) {
-        const event = decodeOutboxRow(row);
-        for (const policy of request.topics) {
-          if (!policy.sources.includes(event.topic)) continue;
-          if (request.courseId && event.courseId !== request.courseId && policy.audience !== 'recipient') continue;
-          const { visible, shareScope } = await authorize(policy, event, request.viewer.id, access);
-          if (!visible) continue;
-          // A coalescing topic is a signal, not the content: one per course per page, with the whole burst.
-          const key = policy.coalesceMs && event.courseId ? `${policy.name}|${event.courseId}` : null;
-          const coalesced = key ? coalescing.get(key) : undefined;
-          if (coalesced) {
-            coalesced.event = event;
-            coalesced.batch.push(event);
-            continue;
-          }
-          const message = { kind: 'event' as const, topic: policy.name, event, batch: [event], shareScope };
-          if (key) coalescing.set(key, message);
-          messages.push(message);
-        }
-      }
-      const last: Cursor = rows.length ? cursorOfRow(rows.at(-1)!) : after;
-      return { messages, cursor: formatCursor(last), hasMore: rows.length === request.limit, resyncRequired: false };
-    },
+    updates: polling.updates,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import { type Cursor, formatCursor, isAfter, maxCursor, ORIGIN } from './cursor';
-import type { OutboxRow, Topic } from './event';
+import type { LiveEvent, OutboxRow, Topic } from './event';
 
 export type ReadFilter = {
   topics?: Topic[];
@@ -12,6 +12,19 @@ export type ReadFilter = {
 };
 
 const text = (c: bigint) => c.toString();
+
+/** The read's filter in memory (a read from the hub's recent events): the same conditions as `kept` below, bar `upTo`. */
+export function keptBy({ topics, courseIds, audienceUserId }: Omit<ReadFilter, 'upTo'>) {
+  return (event: LiveEvent): boolean =>
+    (!topics || topics.includes(event.topic)) &&
+    (courseIds && audienceUserId
+      ? (event.courseId !== null && courseIds.includes(event.courseId)) || event.audienceUserId === audienceUserId
+      : courseIds
+        ? event.courseId !== null && courseIds.includes(event.courseId)
+        : audienceUserId
+          ? event.audienceUserId === audienceUserId
+          : true);
+}
 
 /**
  * Reads of the outbox in commit order. A row is readable once `outbox_order()` gave its

@@ -55,7 +55,7 @@ builder.queryFields((t) => ({
       const courseId = args.courseId ? (await requireCourse(ctx, args.courseId)).id : null;
       const limit = pageSize(args.first, 200, 1000);
       const topics = polled.map((topic) => topic.policy);
-      return ctx.live.updates({ viewer: ctx.viewer!, after: args.after, courseId, limit, topics });
+      return ctx.live.updates({ viewer: ctx.viewer!, after: args.after, courseId, limit, topics, access: ctx.access });
     },
   }),
 }));

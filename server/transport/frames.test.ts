@@ -29,7 +29,15 @@ afterEach(async () => {
 
 async function setup() {
   const bus = createInProcessBus();
-  const hub = createHub({ bus, reader, log, repairIntervalMs: 60_000, degradedPollMs: 60_000 });
+  const hub = createHub({
+    bus,
+    reader,
+    log,
+    repairIntervalMs: 60_000,
+    degradedPollMs: 60_000,
+    recentEvents: 0,
+    retentionDays: 7,
+  });
   await hub.start();
   hubs.push(hub);
   let seq = 1;
