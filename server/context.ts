@@ -4,6 +4,7 @@ import { type AuthError, type Authentication, authenticate } from './auth/authen
 import type { LoginLimiter } from './auth/login-limiter';
 import type { TokenService } from './auth/tokens';
 import type { Live } from './live';
+import type { SlowSocket } from './live/stream';
 import type { Ephemeral } from './presence';
 import type { WriteLimiter } from './write-limits/limiter';
 
@@ -25,7 +26,7 @@ export type Context = ContextDeps & {
   /** The client's User-Agent header (HTTP only), for the sessions list. */
   userAgent: string;
   /** Set on graphql-ws: closes the socket with a code clients retry on (slow consumers). */
-  closeSlowSocket?: () => void;
+  slowSocket?: SlowSocket;
 };
 
 export type ContextDeps = {
@@ -64,7 +65,7 @@ export async function createContext(
   transport: {
     clientAddress: string;
     userAgent?: string;
-    closeSlowSocket?: () => void;
+    slowSocket?: SlowSocket;
     /** A socket authenticated its token at connect (and is closed when that changes): not asked again per operation. */
     authenticated?: Authentication;
   },
@@ -92,7 +93,7 @@ export async function createContext(
     writeLimiter: deps.writeLimiter,
     clientAddress: transport.clientAddress,
     userAgent: transport.userAgent ?? '',
-    closeSlowSocket: transport.closeSlowSocket,
+    slowSocket: transport.slowSocket,
     viewer,
     authError,
     sessionId,

@@ -8,6 +8,7 @@ import { graphiqlDefaultQuery } from './graphiql';
 import { type IdempotencyConfig, REPLAYED_HEADER, useIdempotentMutations } from './idempotency/plugin';
 import { type QueryLimits, useInputErrorCodes, useQueryLimits } from './limits';
 import { useSharedSubscriptionExecution } from './live/shared-execution';
+import type { SlowSocket } from './live/stream';
 import type { Logger } from './logger';
 import { maskHomeroomError } from './mask-errors';
 import { countErrors, type Metrics, useMetrics } from './metrics';
@@ -60,7 +61,7 @@ export function buildYoga(options: YogaOptions) {
   return createYoga<{
     connectionParams?: Record<string, unknown>;
     req?: AddressSource;
-    closeSlowSocket?: () => void;
+    slowSocket?: SlowSocket;
     authenticated?: Authentication;
   }>({
     schema,
@@ -77,11 +78,11 @@ export function buildYoga(options: YogaOptions) {
           String(args[0]),
         ),
     },
-    context: ({ request, connectionParams, req, closeSlowSocket, authenticated }) =>
+    context: ({ request, connectionParams, req, slowSocket, authenticated }) =>
       createContext(options, tokenFrom(request, connectionParams), {
         clientAddress: clientAddress(req, options.trustProxy),
         userAgent: request?.headers?.get?.('user-agent') ?? '',
-        closeSlowSocket,
+        slowSocket,
         authenticated,
       }),
     // Only the web app's origins get CORS headers; any other (and the opaque "null") gets none.

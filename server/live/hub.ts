@@ -1,3 +1,4 @@
+import { LeanMultiMap } from '../lean-multimap';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { type Cursor, formatCursor, isAfter, maxCursor, parseCursor } from './cursor';
@@ -11,8 +12,51 @@ export type HubListener = { hear(event: LiveEvent, cursor: Cursor): void };
 /** What a listener hears: every event of a topic, or only those of one course, or addressed to one user. */
 export type Route = { topic: Topic; courseId?: string | null; userId?: string | null };
 
-const routeKey = ({ topic, courseId, userId }: Route) =>
-  courseId ? `${topic}|c|${courseId}` : userId ? `${topic}|u|${userId}` : topic;
+/**
+ * Listeners by topic, then by course or user id: keyed by the ids themselves, not by a string
+ * built per route, and a lone listener held without a Set (LeanMultiMap). With 100,000
+ * subscribers, each a user of their own, a key string and two Sets would be paid per subscription.
+ */
+class RouteIndex {
+  private readonly everyone = new LeanMultiMap<string, HubListener>();
+  private readonly byCourse = new Map<string, LeanMultiMap<string, HubListener>>();
+  private readonly byUser = new Map<string, LeanMultiMap<string, HubListener>>();
+
+  add({ topic, courseId, userId }: Route, listener: HubListener) {
+    if (!courseId && !userId) return void this.everyone.add(topic, listener);
+    const index = courseId ? this.byCourse : this.byUser;
+    let routes = index.get(topic);
+    if (!routes) index.set(topic, (routes = new LeanMultiMap()));
+    routes.add((courseId ?? userId)!, listener);
+  }
+
+  delete({ topic, courseId, userId }: Route, listener: HubListener) {
+    if (!courseId && !userId) return void this.everyone.delete(topic, listener);
+    const index = courseId ? this.byCourse : this.byUser;
+    const routes = index.get(topic);
+    routes?.delete((courseId ?? userId)!, listener);
+    if (routes?.size === 0) index.delete(topic);
+  }
+
+  notify(event: LiveEvent, cursor: Cursor) {
+    for (const listener of this.everyone.members(event.topic)) listener.hear(event, cursor);
+    if (event.courseId) {
+      const routes = this.byCourse.get(event.topic);
+      if (routes) for (const listener of routes.members(event.courseId)) listener.hear(event, cursor);
+    }
+    if (event.audienceUserId) {
+      const routes = this.byUser.get(event.topic);
+      if (routes) for (const listener of routes.members(event.audienceUserId)) listener.hear(event, cursor);
+    }
+  }
+
+  get size() {
+    let n = this.everyone.size;
+    for (const routes of this.byCourse.values()) n += routes.size;
+    for (const routes of this.byUser.values()) n += routes.size;
+    return n;
+  }
+}
 
 const REPAIR_BATCH = 500;
 
@@ -39,7 +83,7 @@ export function createHub(options: {
 }) {
   const { bus, reader, log } = options;
   // Indexed by route, so an event visits only the listeners of its course or its user.
-  const listeners = new Map<string, Set<HubListener>>();
+  const listeners = new RouteIndex();
   let last: Cursor | null = null;
   // The highest cursor known to be at or below the cursor after every position given so far (what
   // the outbox would accept as `after` without a resync): the start cursor, then the position
@@ -64,13 +108,7 @@ export function createHub(options: {
     bound = maxCursor(bound!, { pos: cursor.pos + 1n, id: 0n });
     dispatched += 1;
     recent!.push(event, cursor);
-    notify(listeners.get(event.topic), event, cursor);
-    if (event.courseId) notify(listeners.get(`${event.topic}|c|${event.courseId}`), event, cursor);
-    if (event.audienceUserId) notify(listeners.get(`${event.topic}|u|${event.audienceUserId}`), event, cursor);
-  }
-
-  function notify(set: Set<HubListener> | undefined, event: LiveEvent, cursor: Cursor) {
-    if (set) for (const listener of set) listener.hear(event, cursor);
+    listeners.notify(event, cursor);
   }
 
   /** Dispatches every ordered outbox event after `last` (and before `until`, if given) from the database. */
@@ -133,21 +171,11 @@ export function createHub(options: {
     },
     /** Registers a listener and returns the seam: the last cursor dispatched before it. */
     listen(routes: Route[], listener: HubListener): Cursor {
-      for (const route of routes) {
-        const key = routeKey(route);
-        let set = listeners.get(key);
-        if (!set) listeners.set(key, (set = new Set()));
-        set.add(listener);
-      }
+      for (const route of routes) listeners.add(route, listener);
       return last!;
     },
     unlisten(routes: Route[], listener: HubListener) {
-      for (const route of routes) {
-        const key = routeKey(route);
-        const set = listeners.get(key);
-        set?.delete(listener);
-        if (set?.size === 0) listeners.delete(key);
-      }
+      for (const route of routes) listeners.delete(route, listener);
     },
     lastCursor: () => last,
     /** The latest events dispatched, for pollers to read from without a query; null before start. */
@@ -161,7 +189,7 @@ export function createHub(options: {
       if (!last || isAfter(last, after)) return false;
       return !isAfter(after, maxCursor(bound!, reader.orderedBound()));
     },
-    stats: () => ({ dispatched, listeners: [...listeners.values()].reduce((n, s) => n + s.size, 0) }),
+    stats: () => ({ dispatched, listeners: listeners.size }),
     /** Resolves once everything queued so far has been dispatched (tests, shutdown). */
     settle: () => chain,
     async stop() {

@@ -10,7 +10,7 @@ import { createHub } from './hub';
 import { createOutboxReader, type ReadFilter } from './outbox';
 import { createPolling } from './polling';
 import { createRelay } from './relay';
-import { type LiveStream, openStream } from './stream';
+import { type LiveStream, openStream, type SlowSocket } from './stream';
 import { routesOf, type TopicPolicy } from './topic';
 
 export type LiveConfig = {
@@ -44,7 +44,7 @@ export type StreamRequest = {
   /** When the viewer's token expires: the stream ends then. */
   endsAt?: Date | null;
   /** How to end a consumer that fell too far behind (graphql-ws: close the socket, retryably). */
-  onOverflow?: () => void;
+  slowSocket?: SlowSocket;
 };
 
 /** The whole live pipeline of one instance: outbox reader, bus, hub and (maybe leading) relay. */
@@ -135,7 +135,7 @@ export function createLive(
         revoked,
         access,
         maxQueue: config.maxQueuedEvents,
-        onOverflow: request.onOverflow,
+        slowSocket: request.slowSocket,
         endsAt: request.endsAt,
         coalesceMs: policy.coalesceMs?.(config),
         metrics,

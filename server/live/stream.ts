@@ -4,6 +4,7 @@ import { userError } from '../errors';
 import type { Metrics } from '../metrics';
 import { type AccountEvent, accountEventOf, affects } from './accounts';
 import { type Cursor, cursorOf, formatCursor, isAfter, maxCursor, ORIGIN, parseCursor } from './cursor';
+import { deadlines, type Expiring } from './deadlines';
 import { decodeOutboxRow, type LiveEvent } from './event';
 import type { Hub, HubListener, Route } from './hub';
 import type { OutboxReader, ReadFilter } from './outbox';
@@ -50,8 +51,8 @@ export type StreamOptions = {
   maxQueue: number;
   /** The stream ends with a final UNAUTHENTICATED error then (the token it was opened with expires). */
   endsAt?: Date | null;
-  /** Called instead of sending a final SLOW_CONSUMER error, when the transport can do better. */
-  onOverflow?: () => void;
+  /** Instead of a final SLOW_CONSUMER error, when the transport can do better. */
+  slowSocket?: SlowSocket;
   /** Events of one course that arrive within this window leave as one message (content signals). */
   coalesceMs?: number;
   metrics?: Metrics;
@@ -71,6 +72,13 @@ export function slowConsumerError() {
   );
 }
 
+/**
+ * How graphql-ws ends a subscriber that fell too far behind: it closes the socket with a code
+ * clients retry on (they resume from their cursor). An object, not a callback: the socket's
+ * session is it, where a closure per socket would cost ~300 B under tsx.
+ */
+export type SlowSocket = { closeSlowSocket(): void };
+
 type Queued = { message: LiveMessage; key: string | null; readyAt: number };
 
 export function openStream(options: StreamOptions): LiveStream {
@@ -86,7 +94,7 @@ export function openStream(options: StreamOptions): LiveStream {
  * (replay done, permissions cached): this runs for every subscriber on every event. A class, not
  * closures: thousands stay open for hours, and each closure costs memory per subscription.
  */
-export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListener {
+export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListener, Expiring {
   private readonly raw: LiveEvent[] = [];
   private readonly out: Queued[] = [];
   private closed = false;
@@ -98,20 +106,25 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   /** Set when the stream begins (see `begin`). */
   private floor: Cursor = ORIGIN;
   private seam: Cursor = ORIGIN;
-  private readonly routes: Route[];
   private begun = false;
   private listening = false;
   private lastProgressAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
-  private expiry: NodeJS.Timeout | undefined;
   private slowCheck: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: StreamOptions) {
-    this.routes = [
-      ...options.routes,
-      { topic: MEMBERSHIP_TOPIC, userId: options.viewerId },
-      { topic: ACCOUNT_TOPIC, userId: options.viewerId },
-    ];
+  private readonly options: Omit<StreamOptions, 'replayFilter'>;
+  /** Needed only until the replay is done: then dropped (a course list can be long). */
+  private replayFilter: StreamOptions['replayFilter'] | null;
+
+  constructor({ replayFilter, ...options }: StreamOptions) {
+    this.options = options;
+    this.replayFilter = replayFilter;
+  }
+
+  /** What it hears: built when it registers and when it leaves, not kept (it would be paid per subscription). */
+  private routes(): Route[] {
+    const { routes, viewerId } = this.options;
+    return [...routes, { topic: MEMBERSHIP_TOPIC, userId: viewerId }, { topic: ACCOUNT_TOPIC, userId: viewerId }];
   }
 
   /**
@@ -128,19 +141,18 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     const { options } = this;
     options.metrics?.subscriptions.inc({ topic: options.policy.name });
     this.listening = true;
-    this.seam = options.hub.listen(this.routes, this);
+    this.seam = options.hub.listen(this.routes(), this);
     this.floor = this.seam;
     if (options.revoked) {
       this.endAccess(options.revoked);
       return;
     }
     void this.start();
-    // Node timers hold at most 2^31-1 ms; tokens live far shorter.
-    if (options.endsAt)
-      this.expiry = setTimeout(
-        () => this.expire(),
-        Math.min(Math.max(0, options.endsAt.getTime() - Date.now()), 2 ** 31 - 1),
-      );
+    if (options.endsAt) deadlines.add(this, options.endsAt.getTime());
+  }
+
+  private forgetExpiry() {
+    if (this.options.endsAt) deadlines.delete(this, this.options.endsAt.getTime());
   }
 
   /** From now on, messages go to `sink` as soon as it is ready instead of waiting for `next()`. */
@@ -200,18 +212,20 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     if (!this.listening) return;
     this.listening = false;
     this.options.metrics?.subscriptions.dec({ topic: this.options.policy.name });
-    this.options.hub.unlisten(this.routes, this);
+    this.options.hub.unlisten(this.routes(), this);
   }
 
   private overflow() {
-    const { onOverflow, metrics } = this.options;
-    if (!onOverflow) return this.fail(slowConsumerError());
+    const { slowSocket, metrics } = this.options;
+    if (!slowSocket) return this.fail(slowConsumerError());
     metrics?.slowConsumers.inc();
     this.close();
-    onOverflow();
+    slowSocket.closeSlowSocket();
   }
 
-  private expire() {
+  /** Its token expired (deadlines.ts). */
+  expire() {
+    if (this.closed) return;
     this.fail(
       userError('UNAUTHENTICATED', 'Token expired: renew it and resubscribe with `after`', { reason: 'token expired' }),
     );
@@ -227,7 +241,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   }
 
   private fail(error: Error) {
-    clearTimeout(this.expiry);
+    this.forgetExpiry();
     clearTimeout(this.slowCheck);
     this.raw.length = 0;
     this.out.length = 0;
@@ -265,6 +279,8 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
         return;
       }
       this.out.shift();
+      // Optimised `shift()` keeps an emptied array's storage; `length = 0` frees it (it would stay for the stream's life).
+      if (this.out.length === 0) this.out.length = 0;
       this.hand(head.message);
     }
   }
@@ -337,6 +353,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
         const next = this.consider(event);
         if (next) await next;
       }
+      if (this.raw.length === 0) this.raw.length = 0; // frees its storage, as in `deliver`
       this.busy = false;
     } catch (error) {
       if (!this.closed) this.fail(error instanceof Error ? error : new Error(String(error)));
@@ -345,7 +362,8 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
 
   /** Replays (after, seam]; false when it cannot (RESYNC sent instead: live continues after the seam). */
   private async replay(after: Cursor): Promise<boolean> {
-    const { reader, replayFilter, policy } = this.options;
+    const { reader, policy } = this.options;
+    const { replayFilter } = this;
     const { seam } = this;
     if (!(await reader.canReplayFrom(after))) {
       this.emit({ kind: 'resync', cursor: formatCursor(seam), occurredAt: new Date().toISOString() });
@@ -354,7 +372,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     let from = after;
     for (;;) {
       const rows = await reader.readAfter(from, REPLAY_PAGE, {
-        ...replayFilter,
+        ...replayFilter!,
         topics: [...policy.sources, MEMBERSHIP_TOPIC],
         upTo: seam,
       });
@@ -374,6 +392,8 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     } catch (error) {
       if (!this.closed) this.fail(error instanceof Error ? error : new Error(String(error)));
       return;
+    } finally {
+      this.replayFilter = null;
     }
     await this.drain();
   }
@@ -384,7 +404,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
     this.out.length = 0;
     this.raw.length = 0;
     clearTimeout(this.timer);
-    clearTimeout(this.expiry);
+    this.forgetExpiry();
     clearTimeout(this.slowCheck);
     this.unlisten();
     this.finish({ value: undefined, done: true });

@@ -141,7 +141,7 @@ export function defineLiveTopic(declaration: LiveTopicDeclaration): ObjectRef<Ty
           courseId: given.courseId ? parseId(given.courseId, 'courseId') : null,
           args: Object.fromEntries(narrowBy.map((name) => [name, given[name] ? parseId(given[name], name) : null])),
           access: ctx.access,
-          onOverflow: ctx.closeSlowSocket,
+          slowSocket: ctx.slowSocket,
           endsAt: ctx.tokenExpiresAt,
         });
       },

@@ -2,6 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Executor, Payload, Prepare, Waiter } from '../live/payload';
 import type { LiveMessage, LiveStream, StreamSink } from '../live/stream';
+import type { SelfSending, StreamEndListener } from './graphql-transport-ws';
 
 /**
  * Where a graphql-ws subscription's frames go (server/transport/ws.ts). Live
@@ -29,26 +30,42 @@ export const CHECK_BUFFER_EVERY = 16;
 
 /**
  * Drives a live stream in push mode and writes its results to the target socket in order. The
- * returned iterator yields nothing: the transport holds it as the operation (its `return()` ends the
- * stream on `complete` or socket close) and sends `complete` when it ends.
+ * transport holds what it returns as the operation: its `return()` ends the stream on `complete`
+ * or socket close, and it tells the transport when it ends by itself (`onEnd`), so that nothing
+ * waits on a pending `next()` per subscription. Its iterator yields nothing and ends with it
+ * (tests await that).
  */
 export function sendFrames(
   stream: LiveStream,
   executor: Executor,
   target: FrameTarget,
-): AsyncIterableIterator<ExecutionResult> {
+): SelfSending & AsyncIterableIterator<ExecutionResult> {
   return new FrameSender(stream, executor, target);
 }
 
+/** Frame prefixes by operation id: clients number their operations, so a few ids serve most subscriptions (not a string each). */
+const prefixes = new Map<string, string>();
+const MAX_PREFIXES = 1024;
+
+function prefixOf(id: string) {
+  let prefix = prefixes.get(id);
+  if (prefix === undefined) {
+    prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    if (prefixes.size < MAX_PREFIXES) prefixes.set(id, prefix);
+  }
+  return prefix;
+}
+
 /** One subscription's sink: a class, not closures, since thousands stay open for hours. */
-class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<ExecutionResult> {
+class FrameSender implements StreamSink, Waiter, SelfSending, AsyncIterableIterator<ExecutionResult> {
   private readonly prefix: string;
-  /** Taken messages, in order; the head waits for its execution. */
+  /** Taken messages, in order; the head waits for its execution. Emptied with `length = 0`, which frees its storage. */
   private readonly queue: Payload[] = [];
   private cancelled = false;
   private streamEnded = false;
   private finished = false;
   private wait: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
+  private endListener: StreamEndListener | null = null;
   private drainPoll: NodeJS.Timeout | undefined;
   /** It declined a message: the stream waits for `resume()`. */
   private blocked = false;
@@ -59,7 +76,7 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
     private readonly executor: Executor,
     private readonly target: FrameTarget,
   ) {
-    this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+    this.prefix = prefixOf(target.id);
     stream.pushTo(this);
   }
 
@@ -71,6 +88,8 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
 
   take(message: LiveMessage) {
     const payload = this.executor.payloadFor(message, this.target.prepare);
+    // Serialised already and nothing ahead of it (most deliveries): written without touching the queue.
+    if (payload.json !== null && this.queue.length === 0) return this.write(payload);
     this.queue.push(payload);
     if (payload.json !== null) this.flush();
     else payload.waiters!.push(this);
@@ -104,15 +123,18 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
     if (!this.cancelled) this.stream.resume();
   }
 
+  private write(payload: Payload) {
+    const { socket } = this.target;
+    if (this.cancelled || socket.readyState !== socket.OPEN) return;
+    if (payload.result) this.target.onErrors?.(payload.result);
+    socket.send(`${this.prefix + payload.json}}`);
+  }
+
   private flush() {
-    const { queue, target } = this;
-    const { socket } = target;
-    while (queue.length > 0 && queue[0].json !== null) {
-      const payload = queue.shift()!;
-      if (this.cancelled || socket.readyState !== socket.OPEN) continue;
-      if (payload.result) target.onErrors?.(payload.result);
-      socket.send(`${this.prefix + payload.json}}`);
-    }
+    const { queue } = this;
+    while (queue.length > 0 && queue[0].json !== null) this.write(queue.shift()!);
+    // Optimised `shift()` keeps an emptied array's storage (17 slots), for as long as the subscription lives.
+    if (queue.length === 0) queue.length = 0;
     if (this.blocked && queue.length < WINDOW && !this.cancelled) {
       this.blocked = false;
       this.stream.resume();
@@ -121,11 +143,18 @@ class FrameSender implements StreamSink, Waiter, AsyncIterableIterator<Execution
   }
 
   private finish() {
+    if (this.finished) return;
     this.finished = true;
     clearInterval(this.drainPoll);
     const resolve = this.wait;
     this.wait = null;
     resolve?.({ value: undefined, done: true });
+    this.endListener?.streamEnded();
+  }
+
+  onEnd(listener: StreamEndListener) {
+    if (this.finished) listener.streamEnded();
+    else this.endListener = listener;
   }
 
   private async stop() {

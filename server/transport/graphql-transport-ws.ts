@@ -13,8 +13,22 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
  * iterator's pending `next()`.
  */
 
-/** What happens to one `subscribe` message: errors (an `error` message), one result, or a stream of results. */
-export type Outcome = readonly GraphQLError[] | ExecutionResult | AsyncIterableIterator<ExecutionResult>;
+/**
+ * A stream that writes its own `next` frames (live subscriptions, server/transport/frames.ts):
+ * not iterated, it tells when it ended by itself; `return()` ends it (complete, socket closed).
+ */
+export interface SelfSending {
+  onEnd(listener: StreamEndListener): void;
+  return(): Promise<unknown>;
+}
+
+export type StreamEndListener = { streamEnded(): void };
+
+/**
+ * What happens to one `subscribe` message: errors (an `error` message), one result, a stream of
+ * results, or a stream that sends its own.
+ */
+export type Outcome = readonly GraphQLError[] | ExecutionResult | AsyncIterableIterator<ExecutionResult> | SelfSending;
 
 export interface ProtocolHandlers<Session> {
   /** `connection_init`: the session of an acknowledged socket, or null when refused (the handler closed the socket). */
@@ -56,25 +70,82 @@ type Stream = AsyncIterableIterator<ExecutionResult>;
  * may complete an id and subscribe with it again while the first attempt is still starting, and
  * each attempt's stream must end with its own operation.
  */
-type Operation = {
-  stream: Stream | null;
+class Operation {
+  stream: Stream | SelfSending | null = null;
   /** `operate` answered (until then the operation counts as running even if it already ended). */
-  started: boolean;
-  ended: boolean;
+  started = false;
+  ended = false;
+
+  constructor(
+    private readonly connection: Connection<unknown>,
+    readonly id: string,
+  ) {}
+
+  /** Its self-sending stream ended by itself: completed. */
+  streamEnded() {
+    this.connection.streamEnded(this);
+  }
+}
+
+/** The sockets being served: their count, every one of them (shutdown), and the heartbeat. */
+export type Served = {
+  readonly size: number;
+  sockets(): IterableIterator<WebSocket>;
+  stop(): void;
 };
 
-/** Serves graphql-transport-ws on every socket `wss` accepts (it negotiates that subprotocol only). */
+/**
+ * Serves graphql-transport-ws on every socket `wss` accepts (it negotiates that subprotocol only).
+ * Sockets are tracked here, not by `ws` (its `clientTracking` adds a close listener and its
+ * closure to every socket): create `wss` with `clientTracking: false`.
+ *
+ * graphql-ws sends no pings of its own: every `keepAliveMs` one sweep pings every socket and drops
+ * those that did not answer the previous ping, so a dead peer is noticed within two intervals.
+ */
 export function serveGraphQLTransportWs<Session>(
   wss: WebSocketServer,
   handlers: ProtocolHandlers<Session>,
-  options: { initTimeoutMs: number },
-) {
+  options: { initTimeoutMs: number; keepAliveMs?: number },
+): Served {
+  const connections = new Map<WebSocket, Connection<Session>>();
   wss.on('connection', (socket) => {
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL)
       return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
-    new Connection(socket, handlers, options.initTimeoutMs);
+    connections.set(socket, new Connection(socket, handlers, options.initTimeoutMs, connections));
   });
+  const heartbeat =
+    options.keepAliveMs !== undefined && options.keepAliveMs > 0 && Number.isFinite(options.keepAliveMs)
+      ? setInterval(() => {
+          for (const connection of connections.values()) connection.heartbeat();
+        }, options.keepAliveMs)
+      : undefined;
+  heartbeat?.unref();
+  return {
+    get size() {
+      return connections.size;
+    },
+    sockets: () => connections.keys(),
+    stop: () => clearInterval(heartbeat),
+  };
 }
+
+// The same listeners for every socket (`this` is the socket), not closures per socket: the
+// socket carries its Connection under a symbol.
+const CONNECTION = Symbol('graphql-transport-ws connection');
+type Carrier = WebSocket & { [CONNECTION]: Connection<unknown> };
+const connectionOf = (socket: WebSocket) => (socket as Carrier)[CONNECTION];
+
+function onMessage(this: WebSocket, data: RawData) {
+  connectionOf(this).receive(data);
+}
+function onClose(this: WebSocket, code: number, reason: Buffer) {
+  connectionOf(this).close(code, String(reason));
+}
+function onPong(this: WebSocket) {
+  connectionOf(this).alive = true;
+}
+// ws closes the socket itself on a bad frame (1002, 1009 …); without a listener the error would end the process.
+function onError() {}
 
 /** Picks graphql-transport-ws when the client offers it (ws's `handleProtocols`). */
 export const pickProtocol = (offered: Set<string>) =>
@@ -82,12 +153,18 @@ export const pickProtocol = (offered: Set<string>) =>
 
 /** One socket's protocol state: a class, not closures, since thousands stay open for hours. */
 class Connection<Session> {
+  /** It answered the last heartbeat ping (or has not been pinged yet). */
+  alive = true;
   private initReceived = false;
   private session: Session | null = null;
   private initTimer: NodeJS.Timeout | undefined;
-  /** Operations by id, until they end. */
-  private readonly operations = new Map<string, Operation>();
-  /** Operations not yet over: those in the map, and those that ended (complete) while still starting. */
+  /**
+   * Operations by id, until they end: the first one in a field, a Map only for more at once. Most
+   * sockets carry one operation for hours, and a Map costs ~180 B each.
+   */
+  private operation: Operation | null = null;
+  private moreOperations: Map<string, Operation> | null = null;
+  /** Operations not yet over: those above, and those that ended (complete) while still starting. */
   private running = 0;
   private operationsStarted = 0;
   private readonly openedAt = Date.now();
@@ -96,6 +173,7 @@ class Connection<Session> {
     private readonly socket: WebSocket,
     private readonly handlers: ProtocolHandlers<Session>,
     initTimeoutMs: number,
+    private readonly connections: Map<WebSocket, Connection<Session>>,
   ) {
     if (initTimeoutMs > 0 && Number.isFinite(initTimeoutMs)) {
       this.initTimer = setTimeout(
@@ -103,13 +181,25 @@ class Connection<Session> {
         initTimeoutMs,
       );
     }
-    socket.on('message', (data) => this.receive(data));
-    socket.once('close', (code, reason) => this.close(code, String(reason)));
-    // ws closes the socket itself on a bad frame (1002, 1009 …); without a listener the error would end the process.
-    socket.on('error', () => {});
+    (socket as Carrier)[CONNECTION] = this as Connection<unknown>;
+    socket.on('message', onMessage);
+    socket.on('close', onClose); // emitted once
+    socket.on('pong', onPong);
+    socket.on('error', onError);
   }
 
-  private receive(data: RawData) {
+  private operationWith(id: string) {
+    return this.operation?.id === id ? this.operation : this.moreOperations?.get(id);
+  }
+
+  /** A heartbeat: dropped if it did not answer the last ping, else pinged. */
+  heartbeat() {
+    if (!this.alive) return this.socket.terminate();
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  receive(data: RawData) {
     let message: ReturnType<typeof parseMessage>;
     try {
       message = parseMessage(String(data));
@@ -128,17 +218,18 @@ class Connection<Session> {
       case MessageType.Subscribe: {
         if (this.session === null) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
         const { id } = message;
-        if (this.operations.has(id))
+        if (this.operationWith(id))
           return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
-        const operation: Operation = { stream: null, started: false, ended: false };
-        this.operations.set(id, operation);
+        const operation = new Operation(this as Connection<unknown>, id);
+        if (this.operation === null) this.operation = operation;
+        else (this.moreOperations ??= new Map()).set(id, operation);
         this.running += 1;
         this.operationsStarted += 1;
-        return void this.run(this.session, id, operation, message.payload).catch((error) => this.fail(error));
+        return void this.run(this.session, operation, message.payload).catch((error) => this.fail(error));
       }
       case MessageType.Complete: {
-        const operation = this.operations.get(message.id);
-        if (operation) this.finish(message.id, operation);
+        const operation = this.operationWith(message.id);
+        if (operation) this.finish(operation);
         return;
       }
       default:
@@ -171,9 +262,10 @@ class Connection<Session> {
     this.send({ type: MessageType.ConnectionAck });
   }
 
-  private async run(session: Session, id: string, operation: Operation, payload: SubscribePayload) {
+  private async run(session: Session, operation: Operation, payload: SubscribePayload) {
+    const { id } = operation;
     const outcome = await this.handlers.operate(session, this.socket, id, payload, this.running);
-    const stream = isStream(outcome) ? outcome : null;
+    const stream = isSelfSending(outcome) || isStream(outcome) ? outcome : null;
     operation.started = true;
     // The client completed it, or the socket closed, while it started.
     if (operation.ended) {
@@ -182,30 +274,39 @@ class Connection<Session> {
     }
     if (stream) {
       operation.stream = stream;
-      return this.pump(id, operation, stream);
+      if (isSelfSending(stream)) return stream.onEnd(operation);
+      return this.pump(operation, stream);
     }
-    this.finish(id, operation);
+    this.finish(operation);
     if (Array.isArray(outcome))
       return this.send({ id, type: MessageType.Error, payload: this.handlers.refused(outcome) });
     this.send({ id, type: MessageType.Next, payload: this.handlers.result(outcome as ExecutionResult) });
     this.send({ id, type: MessageType.Complete });
   }
 
+  /** A self-sending stream ended by itself. */
+  streamEnded(operation: Operation) {
+    if (operation.ended) return;
+    this.finish(operation);
+    this.send({ id: operation.id, type: MessageType.Complete });
+  }
+
   /** Sends each result as it comes; no frame of this function stays suspended between them. */
-  private pump(id: string, operation: Operation, stream: Stream) {
+  private pump(operation: Operation, stream: Stream) {
+    const { id } = operation;
     stream.next().then(
       (step) => {
         if (operation.ended) return;
         if (step.done) {
-          this.finish(id, operation);
+          this.finish(operation);
           return this.send({ id, type: MessageType.Complete });
         }
         this.send({ id, type: MessageType.Next, payload: this.handlers.result(step.value) });
-        this.pump(id, operation, stream);
+        this.pump(operation, stream);
       },
       (error: unknown) => {
         if (operation.ended) return;
-        this.finish(id, operation);
+        this.finish(operation);
         this.handlers.failed(error);
         this.send({
           id,
@@ -225,10 +326,12 @@ class Connection<Session> {
     this.socket.close(CloseCode.InternalServerError, 'Internal server error');
   }
 
-  private close(code: number, reason: string) {
+  close(code: number, reason: string) {
     clearTimeout(this.initTimer);
-    const subscriptions = this.operations.size;
-    for (const [id, operation] of [...this.operations]) this.finish(id, operation);
+    this.connections.delete(this.socket);
+    const operations = [...(this.operation ? [this.operation] : []), ...(this.moreOperations?.values() ?? [])];
+    const subscriptions = operations.length;
+    for (const operation of operations) this.finish(operation);
     this.handlers.closed(this.session, this.socket, {
       code,
       reason,
@@ -242,19 +345,26 @@ class Connection<Session> {
    * The operation is over (completed by the client, answered, or its socket closed): forgotten,
    * and its stream ended. One still starting ends when `operate` answers (see `run`).
    */
-  private finish(id: string, operation: Operation) {
+  private finish(operation: Operation) {
     if (operation.ended) return;
     operation.ended = true;
-    if (this.operations.get(id) === operation) this.operations.delete(id);
+    if (this.operation === operation) this.operation = null;
+    else if (this.moreOperations?.get(operation.id) === operation) {
+      this.moreOperations.delete(operation.id);
+      if (this.moreOperations.size === 0) this.moreOperations = null;
+    }
     if (!operation.started) return;
     this.running -= 1;
     this.end(operation.stream);
   }
 
-  private end(stream: Stream | null | undefined) {
+  private end(stream: Stream | SelfSending | null | undefined) {
     stream?.return?.().catch((error: unknown) => this.handlers.failed(error));
   }
 }
+
+const isSelfSending = (outcome: Outcome): outcome is SelfSending =>
+  typeof (outcome as Partial<SelfSending>).onEnd === 'function';
 
 const isStream = (outcome: Outcome): outcome is Stream =>
   typeof (outcome as Partial<Stream>)[Symbol.asyncIterator] === 'function';

@@ -5,9 +5,12 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { type Authentication, authErrorMessages } from '../auth/authenticate';
 import { closeReasons } from '../auth/sessions';
 import type { SocketLimits } from '../env';
+import { LeanMultiMap } from '../lean-multimap';
 import { withInputErrorCodes } from '../limits';
 import { type AccountEvent, type AccountWatch, affects } from '../live/accounts';
+import { deadlines, type Expiring } from '../live/deadlines';
 import { subscribeShared } from '../live/shared-execution';
+import type { SlowSocket } from '../live/stream';
 import type { Logger } from '../logger';
 import { maskResultErrors } from '../mask-errors';
 import { countErrors, type Metrics } from '../metrics';
@@ -20,20 +23,53 @@ import type { SocketCount } from './socket-count';
 /** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
 export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
 
-/** What an acknowledged socket keeps for its operations. */
-type Session = {
-  userId: string;
-  sessionId: string;
-  /** Its place in the per-user socket count. */
-  lease: string;
-  /** The connect-time answer, reused by every operation: the socket is closed when it stops being true. */
-  authenticated: Authentication;
-  connectionParams: Readonly<Record<string, unknown>> | undefined;
-  address: AddressSource | undefined;
-  expiryTimer: NodeJS.Timeout;
-  /** One per socket, however many subscriptions it carries. */
-  closeSlowSocket: () => void;
-};
+type Authenticated = Extract<Authentication, { ok: true }>;
+
+/**
+ * What an acknowledged socket keeps for its operations. A class: what it does at the token's
+ * expiry and to a slow consumer are methods, where closures (and a timer) per socket would cost
+ * ~700 B each of 100,000 sockets.
+ */
+class Session implements SlowSocket, Expiring, AddressSource {
+  constructor(
+    readonly ws: WebSocket,
+    /** Its place in the per-user socket count. */
+    readonly lease: string,
+    /** The connect-time answer, reused by every operation: the socket is closed when it stops being true. */
+    readonly authenticated: Authenticated,
+    readonly connectionParams: Readonly<Record<string, unknown>> | undefined,
+    /** What the client's address is read from, kept from the upgrade request (not the request itself, over 1 KiB). */
+    readonly remoteAddress: string | undefined,
+    readonly forwardedFor: string | string[] | undefined,
+  ) {}
+
+  get userId() {
+    return this.authenticated.viewer.id;
+  }
+
+  get sessionId() {
+    return this.authenticated.sessionId;
+  }
+
+  // What Yoga's context reads the client's address from (AddressSource), built when asked, not kept.
+  get headers() {
+    return { 'x-forwarded-for': this.forwardedFor };
+  }
+
+  get socket() {
+    return { remoteAddress: this.remoteAddress };
+  }
+
+  /** A subscription fell too far behind: the client reconnects and resumes. */
+  closeSlowSocket() {
+    this.ws.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor');
+  }
+
+  /** The token expired (deadlines.ts): the client renews it and resumes from its cursor. */
+  expire() {
+    this.ws.close(CloseCode.Forbidden, 'Token expired');
+  }
+}
 
 /**
  * graphql-ws (subprotocol graphql-transport-ws) on the same path as HTTP. A connection must
@@ -56,6 +92,8 @@ export function attachWebSocket(
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
+    // serveGraphQLTransportWs tracks the sockets (ws would add a listener and a closure to each).
+    clientTracking: false,
     // Larger frames close the socket with 1009 before they are parsed.
     maxPayload: limits.maxMessageBytes,
     // Browsers send Origin; a page on a foreign site must not ride on a user's token.
@@ -63,10 +101,8 @@ export function attachWebSocket(
       isAllowedOrigin(origin, req, limits.webOrigins),
     handleProtocols: pickProtocol,
   });
-  deps.metrics?.countSocketsWith(() => wss.clients.size);
-  const heartbeat = keepAlive(wss, limits.keepAliveMs);
   // Acknowledged sockets of this instance by user: whom an account event concerns.
-  const socketsByUser = new Map<string, Map<WebSocket, Session>>();
+  const socketsByUser = new LeanMultiMap<string, Session>();
   // One line per change and instance (not per socket): which access ended, why, and how many
   // sockets it closed here. Connects refused by a change heard meanwhile are logged in `init`.
   const logAccessClosed = (event: AccountEvent, sockets: number, during: 'live' | 'connect') =>
@@ -75,12 +111,10 @@ export function attachWebSocket(
       'sockets closed: access changed',
     );
   const stopWatching = auth.accounts.subscribe((event) => {
-    const open = socketsByUser.get(event.userId);
-    if (!open) return;
     let closed = 0;
-    for (const [socket, session] of open)
+    for (const session of socketsByUser.members(event.userId))
       if (affects(event, session.userId, session.sessionId)) {
-        socket.close(CloseCode.Forbidden, closeReasons[event.reason]);
+        session.ws.close(CloseCode.Forbidden, closeReasons[event.reason]);
         closed++;
       }
     if (closed > 0) logAccessClosed(event, closed, 'live');
@@ -98,7 +132,7 @@ export function attachWebSocket(
   const prepare = (result: ExecutionResult) => withInputErrorCodes(maskResultErrors(result, deps.log));
   const onErrors = deps.metrics && ((result: ExecutionResult) => countErrors(deps.metrics!, result));
 
-  serveGraphQLTransportWs<Session>(
+  const served = serveGraphQLTransportWs<Session>(
     wss,
     {
       async init(socket, params) {
@@ -138,22 +172,16 @@ export function attachWebSocket(
         }
         const address = addresses.get(socket);
         addresses.delete(socket);
-        // Node timers hold at most 2^31-1 ms; TOKEN_TTL_SECONDS is capped far below that.
-        const ms = Math.min(check.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
-        const session: Session = {
-          userId,
-          sessionId: check.sessionId,
+        const session = new Session(
+          socket,
           lease,
-          authenticated: check,
-          connectionParams: params,
-          address,
-          expiryTimer: setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms)),
-          closeSlowSocket: () =>
-            socket.close(RETRYABLE.tryAgainLater, 'Too slow: reconnect and resume from your last cursor'),
-        };
-        let mine = socketsByUser.get(userId);
-        if (!mine) socketsByUser.set(userId, (mine = new Map()));
-        mine.set(socket, session);
+          check,
+          params,
+          address?.socket?.remoteAddress,
+          address?.headers['x-forwarded-for'],
+        );
+        deadlines.add(session, check.expiresAt.getTime());
+        socketsByUser.add(userId, session);
         return session;
       },
       async operate(session, socket, id, params, running) {
@@ -167,9 +195,9 @@ export function attachWebSocket(
         // Only what the context needs: a live subscription keeps it (and everything it holds) for its whole life.
         const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
           connectionParams: session.connectionParams,
-          req: session.address,
+          req: session,
           // A subscription that falls too far behind closes the socket with a code clients retry on.
-          closeSlowSocket: session.closeSlowSocket,
+          slowSocket: session,
           authenticated: session.authenticated,
         });
         let document: ReturnType<typeof parse>;
@@ -217,7 +245,7 @@ export function attachWebSocket(
       },
       closed(session, socket, close) {
         // The connection log: one line per socket, refused ones included (no user then).
-        const address = session?.address ?? addresses.get(socket);
+        const address: AddressSource | undefined = session ?? addresses.get(socket);
         deps.log.info(
           {
             transport: 'graphql-ws',
@@ -235,18 +263,17 @@ export function attachWebSocket(
         );
         deps.metrics?.socketLifetime.observe({ code: String(close.code) }, close.durationMs / 1000);
         if (!session) return;
-        clearTimeout(session.expiryTimer);
+        deadlines.delete(session, session.authenticated.expiresAt.getTime());
         auth.socketCount.release(session.userId, session.lease);
-        const mine = socketsByUser.get(session.userId);
-        mine?.delete(socket);
-        if (mine?.size === 0) socketsByUser.delete(session.userId);
+        socketsByUser.delete(session.userId, session);
       },
       failed(error) {
         deps.log.error({ err: error }, 'graphql-ws operation failed');
       },
     },
-    { initTimeoutMs: limits.initTimeoutMs },
+    { initTimeoutMs: limits.initTimeoutMs, keepAliveMs: limits.keepAliveMs },
   );
+  deps.metrics?.countSocketsWith(() => served.size);
 
   return {
     wss,
@@ -254,37 +281,13 @@ export function attachWebSocket(
     async stop() {
       stopWatching();
       await auth.socketCount.stop();
-      clearInterval(heartbeat);
-      for (const socket of wss.clients)
+      served.stop();
+      for (const socket of served.sockets())
         socket.close(RETRYABLE.serviceRestart, 'Server restarting: reconnect and resume');
       wss.removeAllListeners('connection');
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
-}
-
-/**
- * graphql-ws sends no pings of its own: ping every socket and drop the ones that did not answer
- * the previous ping, so a dead peer is noticed within two intervals.
- */
-function keepAlive(wss: WebSocketServer, intervalMs: number) {
-  const alive = new WeakMap<WebSocket, boolean>();
-  wss.on('connection', (socket) => {
-    alive.set(socket, true);
-    socket.on('pong', () => alive.set(socket, true));
-  });
-  const timer = setInterval(() => {
-    for (const socket of wss.clients) {
-      if (!alive.get(socket)) {
-        socket.terminate();
-        continue;
-      }
-      alive.set(socket, false);
-      socket.ping();
-    }
-  }, intervalMs);
-  timer.unref();
-  return timer;
 }
 
 /**
