@@ -165,3 +165,47 @@ test('a direct message shows as unread on the dashboard at once, and leads to th
   await expect(teacher.getByRole('tab', { name: /Chat/ })).toHaveAttribute('aria-selected', 'true');
   await teacher.context().close();
 });
+
+test('older messages load a page at a time back to the beginning; an admin deletes in a direct conversation', async ({
+  browser,
+}) => {
+  const course = await mathCourse();
+  const { token, user: teacherUser } = await apiLogin('instructor');
+  const pupil = course.students[3];
+  const { startDirectConversation: dm } = await gql<{ startDirectConversation: { id: string } }>(
+    'mutation ($c: ID!, $u: ID!) { startDirectConversation(courseId: $c, userId: $u) { id } }',
+    { c: course.id, u: pupil.id },
+    token,
+  );
+  // More than a page (50), zero-padded so that no body is a prefix of another.
+  const stamp = Date.now();
+  const bodies = Array.from({ length: 60 }, (_, i) => `History ${stamp} #${String(i + 1).padStart(2, '0')}`);
+  for (const b of bodies)
+    await sql`insert into messages (conversation_id, course_id, author_id, client_message_id, body)
+              values (${dm.id}, ${course.id}, ${teacherUser.id}, ${b}, ${b})`;
+  const path = `/courses/${course.id}?tab=chat&conversation=${dm.id}`;
+  const [teacher, admin] = await Promise.all([
+    signedInPage(browser, 'instructor', { path }),
+    signedInPage(browser, 'admin', { path }),
+  ]);
+  await Promise.all([waitLive(teacher), waitLive(admin)]);
+  await expect(message(teacher, bodies[59])).toBeVisible();
+  await expect(message(teacher, bodies[0])).toHaveCount(0);
+
+  const earlier = teacher.getByRole('button', { name: 'Load earlier messages' });
+  for (let i = 0; i < 10 && (await earlier.count()) > 0; i++) {
+    await earlier.click();
+    await expect(teacher.getByText('Loading earlier messages…')).toHaveCount(0);
+  }
+  await expect(teacher.getByText('The beginning of this conversation.')).toBeVisible();
+  for (const b of [bodies[0], bodies[9], bodies[10]]) await expect(message(teacher, b)).toHaveCount(1);
+  await expect(teacher.getByTestId('message-body').filter({ hasText: `History ${stamp} #` })).toHaveCount(60);
+  await teacher.screenshot({ path: shot('chat-earlier-messages'), fullPage: true });
+
+  // Admins may delete anywhere (the instructor only their own here): gone from the other screen live.
+  const last = admin.getByTestId('message').filter({ hasText: bodies[59] });
+  await last.getByRole('button', { name: 'Delete' }).click();
+  await expect(message(teacher, bodies[59])).toHaveCount(0);
+  await expect(message(teacher, bodies[58])).toBeVisible();
+  await Promise.all([teacher.context().close(), admin.context().close()]);
+});

@@ -101,12 +101,15 @@ const course = (id: string) => `Course:${id}`;
 // ---- chat -----------------------------------------------------------------------------------
 const conversation = (id: string) => `Conversation:${id}`;
 
-/** Each loaded list of a conversation's latest messages (any page size; older pages are left alone). */
-function messageLists(cache: Cache, conversationId: string) {
+/**
+ * Each loaded list of a conversation's messages: the latest (any page size) and, with `earlier`,
+ * the older pages too (a new message joins only the latest; a deleted one leaves wherever it is).
+ */
+function messageLists(cache: Cache, conversationId: string, { earlier = false } = {}) {
   const key = conversation(conversationId);
   return cache
     .inspectFields(key)
-    .filter((f) => f.fieldName === 'messages' && !f.arguments?.before)
+    .filter((f) => f.fieldName === 'messages' && (earlier || !f.arguments?.before))
     .map((f) => ({ key, args: f.arguments ?? null, list: cache.resolve(key, 'messages', f.arguments ?? undefined) }))
     .filter((l): l is { key: string; args: Variables | null; list: Key[] } => Array.isArray(l.list));
 }
@@ -122,7 +125,7 @@ export function addMessage(cache: Cache, conversationId: string, message: Data) 
 /** A deleted message leaves its conversation's lists (not invalidated: a missing non-null item would blank the list). */
 export function removeMessage(cache: Cache, conversationId: string, messageId: string) {
   const messageKey = `Message:${messageId}`;
-  for (const { key, args, list } of messageLists(cache, conversationId))
+  for (const { key, args, list } of messageLists(cache, conversationId, { earlier: true }))
     if (list.includes(messageKey))
       cache.link(
         key,

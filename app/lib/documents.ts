@@ -350,6 +350,13 @@ export const ConversationMessagesQuery = graphql(
   }`,
   [MessageFields],
 );
+/** A page of older messages: the `last` before the message `before` (a loaded list's first). */
+export const EarlierMessagesQuery = graphql(
+  `query EarlierMessages($id: ID!, $before: ID!, $last: Int!) {
+    conversation(id: $id) { id messages(before: $before, last: $last) { ...MessageFields } }
+  }`,
+  [MessageFields],
+);
 export const StartDirectConversationMutation = graphql(
   `mutation StartDirectConversation($courseId: ID!, $userId: ID!) {
     startDirectConversation(courseId: $courseId, userId: $userId) { ...ConversationFields }

@@ -1,14 +1,15 @@
 'use client';
-// One conversation: its latest messages (live through messageChanged), the viewer's own to edit or
-// delete (instructors also delete in the channel, admins anywhere — the server decides, the buttons
-// only follow its rules), "… is typing", and the box to write in.
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+// One conversation: its latest messages (live through messageChanged) and older ones on request,
+// the viewer's own to edit or delete (instructors also delete in the channel, admins anywhere — the
+// server decides, the buttons only follow its rules), "… is typing", and the box to write in.
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { isPendingId } from '../../lib/cache';
 import {
   type Conversation,
   ConversationMessagesQuery,
   DeleteMessageMutation,
+  EarlierMessagesQuery,
   EditMessageMutation,
   MarkConversationReadMutation,
   MESSAGES_PAGE_SIZE,
@@ -18,6 +19,7 @@ import {
   TypingChangedSubscription,
 } from '../../lib/documents';
 import { useEphemeral } from '../../lib/live/react';
+import { useSession } from '../../lib/session';
 import { ErrorNote, formatDateTime, Loading } from '../status';
 
 /** The server's limit (server/schema/chat.ts). */
@@ -42,6 +44,17 @@ export function ConversationView({
   });
   const messages = data?.conversation?.messages ?? [];
   const last = messages.at(-1)?.id;
+  // A full first page may have older messages before it (remembered: a deletion shortens the page).
+  const fullPage = useRef(false);
+  if (messages.length >= MESSAGES_PAGE_SIZE) fullPage.current = true;
+  const viewerIsAdmin = useSession()?.user.role === 'ADMIN';
+  const renderMessage = (m: Message) => (
+    <MessageItem
+      message={m}
+      mine={m.author.id === viewerId}
+      mayDelete={m.author.id === viewerId || viewerIsAdmin || (manage && conversation.kind === 'CHANNEL')}
+    />
+  );
   const [, markRead] = useMutation(MarkConversationReadMutation);
   // Reading the conversation: whatever arrives while it is open counts as read.
   useEffect(() => {
@@ -61,13 +74,12 @@ export function ConversationView({
       ) : (
         <ol className="chat-messages" data-testid="messages">
           {messages.length === 0 && <li className="muted">No messages yet. Say hello.</li>}
+          {fullPage.current && messages.length > 0 && (
+            <Earlier conversationId={conversation.id} before={messages[0].id} render={renderMessage} />
+          )}
           {messages.map((m, i) => (
             <li key={m.id} ref={i === messages.length - 1 ? end : undefined}>
-              <MessageItem
-                message={m}
-                mine={m.author.id === viewerId}
-                mayDelete={m.author.id === viewerId || (manage && conversation.kind === 'CHANNEL')}
-              />
+              {renderMessage(m)}
             </li>
           ))}
         </ol>
@@ -76,6 +88,65 @@ export function ConversationView({
       <Typing conversationId={conversation.id} />
       <Compose conversationId={conversation.id} />
     </section>
+  );
+}
+
+/**
+ * Older messages, a page at a time on request: a button until asked, then the page before
+ * `before`, itself preceded by the same for the page before it while pages come back full.
+ */
+function Earlier({
+  conversationId,
+  before,
+  render,
+}: {
+  conversationId: string;
+  before: string;
+  render: (m: Message) => ReactNode;
+}) {
+  const [asked, setAsked] = useState(false);
+  if (!asked)
+    return (
+      <li className="chat-earlier">
+        <button type="button" className="btn btn-small" onClick={() => setAsked(true)}>
+          Load earlier messages
+        </button>
+      </li>
+    );
+  return <EarlierPage conversationId={conversationId} before={before} render={render} />;
+}
+
+function EarlierPage({
+  conversationId,
+  before,
+  render,
+}: {
+  conversationId: string;
+  before: string;
+  render: (m: Message) => ReactNode;
+}) {
+  const [{ data, error, fetching }] = useQuery({
+    query: EarlierMessagesQuery,
+    variables: { id: conversationId, before, last: MESSAGES_PAGE_SIZE },
+  });
+  const page = data?.conversation?.messages;
+  if (!page)
+    return (
+      <li className="chat-earlier">
+        {fetching ? <Loading label="Loading earlier messages…" /> : <ErrorNote error={error} />}
+      </li>
+    );
+  return (
+    <>
+      {page.length >= MESSAGES_PAGE_SIZE ? (
+        <Earlier conversationId={conversationId} before={page[0].id} render={render} />
+      ) : (
+        <li className="chat-earlier muted small">The beginning of this conversation.</li>
+      )}
+      {page.map((m) => (
+        <li key={m.id}>{render(m)}</li>
+      ))}
+    </>
   );
 }
 
