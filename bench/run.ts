@@ -11,7 +11,7 @@ import { summariseProfile } from './lib/profile';
 import { writeResults } from './lib/report';
 import { type Context, runScenarios } from './lib/scenarios';
 import { SYSTEMS } from './lib/systems';
-import { createWriter } from './lib/writer';
+import { createWriter, lectureGradeUpdate } from './lib/writer';
 
 // `npm run bench [-- --quick] [--systems=homeroom,raw-ws] [--scenarios=a,c] [--no-profile]`
 // Everything runs on this machine over loopback, bounded in time and count, and stops itself.
@@ -40,10 +40,12 @@ try {
   const infra = await startInfra({
     staff: Math.max(
       options.subscribers,
+      options.lectureSubscribers,
       options.idleSubscribers,
       options.pollers,
       options.scenarios.includes('g') ? options.stormSubscribers + options.stormOwnSubscribers : 0,
     ),
+    lectureStaff: options.lectureSubscribers,
     courses: options.courses,
     studentsPerCourse: options.studentsPerCourse,
     assessmentsPerCourse: options.assessmentsPerCourse,
@@ -69,12 +71,21 @@ try {
     })),
   );
   log(`minted ${specs.length} tokens`);
+  // The lecture's subscribers: the first staff, again, each subscribed to the lecture instead of their own course.
+  const lectureSpecs = specs.slice(0, options.lectureSubscribers).map((s) => ({
+    ...s,
+    courseId: infra.population.lecture.courseId,
+    courseIndex: options.courses,
+  }));
+  const lectureWriter = createWriter(infra.databaseUrl, infra.population, lectureGradeUpdate(infra.population));
+  cleanups.push(lectureWriter.stop);
 
   const ctx: Context = {
     options,
     infra,
     writer,
     specs,
+    lecture: { writer: lectureWriter, specs: lectureSpecs },
     env: { DATABASE_URL: infra.databaseUrl, JWT_SECRET: jwtSecret, DATABASE_POOL_SIZE: '10' },
     startGenerators: async (count = options.generators) => {
       const gens = await startGenerators(count, options.loadCore);

@@ -22,6 +22,13 @@ export type Population = {
    * the highest rates), or a late event would carry a later note and be miscounted.
    */
   grades: string[][];
+  /**
+   * The lecture (issue 17): one more course, outside `courses`, taught by the first `lectureStaff`
+   * of `staff` besides their own — a school-wide announcement's fan-out: each of its events reaches
+   * every one of them, so the load side's cost per event (writer, triggers, relay) is shared by
+   * thousands of deliveries instead of a hundred.
+   */
+  lecture: { courseId: string; grades: string[] };
 };
 
 /** Pins a running process and all its threads to the given cores (children inherit it). */
@@ -36,6 +43,8 @@ export function pin(pid: number, cores: string) {
  */
 export async function startInfra(options: {
   staff: number;
+  /** How many of `staff` also teach the lecture (none by default). */
+  lectureStaff?: number;
   courses: number;
   studentsPerCourse: number;
   assessmentsPerCourse: number;
@@ -82,13 +91,16 @@ export async function startInfra(options: {
 /** The bench school, inserted with SQL: passwords are never checked (tokens are minted directly). */
 async function createPopulation(
   sql: postgres.Sql,
-  o: { staff: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number },
+  o: { staff: number; lectureStaff?: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number },
 ): Promise<Population> {
-  const courses = (
+  // The lecture is the last course created: index `o.courses`, outside `courses`.
+  const all = (
     await sql<{ id: string }[]>`
-      insert into courses (code, title) select 'BENCH' || g, 'Bench course ' || g from generate_series(0, ${o.courses - 1}) g
+      insert into courses (code, title) select 'BENCH' || g, 'Bench course ' || g from generate_series(0, ${o.courses}) g
       returning id`
   ).map((r) => r.id);
+  const courses = all.slice(0, o.courses);
+  const lectureId = all[o.courses];
   const staffRows = await sql<{ id: string; n: number }[]>`
     insert into users (email, name, role, password_hash)
     select 'bench-staff-' || g || '@bench.test', 'Bench Staff ' || g, 'INSTRUCTOR', 'bench-no-login' from generate_series(0, ${o.staff - 1}) g
@@ -104,8 +116,11 @@ async function createPopulation(
     insert into teaching_assignments (course_id, instructor_id)
     select (${courses}::uuid[])[s.course_index + 1], s.id
     from unnest(${staff.map((s) => s.id)}::uuid[], ${staff.map((s) => s.courseIndex)}::int[]) as s(id, course_index)`;
+  await sql`
+    insert into teaching_assignments (course_id, instructor_id)
+    select ${lectureId}, id from unnest(${staff.slice(0, o.lectureStaff ?? 0).map((s) => s.id)}::uuid[]) as id`;
   const grades: string[][] = [];
-  for (const [i, courseId] of courses.entries()) {
+  for (const [i, courseId] of all.entries()) {
     const assessments = await sql<{ id: string }[]>`
       insert into assessments (course_id, title, kind, max_score)
       select ${courseId}, 'Bench quiz ' || g, 'QUIZ', 100 from generate_series(1, ${o.assessmentsPerCourse}) g returning id`;
@@ -120,5 +135,10 @@ async function createPopulation(
       returning id`;
     grades.push(rows.map((r) => r.id));
   }
-  return { courses, staff, grades };
+  return {
+    courses,
+    staff,
+    grades: grades.slice(0, o.courses),
+    lecture: { courseId: lectureId, grades: grades[o.courses] },
+  };
 }

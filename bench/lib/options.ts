@@ -26,6 +26,8 @@ export function parseOptions(argv: string[]) {
         steadyRate: 50,
         steadySeconds: 2,
         saturationRates: [200],
+        lectureSubscribers: 300,
+        lectureRates: [20],
         stepSeconds: 1.5,
         overloadSeconds: 2,
         recoverySeconds: 1,
@@ -54,6 +56,11 @@ export function parseOptions(argv: string[]) {
         steadyRate: 100,
         steadySeconds: 20,
         saturationRates: [5, 10, 25, 50, 75, 100, 150, 200, 300, 450, 650, 900, 1300, 1800],
+        // (c) also as a lecture: 5,000 subscribers of one course, each event reaching all of them
+        // (a school-wide announcement): the load side's per-event cost is spread over 50× more
+        // deliveries than in the 1,000 × 1/10 search above, so the server core fills first.
+        lectureSubscribers: 5000,
+        lectureRates: [1, 2, 4, 6, 8, 11, 15, 20, 27, 36, 48, 64],
         stepSeconds: 8,
         overloadSeconds: 30,
         recoverySeconds: 8,

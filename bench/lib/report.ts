@@ -21,7 +21,13 @@ type Run = {
   chat: ChatResult | null;
   access: AccessResult | null;
   profile: unknown;
-  options: { subscribers: number; idleSubscribers: number; steadyRate: number; courses: number };
+  options: {
+    subscribers: number;
+    idleSubscribers: number;
+    steadyRate: number;
+    courses: number;
+    lectureSubscribers?: number;
+  };
 };
 
 type Row = {
@@ -92,6 +98,20 @@ function rows(run: Run): Row[] {
       get: (r) => (r.saturation?.bottleneck ? describeBottleneck(r.saturation.bottleneck) : null),
     },
     { label: '(c) search ended because', get: (r) => r.saturation?.stoppedBecause },
+    {
+      label: `(c) lecture of ${fmt(o.lectureSubscribers)} subscribers (one course, every event to all): max sustained deliveries/s (none when load-bound)`,
+      get: (r) =>
+        r.lecture?.loadBoundAt != null
+          ? `load-bound at ${fmt(r.lecture.loadBoundAt)}/s`
+          : r.lecture?.sustainedDeliveriesPerSecond,
+      ratio: true,
+    },
+    { label: '(c) lecture at event rate, ev/s', get: (r) => r.lecture?.sustainedRate, ratio: true },
+    {
+      label: '(c) lecture: bottleneck at the last step',
+      get: (r) => (r.lecture?.bottleneck ? describeBottleneck(r.lecture.bottleneck) : null),
+    },
+    { label: '(c) lecture: search ended because', get: (r) => r.lecture?.stoppedBecause },
     { label: '(d) two instances: p99 latency, ms', get: (r) => r.twoInstances?.latencyMs.p99, ratio: true, digits: 2 },
     {
       label: '(d) two instances: server CPU per delivery, µs',

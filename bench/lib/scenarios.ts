@@ -16,6 +16,8 @@ export type Context = {
   infra: Awaited<ReturnType<typeof startInfra>>;
   writer: Writer;
   specs: SubscriberSpec[];
+  /** The lecture's writer (its events all in one course) and subscribers (all of that course). */
+  lecture: { writer: Writer; specs: SubscriberSpec[] };
   env: Record<string, string>;
   /** `count` workers (default: options.generators), stopped with the run if not before. */
   startGenerators(count?: number): Promise<Generators>;
@@ -43,8 +45,11 @@ export const perCourse = (specs: SubscriberSpec[], courses: number) => {
 async function session(
   ctx: Context,
   name: SystemName,
-  o: { subscribers: number; instances?: number; env?: Record<string, string>; profile?: boolean },
+  o: { subscribers: number; instances?: number; env?: Record<string, string>; profile?: boolean; lecture?: boolean },
 ) {
+  // The lecture's subscribers all take one course more than the school has (infra.ts).
+  const { writer, specs: pool } = o.lecture ? ctx.lecture : ctx;
+  const courses = ctx.options.courses + (o.lecture ? 1 : 0);
   const env = { ...ctx.env, ...(o.env ?? {}) };
   const system = await startSystem(name, {
     instances: o.instances ?? 1,
@@ -57,7 +62,7 @@ async function session(
   ctx.track(system.stop);
   const gens = await ctx.startGenerators();
   const rssBeforeKiB = await settledRssKiB(system.pids);
-  const specs = ctx.specs.slice(0, o.subscribers);
+  const specs = pool.slice(0, o.subscribers);
   const connected = await gens.connect({
     url: system.urls,
     ...QUERIES[name],
@@ -68,10 +73,10 @@ async function session(
   ctx.log(
     `  ${name}: ${connected.connected}/${specs.length} subscribers connected in ${connected.ms} ms${connected.failed ? ` (${connected.failed} failed)` : ''}`,
   );
-  const subscribersPerCourse = perCourse(specs, ctx.options.courses);
+  const subscribersPerCourse = perCourse(specs, courses);
   const warmedUp = await warmUp({
     gens,
-    writer: ctx.writer,
+    writer,
     subscribersPerCourse,
     serverPids: system.pids,
     postmasterPid: ctx.infra.postmasterPid,
@@ -86,6 +91,7 @@ async function session(
   return {
     system,
     gens,
+    writer,
     subscribersPerCourse,
     connected,
     rssBeforeKiB,
@@ -108,7 +114,7 @@ function phase(
     quietMs: ctx.options.quietMs,
     label,
     gens: s.gens,
-    writer: ctx.writer,
+    writer: s.writer,
     rate,
     seconds,
     subscribersPerCourse: s.subscribersPerCourse,
@@ -142,6 +148,8 @@ export type SystemResults = {
     /** The event rate of the last step that passed, load-bound or not (what (e) doubles). */
     lastPassingRate: number | null;
   };
+  /** (c) again with every subscriber in one course (options.lectureSubscribers). */
+  lecture?: Awaited<ReturnType<typeof saturate>> & { subscribers: number };
   twoInstances?: PhaseResult & { instances: number; via: string };
   overload?: PhaseResult & { rateFactor: number; serverAlive: boolean; recovery: PhaseResult | null };
   polling?: Awaited<ReturnType<typeof pollingCrowd>>;
@@ -191,7 +199,7 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
             };
           if (o.scenarios.includes('c')) {
             await freshIfBehind(r.steady);
-            r.saturation = await saturate(ctx, s);
+            r.saturation = await saturate(ctx, s, o.saturationRates, '(c)');
           }
           if (o.scenarios.includes('e')) {
             await freshIfBehind(r.saturation?.steps.at(-1) ?? r.steady);
@@ -212,6 +220,20 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
         if (profile) r.profile = analyseLatest(ctx, since, r.steady ?? null);
       });
     }
+
+    // (c) as a lecture: each event reaches every subscriber, so the server, not the load core, fills up first.
+    if (o.scenarios.includes('c'))
+      await attempt('lecture saturation', async () => {
+        const s = await session(ctx, name, { subscribers: o.lectureSubscribers, lecture: true });
+        try {
+          r.lecture = {
+            ...(await saturate(ctx, s, o.lectureRates, '(c) lecture')),
+            subscribers: s.connected.connected,
+          };
+        } finally {
+          await s.close();
+        }
+      });
 
     // --quick exercises (b) and (d) on Homeroom only: the code paths are the same for every system.
     const full = !o.quick || name === 'homeroom';
@@ -279,7 +301,7 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
  * is sustained — unless the load core saturated first: then the search stops and reports no
  * saturation figure, only "load-bound at N/s" (the generators, writer and databases set the limit).
  */
-async function saturate(ctx: Context, s: Session) {
+async function saturate(ctx: Context, s: Session, rates: number[], label: string) {
   const o = ctx.options;
   const passes = (p: PhaseResult) =>
     (p.latencyMs.p99 ?? Infinity) <= o.p99LimitMs && p.lost === 0 && p.delivered >= p.expectedDeliveries;
@@ -288,11 +310,11 @@ async function saturate(ctx: Context, s: Session) {
   let stoppedBecause = 'ran out of steps';
   let bottleneck: Bottleneck | null = null;
   let loadBoundAt: number | null = null;
-  for (const rate of o.saturationRates) {
+  for (const rate of rates) {
     // Other work shares this machine: a step that fails once is tried again before it counts.
     let step: PhaseResult | null = null;
     for (let attempt = 0; attempt < (o.quick ? 1 : 2); attempt++) {
-      step = await phase(ctx, s, attempt ? `(c) step, retry` : `(c) step`, rate, o.stepSeconds, {
+      step = await phase(ctx, s, attempt ? `${label} step, retry` : `${label} step`, rate, o.stepSeconds, {
         quietMs: o.quietMs,
         drainTimeoutMs: 30_000,
       });
@@ -332,8 +354,8 @@ async function saturate(ctx: Context, s: Session) {
   };
   ctx.log(
     loadBoundAt !== null
-      ? `  (c) load-bound at ${loadBoundAt}/s: no saturation figure (${describeBottleneck(bottleneck!)})`
-      : `  (c) sustained ${result.sustainedDeliveriesPerSecond ?? '–'} deliveries/s; ${stoppedBecause}; last step: ${bottleneck ? describeBottleneck(bottleneck) : '–'}`,
+      ? `  ${label} load-bound at ${loadBoundAt}/s: no saturation figure (${describeBottleneck(bottleneck!)})`
+      : `  ${label} sustained ${result.sustainedDeliveriesPerSecond ?? '–'} deliveries/s; ${stoppedBecause}; last step: ${bottleneck ? describeBottleneck(bottleneck) : '–'}`,
   );
   return result;
 }

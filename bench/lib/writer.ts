@@ -19,6 +19,18 @@ const gradeUpdate =
     return { course, commit: sql`update grades set score = ${n % 100}, note = ${stamp} where id = ${gradeId}` };
   };
 
+/** The lecture's event: one of its grades gets a new score; it counts against course index `courses.length`. */
+export const lectureGradeUpdate =
+  (population: Population): EventCommit =>
+  (sql, n, stamp) => {
+    const rows = population.lecture.grades;
+    const gradeId = rows[n % rows.length];
+    return {
+      course: population.courses.length,
+      commit: sql`update grades set score = ${n % 100}, note = ${stamp} where id = ${gradeId}`,
+    };
+  };
+
 /**
  * The open-loop writer: event i of a phase is *scheduled* at t0 + i/rate and its schedule is
  * stamped into the row it commits (`grades.note = "<seq>:<scheduled µs>"`), so a receiver
