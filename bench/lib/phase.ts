@@ -127,6 +127,8 @@ export async function runPhase(o: {
     serverCpuMicrosPerDelivery: perDelivery(after.server - before.server),
     dbCpuMicrosPerDelivery: perDelivery(after.db - before.db),
     loadCpuPct: round((100 * (after.load - before.load)) / spanSeconds, 1),
+    /** The generators' and the harness's (writer's) CPU per delivery: the load core's share beside Postgres'. */
+    loadCpuMicrosPerDelivery: perDelivery(after.load - before.load),
     serverRssMiB: {
       start: round(before.rss / 1024, 1),
       peak: round(peakRss / 1024, 1),
@@ -137,7 +139,8 @@ export async function runPhase(o: {
   };
   o.log(
     `  ${o.label}: ${o.rate} ev/s → ${result.delivered}/${expected} delivered (${result.deliveriesPerSecond}/s), p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms, ` +
-      `lost ${result.lost} dup ${result.duplicated}, server ${result.serverCpuMicrosPerDelivery} µs/delivery (${result.serverCpuPct}% core), steal ${cpu.stealPct}%, cores ${JSON.stringify(cpu.corePct)}` +
+      `lost ${result.lost} dup ${result.duplicated}, server ${result.serverCpuMicrosPerDelivery} µs/delivery (${result.serverCpuPct}% core), ` +
+      `load side per delivery: generators+writer ${result.loadCpuMicrosPerDelivery} µs, Postgres ${result.dbCpuMicrosPerDelivery} µs, steal ${cpu.stealPct}%, cores ${JSON.stringify(cpu.corePct)}` +
       (report.slowConsumer ? `, SLOW_CONSUMER ${report.slowConsumer}` : '') +
       (report.errors || report.closes
         ? `, errors ${report.errors} closes ${JSON.stringify(report.closeCodes)} reconnects ${report.reconnects} ${report.otherErrors.slice(0, 2).join(' | ')}`

@@ -221,8 +221,10 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
       });
     }
 
+    // --quick exercises the lecture, (b) and (d) on Homeroom only: the code paths are the same for every system.
+    const full = !o.quick || name === 'homeroom';
     // (c) as a lecture: each event reaches every subscriber, so the server, not the load core, fills up first.
-    if (o.scenarios.includes('c'))
+    if (full && o.scenarios.includes('c'))
       await attempt('lecture saturation', async () => {
         const s = await session(ctx, name, { subscribers: o.lectureSubscribers, lecture: true });
         try {
@@ -235,8 +237,6 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
         }
       });
 
-    // --quick exercises (b) and (d) on Homeroom only: the code paths are the same for every system.
-    const full = !o.quick || name === 'homeroom';
     if (full && o.scenarios.includes('b')) {
       await attempt('idle', async () => {
         const s = await session(ctx, name, { subscribers: o.idleSubscribers });

@@ -42,6 +42,8 @@ let phase = { start: 0, end: 0 };
 let hist: Histogram = newHistogram();
 let stats = freshStats();
 let bySecond = new Map<number, Histogram>();
+let thisSecond = -1;
+let thisSecondHist: Histogram | null = null;
 
 function freshStats() {
   return {
@@ -103,10 +105,15 @@ function onMessage(sub: Sub, data: Buffer) {
     if (!stats.firstAt) stats.firstAt = now;
     stats.lastAt = now;
     record(hist, now - scheduled);
+    // Events come in schedule order, mostly: keep the current second's histogram at hand.
     const second = Math.floor(scheduled / 1e6);
-    let h = bySecond.get(second);
-    if (!h) bySecond.set(second, (h = newHistogram()));
-    record(h, now - scheduled);
+    if (second !== thisSecond) {
+      thisSecond = second;
+      let h = bySecond.get(second);
+      if (!h) bySecond.set(second, (h = newHistogram()));
+      thisSecondHist = h;
+    }
+    record(thisSecondHist!, now - scheduled);
     if (sub.resubscribedAt && !sub.caughtUpAt) {
       if (scheduled < sub.resubscribedAt) sub.backlogAt = now;
       const C = config!.courses;
@@ -264,6 +271,8 @@ process.on('message', async (command: GeneratorCommand) => {
       }
       hist = newHistogram();
       bySecond = new Map();
+      thisSecond = -1;
+      thisSecondHist = null;
       stats = freshStats();
       send({ type: 'phase-ready' });
       break;
