@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { apiLogin, gql, shot, signedInPage } from './fixtures';
-import { mathCourse, waitLive } from './live';
+import { mathCourse, socketSwitch, status, waitLive } from './live';
 import { e2eDatabase } from './writes';
 
 // Course chat between two browsers: messages both ways, live; the typing indicator appears and
@@ -208,4 +208,35 @@ test('older messages load a page at a time back to the beginning; an admin delet
   await expect(message(teacher, bodies[59])).toHaveCount(0);
   await expect(message(teacher, bodies[58])).toBeVisible();
   await Promise.all([teacher.context().close(), admin.context().close()]);
+});
+
+test('a dropped socket hides who is online and typing instead of freezing them; reconnected, they come back', async ({
+  browser,
+}) => {
+  const course = await mathCourse();
+  const [{ user: teacherUser }, { user: studentUser }] = await Promise.all([
+    apiLogin('instructor'),
+    apiLogin('student'),
+  ]);
+  const student = await signedInPage(browser, 'student', { path: chat(course.id) });
+  const link = await socketSwitch(student.context());
+  await student.reload();
+  const teacher = await signedInPage(browser, 'instructor', { path: chat(course.id) });
+  await Promise.all([waitLive(teacher), waitLive(student)]);
+  await expect(online(student, teacherUser.name)).toBeVisible();
+  await teacher.getByLabel('Message', { exact: true }).fill('Tomorrow we');
+  await expect(student.getByTestId('typing')).toHaveText(`${teacherUser.name} is typing…`);
+
+  // The student's link drops while the teacher is still typing: no stale names on their screen.
+  await link.cut();
+  await expect(status(student)).not.toHaveText(/^Live/);
+  await expect(student.getByTestId('typing')).not.toContainText('typing');
+  await expect(student.getByTestId('presence-unknown')).toHaveText('unknown until the connection is back');
+  await expect(online(student, teacherUser.name)).toHaveCount(0);
+
+  link.restore();
+  await waitLive(student, 30_000);
+  await expect(online(student, teacherUser.name)).toBeVisible();
+  await expect(online(teacher, studentUser.name)).toBeVisible();
+  await Promise.all([teacher.context().close(), student.context().close()]);
 });

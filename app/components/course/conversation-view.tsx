@@ -18,7 +18,7 @@ import {
   SetTypingMutation,
   TypingChangedSubscription,
 } from '../../lib/documents';
-import { useEphemeral } from '../../lib/live/react';
+import { useEphemeral, useLiveState } from '../../lib/live/react';
 import { useSession } from '../../lib/session';
 import { ErrorNote, formatDateTime, Loading } from '../status';
 
@@ -26,6 +26,8 @@ import { ErrorNote, formatDateTime, Loading } from '../status';
 const MAX_LENGTH = 4000;
 /** At most one "typing" signal per this long; the server shows it for 5 s. */
 const TYPING_SIGNAL_MS = 2000;
+/** A typer shows at most this long after their last signal (the server's 5 s, and a margin for the trip). */
+const TYPING_SHOWN_MS = 6000;
 
 export function ConversationView({
   conversation,
@@ -226,18 +228,37 @@ function MessageItem({ message, mine, mayDelete }: { message: Message; mine: boo
   );
 }
 
-/** "Alex is typing…": others only (the server never echoes the typer), ended by their send or 5 s. */
+/**
+ * "Alex is typing…": others only (the server never echoes the typer), ended by their send or 5 s.
+ * The end is also kept here: a signal lost with a dropped socket must not leave someone typing
+ * forever, so each shows at most TYPING_SHOWN_MS after their last signal, and none without a socket.
+ */
 function Typing({ conversationId }: { conversationId: string }) {
-  const [typing, setTyping] = useState<Map<string, string>>(new Map());
+  const [typing, setTyping] = useState<Map<string, { name: string; until: number }>>(new Map());
+  const connected = useLiveState().status === 'live';
   useEphemeral(TypingChangedSubscription, 'typingChanged', { conversationId }, (t) =>
     setTyping((now) => {
       const next = new Map(now);
-      if (t.typing) next.set(t.user.id, t.user.name);
+      if (t.typing) next.set(t.user.id, { name: t.user.name, until: Date.now() + TYPING_SHOWN_MS });
       else next.delete(t.user.id);
       return next;
     }),
   );
-  const names = [...typing.values()];
+  useEffect(() => {
+    if (!connected) return setTyping(new Map());
+    if (typing.size === 0) return;
+    const first = Math.min(...[...typing.values()].map((t) => t.until));
+    const timer = setTimeout(
+      () =>
+        setTyping((now) => {
+          const kept = [...now].filter(([, t]) => t.until > Date.now() + 20);
+          return kept.length === now.size ? now : new Map(kept);
+        }),
+      Math.max(0, first - Date.now()),
+    );
+    return () => clearTimeout(timer);
+  }, [typing, connected]);
+  const names = [...typing.values()].map((t) => t.name);
   return (
     <p className="chat-typing muted small" data-testid="typing" aria-live="polite">
       {names.length === 0 ? '\u00a0' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`}

@@ -2,10 +2,12 @@
 // Who is online in the course, and on which tab: while this is mounted the viewer is present too
 // (presenceChanged makes its subscriber present), at the tab they are on and, in the chat, with
 // the conversation they read (never shown; it spares them a notification for it). "Hide me" keeps
-// following the others without being shown, remembered in this browser.
+// following the others without being shown, remembered in this browser. Without a socket nobody's
+// presence is known (the last list would go stale unseen): it says so until the full state that
+// follows a reconnect.
 import { useEffect, useState } from 'react';
 import { PresenceChangedSubscription, type PresenceEntry } from '../../lib/documents';
-import { useEphemeral } from '../../lib/live/react';
+import { useEphemeral, useLiveState } from '../../lib/live/react';
 import { TABS } from './tabs';
 
 const HIDE_KEY = 'homeroom.hidePresence';
@@ -35,6 +37,11 @@ export function Presence({
       return next;
     }),
   );
+  const status = useLiveState().status;
+  const connected = status === 'live';
+  useEffect(() => {
+    if (!connected) setEntries(new Map());
+  }, [connected]);
   const others = [...entries.values()].filter((e) => e.user.id !== viewerId);
   function toggle(hide: boolean) {
     setHidden(hide);
@@ -43,7 +50,11 @@ export function Presence({
   return (
     <section className="presence small" aria-label="Online now">
       <span className="muted">Online:</span>{' '}
-      {others.length === 0 ? (
+      {!connected ? (
+        <span className="muted" data-testid="presence-unknown">
+          {status === 'connecting' ? '…' : 'unknown until the connection is back'}
+        </span>
+      ) : others.length === 0 ? (
         <span className="muted">nobody else</span>
       ) : (
         <ul className="presence-list">
