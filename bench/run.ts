@@ -4,6 +4,7 @@ import { type AccessResult, measureAccessChanges } from './lib/access';
 import { type ChatResult, measureChat } from './lib/chat';
 import { pin, startInfra } from './lib/infra';
 import { startGenerators } from './lib/load';
+import { planMany } from './lib/many';
 import { parseOptions } from './lib/options';
 import { measureOutboxReads } from './lib/outbox-reads';
 import { cpuDelta, cpuSnapshot } from './lib/procfs';
@@ -37,6 +38,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   const cpuAtStart = cpuSnapshot();
+  // (j): as many of the subscriptions asked for as one server process can hold here.
+  const many = options.scenarios.includes('j') ? planMany(options.manySubscribers) : null;
+  if (many?.limitedBy) log(`(j) ${many.subscribers} subscriptions instead of ${many.requested}: ${many.limitedBy}`);
   const infra = await startInfra({
     staff: Math.max(
       options.subscribers,
@@ -44,6 +48,7 @@ try {
       options.idleSubscribers,
       options.pollers,
       options.scenarios.includes('g') ? options.stormSubscribers + options.stormOwnSubscribers : 0,
+      many?.subscribers ?? 0,
     ),
     lectureStaff: options.lectureSubscribers,
     courses: options.courses,
@@ -100,7 +105,7 @@ try {
     log,
   };
   const systems = options.systems ?? SYSTEMS;
-  const results = await runScenarios(ctx, systems);
+  const results = await runScenarios(ctx, systems, many);
 
   // The relay's read cost, the rule before issue 15 against commit order, on this run's outbox.
   const outboxReads = await measureOutboxReads(infra.databaseUrl);

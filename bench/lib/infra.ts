@@ -31,6 +31,15 @@ export type Population = {
   lecture: { courseId: string; grades: string[] };
 };
 
+/**
+ * A command line run with its soft open-file limit raised to the hard one (`ulimit -Sn`, which
+ * needs no privilege): a server or generator holding 10,000s of sockets needs a descriptor each,
+ * and the soft limit is often 1,024. The shell `exec`s it, so the child's pid is the command's.
+ */
+export function withAllOpenFiles(command: string, args: string[]): { command: string; args: string[] } {
+  return { command: 'sh', args: ['-c', 'ulimit -Sn "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', command, ...args] };
+}
+
 /** Pins a running process and all its threads to the given cores (children inherit it). */
 export function pin(pid: number, cores: string) {
   spawnSync('taskset', ['-apc', cores, String(pid)], { stdio: 'ignore' });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { GeneratorCommand, GeneratorReply, GeneratorReport, SubscriberSpec } from '../load/protocol';
 import { merge, newHistogram } from './hist';
+import { withAllOpenFiles } from './infra';
 
 const GENERATOR = fileURLToPath(new URL('../load/generator.ts', import.meta.url));
 
@@ -11,13 +12,16 @@ type Worker = { child: ChildProcess; waiters: ((reply: GeneratorReply) => void)[
 export async function startGenerators(count: number, core: string) {
   const workers: Worker[] = [];
   for (let i = 0; i < count; i++) {
-    const child = spawn(
-      'taskset',
-      ['-c', core, process.execPath, '--max-old-space-size=4096', '--import', 'tsx', GENERATOR],
-      {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    );
+    const { command, args } = withAllOpenFiles('taskset', [
+      '-c',
+      core,
+      process.execPath,
+      '--max-old-space-size=4096',
+      '--import',
+      'tsx',
+      GENERATOR,
+    ]);
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const worker: Worker = { child, waiters: [] };
     child.on('message', (reply: GeneratorReply) => worker.waiters.shift()?.(reply));
     workers.push(worker);
@@ -47,6 +51,8 @@ export async function startGenerators(count: number, core: string) {
       resumeWithCursor: boolean;
       subscribers: SubscriberSpec[];
       concurrency?: number;
+      /** Loopback source addresses, each worker's subscribers spread over all of them. */
+      localAddresses?: string[];
     }) {
       const urls = Array.isArray(options.url) ? options.url : [options.url];
       // With several servers, each worker talks to one of them: subscribers split across instances.
@@ -63,6 +69,7 @@ export async function startGenerators(count: number, core: string) {
               resumeWithCursor: options.resumeWithCursor,
               subscribers: options.subscribers.filter((_, j) => j % workers.length === i),
               concurrency: options.concurrency ?? 100,
+              localAddresses: options.localAddresses,
             },
             'connected',
           ),

@@ -15,6 +15,11 @@ export function parseOptions(argv: string[]) {
   const stormSubscribers = stormArg ? Number(stormArg.slice('--storm-subscribers='.length)) : null;
   if (stormSubscribers !== null && !(Number.isInteger(stormSubscribers) && stormSubscribers > 0))
     throw new Error(`--storm-subscribers needs a positive whole number, got "${stormArg}"`);
+  // --many-subscribers=N: scenario (j) at another size than 100,000 (2,000 with --quick).
+  const manyArg = argv.find((a) => a.startsWith('--many-subscribers='));
+  const manySubscribers = manyArg ? Number(manyArg.slice('--many-subscribers='.length)) : null;
+  if (manySubscribers !== null && !(Number.isInteger(manySubscribers) && manySubscribers > 0))
+    throw new Error(`--many-subscribers needs a positive whole number, got "${manyArg}"`);
   const base = quick
     ? {
         quick: true,
@@ -45,6 +50,9 @@ export function parseOptions(argv: string[]) {
         stormRate: 20,
         stormBeforeSeconds: 2,
         stormAfterSeconds: 4,
+        manySubscribers: 2_000,
+        manyEventRate: 10,
+        manyEventSeconds: 1,
       }
     : {
         quick: false,
@@ -80,12 +88,17 @@ export function parseOptions(argv: string[]) {
         stormRate: 10,
         stormBeforeSeconds: 10,
         stormAfterSeconds: 30,
+        // (j) 100,000 subscriptions on one server process; each gets 5 events of its course.
+        manySubscribers: 100_000,
+        manyEventRate: 10,
+        manyEventSeconds: 5,
       };
   return {
     ...base,
     stormSubscribers: stormSubscribers ?? base.stormSubscribers,
+    manySubscribers: manySubscribers ?? base.manySubscribers,
     systems: only as ('homeroom' | 'postgraphile' | 'raw-ws')[] | undefined,
-    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'],
+    scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
     profile: !noProfile,
     /** p99 above this ends the saturation search. */
     p99LimitMs: 100,

@@ -111,3 +111,30 @@ export function listenOverflows(): number {
   const i = keys.indexOf('ListenOverflows');
   return i > 0 ? Number(values[i]) : 0;
 }
+
+/** This process's open-file limits (/proc/self/limits); children inherit them. Infinity: unlimited. */
+export function openFilesLimit(): { soft: number; hard: number } {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = (line?.slice('Max open files'.length).trim().split(/\s+/) ?? []).map((v) =>
+    v === 'unlimited' ? Number.POSITIVE_INFINITY : Number(v),
+  );
+  return { soft: soft ?? 1024, hard: hard ?? 1024 };
+}
+
+/** A kernel setting under /proc/sys (e.g. `net/core/somaxconn`), as text; null if unreadable. */
+export function sysctl(name: string): string | null {
+  try {
+    return readFileSync(`/proc/sys/${name}`, 'utf8').trim().replace(/\s+/g, ' ');
+  } catch {
+    return null;
+  }
+}
+
+/** RSS of the servers after a full GC (they run with --expose-gc and collect on SIGUSR2). */
+export async function settledRssKiB(pids: number[]) {
+  for (const pid of pids) process.kill(pid, 'SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return pids.reduce((s, pid) => s + rssKiB(pid), 0);
+}

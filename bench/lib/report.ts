@@ -150,6 +150,7 @@ function rows(run: Run): Row[] {
     },
     ...pollingRows(run),
     ...stormRows(run),
+    ...manyRows(run),
     { label: 'CPU steal during (a), %', get: (r) => r.steady?.stealPct },
   ];
 }
@@ -217,6 +218,46 @@ function stormRows(run: Run): Row[] {
       label: "(g) B's own subscribers p99 before → during the storm, ms",
       get: of((x) => `${x.ownLatencyBeforeMs.p99} → ${x.ownLatencyDuringMs.p99}`),
     },
+  ];
+}
+
+/** Scenario (j): Homeroom and raw ws; PostGraphile's cells stay empty. */
+function manyRows(run: Run): Row[] {
+  const any = run.results.homeroom?.many ?? run.results['raw-ws']?.many;
+  if (!any) return [];
+  const size = `${any.subscribers.toLocaleString('en-US')} subscriptions on one process${any.limitedBy ? ` (of ${any.requested.toLocaleString('en-US')} asked: ${any.limitedBy})` : ''}, ${any.sourceAddresses.length} source addresses`;
+  return [
+    {
+      label: `(j) ${size}: connections/s while opening`,
+      get: (r) => r.many?.opening.connectionsPerSecond,
+      ratio: true,
+    },
+    {
+      label:
+        '(j) server / Postgres CPU per connection, µs; cores busy while opening, %; SYNs dropped at the accept queue',
+      get: (r) =>
+        r.many
+          ? `${r.many.opening.serverCpuMicrosPerConnection} / ${r.many.opening.dbCpuMicrosPerConnection}; ${Object.values(r.many.opening.corePct).join(' / ')}; ${r.many.opening.listenOverflows}`
+          : null,
+    },
+    {
+      label: '(j) RSS per idle subscription, KiB',
+      get: (r) => r.many?.idle.kibPerSubscription,
+      ratio: true,
+      digits: 2,
+    },
+    {
+      label: '(j) RSS before → after, MiB',
+      get: (r) => (r.many ? `${r.many.idle.rssBeforeMiB} → ${r.many.idle.rssAfterMiB}` : null),
+    },
+    {
+      label: '(j) events to all: delivered / expected, lost / duplicated',
+      get: (r) =>
+        r.many
+          ? `${r.many.delivery.delivered} / ${r.many.delivery.expectedDeliveries}, ${r.many.delivery.lost} / ${r.many.delivery.duplicated}`
+          : null,
+    },
+    { label: '(j) events to all: p99 latency, ms', get: (r) => r.many?.delivery.latencyMs.p99, ratio: true },
   ];
 }
 

@@ -2,10 +2,11 @@ import type { SubscriberSpec } from '../load/protocol';
 import { type Bottleneck, bottleneckOf, describeBottleneck, measuresTheServer } from './bottleneck';
 import type { startInfra } from './infra';
 import type { Generators } from './load';
+import { type ManyPlan, type ManyResult, manySubscriptions } from './many';
 import type { Options } from './options';
 import { type PhaseResult, runPhase, warmUp } from './phase';
 import { pollingCrowd } from './polling';
-import { isAlive, round, rssKiB } from './procfs';
+import { isAlive, round, settledRssKiB } from './procfs';
 import { analyseLatest } from './profile';
 import { reconnectStorm } from './storm';
 import { QUERIES, type SystemName, startSystem } from './systems';
@@ -27,13 +28,6 @@ export type Context = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** RSS of the servers after a full GC (they run with --expose-gc and collect on SIGUSR2). */
-async function settledRssKiB(pids: number[]) {
-  for (const pid of pids) process.kill(pid, 'SIGUSR2');
-  await sleep(1000);
-  return pids.reduce((s, pid) => s + rssKiB(pid), 0);
-}
 
 export const perCourse = (specs: SubscriberSpec[], courses: number) => {
   const n = new Array<number>(courses).fill(0);
@@ -154,11 +148,12 @@ export type SystemResults = {
   overload?: PhaseResult & { rateFactor: number; serverAlive: boolean; recovery: PhaseResult | null };
   polling?: Awaited<ReturnType<typeof pollingCrowd>>;
   storm?: Awaited<ReturnType<typeof reconnectStorm>>;
+  many?: ManyResult;
   failures?: string[];
   profile?: ReturnType<typeof analyseLatest>;
 };
 
-export async function runScenarios(ctx: Context, systems: SystemName[]) {
+export async function runScenarios(ctx: Context, systems: SystemName[], many: ManyPlan | null = null) {
   const o = ctx.options;
   const out: Partial<Record<SystemName, SystemResults>> = {};
   for (const name of systems) {
@@ -291,6 +286,12 @@ export async function runScenarios(ctx: Context, systems: SystemName[]) {
     if (name === 'homeroom' && o.scenarios.includes('g'))
       await attempt('reconnect storm', async () => {
         r.storm = await reconnectStorm(ctx);
+      });
+
+    // Homeroom beside raw ws (PostGraphile's per-subscriber re-read would make it a test of Postgres).
+    if (many && full && name !== 'postgraphile' && o.scenarios.includes('j'))
+      await attempt('many subscriptions', async () => {
+        r.many = await manySubscriptions(ctx, name, many);
       });
   }
   return out;

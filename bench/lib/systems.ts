@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
 import { getFreePort } from '../../scripts/lib/ports';
 import { type ServerProcess, startServerProcess } from '../../scripts/lib/server-process';
+import { withAllOpenFiles } from './infra';
 
 export type SystemName = 'homeroom' | 'postgraphile' | 'raw-ws';
 export const SYSTEMS: SystemName[] = ['raw-ws', 'homeroom', 'postgraphile'];
@@ -89,8 +90,15 @@ export async function startSystem(
       const stderr = openSync(`${PROFILE_DIR}${name}-${i}.log`, 'w');
       const server = await startServerProcess({
         name,
-        command: 'taskset',
-        args: ['-c', options.core, process.execPath, ...nodeArgs, '--import', 'tsx', SERVER_FILE[name]],
+        ...withAllOpenFiles('taskset', [
+          '-c',
+          options.core,
+          process.execPath,
+          ...nodeArgs,
+          '--import',
+          'tsx',
+          SERVER_FILE[name],
+        ]),
         env: {
           ...process.env,
           ...options.env,

@@ -13,6 +13,8 @@ import type { GeneratorCommand, GeneratorReply, SubscriberSpec } from './protoco
  */
 type Sub = {
   spec: SubscriberSpec;
+  /** Where its sockets come from (undefined: the kernel picks). */
+  localAddress: string | undefined;
   socket: WebSocket | null;
   opId: number;
   cursor: string | null;
@@ -163,6 +165,7 @@ function open(sub: Sub): Promise<boolean> {
     const socket = new WebSocket(config!.urls[sub.urlIndex], 'graphql-transport-ws', {
       perMessageDeflate: false,
       skipUTF8Validation: true,
+      localAddress: sub.localAddress,
     });
     sub.socket = socket;
     let settled = false;
@@ -202,11 +205,12 @@ function open(sub: Sub): Promise<boolean> {
   });
 }
 
-async function connectAll(specs: SubscriberSpec[], concurrency: number) {
+async function connectAll(specs: SubscriberSpec[], concurrency: number, localAddresses: string[] = []) {
   const started = Date.now();
   for (const spec of specs)
     subs.push({
       spec,
+      localAddress: localAddresses.length ? localAddresses[subs.length % localAddresses.length] : undefined,
       socket: null,
       opId: 0,
       cursor: null,
@@ -258,7 +262,10 @@ process.on('message', async (command: GeneratorCommand) => {
   switch (command.type) {
     case 'connect': {
       config = command;
-      send({ type: 'connected', ...(await connectAll(command.subscribers, command.concurrency)) });
+      send({
+        type: 'connected',
+        ...(await connectAll(command.subscribers, command.concurrency, command.localAddresses)),
+      });
       break;
     }
     case 'phase': {

@@ -16,6 +16,11 @@ export type GeneratorCommand =
       resumeWithCursor: boolean;
       subscribers: SubscriberSpec[];
       concurrency: number;
+      /**
+       * Loopback source addresses (127.0.0.x), taken in turn: one address has ~28,000 ephemeral
+       * ports towards one server port, so 100,000 sockets need several. Default: the kernel's choice.
+       */
+      localAddresses?: string[];
     }
   /** Count only events with seq in [start, end) from now on; reset latency and counters. */
   | { type: 'phase'; start: number; end: number }
