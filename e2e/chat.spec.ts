@@ -12,6 +12,11 @@ const sql = e2eDatabase();
 const chat = (courseId: string) => `/courses/${courseId}?tab=chat`;
 const online = (page: Page, name: string) => page.getByTestId('online').filter({ hasText: name });
 const message = (page: Page, body: string) => page.getByTestId('message-body').filter({ hasText: body });
+/** The instructor and the student of the demo course, as the API knows them. */
+async function theTwo() {
+  const [teacher, student] = await Promise.all([apiLogin('instructor'), apiLogin('student')]);
+  return { teacherUser: teacher.user, studentUser: student.user };
+}
 async function send(page: Page, body: string) {
   await page.getByLabel('Message', { exact: true }).fill(body);
   await page.getByRole('button', { name: 'Send' }).click();
@@ -22,10 +27,7 @@ test('two people chat live, see each other online and typing, and the other leav
   browser,
 }) => {
   const course = await mathCourse();
-  const [{ user: teacherUser }, { user: studentUser }] = await Promise.all([
-    apiLogin('instructor'),
-    apiLogin('student'),
-  ]);
+  const { teacherUser, studentUser } = await theTwo();
   const [teacher, student] = await Promise.all([
     signedInPage(browser, 'instructor', { path: chat(course.id) }),
     signedInPage(browser, 'student', { path: chat(course.id) }),
@@ -214,10 +216,7 @@ test('a dropped socket hides who is online and typing instead of freezing them; 
   browser,
 }) => {
   const course = await mathCourse();
-  const [{ user: teacherUser }, { user: studentUser }] = await Promise.all([
-    apiLogin('instructor'),
-    apiLogin('student'),
-  ]);
+  const { teacherUser, studentUser } = await theTwo();
   const student = await signedInPage(browser, 'student', { path: chat(course.id) });
   const link = await socketSwitch(student.context());
   await student.reload();

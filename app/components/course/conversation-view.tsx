@@ -97,15 +97,9 @@ export function ConversationView({
  * Older messages, a page at a time on request: a button until asked, then the page before
  * `before`, itself preceded by the same for the page before it while pages come back full.
  */
-function Earlier({
-  conversationId,
-  before,
-  render,
-}: {
-  conversationId: string;
-  before: string;
-  render: (m: Message) => ReactNode;
-}) {
+type EarlierProps = { conversationId: string; before: string; render: (m: Message) => ReactNode };
+
+function Earlier({ conversationId, before, render }: EarlierProps) {
   const [asked, setAsked] = useState(false);
   if (!asked)
     return (
@@ -118,15 +112,7 @@ function Earlier({
   return <EarlierPage conversationId={conversationId} before={before} render={render} />;
 }
 
-function EarlierPage({
-  conversationId,
-  before,
-  render,
-}: {
-  conversationId: string;
-  before: string;
-  render: (m: Message) => ReactNode;
-}) {
+function EarlierPage({ conversationId, before, render }: EarlierProps) {
   const [{ data, error, fetching }] = useQuery({
     query: EarlierMessagesQuery,
     variables: { id: conversationId, before, last: MESSAGES_PAGE_SIZE },
