@@ -67,7 +67,7 @@ export function createMetrics() {
     },
     polls: new Counter({
       name: 'homeroom_polls_total',
-      help: 'updates (polling) answers: nothing new, from the hub\'s position ("hub"); from the hub\'s recent events ("window"); or read from the outbox ("outbox")',
+      help: 'updates (polling) answers: nothing new, from the hub\'s position ("hub"); from the hub\'s recent events ("window"), plus a shared read of what follows them ("tail"); or read from the outbox ("outbox")',
       labelNames: ['answer'],
       registers: [registry],
     }),

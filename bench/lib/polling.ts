@@ -78,6 +78,7 @@ async function costs(ctx: Context, serverPid: number, metricsUrl: string) {
     xacts: Number(row.n),
     fromHub: polls('hub'),
     fromWindow: polls('window'),
+    fromTail: polls('tail'),
     fromOutbox: polls('outbox'),
     cpu: cpuSnapshot(),
   };
@@ -101,7 +102,8 @@ function describePhase(
 ) {
   const seconds = (b.at - a.at) / 1000;
   const polls = Math.max(1, report.polls);
-  const answers = b.fromHub + b.fromWindow + b.fromOutbox - a.fromHub - a.fromWindow - a.fromOutbox;
+  const answers =
+    b.fromHub + b.fromWindow + b.fromTail + b.fromOutbox - a.fromHub - a.fromWindow - a.fromTail - a.fromOutbox;
   const share = (n: number) => (answers ? round((100 * n) / answers, 1) : null);
   return {
     label,
@@ -117,7 +119,9 @@ function describePhase(
     postgresCpuMicrosPerPoll: round(((b.db - a.db - idle.dbPerSecond * seconds) * 1e6) / polls, 1),
     // Nothing new (the hub's position), new events from the hub's recent events, or an outbox read.
     answeredFromHubPct: share(b.fromHub - a.fromHub),
-    answeredFromRecentPct: share(b.fromWindow - a.fromWindow),
+    answeredFromRecentPct: share(b.fromWindow - a.fromWindow + b.fromTail - a.fromTail),
+    /** Of those, how many added the shared read after the hub's last event (the relay had more on its way). */
+    withSharedTailReadPct: share(b.fromTail - a.fromTail),
     answeredFromOutboxPct: share(b.fromOutbox - a.fromOutbox),
     events: report.events,
     expectedEvents: report.expected,
@@ -185,7 +189,7 @@ export async function pollingCrowd(ctx: Context) {
       ctx.log(
         `  ${p.label}: ${p.polls} polls (${p.pollsPerSecond}/s, ${p.errors} errors), round trip p50 ${p.roundTripMs.p50} p99 ${p.roundTripMs.p99} ms, ` +
           `server ${p.serverCpuMicrosPerPoll} µs/poll (${p.serverCpuPct}% core), Postgres ${p.postgresQueriesPerPoll} queries and ${p.postgresCpuMicrosPerPoll} µs/poll, ` +
-          `answers ${p.answeredFromHubPct}% nothing new / ${p.answeredFromRecentPct}% recent events / ${p.answeredFromOutboxPct}% outbox, events ${p.events}/${p.expectedEvents} lost ${p.lost} dup ${p.duplicated}, cores ${JSON.stringify(p.corePct)}` +
+          `answers ${p.answeredFromHubPct}% nothing new / ${p.answeredFromRecentPct}% recent events (${p.withSharedTailReadPct}% with the shared tail read) / ${p.answeredFromOutboxPct}% outbox, events ${p.events}/${p.expectedEvents} lost ${p.lost} dup ${p.duplicated}, cores ${JSON.stringify(p.corePct)}` +
           (p.errorSamples.length ? ` ${p.errorSamples.join(' | ')}` : ''),
       );
     return {

@@ -142,6 +142,50 @@ describe('updates for a crowd of pollers', () => {
         expect(e.grade.student.id).toBe(student);
   });
 
+  it('while the relay has events the hub may not have yet, polls add one shared read of what follows the hub’s events', async () => {
+    const math = ldb.f.course('MATH101');
+    const [first, second] = math.studentIds.slice(5, 7);
+    const emailOf = async (id: string) =>
+      (await ldb.sql<{ email: string }[]>`select email from users where id = ${id}`)[0].email;
+    const tokens = [await ldb.token(await emailOf(first)), await ldb.token(await emailOf(second))];
+    const { liveCursor } = await gqlOk(api.url, LIVE_CURSOR, {}, tokens[0]);
+    const { relay } = api.app.live;
+    const quiet = relay.quiet;
+    relay.quiet = () => false; // a NOTIFY's events on their way to the hub, as far as polls can tell
+    try {
+      await ldb.setGrade(math.assessments['Homework 1'].id, math.id, first, 4);
+      await ldb.setGrade(math.assessments['Homework 1'].id, math.id, second, 5);
+      // Ordered (ldb.outbox orders first), maybe not on the hub yet: the polls must have them either way.
+      const written = await ldb.outbox(liveCursor);
+      const pages = await Promise.all(
+        tokens.map(async (token) => (await gqlOk(api.url, UPDATES, { after: liveCursor }, token)).updates),
+      );
+      const own = (student: string) => written.filter((e) => e.audience_user_id === student).map((e) => e.cursor);
+      for (const [i, student] of [first, second].entries()) {
+        expect(own(student)).toHaveLength(2); // the grade and its notice
+        expect(pages[i].events.map((e: { cursor: string }) => e.cursor)).toEqual(own(student));
+        expect(pages[i]).toMatchObject({ cursor: written.at(-1)!.cursor, hasMore: false });
+      }
+
+      // Two users' polls asking at once (the relay itself idle, so it reads nothing meanwhile): one read.
+      await hubHas(written.at(-1)!.cursor);
+      await waitFor(() => quiet() === true, { what: 'the relay to be idle' });
+      const topics = declaredTopics.filter((topic) => !topic.derived).map((topic) => topic.policy);
+      const queries = countQueries(api, /outbox_commits/);
+      const direct = await Promise.all(
+        [first, second].map((id) =>
+          api.app.live.updates({ viewer: { id, role: 'STUDENT' }, after: liveCursor, limit: 200, topics }),
+        ),
+      );
+      queries.stop();
+      expect(queries.count).toBe(1);
+      for (const [i, student] of [first, second].entries())
+        expect(direct[i].messages.map((m) => (m.kind === 'event' ? m.event.cursor : m.kind))).toEqual(own(student));
+    } finally {
+      relay.quiet = quiet;
+    }
+  });
+
   it('a page of the recent events stops at `first` and says there is more', async () => {
     const math = ldb.f.course('MATH101');
     const instructor = await ldb.token('instructor@homeroom.test');

@@ -19,6 +19,9 @@ export type UpdatesRequest = {
   access?: Access;
 };
 
+/** Rows of the shared read after the hub's last event (the same for every poll, so they share it). */
+const TAIL = 500;
+
 export type UpdatesPage = { messages: LiveMessage[]; cursor: string; hasMore: boolean; resyncRequired: boolean };
 
 /** What to read for a viewer: one course, or their courses plus their own personal events (live/index.ts). */
@@ -34,7 +37,9 @@ export type Scope = (
  * 1. nothing new after the cursor (the usual poll): from the hub's position, no query;
  * 2. the cursor inside the hub's recent events: from those, with the viewer's filter and
  *    authorization applied in memory — pollers of different users and cursors share the one log
- *    instead of one outbox read each (only their permissions are loaded, when an event concerns them);
+ *    instead of one outbox read each (only their permissions are loaded, when an event concerns
+ *    them); while this instance's relay has announced events the hub may not have yet, plus one
+ *    unfiltered read after the hub's last event, which every poll asking at that moment shares;
  * 3. otherwise (an old cursor, or this instance's hub may be behind what its relay announced):
  *    read from the outbox, identical concurrent reads sharing one query.
  */
@@ -93,18 +98,31 @@ export function createPolling(deps: {
     const recent = hub.recent();
     const last = hub.lastCursor();
     // A cursor past the hub's last event is either current (answered above) or one to resync.
-    if (!recent?.covers(after) || !last || isAfter(after, last) || !hubIsCurrent()) return null;
-    metrics?.polls.inc({ answer: 'window' });
-    // Taken now, whole: (after, through] is complete even if the hub drops some of it during the await below.
-    const { events: candidates, through } = recent.after(after, keptBy({ topics: sourcesOf(request.topics) }));
+    if (!recent?.covers(after) || !last || isAfter(after, last)) return null;
+    const ofTopics = keptBy({ topics: sourcesOf(request.topics) });
+    // Taken now, whole: (after, through] is complete even if the hub drops some of it during an await below.
+    const held = recent.after(after, ofTopics);
+    let { through } = held;
+    let candidates = held.events;
+    let more = false;
+    if (hubIsCurrent()) metrics?.polls.inc({ answer: 'window' });
+    else {
+      // This instance leads the relay and the hub may not have all it announced yet: read what
+      // follows the hub's events, unfiltered, so every poll asking now shares the one query.
+      metrics?.polls.inc({ answer: 'tail' });
+      const rows = await reader.readAfter(through, TAIL);
+      if (rows.length) through = cursorOfRow(rows.at(-1)!);
+      candidates = candidates.concat(rows.map((row) => decodeOutboxRow(row)).filter(ofTopics));
+      more = rows.length === TAIL;
+    }
     // Most polls find no event of their topics: they load no permissions at all.
     if (candidates.length === 0)
-      return { messages: [], cursor: formatCursor(through), hasMore: false, resyncRequired: false };
+      return { messages: [], cursor: formatCursor(through), hasMore: more, resyncRequired: false };
     const access = request.access ?? createAccess(deps.db, request.viewer);
     const kept = candidates.filter(keptBy(await deps.scope(request.viewer, request.courseId, access)));
     const events = kept.slice(0, request.limit);
-    const hasMore = kept.length > request.limit;
-    const cursor = hasMore ? events.at(-1)!.cursor : formatCursor(through);
+    const hasMore = more || kept.length > request.limit;
+    const cursor = kept.length > request.limit ? events.at(-1)!.cursor : formatCursor(through);
     return { messages: await page(request, events, access), cursor, hasMore, resyncRequired: false };
   }
 
