@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenService } from './tokens';
@@ -45,6 +46,36 @@ describe('verify remembers verified tokens, never their validity', () => {
       expect(await tokens.verify(bad)).toEqual({ ok: false, reason: 'invalid' });
     }
     expect(await tokens.verify(token)).toMatchObject({ ok: true, claims: { role: 'STUDENT' } });
+  });
+});
+
+// The signature is checked with node:crypto (tokens.ts), not jose: the same rules, tested where they differ from a plain HMAC.
+describe('only our HS256 tokens pass', () => {
+  it('the right HMAC under another alg, another issuer, a future nbf or a crit header is invalid', async () => {
+    const base = { role: 'STUDENT', sid: session.id, iss: 'homeroom', sub: sam.id };
+    const now = Math.floor(Date.now() / 1000);
+    const forge = (header: object, payload: object) => {
+      const body = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+      const mac = createHmac('sha256', SECRET).update(body).digest('base64url');
+      return `${body}.${mac}`;
+    };
+    const good = { ...base, iat: now, exp: now + 60 };
+    expect(await service().verify(forge({ alg: 'HS256' }, good))).toMatchObject({ ok: true });
+    for (const bad of [
+      forge({ alg: 'HS512' }, good),
+      forge({ alg: 'none' }, good),
+      forge({ alg: 'HS256', crit: ['x'], x: 1 }, good),
+      forge({ alg: 'HS256' }, { ...good, iss: 'elsewhere' }),
+      forge({ alg: 'HS256' }, { ...good, nbf: now + 60 }),
+      forge({ alg: 'HS256' }, { ...good, exp: String(now + 60) }),
+      forge({ alg: 'HS256' }, [good]),
+    ]) {
+      expect(await service().verify(bad)).toEqual({ ok: false, reason: 'invalid' });
+    }
+    expect(await service().verify(forge({ alg: 'HS256' }, { ...good, exp: now }))).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
   });
 });
 
