@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { enrolments, teachingAssignments } from '../../db/schema';
+import { createBatcher } from '../batcher';
 import type { Role } from './tokens';
 
 export type Viewer = { id: string; role: Role };
@@ -53,11 +54,7 @@ export class Access {
   }
 
   private async fetch(viewerId: string): Promise<Map<string, CourseRole>> {
-    const rows = await membershipsQuery(this.db).execute({ viewerId });
-    const map = new Map<string, CourseRole>();
-    // Teaching wins over an enrolment in the same course.
-    for (const row of rows) if (map.get(row.courseId) !== 'INSTRUCTOR') map.set(row.courseId, row.role);
-    return map;
+    return (await membershipsLoader(this.db)(viewerId)) ?? new Map();
   }
 
   async roleIn(courseId: string): Promise<CourseRole | null> {
@@ -97,26 +94,56 @@ export class Access {
 }
 
 /**
- * Courses the viewer teaches or is enrolled in: one prepared statement per pool, since every
- * subscription and request loads them (building the SQL each time was most of a connect's garbage).
+ * Courses the viewers teach or are enrolled in: one prepared statement per pool, since every
+ * subscription and request loads them (building the SQL each time was most of a connect's
+ * garbage), for several viewers at once when loads overlap (batcher.ts: a connection storm
+ * subscribes once per socket).
  */
-const membershipQueries = new WeakMap<Database, ReturnType<typeof prepareMemberships>>();
+const membershipLoaders = new WeakMap<Database, (viewerId: string) => Promise<Map<string, CourseRole> | undefined>>();
+const LOADS_IN_FLIGHT = 4;
+const VIEWERS_PER_QUERY = 500;
+
 const prepareMemberships = (db: Database) =>
   db
-    .select({ courseId: teachingAssignments.courseId, role: sql<CourseRole>`'INSTRUCTOR'`.as('role') })
+    .select({
+      viewerId: teachingAssignments.instructorId,
+      courseId: teachingAssignments.courseId,
+      role: sql<CourseRole>`'INSTRUCTOR'`.as('role'),
+    })
     .from(teachingAssignments)
-    .where(sql`${teachingAssignments.instructorId} = ${sql.placeholder('viewerId')}`)
+    .where(sql`${teachingAssignments.instructorId} = any(${sql.placeholder('viewerIds')}::uuid[])`)
     .unionAll(
       db
-        .select({ courseId: enrolments.courseId, role: sql<CourseRole>`'STUDENT'`.as('role') })
+        .select({
+          viewerId: enrolments.studentId,
+          courseId: enrolments.courseId,
+          role: sql<CourseRole>`'STUDENT'`.as('role'),
+        })
         .from(enrolments)
-        .where(sql`${enrolments.studentId} = ${sql.placeholder('viewerId')}`),
+        .where(sql`${enrolments.studentId} = any(${sql.placeholder('viewerIds')}::uuid[])`),
     )
     .prepare('viewer_memberships');
-function membershipsQuery(db: Database) {
-  let query = membershipQueries.get(db);
-  if (!query) membershipQueries.set(db, (query = prepareMemberships(db)));
-  return query;
+
+function membershipsLoader(db: Database) {
+  let loader = membershipLoaders.get(db);
+  if (!loader) {
+    const query = prepareMemberships(db);
+    loader = createBatcher<string, Map<string, CourseRole>>(
+      async (viewerIds) => {
+        const rows = await query.execute({ viewerIds });
+        const byViewer = new Map<string, Map<string, CourseRole>>(viewerIds.map((id) => [id, new Map()]));
+        // Teaching wins over an enrolment in the same course.
+        for (const row of rows) {
+          const map = byViewer.get(row.viewerId)!;
+          if (map.get(row.courseId) !== 'INSTRUCTOR') map.set(row.courseId, row.role);
+        }
+        return byViewer;
+      },
+      { maxInFlight: LOADS_IN_FLIGHT, maxBatch: VIEWERS_PER_QUERY },
+    );
+    membershipLoaders.set(db, loader);
+  }
+  return loader;
 }
 
 export function createAccess(db: Database, viewer: Viewer | null): Access {

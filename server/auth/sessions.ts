@@ -1,6 +1,7 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { sessions, users } from '../../db/schema';
+import { createBatcher } from '../batcher';
 import type { Role } from './tokens';
 
 /** Why a session ended; the sockets it carried are closed with the matching message. */
@@ -43,12 +44,18 @@ export type SessionState = {
 
 /**
  * The one question every request asks (one indexed lookup, prepared once per pool): is this
- * session still active, and what is its user's role now?
+ * session still active, and what is its user's role now? Lookups asked while others run go
+ * together in one query (batcher.ts): a connection storm asks it once per socket.
  */
-const stateQueries = new WeakMap<Database, ReturnType<typeof prepareState>>();
-const prepareState = (db: Database) =>
+const stateLoaders = new WeakMap<Database, (sessionId: string) => Promise<SessionState | undefined>>();
+/** Loads at once per pool (DATABASE_POOL_SIZE is 10 by default): the rest of its connections stay for other work. */
+const LOOKUPS_IN_FLIGHT = 4;
+const LOOKUPS_PER_QUERY = 500;
+
+const prepareStates = (db: Database) =>
   db
     .select({
+      id: sessions.id,
       userId: sessions.userId,
       endedAt: sessions.endedAt,
       endedReason: sessions.endedReason,
@@ -57,20 +64,41 @@ const prepareState = (db: Database) =>
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, sql.placeholder('sessionId')))
-    .prepare('session_state');
+    .where(sql`${sessions.id} = any(${sql.placeholder('sessionIds')}::uuid[])`)
+    .prepare('session_states');
+
+function stateLoader(db: Database) {
+  let loader = stateLoaders.get(db);
+  if (!loader) {
+    const query = prepareStates(db);
+    loader = createBatcher<string, SessionState>(
+      async (sessionIds) => {
+        const rows = await query.execute({ sessionIds });
+        return new Map(
+          rows.map((row) => [
+            row.id,
+            {
+              userId: row.userId,
+              role: row.role,
+              ended: row.endedAt ? ((row.endedReason ?? 'revoked') as SessionEnd) : null,
+              deactivated: row.deactivatedAt !== null,
+            },
+          ]),
+        );
+      },
+      { maxInFlight: LOOKUPS_IN_FLIGHT, maxBatch: LOOKUPS_PER_QUERY },
+    );
+    stateLoaders.set(db, loader);
+  }
+  return loader;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function sessionState(db: Database, sessionId: string): Promise<SessionState | null> {
-  let query = stateQueries.get(db);
-  if (!query) stateQueries.set(db, (query = prepareState(db)));
-  const [row] = await query.execute({ sessionId });
-  if (!row) return null;
-  return {
-    userId: row.userId,
-    role: row.role,
-    ended: row.endedAt ? ((row.endedReason ?? 'revoked') as SessionEnd) : null,
-    deactivated: row.deactivatedAt !== null,
-  };
+  // Not an id (tokens.ts refuses those already): no session, and no cast error for the whole batch.
+  if (!UUID.test(sessionId)) return null;
+  return (await stateLoader(db)(sessionId)) ?? null;
 }
 
 export async function touchSession(db: Database, sessionId: string): Promise<void> {
