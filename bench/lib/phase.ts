@@ -54,6 +54,7 @@ export async function runPhase(o: {
 }) {
   const { start, end } = o.writer.peek(o.rate, o.seconds);
   await o.gens.phase(start, end);
+  const xacts0 = await transactions(o.writer);
   const before = {
     server: o.serverPids.reduce((s, pid) => s + cpuSeconds(pid), 0),
     db: treeCpuSeconds(o.postmasterPid),
@@ -92,6 +93,7 @@ export async function runPhase(o: {
     cpu: cpuSnapshot(),
     rss: o.serverPids.reduce((s, pid) => s + rssKiB(pid), 0),
   };
+  const xacts1 = await transactions(o.writer);
   const report = await o.gens.report(wrote.courseOfSeq, end - start);
   const latency = summary(report.hist);
   const spanSeconds = Math.max(o.seconds, report.lastAt > wrote.t0 ? (report.lastAt - wrote.t0) / 1e6 : 0);
@@ -126,6 +128,11 @@ export async function runPhase(o: {
     serverCpuPct: round((100 * (after.server - before.server)) / spanSeconds, 1),
     serverCpuMicrosPerDelivery: perDelivery(after.server - before.server),
     dbCpuMicrosPerDelivery: perDelivery(after.db - before.db),
+    /**
+     * Statements the system sent per event (each autocommits: transactions in pg_stat_database),
+     * less the writer's own commit and this count's one: what it asks Postgres for each event.
+     */
+    dbStatementsPerEvent: round((xacts1 - xacts0 - 1 - (end - start)) / Math.max(1, end - start), 2),
     loadCpuPct: round((100 * (after.load - before.load)) / spanSeconds, 1),
     /** The generators' and the harness's (writer's) CPU per delivery: the load core's share beside Postgres'. */
     loadCpuMicrosPerDelivery: perDelivery(after.load - before.load),
@@ -140,11 +147,22 @@ export async function runPhase(o: {
   o.log(
     `  ${o.label}: ${o.rate} ev/s → ${result.delivered}/${expected} delivered (${result.deliveriesPerSecond}/s), p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms, ` +
       `lost ${result.lost} dup ${result.duplicated}, server ${result.serverCpuMicrosPerDelivery} µs/delivery (${result.serverCpuPct}% core), ` +
-      `load side per delivery: generators+writer ${result.loadCpuMicrosPerDelivery} µs, Postgres ${result.dbCpuMicrosPerDelivery} µs, steal ${cpu.stealPct}%, cores ${JSON.stringify(cpu.corePct)}` +
+      `load side per delivery: generators+writer ${result.loadCpuMicrosPerDelivery} µs, Postgres ${result.dbCpuMicrosPerDelivery} µs (system's statements per event ${result.dbStatementsPerEvent}), steal ${cpu.stealPct}%, cores ${JSON.stringify(cpu.corePct)}` +
       (report.slowConsumer ? `, SLOW_CONSUMER ${report.slowConsumer}` : '') +
       (report.errors || report.closes
         ? `, errors ${report.errors} closes ${JSON.stringify(report.closeCodes)} reconnects ${report.reconnects} ${report.otherErrors.slice(0, 2).join(' | ')}`
         : ''),
   );
   return result;
+}
+
+/**
+ * Transactions committed or rolled back in the bench database so far. Backends report theirs
+ * about once a second, so a phase's count is shifted by about that much at both ends: close at a
+ * steady rate, rough for short phases.
+ */
+async function transactions(writer: Writer): Promise<number> {
+  const [row] = await writer.sql<{ n: string }[]>`
+    select (xact_commit + xact_rollback)::text as n from pg_stat_database where datname = current_database()`;
+  return Number(row.n);
 }
