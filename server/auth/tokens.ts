@@ -1,5 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 
 export type Role = 'STUDENT' | 'INSTRUCTOR' | 'ADMIN';
 export type TokenClaims = { userId: string; sessionId: string; role: Role; authTime: number; expiresAt: Date };
@@ -10,7 +9,6 @@ export type TokenCheck =
 const ISSUER = 'homeroom';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ALGORITHM = 'HS256';
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Verified tokens remembered per process (a few hundred bytes each). */
 const VERIFIED_TOKENS_KEPT = 10_000;
 
@@ -29,28 +27,41 @@ export function createTokenService(options: {
   renewGraceSeconds: number;
   maxSessionSeconds: number;
 }) {
-  // Imported once: given raw bytes, jose imports a CryptoKey on every sign (~30 KiB of garbage each).
-  const key = crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(options.secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign', 'verify'],
-  );
+  // fast-jwt signs and verifies HS256 synchronously with node:crypto: WebCrypto's HMAC (jose) is
+  // an async job costing ~90 µs per token, and every socket connects with a token of its own (a
+  // connection storm is as many verifications).
+  const signToken = createSigner({ key: options.secret, algorithm: ALGORITHM, iss: ISSUER });
+  const verifiers = new Map<number, (token: string) => Record<string, unknown>>();
+  /** One verifier per clock tolerance asked for (none, and the renewal grace). */
+  const verifierFor = (toleranceSeconds: number) => {
+    let verifier = verifiers.get(toleranceSeconds);
+    if (!verifier) {
+      verifier = createVerifier({
+        key: options.secret,
+        algorithms: [ALGORITHM],
+        allowedIss: ISSUER,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        clockTolerance: toleranceSeconds * 1000,
+      });
+      verifiers.set(toleranceSeconds, verifier);
+    }
+    return verifier;
+  };
 
   async function sign(
     user: { id: string; role: Role },
     session: { id: string; authTime?: number },
   ): Promise<{ token: string; expiresAt: Date }> {
-    const authTime = session.authTime ?? Math.floor(Date.now() / 1000);
-    const expiresAt = new Date((Math.floor(Date.now() / 1000) + options.ttlSeconds) * 1000);
-    const token = await new SignJWT({ role: user.role, auth_time: authTime, sid: session.id })
-      .setProtectedHeader({ alg: ALGORITHM })
-      .setIssuer(ISSUER)
-      .setSubject(user.id)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-      .sign(await key);
+    const now = Math.floor(Date.now() / 1000);
+    const authTime = session.authTime ?? now;
+    const expiresAt = new Date((now + options.ttlSeconds) * 1000);
+    const token = signToken({
+      sub: user.id,
+      role: user.role,
+      auth_time: authTime,
+      sid: session.id,
+      exp: Math.floor(expiresAt.getTime() / 1000),
+    });
     return { token, expiresAt };
   }
 
@@ -61,7 +72,7 @@ export function createTokenService(options: {
   async function verify(token: string, clockToleranceSeconds = 0): Promise<TokenCheck> {
     const known = clockToleranceSeconds === 0 ? verified.get(token) : undefined;
     if (known) {
-      // jose's rule: expired once `exp` is at or before the current whole second.
+      // Expired once `exp` is at or before the current whole second.
       if (known.expiresAt.getTime() / 1000 > Math.floor(Date.now() / 1000)) return { ok: true, claims: known };
       verified.delete(token);
       return { ok: false, reason: 'expired' };
@@ -74,39 +85,26 @@ export function createTokenService(options: {
     return check;
   }
 
-  const secret = Buffer.from(options.secret, 'utf8');
-
-  /**
-   * HS256 checked with node:crypto, synchronously: jose verifies through WebCrypto, whose HMAC is
-   * an async job costing ~90 µs per token, and every socket connects with a token of its own (a
-   * connection storm is as many verifications). The same rules as jose's `jwtVerify` with our
-   * options: alg HS256 and no `crit`, the signature over `header.payload` (constant-time
-   * comparison), `iss`, required `exp`, `iat` and `sub`, `nbf` if present; expired once `exp` is at
-   * or before the current whole second (less the tolerance).
-   */
+  /** The signature and the standard claims by fast-jwt; then what our tokens must also carry. */
   async function verifySignature(token: string, clockToleranceSeconds: number): Promise<TokenCheck> {
-    const invalid: TokenCheck = { ok: false, reason: 'invalid' };
-    const parts = token.split('.');
-    if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) return invalid;
-    const [encodedHeader, encodedPayload, encodedSignature] = parts;
-    const expected = createHmac('sha256', secret).update(`${encodedHeader}.${encodedPayload}`).digest();
-    const signature = Buffer.from(encodedSignature, 'base64url');
-    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return invalid;
-    const header = parseJson(encodedHeader);
-    const payload = parseJson(encodedPayload);
-    if (!header || header.alg !== ALGORITHM || header.crit !== undefined || header.b64 !== undefined) return invalid;
-    if (!payload || payload.iss !== ISSUER) return invalid;
-    const { exp, iat, nbf, sub, sid, role } = payload;
-    if (typeof exp !== 'number' || typeof iat !== 'number' || typeof sub !== 'string') return invalid;
-    const now = Math.floor(Date.now() / 1000);
-    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + clockToleranceSeconds)) return invalid;
-    if (exp <= now - clockToleranceSeconds) return { ok: false, reason: 'expired' };
+    let payload: Record<string, unknown>;
+    try {
+      payload = verifierFor(clockToleranceSeconds)(token);
+    } catch (error) {
+      const expired = error instanceof TokenError && error.code === TokenError.codes.expired;
+      return { ok: false, reason: expired ? 'expired' : 'invalid' };
+    }
+    const { exp, iat, sub, sid, role } = payload;
+    // RFC 7519: valid only *before* exp (fast-jwt still accepts its very millisecond), and the
+    // same whole-second rule as a remembered token's check above.
+    if (Number(exp) <= Math.floor(Date.now() / 1000) - clockToleranceSeconds) return { ok: false, reason: 'expired' };
     if (
+      typeof sub !== 'string' ||
       typeof sid !== 'string' ||
       !UUID.test(sid) ||
       (role !== 'STUDENT' && role !== 'INSTRUCTOR' && role !== 'ADMIN')
     ) {
-      return invalid;
+      return { ok: false, reason: 'invalid' };
     }
     return {
       ok: true,
@@ -115,7 +113,7 @@ export function createTokenService(options: {
         sessionId: sid,
         role,
         authTime: Number(payload.auth_time ?? iat),
-        expiresAt: new Date(exp * 1000),
+        expiresAt: new Date(Number(exp) * 1000),
       },
     };
   }
@@ -129,16 +127,4 @@ export function createTokenService(options: {
   }
 
   return { sign, verify, verifyForRenewal };
-}
-
-/** A JWT segment's JSON object, or null. */
-function parseJson(segment: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
 }
