@@ -225,7 +225,7 @@ function stormRows(run: Run): Row[] {
 function manyRows(run: Run): Row[] {
   const any = run.results.homeroom?.many ?? run.results['raw-ws']?.many;
   if (!any) return [];
-  const size = `${any.subscribers.toLocaleString('en-US')} subscriptions on one process${any.limitedBy ? ` (of ${any.requested.toLocaleString('en-US')} asked: ${any.limitedBy})` : ''}, ${any.sourceAddresses.length} source addresses`;
+  const size = `${any.subscribers.toLocaleString('en-US')} subscriptions on one process${any.limitedBy ? ` (of ${any.requested.toLocaleString('en-US')} asked: ${any.limitedBy})` : ''}, ${any.sourceAddresses.length || 'no'} bound source addresses`;
   return [
     {
       label: `(j) ${size}: connections/s while opening`,
@@ -234,10 +234,10 @@ function manyRows(run: Run): Row[] {
     },
     {
       label:
-        '(j) server / Postgres CPU per connection, µs; cores busy while opening, %; SYNs dropped at the accept queue',
+        '(j) CPU per connection, µs: server / Postgres / generators; cores busy while opening, %; SYNs dropped at the accept queue',
       get: (r) =>
         r.many
-          ? `${r.many.opening.serverCpuMicrosPerConnection} / ${r.many.opening.dbCpuMicrosPerConnection}; ${Object.values(r.many.opening.corePct).join(' / ')}; ${r.many.opening.listenOverflows}`
+          ? `${r.many.opening.serverCpuMicrosPerConnection} / ${r.many.opening.dbCpuMicrosPerConnection} / ${r.many.opening.generatorCpuMicrosPerConnection}; ${Object.values(r.many.opening.corePct).join(' / ')}; ${r.many.opening.listenOverflows}`
           : null,
     },
     {
