@@ -86,6 +86,12 @@ export async function startInfra(options: {
     await migrate(pg.url);
     await seed(pg.url);
     const population = await createPopulation(sql, options);
+    // Statistics for what the seed and the population just bulk-loaded (tens of thousands of outbox
+    // rows among them), as autovacuum would have them within a minute or so: without them the
+    // planner guesses a third of the outbox for outbox_order()'s `xid >= …` and scans it all on
+    // every call — ~5 ms of Postgres per event for whichever system ran first (issue 17: Homeroom,
+    // which ran before raw ws, seemed to cost Postgres 4× raw ws's per delivery).
+    await sql`analyze`;
     await sql.end();
     options.log(
       `postgres ${pg.url} (pid ${postmaster}), redis ${redis.url}; ${population.staff.length} subscribers over ${population.courses.length} courses`,
