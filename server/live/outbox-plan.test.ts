@@ -125,4 +125,33 @@ describe('outbox reads are index-backed', () => {
       expect(plan).not.toMatch(/Seq Scan on outbox /);
     }
   });
+
+  it('outbox_order() stays on outbox_xid_id_idx without statistics too (a fresh database, a bulk load before autovacuum analyzes)', async () => {
+    const fresh = await createTestDatabase();
+    const own = postgres(fresh.url, { max: 1, onnotice: () => {} });
+    try {
+      await own.unsafe(`
+        do $$ begin
+          for i in 1..400 loop
+            insert into outbox (topic, action, entity_id) select 'grade', 'UPDATED', gen_random_uuid() from generate_series(1, 5);
+            commit;
+          end loop;
+        end $$`);
+      const seqScans = async () => {
+        await own`select pg_stat_force_next_flush()`;
+        const [row] = await own<
+          { n: string }[]
+        >`select seq_scan::text as n from pg_stat_user_tables where relname = 'outbox'`;
+        return Number(row.n);
+      };
+      const before = await seqScans();
+      await own`select outbox_order()`;
+      await own`insert into outbox (topic, action, entity_id) values ('grade', 'UPDATED', gen_random_uuid())`;
+      await own`select outbox_order()`;
+      expect(await seqScans()).toBe(before);
+    } finally {
+      await own.end({ timeout: 5 });
+      await fresh.drop();
+    }
+  });
 });
