@@ -132,9 +132,9 @@ export function sysctl(name: string): string | null {
   }
 }
 
-/** RSS of the servers after a full GC (they run with --expose-gc and collect on SIGUSR2). */
+/** RSS of the servers after full GCs (they run with --expose-gc and collect three times, 0.5 s apart, on SIGUSR2). */
 export async function settledRssKiB(pids: number[]) {
   for (const pid of pids) process.kill(pid, 'SIGUSR2');
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   return pids.reduce((s, pid) => s + rssKiB(pid), 0);
 }
