@@ -57,15 +57,12 @@ export type ManyPlan = {
  */
 export function planMany(requested: number): ManyPlan {
   const { soft, hard } = openFilesLimit();
-  const cap = Number.isFinite(hard) ? Math.floor((hard - SERVER_FDS) / 100) * 100 : Number.POSITIVE_INFINITY;
-  const subscribers = Math.max(0, Math.min(requested, cap));
+  const { sockets, limit } = socketsPerServer();
+  const subscribers = Math.max(0, Math.min(requested, sockets));
   return {
     requested,
     subscribers,
-    limitedBy:
-      subscribers < requested
-        ? `open files: hard limit ${hard} per process (RLIMIT_NOFILE; raising it needs CAP_SYS_RESOURCE), ${SERVER_FDS} kept for the server's other descriptors`
-        : null,
+    limitedBy: subscribers < requested ? limit : null,
     limits: {
       openFilesSoft: soft,
       openFilesHard: hard,
@@ -74,6 +71,15 @@ export function planMany(requested: number): ManyPlan {
       tcpMaxSynBacklog: sysctl('net/ipv4/tcp_max_syn_backlog'),
       fileMax: sysctl('fs/file-max'),
     },
+  };
+}
+
+/** How many sockets one server process can hold here (its open files), and that limit in words. */
+export function socketsPerServer() {
+  const { hard } = openFilesLimit();
+  return {
+    sockets: Number.isFinite(hard) ? Math.floor((hard - SERVER_FDS) / 100) * 100 : Number.POSITIVE_INFINITY,
+    limit: `open files: hard limit ${hard} per process (RLIMIT_NOFILE; raising it needs CAP_SYS_RESOURCE), ${SERVER_FDS} kept for the server's other descriptors`,
   };
 }
 

@@ -197,7 +197,7 @@ function stormRows(run: Run): Row[] {
   const none = 'no resume from a cursor';
   const of = (get: (x: NonNullable<SystemResults['storm']>) => number | string | null) => (r: SystemResults) =>
     r === run.results.homeroom ? (r.storm ? get(r.storm) : null) : none;
-  const name = `(g) storm: instance A killed with ${s.subscribers.toLocaleString('en-US')} subscribers (B: ${s.ownSubscribers.toLocaleString('en-US')}), ${s.rate} ev/s`;
+  const name = `(g) storm: instance A killed with ${s.subscribers.toLocaleString('en-US')} subscribers${s.limitedBy ? ` (fewer than asked: ${s.limitedBy})` : ''} (B: ${s.ownSubscribers.toLocaleString('en-US')}), ${s.rate} ev/s`;
   return [
     {
       label: `${name}: all caught up after, ms`,

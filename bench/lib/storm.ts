@@ -1,5 +1,6 @@
 import { type Histogram, merge, monoMicros, newHistogram, summary } from './hist';
 import { combineGenerators } from './load';
+import { socketsPerServer } from './many';
 import { warmUp } from './phase';
 import { cpuSeconds, listenOverflows, round } from './procfs';
 import { type Context, perCourse } from './scenarios';
@@ -79,8 +80,13 @@ export async function reconnectStorm(ctx: Context) {
   const stormers = await ctx.startGenerators();
   const own = await ctx.startGenerators(1);
   try {
-    const stormSpecs = ctx.specs.slice(0, o.stormSubscribers);
-    const ownSpecs = ctx.specs.slice(o.stormSubscribers, o.stormSubscribers + o.stormOwnSubscribers);
+    // B ends up holding A's subscribers and its own: both must fit in one process's open files.
+    const room = socketsPerServer();
+    const stormSubscribers = Math.max(0, Math.min(o.stormSubscribers, room.sockets - o.stormOwnSubscribers));
+    const limitedBy = stormSubscribers < o.stormSubscribers ? room.limit : null;
+    if (limitedBy) ctx.log(`  (g) ${stormSubscribers} subscribers on A instead of ${o.stormSubscribers}: ${limitedBy}`);
+    const stormSpecs = ctx.specs.slice(0, stormSubscribers);
+    const ownSpecs = ctx.specs.slice(stormSubscribers, stormSubscribers + o.stormOwnSubscribers);
     const common = {
       ...QUERIES.homeroom,
       courses: o.courses,
@@ -162,6 +168,8 @@ export async function reconnectStorm(ctx: Context) {
       .map(([second, h]) => ({ second: second - killSecond, p99: summary(h).p99 }));
     const result = {
       subscribers: a.connected,
+      /** Why A held fewer than asked (this machine's open-file limit), in words; null when not. */
+      limitedBy,
       ownSubscribers: b.connected,
       rate: o.stormRate,
       beforeSeconds: o.stormBeforeSeconds,
