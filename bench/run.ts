@@ -98,9 +98,12 @@ try {
       return gens;
     },
     track: (stop) => cleanups.push(stop),
-    untrack: (stop) => {
-      const i = cleanups.indexOf(stop);
-      if (i >= 0) cleanups.splice(i, 1);
+    async release(...stops) {
+      for (const stop of stops) {
+        await stop();
+        const i = cleanups.indexOf(stop);
+        if (i >= 0) cleanups.splice(i, 1);
+      }
     },
     log,
   };

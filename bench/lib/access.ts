@@ -76,8 +76,7 @@ export async function measureAccessChanges(ctx: Context, jwtSecret: string): Pro
     }
     return result;
   } finally {
-    await system.stop();
-    ctx.untrack(system.stop);
+    await ctx.release(system.stop);
     await sql.end({ timeout: 5 });
   }
 }

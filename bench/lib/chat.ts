@@ -125,8 +125,7 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
         log,
       });
     } finally {
-      await gens.stop();
-      ctx.untrack(gens.stop);
+      await ctx.release(gens.stop);
       await chatWriter.stop();
     }
 
@@ -289,9 +288,7 @@ export async function measureChat(ctx: Context): Promise<ChatResult> {
     };
   } finally {
     for (const s of sockets) s.terminate();
-    await Promise.all([ab.stop(), c.stop()]).catch(() => {});
-    ctx.untrack(ab.stop);
-    ctx.untrack(c.stop);
+    await ctx.release(ab.stop, c.stop).catch(() => {});
     await sql.end({ timeout: 5 });
   }
 }

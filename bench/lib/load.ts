@@ -93,19 +93,22 @@ export async function startGenerators(count: number, core: string) {
         await Promise.all(workers.map((w) => ask(w, { type: 'report', courseOfSeq, sent }, 'report'))),
       );
     },
-    async stop() {
-      await Promise.all(
-        workers.map(async (w) => {
-          if (w.child.exitCode !== null) return;
-          const exited = new Promise((resolve) => w.child.once('exit', resolve));
-          w.child.send({ type: 'close' });
-          const timer = setTimeout(() => w.child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }),
-      );
-    },
+    stop: () => stopWorkers(workers.map((w) => w.child)),
   };
+}
+
+/** Asks each worker process to close, and kills one that has not exited 5 s later. */
+export async function stopWorkers(children: ChildProcess[]) {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'close' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
 }
 
 export type Generators = Awaited<ReturnType<typeof startGenerators>>;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { PollerCommand, PollerReply, PollerReport } from '../load/protocol';
 import { merge, newHistogram, summary } from './hist';
+import { stopWorkers } from './load';
 import { cpuDelta, cpuSeconds, cpuSnapshot, round, treeCpuSeconds } from './procfs';
 import type { Context } from './scenarios';
 import { startSystem } from './systems';
@@ -49,18 +50,7 @@ async function startPollers(count: number, core: string) {
       for (const p of parts) merge(total.hist, p.hist), total.otherErrors.push(...p.otherErrors);
       return total;
     },
-    async stop() {
-      await Promise.all(
-        workers.map(async (w) => {
-          if (w.child.exitCode !== null) return;
-          const exited = new Promise((resolve) => w.child.once('exit', resolve));
-          w.child.send({ type: 'close' });
-          const timer = setTimeout(() => w.child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }),
-      );
-    },
+    stop: () => stopWorkers(workers.map((w) => w.child)),
   };
 }
 
@@ -200,9 +190,6 @@ export async function pollingCrowd(ctx: Context) {
       busy,
     };
   } finally {
-    await pollers.stop();
-    ctx.untrack(pollers.stop);
-    await system.stop();
-    ctx.untrack(system.stop);
+    await ctx.release(pollers.stop, system.stop);
   }
 }

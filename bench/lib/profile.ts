@@ -113,10 +113,7 @@ export async function summariseProfile(ctx: Context) {
     });
     phase = await runPhase({ ...args, label: 'profiled (a)', rate: o.steadyRate, seconds: o.profileSeconds });
   } finally {
-    await gens.stop();
-    ctx.untrack(gens.stop);
-    await system.stop();
-    ctx.untrack(system.stop);
+    await ctx.release(gens.stop, system.stop);
   }
   return analyseLatest(ctx, since, phase);
 }

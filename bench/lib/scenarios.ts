@@ -23,7 +23,8 @@ export type Context = {
   /** `count` workers (default: options.generators), stopped with the run if not before. */
   startGenerators(count?: number): Promise<Generators>;
   track(stop: () => Promise<void>): void;
-  untrack(stop: () => Promise<void>): void;
+  /** Stops these (in this order) now and forgets them: the run's end need not. */
+  release(...stops: (() => Promise<void>)[]): Promise<void>;
   log(line: string): void;
 };
 
@@ -77,10 +78,7 @@ async function session(
     log: ctx.log,
   });
   const close = async () => {
-    await gens.stop();
-    ctx.untrack(gens.stop);
-    await system.stop();
-    ctx.untrack(system.stop);
+    await ctx.release(gens.stop, system.stop);
   };
   return {
     system,

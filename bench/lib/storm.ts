@@ -211,10 +211,6 @@ export async function reconnectStorm(ctx: Context) {
     );
     return result;
   } finally {
-    await Promise.all([stormers.stop(), own.stop()]);
-    ctx.untrack(stormers.stop);
-    ctx.untrack(own.stop);
-    await system.stop();
-    ctx.untrack(system.stop);
+    await ctx.release(stormers.stop, own.stop, system.stop);
   }
 }
