@@ -7,7 +7,14 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['server/**/*.test.ts', 'db/**/*.test.ts', 'test/**/*.test.ts', 'app/**/*.test.ts', 'shared/**/*.test.ts'],
+    include: [
+      'server/**/*.test.ts',
+      'bench/**/*.test.ts',
+      'db/**/*.test.ts',
+      'test/**/*.test.ts',
+      'app/**/*.test.ts',
+      'shared/**/*.test.ts',
+    ],
     environment: 'node',
     globalSetup: ['test/global-setup.ts'],
     // Real Postgres, Redis and sockets: forks isolate native handles best. Two cores, two files at once.

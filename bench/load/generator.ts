@@ -1,7 +1,7 @@
-import WebSocket from 'ws';
 import { backoffDelay } from '../../app/lib/live/backoff';
 import { type Histogram, monoMicros, newHistogram, record } from '../lib/hist';
 import type { GeneratorCommand, GeneratorReply, SubscriberSpec } from './protocol';
+import { readCount, WsClient } from './ws-frames';
 
 /**
  * A load-generator worker: holds many graphql-transport-ws sockets, one subscription each, and
@@ -15,9 +15,12 @@ type Sub = {
   spec: SubscriberSpec;
   /** Where its sockets come from (undefined: the kernel picks). */
   localAddress: string | undefined;
-  socket: WebSocket | null;
+  socket: WsClient | null;
   opId: number;
   cursor: string | null;
+  /** The last cursor's bytes (copied out of the read buffer; made a string only to resubscribe). */
+  cursorBytes: Buffer | null;
+  cursorLength: number;
   counts: Uint8Array;
   acked: boolean;
   closed: boolean;
@@ -69,7 +72,8 @@ function subscribe(sub: Sub) {
   const cfg = config!;
   sub.opId += 1;
   const variables: Record<string, unknown> = { c: sub.spec.courseId };
-  if (cfg.resumeWithCursor && sub.cursor) variables.after = sub.cursor;
+  const cursor = sub.cursorLength ? sub.cursorBytes!.toString('latin1', 0, sub.cursorLength) : sub.cursor;
+  if (cfg.resumeWithCursor && cursor) variables.after = cursor;
   sub.socket!.send(
     JSON.stringify({ id: String(sub.opId), type: 'subscribe', payload: { query: cfg.query, variables } }),
   );
@@ -80,22 +84,77 @@ const NOTE = Buffer.from('"note":"');
 const CURSOR = Buffer.from('"cursor":"');
 const QUOTE = 0x22;
 const COLON = 0x3a;
+/** Cursors up to this long are kept as bytes (all of the bench's: "<position>.<id>"). */
+const CURSOR_BYTES = 64;
 
 /**
- * The hot path works on the frame's bytes (no UTF-8 decode, no JSON.parse): one generator core
- * must keep up with tens of thousands of frames a second, or it, not the server, sets the ceiling.
+ * Where `needle` starts in `data[from, end)`, or -1. A loop in JavaScript: `Buffer#indexOf` is a
+ * call into C++ (~0.3 µs each, most of a frame's parsing) and would search on past the frame.
  */
-function onMessage(sub: Sub, data: Buffer) {
-  if (data.indexOf(NEXT) >= 0) {
-    const now = monoMicros();
-    const at = data.indexOf(NOTE);
+function find(data: Buffer, needle: Buffer, from: number, end: number) {
+  const first = needle[0];
+  const last = end - needle.length;
+  outer: for (let i = from; i <= last; i++) {
+    if (data[i] !== first) continue;
+    for (let j = 1; j < needle.length; j++) if (data[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+let digitsEnd = 0;
+/** The decimal digits at `data[at…]` as a number (NaN if none); `digitsEnd` is where they stop. */
+function digits(data: Buffer, at: number, end: number) {
+  let value = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const d = data[i] - 48;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+  }
+  digitsEnd = i;
+  return i > at ? value : Number.NaN;
+}
+
+/** Receipt time: one clock reading per socket read (its frames all arrived together). */
+let clockRead = -1;
+let clockNow = 0;
+
+/**
+ * The hot path works on the frame's bytes where they were read (no copy, no UTF-8 decode, no
+ * JSON.parse, no string): one generator core must keep up with over 100,000 frames a second, or
+ * it, not the server, sets the ceiling.
+ */
+function onMessage(sub: Sub, data: Buffer, start: number, end: number) {
+  if (find(data, NEXT, start, end) >= 0) {
+    const reads = readCount();
+    if (reads !== clockRead) (clockRead = reads), (clockNow = monoMicros());
+    const now = clockNow;
+    const at = find(data, NOTE, start, end);
     if (at < 0) return;
-    const colon = data.indexOf(COLON, at + NOTE.length);
-    const seq = Number(data.toString('latin1', at + NOTE.length, colon));
-    const scheduled = Number(data.toString('latin1', colon + 1, data.indexOf(QUOTE, colon + 1)));
+    // "<seq>:<scheduled µs>"; anything else is read as the strings it is (NaN: counted, matched to nothing).
+    let seq = digits(data, at + NOTE.length, end);
+    let scheduled = data[digitsEnd] === COLON ? digits(data, digitsEnd + 1, end) : Number.NaN;
+    if (Number.isNaN(scheduled) || data[digitsEnd] !== QUOTE) {
+      const colon = data.indexOf(COLON, at + NOTE.length);
+      seq = Number(data.toString('latin1', at + NOTE.length, colon));
+      scheduled = Number(data.toString('latin1', colon + 1, data.indexOf(QUOTE, colon + 1)));
+    }
     if (config!.resumeWithCursor) {
-      const c = data.indexOf(CURSOR);
-      if (c >= 0) sub.cursor = data.toString('latin1', c + CURSOR.length, data.indexOf(QUOTE, c + CURSOR.length));
+      const c = find(data, CURSOR, start, end);
+      if (c >= 0) {
+        const from = c + CURSOR.length;
+        let to = from;
+        while (to < end && data[to] !== QUOTE) to++;
+        if (to - from <= CURSOR_BYTES) {
+          const bytes = (sub.cursorBytes ??= Buffer.allocUnsafe(CURSOR_BYTES));
+          for (let k = from; k < to; k++) bytes[k - from] = data[k];
+          sub.cursorLength = to - from;
+        } else {
+          sub.cursor = data.toString('latin1', from, to);
+          sub.cursorLength = 0;
+        }
+      }
     }
     if (seq < phase.start || seq >= phase.end) {
       stats.outOfPhase += 1;
@@ -128,7 +187,7 @@ function onMessage(sub: Sub, data: Buffer) {
     }
     return;
   }
-  const text = data.toString();
+  const text = data.toString('utf8', start, end);
   const msg = JSON.parse(text) as { type: string; id?: string; payload?: any };
   if (msg.type === 'connection_ack') {
     sub.acked = true;
@@ -162,47 +221,51 @@ function onMessage(sub: Sub, data: Buffer) {
 
 function open(sub: Sub): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(config!.urls[sub.urlIndex], 'graphql-transport-ws', {
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      localAddress: sub.localAddress,
-    });
-    sub.socket = socket;
     let settled = false;
     const done = (ok: boolean) => {
       if (!settled) (settled = true), resolve(ok);
     };
-    socket.on('open', () =>
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${sub.spec.token}` } })),
+    const socket: WsClient = new WsClient(
+      config!.urls[sub.urlIndex],
+      'graphql-transport-ws',
+      { localAddress: sub.localAddress },
+      {
+        open: () =>
+          socket.send(
+            JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${sub.spec.token}` } }),
+          ),
+        message: (data, start, end) => {
+          onMessage(sub, data, start, end);
+          if (sub.acked) done(true);
+        },
+        error: () => done(false),
+        close: (code, reason) => onClose(sub, socket, code, reason, done),
+      },
     );
-    socket.on('message', (data: Buffer) => {
-      onMessage(sub, data);
-      if (sub.acked) done(true);
-    });
-    socket.on('error', () => done(false));
-    socket.on('close', (code, reason) => {
-      const wasAcked = sub.acked;
-      sub.acked = false;
-      done(false);
-      if (sub.closed || socket !== sub.socket) return;
-      stats.closes += 1;
-      stats.closeCodes[code] = (stats.closeCodes[code] ?? 0) + 1;
-      if (stats.otherErrors.length < 5 && !RETRYABLE.has(code))
-        stats.otherErrors.push(`close ${code} ${String(reason)}`);
-      // Like a real client: reconnect after a jittered pause, to the next instance it knows, and
-      // resume from the last cursor it applied (retryable codes and dropped connections only, and
-      // attempts that failed while reconnecting; never a refusal).
-      const reconnecting = sub.attempt >= 0;
-      if ((wasAcked && (RETRYABLE.has(code) || code === 1006)) || (reconnecting && !wasAcked)) {
-        sub.attempt += 1;
-        if (sub.attempt > MAX_ATTEMPTS) return;
-        stats.reconnects += 1;
-        sub.urlIndex = (sub.urlIndex + 1) % config!.urls.length;
-        const delay = config!.backoff === 'web' ? backoffDelay(sub.attempt - 1) : 100 + Math.random() * 400;
-        setTimeout(() => void open(sub), delay);
-      }
-    });
+    sub.socket = socket;
   });
+}
+
+function onClose(sub: Sub, socket: WsClient, code: number, reason: string, done: (ok: boolean) => void) {
+  const wasAcked = sub.acked;
+  sub.acked = false;
+  done(false);
+  if (sub.closed || socket !== sub.socket) return;
+  stats.closes += 1;
+  stats.closeCodes[code] = (stats.closeCodes[code] ?? 0) + 1;
+  if (stats.otherErrors.length < 5 && !RETRYABLE.has(code)) stats.otherErrors.push(`close ${code} ${String(reason)}`);
+  // Like a real client: reconnect after a jittered pause, to the next instance it knows, and
+  // resume from the last cursor it applied (retryable codes and dropped connections only, and
+  // attempts that failed while reconnecting; never a refusal).
+  const reconnecting = sub.attempt >= 0;
+  if ((wasAcked && (RETRYABLE.has(code) || code === 1006)) || (reconnecting && !wasAcked)) {
+    sub.attempt += 1;
+    if (sub.attempt > MAX_ATTEMPTS) return;
+    stats.reconnects += 1;
+    sub.urlIndex = (sub.urlIndex + 1) % config!.urls.length;
+    const delay = config!.backoff === 'web' ? backoffDelay(sub.attempt - 1) : 100 + Math.random() * 400;
+    setTimeout(() => void open(sub), delay);
+  }
 }
 
 async function connectAll(specs: SubscriberSpec[], concurrency: number, localAddresses: string[] = []) {
@@ -214,6 +277,8 @@ async function connectAll(specs: SubscriberSpec[], concurrency: number, localAdd
       socket: null,
       opId: 0,
       cursor: null,
+      cursorBytes: null,
+      cursorLength: 0,
       counts: new Uint8Array(0),
       acked: false,
       closed: false,
@@ -288,7 +353,7 @@ process.on('message', async (command: GeneratorCommand) => {
       send({
         type: 'progress',
         received: stats.received,
-        open: subs.filter((s) => s.socket?.readyState === WebSocket.OPEN).length,
+        open: subs.filter((s) => s.socket?.isOpen).length,
       });
       break;
     case 'report':
