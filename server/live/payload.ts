@@ -6,7 +6,14 @@ import type { LiveMessage } from './stream';
  * serialised once, however many subscribers share the execution. The transport builds its frames
  * around `json` (server/transport/frames.ts).
  */
-export type Payload = { json: string | null; result: ExecutionResult | null; waiters: Waiter[] | null };
+export type Payload = {
+  json: string | null;
+  result: ExecutionResult | null;
+  waiters: Waiter[] | null;
+  /** The transport's frame of `json`, built by the first subscriber that writes it, for those whose frame prefix is `framePrefix`. */
+  frame: Buffer | null;
+  framePrefix: string | null;
+};
 
 /** A subscriber waiting for a payload to settle. */
 export type Waiter = { settled(): void };
@@ -24,7 +31,7 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
 
 /** Starts a payload from an execution that may or may not be async. */
 export function payloadOf(execution: ExecutionResult | Promise<ExecutionResult>, prepare: Prepare): Payload {
-  const payload: Payload = { json: null, result: null, waiters: null };
+  const payload: Payload = { json: null, result: null, waiters: null, frame: null, framePrefix: null };
   if (!isPromise(execution)) {
     settle(payload, execution, prepare);
     return payload;

@@ -7,6 +7,7 @@ import type { ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { waitFor } from '../../test/live';
+import { textOfFrame } from '../../test/transport';
 import type { Access } from '../auth/access';
 import { sendFrames } from '../transport/frames';
 import { ORIGIN } from './cursor';
@@ -72,7 +73,8 @@ describe('live stream', () => {
     const { hub, listeners } = fakeHub();
     const live = stream(hub, new Date(Date.now() + 50));
     const sent: string[] = [];
-    const socket = { OPEN: 1, readyState: 1, bufferedAmount: 0, send: (frame: string) => sent.push(frame) };
+    const socket = { OPEN: 1, readyState: 1, bufferedAmount: 0 };
+    const wire = { write: (frame: Buffer) => sent.push(textOfFrame(frame)) > 0 };
     const prepare = (result: ExecutionResult) => result;
     const frames = sendFrames(
       live,
@@ -80,7 +82,7 @@ describe('live stream', () => {
         payloadFor: (message) =>
           payloadOf(message.kind === 'error' ? { errors: [message.error as never] } : { data: {} }, prepare),
       },
-      { socket: socket as unknown as WebSocket, id: 'X', prepare },
+      { socket: socket as unknown as WebSocket, wire, id: 'X', prepare },
     );
     expect(listeners()).toBe(3);
     expect(await frames.next()).toEqual({ value: undefined, done: true });

@@ -1,5 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as ws from 'ws';
+import { textOfFrame } from '../../test/transport';
 import type { Access, CourseRole } from '../auth/access';
 import type { LiveEvent } from '../live/event';
 import { createInProcessBus } from '../live/event-bus';
@@ -8,7 +10,16 @@ import { memo } from '../live/memo';
 import type { OutboxReader } from '../live/outbox';
 import { type Executor, payloadOf } from '../live/payload';
 import { type LiveMessage, openStream } from '../live/stream';
-import { CHECK_BUFFER_EVERY, sendFrames } from './frames';
+import { CHECK_BUFFER_EVERY, sendFrames, textFrame } from './frames';
+
+/** ws's frame parser, as its client runs it (ws exports it; its types do not declare it). */
+const { Receiver } = ws as unknown as {
+  Receiver: new (options: {
+    isServer: boolean;
+  }) => NodeJS.WritableStream & {
+    on(event: 'message', listener: (data: Buffer) => void): void;
+  };
+};
 
 /**
  * The graphql-ws fan-out path without a database or a network: a real hub and real streams, a
@@ -60,16 +71,28 @@ async function setup() {
   return { hub, publish };
 }
 
-type FakeSocket = { readyState: number; OPEN: 1; bufferedAmount: number; frames: string[]; send(data: string): void };
-const fakeSocket = (): FakeSocket => ({
-  readyState: 1,
-  OPEN: 1,
-  bufferedAmount: 0,
-  frames: [],
-  send(data) {
-    this.frames.push(data);
-  },
-});
+type FakeSocket = {
+  readyState: number;
+  OPEN: 1;
+  bufferedAmount: number;
+  frames: string[];
+  send(data: string): void;
+  wire: { write(frame: Buffer): boolean };
+};
+const fakeSocket = (): FakeSocket => {
+  const socket: FakeSocket = {
+    readyState: 1,
+    OPEN: 1,
+    bufferedAmount: 0,
+    frames: [],
+    send(data) {
+      this.frames.push(data);
+    },
+    // Frames written prebuilt, whole: one per write.
+    wire: { write: (frame) => socket.frames.push(textOfFrame(frame)) > 0 },
+  };
+  return socket;
+};
 
 /** One subscriber: a stream on course c1 as INSTRUCTOR, its frames going to `socket`. */
 function subscribe(hub: Hub, executor: Executor, socket: FakeSocket, id = '1', maxQueue = 100) {
@@ -88,7 +111,12 @@ function subscribe(hub: Hub, executor: Executor, socket: FakeSocket, id = '1', m
     maxQueue,
   });
   const prepared: ExecutionResult[] = [];
-  const iterator = sendFrames(stream, executor, { socket: socket as never, id, prepare: (r) => (prepared.push(r), r) });
+  const iterator = sendFrames(stream, executor, {
+    socket: socket as never,
+    wire: socket.wire,
+    id,
+    prepare: (r) => (prepared.push(r), r),
+  });
   return { stream, iterator, prepared };
 }
 
@@ -214,5 +242,33 @@ describe('live frames (graphql-ws fan-out)', () => {
     await nextTick();
     expect(socket.frames).toEqual([]);
     expect(hub.stats().listeners).toBe(0);
+  });
+
+  it('builds frames a WebSocket client reads, at every length class, and one frame per payload for subscribers with the same id', async () => {
+    for (const size of [10, 125, 126, 65_535, 70_000]) {
+      const json = JSON.stringify({ data: { text: `é${'x'.repeat(size)}` } });
+      const receiver = new Receiver({ isServer: false });
+      const received = new Promise<string>((resolve) => receiver.on('message', (data) => resolve(String(data))));
+      receiver.write(textFrame('{"id":"1","type":"next","payload":', json));
+      expect(JSON.parse(await received)).toEqual({ id: '1', type: 'next', payload: JSON.parse(json) });
+    }
+    const { hub, publish } = await setup();
+    const written: Buffer[] = [];
+    const executor = {
+      payloadFor: (message: LiveMessage) =>
+        memo((message as { event: LiveEvent }).event, 'k', () => payloadOf({ data: {} }, (r) => r)),
+    };
+    const sockets = ['1', '1', 'other'].map((id) => {
+      const socket = fakeSocket();
+      const write = socket.wire.write;
+      socket.wire.write = (frame) => (written.push(frame), write(frame));
+      subscribe(hub, executor, socket, id);
+      return socket;
+    });
+    publish();
+    await hub.settle();
+    expect(sockets.map((s) => JSON.parse(s.frames[0]).id)).toEqual(['1', '1', 'other']);
+    expect(written[0]).toBe(written[1]);
+    expect(written[2]).not.toBe(written[0]);
   });
 });

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Executor, Payload, Prepare, Waiter } from '../live/payload';
@@ -12,6 +13,13 @@ import type { SelfSending, StreamEndListener } from './graphql-transport-ws';
  */
 export type FrameTarget = {
   socket: WebSocket;
+  /**
+   * The socket under `socket` (the upgrade request's): `next` frames are written to it whole,
+   * prebuilt, instead of through `socket.send` (a UTF-8 encode, a header and a two-buffer
+   * `writev` per subscriber). ws keeps no state of its own between frames without compression,
+   * which this server does not offer, so both write in order to the same stream.
+   */
+  wire: Pick<Writable, 'write'>;
   id: string;
   /** A result as the transport sends it (masked errors, error codes): once per result, however many receive it. */
   prepare: Prepare;
@@ -54,6 +62,39 @@ function prefixOf(id: string) {
     if (prefixes.size < MAX_PREFIXES) prefixes.set(id, prefix);
   }
   return prefix;
+}
+
+/** A WebSocket text frame as a server sends it (final, unmasked) of `prefix + json + '}'`. */
+export function textFrame(prefix: string, json: string): Buffer {
+  const prefixBytes = Buffer.byteLength(prefix);
+  const length = prefixBytes + Buffer.byteLength(json) + 1;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(prefix, header);
+  frame.write(json, header + prefixBytes);
+  frame[frame.length - 1] = 0x7d;
+  return frame;
+}
+
+/** The payload's frame for this prefix: built once for the first prefix that asks (clients number operations alike), per subscriber for others. */
+function frameOf(payload: Payload, prefix: string): Buffer {
+  if (payload.framePrefix === prefix) return payload.frame!;
+  const frame = textFrame(prefix, payload.json!);
+  if (payload.framePrefix === null) {
+    payload.framePrefix = prefix;
+    payload.frame = frame;
+  }
+  return frame;
 }
 
 /** One subscription's sink: a class, not closures, since thousands stay open for hours. */
@@ -127,7 +168,7 @@ class FrameSender implements StreamSink, Waiter, SelfSending, AsyncIterableItera
     const { socket } = this.target;
     if (this.cancelled || socket.readyState !== socket.OPEN) return;
     if (payload.result) this.target.onErrors?.(payload.result);
-    socket.send(`${this.prefix + payload.json}}`);
+    this.target.wire.write(frameOf(payload, this.prefix));
   }
 
   private flush() {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -41,6 +42,8 @@ class Session implements SlowSocket, Expiring, AddressSource {
     /** What the client's address is read from, kept from the upgrade request (not the request itself, over 1 KiB). */
     readonly remoteAddress: string | undefined,
     readonly forwardedFor: string | string[] | undefined,
+    /** The TCP socket under `ws`: live frames are written to it prebuilt (frames.ts). */
+    readonly wire: Duplex,
   ) {}
 
   get userId() {
@@ -120,11 +123,12 @@ export function attachWebSocket(
     if (closed > 0) logAccessClosed(event, closed, 'live');
   });
   // Not the upgrade request (over 1 KiB each): only what the client's address is read from, until connection_init.
-  const addresses = new WeakMap<WebSocket, AddressSource>();
+  const addresses = new WeakMap<WebSocket, AddressSource & { wire: Duplex }>();
   wss.on('connection', (socket, request) => {
     addresses.set(socket, {
       headers: { 'x-forwarded-for': request.headers['x-forwarded-for'] },
       socket: { remoteAddress: request.socket.remoteAddress },
+      wire: request.socket,
     });
   });
   wss.on('error', (error) => deps.log.error({ err: error }, 'WebSocket server error'));
@@ -170,15 +174,17 @@ export function attachWebSocket(
           }
           return null;
         }
-        const address = addresses.get(socket);
+        // Set on 'connection', which ws emits before any message of the socket.
+        const address = addresses.get(socket)!;
         addresses.delete(socket);
         const session = new Session(
           socket,
           lease,
           check,
           params,
-          address?.socket?.remoteAddress,
-          address?.headers['x-forwarded-for'],
+          address.socket?.remoteAddress,
+          address.headers['x-forwarded-for'],
+          address.wire,
         );
         deadlines.add(session, check.expiresAt.getTime());
         socketsByUser.add(userId, session);
@@ -228,7 +234,7 @@ export function attachWebSocket(
         // Straight to the live subscription (frames written to the socket, see frames.ts), not
         // through envelop's per-operation result wrappers; errors get the same masking and codes.
         const result = await subscribeShared(args, (stream, executor) =>
-          sendFrames(stream, executor, { socket, id, prepare, onErrors }),
+          sendFrames(stream, executor, { socket, wire: session.wire, id, prepare, onErrors }),
         );
         return Symbol.asyncIterator in result ? result : prepare(result);
       },
