@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getFreePort } from '../scripts/lib/ports';
 import { startServerProcess } from '../scripts/lib/server-process';
@@ -19,7 +19,8 @@ import {
 import { startInfra } from './lib/infra';
 import { type Generators, startGenerators } from './lib/load';
 import { runPhase } from './lib/phase';
-import { round } from './lib/procfs';
+import { round, treeCpuSeconds } from './lib/procfs';
+import { analyseProfile, moduleOf } from './lib/profile';
 import { QUERIES } from './lib/systems';
 import { createWriter } from './lib/writer';
 import type { AllocationSite, ControlReply, ControlRequest } from './servers/control';
@@ -49,6 +50,7 @@ import type { AllocationSite, ControlReply, ControlRequest } from './servers/con
 const TMP = fileURLToPath(new URL('./.tmp/', import.meta.url));
 const SERVER = fileURLToPath(new URL('./servers/homeroom.ts', import.meta.url));
 const COURSES = 10;
+const CPU_PROFILE = `${TMP}idle-heap-connect.cpuprofile`;
 const SNAPSHOT = { before: `${TMP}idle-heap-before.heapsnapshot`, after: `${TMP}idle-heap-after.heapsnapshot` };
 
 const args = process.argv.slice(2);
@@ -59,6 +61,7 @@ const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 2000);
 const prewarm = option('prewarm', 20);
 const idleSeconds = option('idle', 0);
 const allocations = flag('allocations');
+const cpuProfile = flag('cpu-profile');
 const snapshots = !flag('no-snapshots');
 const [serverCore, loadCore] = flag('no-pin') ? ['0,1', '0,1'] : ['0', '1'];
 const BUNDLE = `${TMP}homeroom-bundle.mjs`;
@@ -149,7 +152,7 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
     log(
       `homeroom pid ${server.child.pid} on core(s) ${serverCore}${flag('bundle') ? ' (bundle)' : ''}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}`,
     );
-    const connect = async (gens: Generators, subscribers: Spec[]) => {
+    const connect = async (gens: Generators, subscribers: Spec[], during?: () => Promise<void>) => {
       const result = await gens.connect({
         url: server.url,
         ...QUERIES.homeroom,
@@ -157,6 +160,7 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
         subscribers,
         concurrency: 100,
       });
+      await during?.();
       await warmUp(infra, writer, gens, subscribers, server.child.pid!);
       return result;
     };
@@ -166,7 +170,27 @@ async function measure(setup: Awaited<ReturnType<typeof prepare>>, withSnapshots
     const before = await server.ask({ type: 'memory' });
     const gens = track(await startGenerators(2, loadCore));
     if (allocations) await server.ask({ type: 'sample-allocations' });
-    const result = await connect(gens, specs.slice(0, N));
+    if (cpuProfile) await server.ask({ type: 'cpu-profile-start' });
+    const xactsBefore = await transactions(writer);
+    const pgBefore = treeCpuSeconds(infra.postmasterPid);
+    const cpuBefore = await server.ask({ type: 'cpu' });
+    let cpuAfter = cpuBefore;
+    let pgCpu = 0;
+    let statements = 0;
+    const result = await connect(gens, specs.slice(0, N), async () => {
+      // The last subscribes follow their acks: let the server finish them.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      cpuAfter = await server.ask({ type: 'cpu' });
+      pgCpu = treeCpuSeconds(infra.postmasterPid) - pgBefore;
+      // Backends report their statistics when idle, at most once a second.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      statements = (await transactions(writer)) - xactsBefore;
+      if (cpuProfile) await server.ask({ type: 'cpu-profile-stop', path: CPU_PROFILE });
+    });
+    printCpu(cpuBefore, cpuAfter, result.connected, result.ms);
+    log(
+      `Postgres per connection: ${round(statements / result.connected, 2)} statements, ${round((pgCpu * 1e6) / result.connected, 1)} µs CPU`,
+    );
     log(
       `${result.connected}/${N} subscriptions in ${result.ms} ms${result.failed ? ` (${result.failed} failed)` : ''} (+${prewarm} prewarmed before)`,
     );
@@ -283,6 +307,28 @@ function printAllocations(sites: AllocationSite[], n: number) {
   console.log('  by function:');
   for (const s of sites.slice(0, 25))
     console.log(`    ${share(s.bytes)}  ${s.fn} ${short(s.url) || '(native)'}:${s.line}`);
+}
+
+/** Statements Postgres ran in the bench database (each autocommits): xact_commit + xact_rollback. */
+async function transactions(writer: ReturnType<typeof createWriter>): Promise<number> {
+  const [row] = await writer.sql<{ n: string }[]>`
+    select (xact_commit + xact_rollback)::text as n from pg_stat_database where datname = current_database()`;
+  return Number(row.n);
+}
+
+type Cpu = Extract<ControlReply, { type: 'cpu' }>;
+
+/** The server's own CPU (user + system) and GC time while N subscribers connected and subscribed. */
+function printCpu(before: Cpu, after: Cpu, n: number, ms: number) {
+  const us = (x: number) => round(x / n, 1);
+  const user = after.usage.user - before.usage.user;
+  const system = after.usage.system - before.usage.system;
+  log(
+    `server CPU per connection (connect, init, subscribe): ${us(user + system)} µs (user ${us(user)}, system ${us(system)}), ` +
+      `GC ${us((after.gc.ms - before.gc.ms) * 1000)} µs (minor ${us((after.gc.minorMs - before.gc.minorMs) * 1000)}, ` +
+      `${after.gc.count - before.gc.count} collections); ${round((n * 1000) / ms, 0)} connections/s` +
+      (cpuProfile ? `; profile ${CPU_PROFILE} (node --import tsx bench/idle-heap.ts --profile-summary)` : ''),
+  );
 }
 
 function printMemory(before: Memory, after: Memory, n: number, note: string) {
@@ -524,7 +570,42 @@ function printDominatorTree(
   print(root, '');
 }
 
+/** Self time by function and by module, and inclusive time by function, of the connect profile (per connection with N). */
+function summariseCpuProfile(n: number) {
+  const profile = JSON.parse(readFileSync(CPU_PROFILE, 'utf8')) as Parameters<typeof analyseProfile>[0] & {
+    nodes: { id: number; children?: number[] }[];
+  };
+  const summary = analyseProfile(profile, 45);
+  const per = (ms: number) => `${String(round((ms * 1000) / n, 1)).padStart(7)} µs`;
+  console.log(`\nConnect profile: ${summary.busyMs} ms busy, ${summary.idleMs} ms idle (per connection with N=${n})`);
+  console.log('  self time by module:');
+  for (const m of summary.modules) console.log(`    ${per(m.ms)} ${String(m.pct).padStart(5)} %  ${m.name}`);
+  console.log('  self time by function:');
+  for (const f of summary.functions) console.log(`    ${per(f.ms)} ${String(f.pct).padStart(5)} %  ${f.name}`);
+  // Inclusive: every function on a sample's stack gets its time once.
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const inclusive = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] ?? 0;
+    const seen = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+      if (functionName === '(idle)' || functionName === '(root)') break;
+      const key = `${functionName || '(anonymous)'} ${url ? `${moduleOf(url, functionName)}:${lineNumber + 1}` : ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+    }
+  }
+  console.log('  inclusive time by function:');
+  for (const [key, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 60))
+    console.log(`    ${per(us / 1000)}  ${key}`);
+}
+
 if (flag('analyse')) analyse(N);
+else if (flag('profile-summary')) summariseCpuProfile(N);
 else {
   try {
     if (flag('bundle')) await bundleServer();

@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 /** Requests a harness may send over an IPC channel (`stdio: [..., 'ipc']`); each gets one reply. */
@@ -6,7 +8,10 @@ export type ControlRequest =
   | { type: 'memory' }
   | { type: 'snapshot'; path: string }
   | { type: 'sample-allocations' }
-  | { type: 'allocations' };
+  | { type: 'allocations' }
+  | { type: 'cpu' }
+  | { type: 'cpu-profile-start' }
+  | { type: 'cpu-profile-stop'; path: string };
 export type ControlReply =
   | {
       type: 'memory';
@@ -16,7 +21,13 @@ export type ControlReply =
     }
   | { type: 'snapshot'; path: string; ms: number }
   | { type: 'sample-allocations' }
-  | { type: 'allocations'; sites: AllocationSite[] };
+  | { type: 'allocations'; sites: AllocationSite[] }
+  | { type: 'cpu'; usage: NodeJS.CpuUsage; gc: GcTime }
+  | { type: 'cpu-profile-start' }
+  | { type: 'cpu-profile-stop'; path: string };
+
+/** Time spent in garbage collection since the server started (PerformanceObserver 'gc' entries). */
+export type GcTime = { ms: number; count: number; minorMs: number };
 
 /** Bytes allocated (sampled) by one function since `sample-allocations`, garbage included. */
 export type AllocationSite = { fn: string; url: string; line: number; bytes: number };
@@ -57,6 +68,36 @@ const allocationSampler = {
   },
 };
 
+/** V8's CPU profiler over the inspector, between two requests (no profile of start-up). */
+const cpuProfiler = {
+  session: null as Session | null,
+  async start() {
+    this.session = new Session();
+    this.session.connect();
+    await this.session.post('Profiler.enable');
+    await this.session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await this.session.post('Profiler.start');
+  },
+  async stop(path: string) {
+    const { profile } = await this.session!.post('Profiler.stop');
+    this.session!.disconnect();
+    this.session = null;
+    writeFileSync(path, JSON.stringify(profile));
+  },
+};
+
+const gcTime: GcTime = { ms: 0, count: 0, minorMs: 0 };
+function watchGc() {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcTime.ms += entry.duration;
+      gcTime.count += 1;
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+        gcTime.minorMs += entry.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 /** Full collections half a second apart: weak callbacks, finalizers and the concurrent sweeper of one have run before the next. */
@@ -80,7 +121,18 @@ export function serveControl(port: number, stop: () => Promise<void>) {
   // subscription from run to run (scenario (b) at 10,000: 9.5, 10.4, 12.3).
   process.on('SIGUSR2', () => void settle());
   if (process.send) {
+    watchGc();
     process.on('message', async (request: ControlRequest) => {
+      if (request.type === 'cpu')
+        return process.send!({ type: 'cpu', usage: process.cpuUsage(), gc: { ...gcTime } } satisfies ControlReply);
+      if (request.type === 'cpu-profile-start') {
+        await cpuProfiler.start();
+        return process.send!({ type: 'cpu-profile-start' } satisfies ControlReply);
+      }
+      if (request.type === 'cpu-profile-stop') {
+        await cpuProfiler.stop(request.path);
+        return process.send!({ type: 'cpu-profile-stop', path: request.path } satisfies ControlReply);
+      }
       if (request.type === 'sample-allocations') {
         await allocationSampler.start();
         return process.send!({ type: 'sample-allocations' } satisfies ControlReply);
