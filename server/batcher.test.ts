@@ -15,30 +15,46 @@ function manualLoad() {
 }
 
 describe('batcher', () => {
-  it('loads at once while few loads run; beyond that, the waiting keys go together when one finishes', async () => {
+  it('the keys of one turn go together at its end while few loads run; beyond that, the waiting keys go together when one finishes', async () => {
     const { load, calls } = manualLoad();
     const get = createBatcher(load, { maxInFlight: 2, maxBatch: 3 });
-    const answers = ['a', 'b', 'c', 'd', 'c', 'e', 'f'].map((k) => get(k));
-    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b']]);
+    const answers = ['a', 'b', 'c', 'd', 'c', 'e', 'f', 'g'].map((k) => get(k));
+    // Nothing is sent before the turn ends.
+    expect(calls).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    // At most 3 asked keys per load (a key asked twice in one load is loaded once), 2 loads at once.
+    expect(calls.map((c) => c.keys)).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'c', 'e'],
+    ]);
+    // Asked meanwhile: waits for a load to finish, with the others.
+    answers.push(get('h'));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(2);
     calls[0].finish();
-    await Promise.resolve();
-    await Promise.resolve();
     await new Promise((r) => setImmediate(r));
-    // At most 3 waiting keys per load (the repeated one asked once).
-    expect(calls.map((c) => c.keys)).toEqual([['a'], ['b'], ['c', 'd']]);
+    expect(calls[2].keys).toEqual(['f', 'g', 'h']);
     calls[1].finish();
-    await new Promise((r) => setImmediate(r));
-    expect(calls[3].keys).toEqual(['e', 'f']);
     calls[2].finish();
-    calls[3].finish();
-    expect(await Promise.all(answers)).toEqual(['A', 'B', 'C', 'D', 'C', 'E', 'F']);
+    expect(await Promise.all(answers)).toEqual(['A', 'B', 'C', 'D', 'C', 'E', 'F', 'G', 'H']);
+  });
+
+  it('a key asked on a quiet batcher is loaded at the end of the same turn, before any timer', async () => {
+    const { load, calls } = manualLoad();
+    const get = createBatcher(load, { maxInFlight: 1, maxBatch: 10 });
+    const answer = get('a');
+    await new Promise((r) => setImmediate(r));
+    expect(calls.map((c) => c.keys)).toEqual([['a']]);
+    calls[0].finish();
+    expect(await answer).toBe('A');
   });
 
   it('a failed load fails its own keys only; a missing key is undefined', async () => {
     const { load, calls } = manualLoad();
-    const get = createBatcher(load, { maxInFlight: 1, maxBatch: 10 });
+    const get = createBatcher(load, { maxInFlight: 1, maxBatch: 1 });
     const first = get('a');
     const second = get('b');
+    await new Promise((r) => setImmediate(r));
     calls[0].finish(new Error('down'));
     await expect(first).rejects.toThrow('down');
     await new Promise((r) => setImmediate(r));

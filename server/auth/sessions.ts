@@ -44,8 +44,8 @@ export type SessionState = {
 
 /**
  * The one question every request asks (one indexed lookup, prepared once per pool): is this
- * session still active, and what is its user's role now? Lookups asked while others run go
- * together in one query (batcher.ts): a connection storm asks it once per socket.
+ * session still active, and what is its user's role now? Lookups asked in one turn of the event
+ * loop go together in one query (batcher.ts): a connection storm asks it once per socket.
  */
 const stateLoaders = new WeakMap<Database, (sessionId: string) => Promise<SessionState | undefined>>();
 /** Loads at once per pool (DATABASE_POOL_SIZE is 10 by default): the rest of its connections stay for other work. */
