@@ -102,6 +102,17 @@ function find(data: Buffer, needle: Buffer, from: number, end: number) {
   return -1;
 }
 
+/** The last place `needle` starts in `data[from, end)`, or -1 (the note is near a frame's end). */
+function findLast(data: Buffer, needle: Buffer, from: number, end: number) {
+  const first = needle[0];
+  outer: for (let i = end - needle.length; i >= from; i--) {
+    if (data[i] !== first) continue;
+    for (let j = 1; j < needle.length; j++) if (data[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
 let digitsEnd = 0;
 /** The decimal digits at `data[at…]` as a number (NaN if none); `digitsEnd` is where they stop. */
 function digits(data: Buffer, at: number, end: number) {
@@ -126,11 +137,13 @@ let clockNow = 0;
  * it, not the server, sets the ceiling.
  */
 function onMessage(sub: Sub, data: Buffer, start: number, end: number) {
-  if (find(data, NEXT, start, end) >= 0) {
+  const next = find(data, NEXT, start, end);
+  if (next >= 0) {
     const reads = readCount();
     if (reads !== clockRead) (clockRead = reads), (clockNow = monoMicros());
     const now = clockNow;
-    const at = find(data, NOTE, start, end);
+    // A grade's note (or a chat message's, aliased) is the one "note" key, after the cursor and near the end.
+    const at = findLast(data, NOTE, next, end);
     if (at < 0) return;
     // "<seq>:<scheduled µs>"; anything else is read as the strings it is (NaN: counted, matched to nothing).
     let seq = digits(data, at + NOTE.length, end);
@@ -141,7 +154,7 @@ function onMessage(sub: Sub, data: Buffer, start: number, end: number) {
       scheduled = Number(data.toString('latin1', colon + 1, data.indexOf(QUOTE, colon + 1)));
     }
     if (config!.resumeWithCursor) {
-      const c = find(data, CURSOR, start, end);
+      const c = find(data, CURSOR, next, end);
       if (c >= 0) {
         const from = c + CURSOR.length;
         let to = from;
