@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Authentication, authErrorMessages } from '../auth/authenticate';
@@ -23,6 +23,9 @@ import type { SocketCount } from './socket-count';
 
 /** Close codes graphql-ws clients retry on (see graphql-ws `isFatalInternalCloseCode`). */
 export const RETRYABLE = { serviceRestart: 1012, tryAgainLater: 1013 } as const;
+
+/** Valid documents remembered by text (as many as Yoga's own parse cache keeps). */
+const VALID_DOCUMENTS_KEPT = 1024;
 
 type Authenticated = Extract<Authentication, { ok: true }>;
 
@@ -132,6 +135,14 @@ export function attachWebSocket(
     });
   });
   wss.on('error', (error) => deps.log.error({ err: error }, 'WebSocket server error'));
+  // Documents that parsed and passed validation (the query limits included), by their text: the
+  // same answer Yoga's parse and validation caches give for the same text, without running both
+  // hooks (and building the rules' cache key) for every subscribe; a socket storm sends one text.
+  const validDocuments = new Map<string, DocumentNode>();
+  const remember = (query: string, document: DocumentNode) => {
+    if (validDocuments.size >= VALID_DOCUMENTS_KEPT) validDocuments.delete(validDocuments.keys().next().value!);
+    validDocuments.set(query, document);
+  };
   // Live frames bypass the result hook below: the same finishing touches, once per result.
   const prepare = (result: ExecutionResult) => withInputErrorCodes(maskResultErrors(result, deps.log));
   const onErrors = deps.metrics && ((result: ExecutionResult) => countErrors(deps.metrics!, result));
@@ -206,21 +217,26 @@ export function attachWebSocket(
           slowSocket: session,
           authenticated: session.authenticated,
         });
-        let document: ReturnType<typeof parse>;
-        try {
-          document = parse(params.query);
-        } catch (error) {
-          // Answer this operation with an error instead of closing everyone's socket.
-          return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+        let document = validDocuments.get(params.query);
+        if (!document) {
+          let parsed: DocumentNode;
+          try {
+            parsed = parse(params.query);
+          } catch (error) {
+            // Answer this operation with an error instead of closing everyone's socket.
+            return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+          }
+          let errors: ReturnType<typeof validate>;
+          try {
+            errors = validate(schema, parsed);
+          } catch (error) {
+            // graphql-armor's rules throw their refusal: answer this operation, keep the socket.
+            return [error as GraphQLError];
+          }
+          if (errors.length) return errors.map((error: GraphQLError) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+          remember(params.query, parsed);
+          document = parsed;
         }
-        let errors: ReturnType<typeof validate>;
-        try {
-          errors = validate(schema, document);
-        } catch (error) {
-          // graphql-armor's rules throw their refusal: answer this operation, keep the socket.
-          return [error as GraphQLError];
-        }
-        if (errors.length) return errors.map((error: GraphQLError) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         const operation = getOperationAST(document, params.operationName);
         if (!operation) return [new GraphQLError('Unable to identify operation')];
         const args: ExecutionArgs = {
