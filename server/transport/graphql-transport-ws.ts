@@ -1,6 +1,7 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { deadlines, type Expiring } from '../live/deadlines';
 
 /**
  * The server side of graphql-transport-ws: graphql-ws's protocol, message validation and close
@@ -152,12 +153,13 @@ export const pickProtocol = (offered: Set<string>) =>
   offered.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false;
 
 /** One socket's protocol state: a class, not closures, since thousands stay open for hours. */
-class Connection<Session> {
+class Connection<Session> implements Expiring {
   /** It answered the last heartbeat ping (or has not been pinged yet). */
   alive = true;
   private initReceived = false;
   private session: Session | null = null;
-  private initTimer: NodeJS.Timeout | undefined;
+  /** When the socket is closed 4408 unless `connection_init` came (ms since the epoch; 0: none). */
+  private initDeadline = 0;
   /**
    * Operations by id, until they end: the first one in a field, a Map only for more at once. Most
    * sockets carry one operation for hours, and a Map costs ~180 B each.
@@ -175,17 +177,28 @@ class Connection<Session> {
     initTimeoutMs: number,
     private readonly connections: Map<WebSocket, Connection<Session>>,
   ) {
+    // On the process's one deadline timer (live/deadlines.ts), not a timer and its closure per socket.
     if (initTimeoutMs > 0 && Number.isFinite(initTimeoutMs)) {
-      this.initTimer = setTimeout(
-        () => socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'),
-        initTimeoutMs,
-      );
+      this.initDeadline = this.openedAt + initTimeoutMs;
+      deadlines.add(this, this.initDeadline);
     }
     (socket as Carrier)[CONNECTION] = this as Connection<unknown>;
     socket.on('message', onMessage);
     socket.on('close', onClose); // emitted once
     socket.on('pong', onPong);
     socket.on('error', onError);
+  }
+
+  /** The init deadline passed (deadlines.ts) before `connection_init` came. */
+  expire() {
+    this.initDeadline = 0;
+    this.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+  }
+
+  private forgetInitDeadline() {
+    if (this.initDeadline === 0) return;
+    deadlines.delete(this, this.initDeadline);
+    this.initDeadline = 0;
   }
 
   private operationWith(id: string) {
@@ -242,8 +255,7 @@ class Connection<Session> {
     if (this.initReceived)
       return this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
     this.initReceived = true;
-    clearTimeout(this.initTimer);
-    this.initTimer = undefined;
+    this.forgetInitDeadline();
     const params =
       payload !== null && typeof payload === 'object' && !Array.isArray(payload)
         ? (payload as Record<string, unknown>)
@@ -327,7 +339,7 @@ class Connection<Session> {
   }
 
   close(code: number, reason: string) {
-    clearTimeout(this.initTimer);
+    this.forgetInitDeadline();
     this.connections.delete(this.socket);
     const operations = [...(this.operation ? [this.operation] : []), ...(this.moreOperations?.values() ?? [])];
     const subscriptions = operations.length;
