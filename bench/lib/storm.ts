@@ -1,3 +1,4 @@
+import type { Sql } from 'postgres';
 import { type Histogram, merge, monoMicros, newHistogram, summary } from './hist';
 import { combineGenerators } from './load';
 import { socketsPerServer } from './many';
@@ -22,19 +23,36 @@ async function leadsRelay(wsUrl: string) {
 
 /**
  * B's own view, once a second from the kill: how old the newest event was when its relay published
- * it (behind on ordering/reading the outbox) and its event-loop lag (busy delivering or resuming).
+ * it (behind on ordering/reading the outbox) and its event-loop lag (busy delivering or resuming);
+ * and the database's: backends waiting on a lock, and the longest-running statement then.
  */
-function sampleSurvivor(wsUrl: string, killedAt: number) {
-  const samples: { second: number; relayLagMs: number | null; eventLoopLagMs: number | null }[] = [];
+function sampleSurvivor(wsUrl: string, killedAt: number, sql: Sql) {
+  const samples: {
+    second: number;
+    relayLagMs: number | null;
+    eventLoopLagMs: number | null;
+    lockWaits: number;
+    longest: string | null;
+  }[] = [];
   const ms = (x: number | null) => (x === null ? null : round(x * 1000, 0));
   const timer = setInterval(() => {
     const second = Math.floor((monoMicros() - killedAt) / 1e6);
-    void metricsOf(wsUrl)
-      .then((m) =>
+    void Promise.all([
+      metricsOf(wsUrl),
+      sql<{ lock_waits: number; longest: string | null }[]>`
+        select count(*) filter (where wait_event_type = 'Lock')::int as lock_waits,
+          (select round(extract(epoch from now() - query_start) * 1000) || ' ms ' || left(query, 60)
+             from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and backend_type = 'client backend'
+             order by query_start limit 1) as longest
+        from pg_stat_activity`,
+    ])
+      .then(([m, [db]]) =>
         samples.push({
           second,
           relayLagMs: ms(gauge(m, 'homeroom_relay_lag_seconds')),
           eventLoopLagMs: ms(gauge(m, 'homeroom_nodejs_eventloop_lag_seconds')),
+          lockWaits: db.lock_waits,
+          longest: db.longest,
         }),
       )
       .catch(() => {});
@@ -127,7 +145,7 @@ export async function reconnectStorm(ctx: Context) {
     const cpuB = cpuSeconds(pidB);
     const overflowsBefore = listenOverflows();
     process.kill(pidA, 'SIGKILL');
-    const survivor = sampleSurvivor(urlB, killedAt);
+    const survivor = sampleSurvivor(urlB, killedAt, ctx.writer.sql);
     ctx.log(`  (g) killed instance A (pid ${pidA}) with ${a.connected} subscribers`);
     const wrote = await writing;
 
@@ -179,6 +197,8 @@ export async function reconnectStorm(ctx: Context) {
       killedLeader,
       events: end - start,
       writeFailures: wrote.failed,
+      /** The writer's commits, from each one's scheduled time (a stalled database shows here first). */
+      commitMs: wrote.commitMs,
       resubscribed: storm.resubscribedAt.length,
       caughtUp: caughtUp.length,
       /** From the kill until the last of A's subscribers had caught up; null if one never did. */
@@ -206,7 +226,11 @@ export async function reconnectStorm(ctx: Context) {
         `(B's own: ${result.ownLost}/${result.ownDuplicated}); B's own p99 ${before.p99} ms before → ${during.p99} ms during; ` +
         `B ${result.survivorCpuPct}% core; ${result.reconnectAttempts} reconnect attempts, ${overflows} SYNs dropped at a full accept queue; A ${killedLeader ? 'led' : 'did not lead'} the relay; ` +
         `B's own p99 by second from the kill: ${ownP99BySecond.map((x) => `${x.second}: ${x.p99}`).join(', ')}; ` +
-        `B's relay lag / event-loop lag by second, ms: ${survivor.samples.map((x) => `${x.second}: ${x.relayLagMs}/${x.eventLoopLagMs}`).join(', ')}` +
+        `B's relay lag / event-loop lag by second, ms: ${survivor.samples.map((x) => `${x.second}: ${x.relayLagMs}/${x.eventLoopLagMs}`).join(', ')}; ` +
+        `writer commit p50 ${wrote.commitMs.p50} p99 ${wrote.commitMs.p99} ms; Postgres lock waits / longest statement by second: ${survivor.samples
+          .filter((x) => x.lockWaits > 0 || x.longest)
+          .map((x) => `${x.second}: ${x.lockWaits} / ${x.longest}`)
+          .join(', ')}` +
         (result.errorSamples.length ? `; errors: ${result.errorSamples.slice(0, 2).join(' | ')}` : ''),
     );
     return result;
