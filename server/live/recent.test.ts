@@ -50,6 +50,18 @@ describe('the hub’s recent events', () => {
     expect(read.through).toEqual(at(2, 2));
   });
 
+  it('reads up to a cursor (a resuming subscription’s seam), on an event or between two', () => {
+    const recent = new RecentEvents(10, at(0, 0), DAY);
+    for (const c of [at(1, 1), at(2, 2), at(4, 3)]) recent.push(event(c), c);
+    const upToEvent = recent.after(at(0, 0), all, at(2, 2));
+    expect(cursors(upToEvent)).toEqual(['1.1', '2.2']);
+    expect(upToEvent.through).toEqual(at(2, 2));
+    expect(cursors(recent.after(at(0, 0), all, at(3, 0)))).toEqual(['1.1', '2.2']);
+    expect(recent.after(at(2, 2), all, at(2, 2))).toEqual({ events: [], through: at(2, 2) });
+    // The very objects the hub dispatched: subscribers resuming together share their executions.
+    expect(recent.after(at(0, 0), all, at(4, 3)).events[2]).toBe(recent.after(at(2, 2), all).events[0]);
+  });
+
   it('with no room, covers nothing before the last event', () => {
     const recent = new RecentEvents(0, at(1, 0), DAY);
     recent.push(event(at(2, 1)), at(2, 1));

@@ -59,21 +59,21 @@ export class RecentEvents {
   }
 
   /**
-   * The held events after `after` (which `covers`) that `keep` accepts, oldest first; `through` is
-   * the newest event held (or `after`): every event up to it was looked at.
+   * The held events after `after` (which `covers`) and up to `upTo` (all held, if not given) that
+   * `keep` accepts, oldest first; `through` is the newest event looked at (or `after`): every
+   * event up to it was looked at.
    */
-  after(after: Cursor, keep: (event: LiveEvent) => boolean): { events: LiveEvent[]; through: Cursor } {
+  after(after: Cursor, keep: (event: LiveEvent) => boolean, upTo?: Cursor): { events: LiveEvent[]; through: Cursor } {
     const events: LiveEvent[] = [];
+    let through = after;
     for (let i = this.firstAfter(after); i < this.size; i++) {
-      const event = this.events[(this.head + i) % this.capacity];
+      const slot = (this.head + i) % this.capacity;
+      if (upTo && isAfter(this.cursors[slot], upTo)) break;
+      through = this.cursors[slot];
+      const event = this.events[slot];
       if (keep(event)) events.push(event);
     }
-    const through = this.size > 0 && isAfter(this.newest(), after) ? this.newest() : after;
     return { events, through };
-  }
-
-  private newest(): Cursor {
-    return this.cursors[(this.head + this.size - 1) % this.capacity];
   }
 
   /** Binary search: the index (0 = oldest) of the first held event after `after`. */

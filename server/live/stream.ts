@@ -7,7 +7,7 @@ import { type Cursor, cursorOf, formatCursor, isAfter, maxCursor, ORIGIN, parseC
 import { deadlines, type Expiring } from './deadlines';
 import { decodeOutboxRow, type LiveEvent } from './event';
 import type { Hub, HubListener, Route } from './hub';
-import type { OutboxReader, ReadFilter } from './outbox';
+import { keptBy, type OutboxReader, type ReadFilter } from './outbox';
 import { ACCOUNT_TOPIC, authorize, belongsTo, MEMBERSHIP_TOPIC, type TopicPolicy, type Verdict } from './topic';
 
 /** What a live subscription yields: events (a coalesced burst keeps all of them), a resync signal, or a final error. */
@@ -362,23 +362,33 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
 
   /** Replays (after, seam]; false when it cannot (RESYNC sent instead: live continues after the seam). */
   private async replay(after: Cursor): Promise<boolean> {
-    const { reader, policy } = this.options;
+    const { reader, policy, hub } = this.options;
     const { replayFilter } = this;
     const { seam } = this;
+    const topics = [...policy.sources, MEMBERSHIP_TOPIC];
+    // The hub dispatched everything up to the seam; if it still holds all of it after `after`, the
+    // replay is those very events: no outbox read, and subscribers resuming together (a reconnect
+    // storm) share each event's execution and frame as live subscribers do.
+    const recent = hub.recent();
+    if (recent?.covers(after) && !isAfter(after, seam)) {
+      for (const event of recent.after(after, keptBy({ ...replayFilter!, topics }), seam).events) {
+        if (this.closed) return true;
+        const pending = this.consider(event);
+        if (pending) await pending;
+      }
+      return true;
+    }
     if (!(await reader.canReplayFrom(after))) {
       this.emit({ kind: 'resync', cursor: formatCursor(seam), occurredAt: new Date().toISOString() });
       return false;
     }
     let from = after;
     for (;;) {
-      const rows = await reader.readAfter(from, REPLAY_PAGE, {
-        ...replayFilter!,
-        topics: [...policy.sources, MEMBERSHIP_TOPIC],
-        upTo: seam,
-      });
+      const rows = await reader.readAfter(from, REPLAY_PAGE, { ...replayFilter!, topics, upTo: seam });
       for (const row of rows) {
         if (this.closed) return true;
-        await this.consider(decodeOutboxRow(row));
+        const pending = this.consider(decodeOutboxRow(row));
+        if (pending) await pending;
       }
       if (rows.length < REPLAY_PAGE) return true;
       from = parseCursor(decodeOutboxRow(rows.at(-1)!).cursor);
