@@ -74,7 +74,7 @@ describe('live stream', () => {
     const live = stream(hub, new Date(Date.now() + 50));
     const sent: string[] = [];
     const socket = { OPEN: 1, readyState: 1, bufferedAmount: 0 };
-    const wire = { write: (frame: Buffer) => sent.push(textOfFrame(frame)) > 0 };
+    const wire = { write: (frame: Buffer) => sent.push(textOfFrame(frame)) > 0, cork() {}, uncork() {} };
     const prepare = (result: ExecutionResult) => result;
     const frames = sendFrames(
       live,

@@ -26,6 +26,8 @@ export type StreamSink = {
   take(message: LiveMessage): void;
   /** No message will follow (the final error, if any, came before). */
   end(): void;
+  /** Replaying (true) or live again (false): while replaying, messages come in bursts. */
+  replaying?(on: boolean): void;
 };
 
 export type StreamOptions = {
@@ -398,12 +400,14 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   private async start() {
     const { after } = this.options;
     try {
+      this.sink?.replaying?.(after !== null);
       if (after && (await this.replay(after))) this.floor = maxCursor(after, this.seam);
     } catch (error) {
       if (!this.closed) this.fail(error instanceof Error ? error : new Error(String(error)));
       return;
     } finally {
       this.replayFilter = null;
+      if (after) this.sink?.replaying?.(false);
     }
     await this.drain();
   }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as ws from 'ws';
 import { textOfFrame } from '../../test/transport';
 import type { Access, CourseRole } from '../auth/access';
+import { type Cursor, parseCursor } from '../live/cursor';
 import type { LiveEvent } from '../live/event';
 import { createInProcessBus } from '../live/event-bus';
 import { createHub, type Hub } from '../live/hub';
@@ -38,7 +39,7 @@ afterEach(async () => {
   hubs = [];
 });
 
-async function setup() {
+async function setup(recentEvents = 0) {
   const bus = createInProcessBus();
   const hub = createHub({
     bus,
@@ -46,7 +47,7 @@ async function setup() {
     log,
     repairIntervalMs: 60_000,
     degradedPollMs: 60_000,
-    recentEvents: 0,
+    recentEvents,
     retentionDays: 7,
   });
   await hub.start();
@@ -63,7 +64,7 @@ async function setup() {
       audienceUserId: 's1',
       entityId: `g${n}`,
       data: {},
-      occurredAt: new Date(0).toISOString(),
+      occurredAt: new Date().toISOString(),
     };
     bus.publish(event);
     return event;
@@ -77,7 +78,7 @@ type FakeSocket = {
   bufferedAmount: number;
   frames: string[];
   send(data: string): void;
-  wire: { write(frame: Buffer): boolean };
+  wire: { write(frame: Buffer): boolean; cork(): void; uncork(): void };
 };
 const fakeSocket = (): FakeSocket => {
   const socket: FakeSocket = {
@@ -89,20 +90,27 @@ const fakeSocket = (): FakeSocket => {
       this.frames.push(data);
     },
     // Frames written prebuilt, whole: one per write.
-    wire: { write: (frame) => socket.frames.push(textOfFrame(frame)) > 0 },
+    wire: { write: (frame) => socket.frames.push(textOfFrame(frame)) > 0, cork() {}, uncork() {} },
   };
   return socket;
 };
 
 /** One subscriber: a stream on course c1 as INSTRUCTOR, its frames going to `socket`. */
-function subscribe(hub: Hub, executor: Executor, socket: FakeSocket, id = '1', maxQueue = 100) {
+function subscribe(
+  hub: Hub,
+  executor: Executor,
+  socket: FakeSocket,
+  id = '1',
+  maxQueue = 100,
+  after: Cursor | null = null,
+) {
   const role: CourseRole = 'INSTRUCTOR';
   const stream = openStream({
     hub,
     reader,
     policy: { name: 'grade', sources: ['grade'], audience: 'staffAndSubject' },
     routes: [{ topic: 'grade', courseId: 'c1' }],
-    after: null,
+    after,
     replayFilter: {},
     courseId: 'c1',
     narrow: null,
@@ -270,5 +278,31 @@ describe('live frames (graphql-ws fan-out)', () => {
     expect(sockets.map((s) => JSON.parse(s.frames[0]).id)).toEqual(['1', '1', 'other']);
     expect(written[0]).toBe(written[1]);
     expect(written[2]).not.toBe(written[0]);
+  });
+
+  it('a resume writes what it missed in one system call per turn of the event loop, then live frames one by one', async () => {
+    const { hub, publish } = await setup(100);
+    const missed = [publish(), publish(), publish()];
+    await hub.settle();
+    const socket = fakeSocket();
+    const calls: string[] = [];
+    const { write } = socket.wire;
+    socket.wire.write = (frame) => (calls.push('write'), write(frame));
+    socket.wire.cork = () => void calls.push('cork');
+    socket.wire.uncork = () => void calls.push('uncork');
+    const executor = {
+      payloadFor: (message: LiveMessage) =>
+        memo((message as { event: LiveEvent }).event, 'k', () =>
+          payloadOf({ data: { entity: (message as { event: LiveEvent }).event.entityId } }, (r) => r),
+        ),
+    };
+    subscribe(hub, executor, socket, '1', 100, parseCursor(missed[0].cursor));
+    await nextTick();
+    expect(calls).toEqual(['cork', 'write', 'write', 'uncork']);
+    publish();
+    await hub.settle();
+    await nextTick();
+    expect(calls.slice(4)).toEqual(['write']);
+    expect(socket.frames.map(entityOf)).toEqual([missed[1].entityId, missed[2].entityId, 'g4']);
   });
 });
