@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { monoMicros } from './lib/hist';
 import { withAllOpenFiles } from './lib/infra';
-import { startGenerators } from './lib/load';
+import { awaitDeliveries, startGenerators } from './lib/load';
 import { cpuSeconds, round } from './lib/procfs';
 
 // What the load generators (bench/load/generator.ts) cost per received frame and per connection,
@@ -140,15 +140,7 @@ async function main() {
       server.send({ type: 'blast', start, count, rate });
       await reply();
       const expected = count * N;
-      let last = -1;
-      let lastChange = Date.now();
-      for (;;) {
-        const { received } = await gens.progress();
-        if (received >= expected) break;
-        if (received !== last) (last = received), (lastChange = Date.now());
-        if (Date.now() - lastChange > 3000) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await awaitDeliveries(gens, expected, { quietMs: 3000, timeoutMs: 60_000, pollMs: 50 });
       const g1 = cpu();
       const u1 = userSeconds();
       const s1 = cpuSeconds(server.pid!);

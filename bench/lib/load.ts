@@ -182,3 +182,24 @@ function mergeReports(parts: GeneratorReport[]): GeneratorReport {
   total.histBySecond = [...bySecond];
   return total;
 }
+
+/**
+ * Waits until the receivers hold `expected` deliveries, or until nothing new came for `quietMs`
+ * (the rest is lost, or still on its way back after a reconnect), or `timeoutMs` passed.
+ */
+export async function awaitDeliveries(
+  gens: Pick<Receivers, 'progress'>,
+  expected: number,
+  o: { quietMs: number; timeoutMs: number; pollMs: number },
+) {
+  const deadline = Date.now() + o.timeoutMs;
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const { received } = await gens.progress();
+    if (received >= expected) return;
+    if (received !== last) (last = received), (lastChange = Date.now());
+    if (Date.now() - lastChange > o.quietMs || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, o.pollMs));
+  }
+}

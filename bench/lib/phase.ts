@@ -1,5 +1,5 @@
 import { summary } from './hist';
-import type { Receivers } from './load';
+import { awaitDeliveries, type Receivers } from './load';
 import { cpuDelta, cpuSeconds, cpuSnapshot, round, rssKiB, treeCpuSeconds } from './procfs';
 import type { Writer } from './writer';
 
@@ -74,17 +74,11 @@ export async function runPhase(o: {
 
   const wrote = await o.writer.run({ rate: o.rate, seconds: o.seconds });
   const expected = wrote.courseOfSeq.reduce((n, c) => n + (c >= 0 ? o.subscribersPerCourse[c] : 0), 0);
-  const quietMs = o.quietMs ?? 3000;
-  const deadline = Date.now() + (o.drainTimeoutMs ?? 30_000);
-  let last = -1;
-  let lastChange = Date.now();
-  for (;;) {
-    const { received } = await o.gens.progress();
-    if (received >= expected) break;
-    if (received !== last) (last = received), (lastChange = Date.now());
-    if (Date.now() - lastChange > quietMs || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await awaitDeliveries(o.gens, expected, {
+    quietMs: o.quietMs ?? 3000,
+    timeoutMs: o.drainTimeoutMs ?? 30_000,
+    pollMs: 100,
+  });
   clearInterval(sampler);
   const after = {
     server: o.serverPids.reduce((s, pid) => s + cpuSeconds(pid), 0),

@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import { type Histogram, merge, monoMicros, newHistogram, summary } from './hist';
-import { combineGenerators } from './load';
+import { awaitDeliveries, combineGenerators } from './load';
 import { socketsPerServer } from './many';
 import { warmUp } from './phase';
 import { cpuSeconds, listenOverflows, round } from './procfs';
@@ -151,16 +151,7 @@ export async function reconnectStorm(ctx: Context) {
 
     // Drain: every expected delivery arrived, or nothing moved for longer than a few backoff steps.
     const expected = wrote.courseOfSeq.reduce((n, c) => n + (c >= 0 ? subscribersPerCourse[c] : 0), 0);
-    const deadline = Date.now() + 120_000;
-    let last = -1;
-    let lastChange = Date.now();
-    for (;;) {
-      const { received } = await gens.progress();
-      if (received >= expected) break;
-      if (received !== last) (last = received), (lastChange = Date.now());
-      if (Date.now() - lastChange > 20_000 || Date.now() > deadline) break;
-      await sleep(200);
-    }
+    await awaitDeliveries(gens, expected, { quietMs: 20_000, timeoutMs: 120_000, pollMs: 200 });
     const drainedAt = monoMicros();
     survivor.stop();
     survivor.samples.sort((x, y) => x.second - y.second);
