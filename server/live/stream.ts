@@ -400,7 +400,7 @@ export class LiveStream implements AsyncIterableIterator<LiveMessage>, HubListen
   private async start() {
     const { after } = this.options;
     try {
-      this.sink?.replaying?.(after !== null);
+      if (after) this.sink?.replaying?.(true);
       if (after && (await this.replay(after))) this.floor = maxCursor(after, this.seam);
     } catch (error) {
       if (!this.closed) this.fail(error instanceof Error ? error : new Error(String(error)));
