@@ -92,8 +92,8 @@ try {
     specs,
     lecture: { writer: lectureWriter, specs: lectureSpecs },
     env: { DATABASE_URL: infra.databaseUrl, JWT_SECRET: jwtSecret, DATABASE_POOL_SIZE: '10' },
-    startGenerators: async (count = options.generators) => {
-      const gens = await startGenerators(count, options.loadCore);
+    startGenerators: async (count = options.generators, spill) => {
+      const gens = await startGenerators(count, options.loadCore, spill);
       cleanups.push(gens.stop);
       return gens;
     },

@@ -14,6 +14,8 @@ export type Bottleneck = {
   loadCorePct: number;
   /** The server processes' own share of their core (the rest of its busy time is other work). */
   serverProcessPct: number;
+  /** The generators also ran on the server's core, at idle priority (load.ts `Spill`). */
+  spilled: boolean;
 };
 
 /**
@@ -21,19 +23,25 @@ export type Bottleneck = {
  * time the harness records. Only a step the server process saturated itself measures the server:
  * a search that stops on a saturated load core measures the machine.
  */
-export function bottleneckOf(p: PhaseResult, cores: { serverCore: string; loadCore: string }): Bottleneck {
+export function bottleneckOf(
+  p: PhaseResult,
+  cores: { serverCore: string; loadCore: string },
+  spilled = false,
+): Bottleneck {
   const serverCorePct = p.corePct[`cpu${cores.serverCore}`] ?? 0;
   const loadCorePct = p.corePct[`cpu${cores.loadCore}`] ?? 0;
   const serverProcessPct = p.serverCpuPct;
-  const core =
-    serverProcessPct >= SATURATED_PCT
-      ? 'server'
-      : loadCorePct >= SATURATED_PCT
-        ? 'load'
-        : serverCorePct >= SATURATED_PCT
-          ? 'shared'
-          : 'none';
-  return { core, serverCorePct, loadCorePct, serverProcessPct };
+  const full = (pct: number) => pct >= SATURATED_PCT;
+  // Spilled generators fill whatever the server leaves of its core: that core's busy time limits
+  // nothing until the load core is full too, and then it is the load side that is.
+  const core = full(serverProcessPct)
+    ? 'server'
+    : full(loadCorePct) && (!spilled || full(serverCorePct))
+      ? 'load'
+      : full(serverCorePct) && !spilled
+        ? 'shared'
+        : 'none';
+  return { core, serverCorePct, loadCorePct, serverProcessPct, spilled };
 }
 
 /** Whether a saturation figure at this step would be the server's own. */
@@ -47,5 +55,8 @@ const WHAT = {
 };
 
 export function describeBottleneck(b: Bottleneck): string {
-  return `${WHAT[b.core]}: server process ${b.serverProcessPct} % of its core (core ${b.serverCorePct} % busy), load core ${b.loadCorePct} %`;
+  const what =
+    b.core === 'load' && b.spilled ? 'load side (the load core and what the server left of its own)' : WHAT[b.core];
+  const spilled = b.spilled ? ', generators also on the server core at idle priority' : '';
+  return `${what}: server process ${b.serverProcessPct} % of its core (core ${b.serverCorePct} % busy${spilled}), load core ${b.loadCorePct} %`;
 }

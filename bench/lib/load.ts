@@ -8,13 +8,23 @@ const GENERATOR = fileURLToPath(new URL('../load/generator.ts', import.meta.url)
 
 type Worker = { child: ChildProcess; waiters: ((reply: GeneratorReply) => void)[] };
 
-/** Load-generator worker processes pinned to the load core, driven over IPC. */
-export async function startGenerators(count: number, core: string) {
+/**
+ * `spill`: the generators run on these cores (the server's too) at idle priority (SCHED_IDLE)
+ * instead of on the load core alone. There they take only what the server leaves of its own core,
+ * so the load side has more CPU than the server, and the server fills its core first wherever it
+ * costs per frame no more than a generator does: a saturation search then measures the server,
+ * not the machine.
+ */
+export type Spill = { cores: string };
+
+/** Load-generator worker processes on `core` (or spilled, see `Spill`), driven over IPC. */
+export async function startGenerators(count: number, core: string, spill?: Spill) {
   const workers: Worker[] = [];
   for (let i = 0; i < count; i++) {
     const { command, args } = withAllOpenFiles('taskset', [
       '-c',
-      core,
+      spill?.cores ?? core,
+      ...(spill ? ['chrt', '--idle', '0'] : []),
       process.execPath,
       '--max-old-space-size=4096',
       '--import',

@@ -1,7 +1,7 @@
 import type { SubscriberSpec } from '../load/protocol';
 import { type Bottleneck, bottleneckOf, describeBottleneck, measuresTheServer } from './bottleneck';
 import type { startInfra } from './infra';
-import type { Generators } from './load';
+import type { Generators, Spill } from './load';
 import { type ManyPlan, type ManyResult, manySubscriptions } from './many';
 import type { Options } from './options';
 import { type PhaseResult, runPhase, warmUp } from './phase';
@@ -21,7 +21,7 @@ export type Context = {
   lecture: { writer: Writer; specs: SubscriberSpec[] };
   env: Record<string, string>;
   /** `count` workers (default: options.generators), stopped with the run if not before. */
-  startGenerators(count?: number): Promise<Generators>;
+  startGenerators(count?: number, spill?: Spill): Promise<Generators>;
   track(stop: () => Promise<void>): void;
   /** Stops these (in this order) now and forgets them: the run's end need not. */
   release(...stops: (() => Promise<void>)[]): Promise<void>;
@@ -40,7 +40,15 @@ export const perCourse = (specs: SubscriberSpec[], courses: number) => {
 async function session(
   ctx: Context,
   name: SystemName,
-  o: { subscribers: number; instances?: number; env?: Record<string, string>; profile?: boolean; lecture?: boolean },
+  o: {
+    subscribers: number;
+    instances?: number;
+    env?: Record<string, string>;
+    profile?: boolean;
+    lecture?: boolean;
+    /** The generators on both cores at idle priority (load.ts `Spill`). */
+    spill?: boolean;
+  },
 ) {
   // The lecture's subscribers all take one course more than the school has (infra.ts).
   const { writer, specs: pool } = o.lecture ? ctx.lecture : ctx;
@@ -55,7 +63,8 @@ async function session(
     log: ctx.log,
   });
   ctx.track(system.stop);
-  const gens = await ctx.startGenerators();
+  const spill = o.spill ? { cores: `${ctx.options.serverCore},${ctx.options.loadCore}` } : undefined;
+  const gens = await ctx.startGenerators(undefined, spill);
   const rssBeforeKiB = await settledRssKiB(system.pids);
   const specs = pool.slice(0, o.subscribers);
   const connected = await gens.connect({
@@ -83,6 +92,7 @@ async function session(
   return {
     system,
     gens,
+    spilled: spill !== undefined,
     writer,
     subscribersPerCourse,
     connected,
@@ -216,10 +226,11 @@ export async function runScenarios(ctx: Context, systems: SystemName[], many: Ma
 
     // --quick exercises the lecture, (b) and (d) on Homeroom only: the code paths are the same for every system.
     const full = !o.quick || name === 'homeroom';
-    // (c) as a lecture: each event reaches every subscriber, so the server, not the load core, fills up first.
-    if (full && o.scenarios.includes('c'))
+    // (c) as a lecture: each event reaches every subscriber, so the server, not the load core, fills up
+    // first. `--scenarios=lecture` runs it alone.
+    if (full && (o.scenarios.includes('c') || o.scenarios.includes('lecture')))
       await attempt('lecture saturation', async () => {
-        const s = await session(ctx, name, { subscribers: o.lectureSubscribers, lecture: true });
+        const s = await session(ctx, name, { subscribers: o.lectureSubscribers, lecture: true, spill: true });
         try {
           r.lecture = {
             ...(await saturate(ctx, s, o.lectureRates, '(c) lecture')),
@@ -322,7 +333,7 @@ async function saturate(ctx: Context, s: Session, rates: number[], label: string
       if (step.delivered < step.expectedDeliveries) break; // a backlog is not noise
       await sleep(1000);
     }
-    const limit = bottleneckOf(step!, o);
+    const limit = bottleneckOf(step!, o, s.spilled);
     bottleneck = limit;
     if (!passes(step!)) {
       const p99 = step!.latencyMs.p99 ?? Infinity;
@@ -336,7 +347,7 @@ async function saturate(ctx: Context, s: Session, rates: number[], label: string
     sustained = step;
     if (!measuresTheServer(limit)) {
       // Any higher step would measure the load side (or the machine's other work) too.
-      stoppedBecause = `${limit.core === 'load' ? 'load core' : 'server core (other work)'} saturated at ${rate} ev/s`;
+      stoppedBecause = `${limit.core !== 'load' ? 'server core (other work)' : limit.spilled ? 'load side' : 'load core'} saturated at ${rate} ev/s`;
       loadBoundAt = step!.deliveriesPerSecond;
       break;
     }
