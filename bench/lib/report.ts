@@ -112,6 +112,18 @@ function rows(run: Run): Row[] {
       get: (r) => (r.lecture?.bottleneck ? describeBottleneck(r.lecture.bottleneck) : null),
     },
     { label: '(c) lecture: search ended because', get: (r) => r.lecture?.stoppedBecause },
+    {
+      label: '(c) lecture: server CPU per delivery at the last step that passed, µs',
+      get: (r) => r.lecture?.lastPassingServerMicros,
+      ratio: true,
+    },
+    {
+      // What the server would do with a core of its own, load-bound or not: the ratio to compare
+      // where a search could not fill the server's core.
+      label: '(c) lecture → deliveries/s one whole core could do (10⁶ ÷ µs)',
+      get: (r) => (r.lecture?.lastPassingServerMicros ? 1e6 / r.lecture.lastPassingServerMicros : null),
+      ratio: true,
+    },
     { label: '(d) two instances: p99 latency, ms', get: (r) => r.twoInstances?.latencyMs.p99, ratio: true, digits: 2 },
     {
       label: '(d) two instances: server CPU per delivery, µs',
@@ -171,7 +183,7 @@ function pollingRows(run: Run): Row[] {
       { label: `${name}: polls/s (errors)`, get: of(phase, (x) => `${x.pollsPerSecond} (${x.errors})`) },
       { label: `${name}: server CPU per poll, µs`, get: of(phase, (x) => x.serverCpuMicrosPerPoll) },
       {
-        label: `${name}: Postgres queries per poll (the session lookup is 1); answers nothing new / from recent events / outbox %`,
+        label: `${name}: Postgres queries per poll (a known session is looked up no more); answers nothing new / from recent events / outbox %`,
         get: of(
           phase,
           (x) =>

@@ -361,6 +361,7 @@ async function saturate(ctx: Context, s: Session, rates: number[], label: string
     bottleneck,
     loadBoundAt,
     lastPassingRate: sustained?.rate ?? null,
+    lastPassingServerMicros: sustained?.serverCpuMicrosPerDelivery ?? null,
   };
   ctx.log(
     loadBoundAt !== null

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client';
 import type { Viewer } from './access';
-import { type SessionEnd, sessionState } from './sessions';
+import type { SessionCache } from './session-cache';
+import type { SessionEnd } from './sessions';
 import type { TokenService } from './tokens';
 
 /** Why a presented token is not honoured; errors and close reasons say it in words. */
@@ -20,20 +21,19 @@ export type Authentication =
 /**
  * A token is honoured only while its session is active and its user is active, and it serves the
  * user's current role (not the one it was signed with). The signature check is remembered per
- * process (tokens.ts); this lookup is not, on purpose: a revocation, deactivation or role change
- * committed on any instance bites on the very next request everywhere, with no invalidation
- * message in flight to wait for. It is one prepared primary-key lookup (sessions ⋈ users).
- * Sockets ask once, at connect, and are closed through the event bus when that answer changes.
+ * process (tokens.ts); the session's state is remembered per instance until an account event
+ * changes it (session-cache.ts: a change bites there as soon as its event arrives). Sockets ask
+ * once, at connect, and are closed through the event bus when that answer changes.
  */
 export async function authenticate(
-  deps: { db: Database; tokens: TokenService },
+  deps: { db: Database; tokens: TokenService; sessions: SessionCache },
   token: string,
 ): Promise<Authentication> {
   const at = Date.now();
   const check = await deps.tokens.verify(token);
   if (!check.ok) return { ok: false, error: check.reason };
   const { claims } = check;
-  const state = await sessionState(deps.db, claims.sessionId);
+  const state = await deps.sessions.state(deps.db, claims.sessionId);
   if (!state || state.userId !== claims.userId) return { ok: false, error: 'invalid' };
   if (state.deactivated) return { ok: false, error: 'deactivated' };
   if (state.ended) return { ok: false, error: 'ended', ended: state.ended };

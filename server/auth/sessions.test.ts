@@ -1,7 +1,8 @@
 /**
  * Sessions on the server and the admin account lifecycle, over HTTP (in-process): every token
- * names a session; ending it, deactivating its user or changing their role bites on the very next
- * request, although the token's signature check is remembered per process (tokens.ts).
+ * names a session; ending it, deactivating its user or changing their role bites on this
+ * instance's very next request, although the token's signature check is remembered per process
+ * (tokens.ts) and the session's state per instance (session-cache.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, codes, startApi } from '../../test/api/api';

@@ -43,7 +43,8 @@ export type SessionState = {
 };
 
 /**
- * The one question every request asks (one indexed lookup, prepared once per pool): is this
+ * The one question every request asks (one indexed lookup, prepared once per pool; answered from
+ * memory where the instance already knows the session, session-cache.ts): is this
  * session still active, and what is its user's role now? Lookups asked in one turn of the event
  * loop go together in one query (batcher.ts): a connection storm asks it once per socket.
  */
