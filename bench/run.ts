@@ -4,7 +4,7 @@ import { type AccessResult, measureAccessChanges } from './lib/access';
 import { type ChatResult, measureChat } from './lib/chat';
 import { pin, startInfra } from './lib/infra';
 import { startGenerators } from './lib/load';
-import { planMany } from './lib/many';
+import { multiplexedSpecs, planMany } from './lib/many';
 import { parseOptions } from './lib/options';
 import { measureOutboxReads } from './lib/outbox-reads';
 import { cpuDelta, cpuSnapshot } from './lib/procfs';
@@ -39,8 +39,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   const cpuAtStart = cpuSnapshot();
   // (j): as many of the subscriptions asked for as one server process can hold here.
-  const many = options.scenarios.includes('j') ? planMany(options.manySubscribers) : null;
-  if (many?.limitedBy) log(`(j) ${many.subscribers} subscriptions instead of ${many.requested}: ${many.limitedBy}`);
+  const many = options.scenarios.includes('j')
+    ? planMany(options.manySubscribers, { courses: options.courses, socketCap: options.manySockets })
+    : null;
+  if (many?.socketsLimitedBy)
+    log(
+      `(j) ${many.subscriptions} subscriptions over ${many.sockets} sockets (up to ${many.perSocket} each): ${many.socketsLimitedBy}`,
+    );
+  if (many?.limitedBy) log(`(j) ${many.subscriptions} subscriptions instead of ${many.requested}: ${many.limitedBy}`);
   const infra = await startInfra({
     staff: Math.max(
       options.subscribers,
@@ -48,9 +54,9 @@ try {
       options.idleSubscribers,
       options.pollers,
       options.scenarios.includes('g') ? options.stormSubscribers + options.stormOwnSubscribers : 0,
-      many?.subscribers ?? 0,
     ),
     lectureStaff: options.lectureSubscribers,
+    manyStaff: many ? { count: many.sockets, coursesEach: many.perSocket } : undefined,
     courses: options.courses,
     studentsPerCourse: options.studentsPerCourse,
     assessmentsPerCourse: options.assessmentsPerCourse,
@@ -75,7 +81,19 @@ try {
       courseIndex: s.courseIndex,
     })),
   );
-  log(`minted ${specs.length} tokens`);
+  const manySpecs = many
+    ? multiplexedSpecs(
+        many,
+        await Promise.all(
+          infra.population.manyStaff.map(async (s) => ({
+            token: (await tokens.sign({ id: s.id, role: 'INSTRUCTOR' }, { id: s.sessionId })).token,
+            courseIndex: s.courseIndex,
+          })),
+        ),
+        infra.population.courses,
+      )
+    : [];
+  log(`minted ${specs.length + manySpecs.length} tokens`);
   // The lecture's subscribers: the first staff, again, each subscribed to the lecture instead of their own course.
   const lectureSpecs = specs.slice(0, options.lectureSubscribers).map((s) => ({
     ...s,
@@ -91,6 +109,7 @@ try {
     writer,
     specs,
     lecture: { writer: lectureWriter, specs: lectureSpecs },
+    manySpecs,
     env: { DATABASE_URL: infra.databaseUrl, JWT_SECRET: jwtSecret, DATABASE_POOL_SIZE: '10' },
     startGenerators: async (count = options.generators, spill) => {
       const gens = await startGenerators(count, options.loadCore, spill);

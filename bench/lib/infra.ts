@@ -29,6 +29,12 @@ export type Population = {
    * thousands of deliveries instead of a hundred.
    */
   lecture: { courseId: string; grades: string[] };
+  /**
+   * Scenario (j)'s own instructors (not the others': their one course each stays as it was), each
+   * teaching `coursesEach` of `courses` from `courseIndex` on (wrapping): one socket each, carrying
+   * a `gradeChanged` subscription per course it teaches (lib/many.ts).
+   */
+  manyStaff: { id: string; courseIndex: number; sessionId: string }[];
 };
 
 /**
@@ -54,6 +60,8 @@ export async function startInfra(options: {
   staff: number;
   /** How many of `staff` also teach the lecture (none by default). */
   lectureStaff?: number;
+  /** Scenario (j)'s instructors, apart from `staff`, and how many courses each teaches (none by default). */
+  manyStaff?: { count: number; coursesEach: number };
   courses: number;
   studentsPerCourse: number;
   assessmentsPerCourse: number;
@@ -106,7 +114,14 @@ export async function startInfra(options: {
 /** The bench school, inserted with SQL: passwords are never checked (tokens are minted directly). */
 async function createPopulation(
   sql: postgres.Sql,
-  o: { staff: number; lectureStaff?: number; courses: number; studentsPerCourse: number; assessmentsPerCourse: number },
+  o: {
+    staff: number;
+    lectureStaff?: number;
+    manyStaff?: { count: number; coursesEach: number };
+    courses: number;
+    studentsPerCourse: number;
+    assessmentsPerCourse: number;
+  },
 ): Promise<Population> {
   // The lecture is the last course created: index `o.courses`, outside `courses`.
   const all = (
@@ -116,17 +131,7 @@ async function createPopulation(
   ).map((r) => r.id);
   const courses = all.slice(0, o.courses);
   const lectureId = all[o.courses];
-  const staffRows = await sql<{ id: string; n: number }[]>`
-    insert into users (email, name, role, password_hash)
-    select 'bench-staff-' || g || '@bench.test', 'Bench Staff ' || g, 'INSTRUCTOR', 'bench-no-login' from generate_series(0, ${o.staff - 1}) g
-    returning id, substring(email from 'bench-staff-(\\d+)@')::int as n`;
-  const sessionRows = await sql<{ id: string; user_id: string }[]>`
-    insert into sessions (user_id, user_agent) select id, 'bench' from unnest(${staffRows.map((r) => r.id)}::uuid[]) as id
-    returning id, user_id`;
-  const sessionOf = new Map(sessionRows.map((r) => [r.user_id, r.id]));
-  const staff = staffRows
-    .sort((a, b) => a.n - b.n)
-    .map((r) => ({ id: r.id, courseIndex: r.n % o.courses, sessionId: sessionOf.get(r.id)! }));
+  const staff = await instructors(sql, 'bench-staff', o.staff, o.courses);
   await sql`
     insert into teaching_assignments (course_id, instructor_id)
     select (${courses}::uuid[])[s.course_index + 1], s.id
@@ -134,6 +139,19 @@ async function createPopulation(
   await sql`
     insert into teaching_assignments (course_id, instructor_id)
     select ${lectureId}, id from unnest(${staff.slice(0, o.lectureStaff ?? 0).map((s) => s.id)}::uuid[]) as id`;
+  const manyStaff = await instructors(sql, 'bench-many', o.manyStaff?.count ?? 0, o.courses);
+  const coursesEach = Math.min(o.manyStaff?.coursesEach ?? 1, o.courses);
+  const taught = manyStaff.flatMap((s) =>
+    Array.from({ length: coursesEach }, (_, j) => ({ id: s.id, course: courses[(s.courseIndex + j) % o.courses] })),
+  );
+  // Without triggers: ~2 outbox rows per assignment (membership, courseChanged) would put 200,000
+  // events in the outbox that the relay-read measurement (outbox-reads.ts) would read with the run's.
+  await sql.begin(async (tx) => {
+    await tx`set local session_replication_role = replica`;
+    await tx`
+      insert into teaching_assignments (course_id, instructor_id)
+      select course, id from unnest(${taught.map((t) => t.course)}::uuid[], ${taught.map((t) => t.id)}::uuid[]) as t(course, id)`;
+  });
   const grades: string[][] = [];
   for (const [i, courseId] of all.entries()) {
     const assessments = await sql<{ id: string }[]>`
@@ -155,5 +173,22 @@ async function createPopulation(
     staff,
     grades: grades.slice(0, o.courses),
     lecture: { courseId: lectureId, grades: grades[o.courses] },
+    manyStaff,
   };
+}
+
+/** `count` instructors named `<prefix>-<n>`, each with a session; course index n % courses. */
+async function instructors(sql: postgres.Sql, prefix: string, count: number, courses: number) {
+  if (count === 0) return [];
+  const rows = await sql<{ id: string; n: number }[]>`
+    insert into users (email, name, role, password_hash)
+    select ${prefix}::text || '-' || g || '@bench.test', 'Bench Staff ' || g, 'INSTRUCTOR', 'bench-no-login' from generate_series(0, ${count - 1}) g
+    returning id, substring(email from '-(\\d+)@')::int as n`;
+  const sessionRows = await sql<{ id: string; user_id: string }[]>`
+    insert into sessions (user_id, user_agent) select id, 'bench' from unnest(${rows.map((r) => r.id)}::uuid[]) as id
+    returning id, user_id`;
+  const sessionOf = new Map(sessionRows.map((r) => [r.user_id, r.id]));
+  return rows
+    .sort((a, b) => a.n - b.n)
+    .map((r) => ({ id: r.id, courseIndex: r.n % courses, sessionId: sessionOf.get(r.id)! }));
 }

@@ -49,7 +49,7 @@ export async function startGenerators(count: number, core: string, spill?: Spill
 
   return {
     pids: () => workers.map((w) => w.child.pid!),
-    /** Splits the subscribers round-robin over the workers and opens every socket and subscription. */
+    /** Splits the sockets round-robin over the workers and opens every socket and subscription. */
     async connect(options: {
       url: string | string[];
       /** Where a dropped socket goes next (after its own url, in turn); none: back to its own. */
@@ -87,6 +87,7 @@ export async function startGenerators(count: number, core: string, spill?: Spill
       );
       return {
         connected: results.reduce((n, r) => n + r.connected, 0),
+        subscriptions: results.reduce((n, r) => n + r.subscriptions, 0),
         failed: results.reduce((n, r) => n + r.failed, 0),
         ms: Math.max(...results.map((r) => r.ms)),
       };

@@ -20,6 +20,11 @@ export function parseOptions(argv: string[]) {
   const manySubscribers = manyArg ? Number(manyArg.slice('--many-subscribers='.length)) : null;
   if (manySubscribers !== null && !(Number.isInteger(manySubscribers) && manySubscribers > 0))
     throw new Error(`--many-subscribers needs a positive whole number, got "${manyArg}"`);
+  // --many-sockets=M: (j) over at most M sockets (more subscriptions on each), below the open-file limit.
+  const socketsArg = argv.find((a) => a.startsWith('--many-sockets='));
+  const manySockets = socketsArg ? Number(socketsArg.slice('--many-sockets='.length)) : null;
+  if (manySockets !== null && !(Number.isInteger(manySockets) && manySockets > 0))
+    throw new Error(`--many-sockets needs a positive whole number, got "${socketsArg}"`);
   const base = quick
     ? {
         quick: true,
@@ -51,6 +56,8 @@ export function parseOptions(argv: string[]) {
         stormBeforeSeconds: 2,
         stormAfterSeconds: 4,
         manySubscribers: 2_000,
+        // 2,000 subscriptions over 500 sockets (4 on each): the multiplexed path, small.
+        manySockets: 500 as number | null,
         manyEventRate: 10,
         manyEventSeconds: 1,
       }
@@ -90,8 +97,10 @@ export function parseOptions(argv: string[]) {
         stormRate: 10,
         stormBeforeSeconds: 10,
         stormAfterSeconds: 30,
-        // (j) 100,000 subscriptions on one server process; each gets 5 events of its course.
+        // (j) 100,000 subscriptions on one server process, over as many sockets as it may hold
+        // (several on each past its open-file limit); each gets 5 events of its course.
         manySubscribers: 100_000,
+        manySockets: null as number | null,
         manyEventRate: 10,
         manyEventSeconds: 5,
       };
@@ -99,6 +108,7 @@ export function parseOptions(argv: string[]) {
     ...base,
     stormSubscribers: stormSubscribers ?? base.stormSubscribers,
     manySubscribers: manySubscribers ?? base.manySubscribers,
+    manySockets: manySockets ?? base.manySockets,
     systems: only as ('homeroom' | 'postgraphile' | 'raw-ws')[] | undefined,
     scenarios: scenarios ?? ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
     profile: !noProfile,

@@ -237,7 +237,14 @@ function stormRows(run: Run): Row[] {
 function manyRows(run: Run): Row[] {
   const any = run.results.homeroom?.many ?? run.results['raw-ws']?.many;
   if (!any) return [];
-  const size = `${any.subscribers.toLocaleString('en-US')} subscriptions on one process${any.limitedBy ? ` (of ${any.requested.toLocaleString('en-US')} asked: ${any.limitedBy})` : ''}, ${any.sourceAddresses.length || 'no'} bound source addresses`;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const k = any.perSocket;
+  const each = any.subscriptions === any.sockets * k ? `${k}` : `${k - 1}–${k}`;
+  const size =
+    `${n(any.subscriptions)} subscriptions over ${n(any.sockets)} sockets (${each} per socket) on one process` +
+    (any.socketsLimitedBy ? `, sockets capped by ${any.socketsLimitedBy}` : '') +
+    (any.limitedBy ? ` (of ${n(any.requested)} asked: ${any.limitedBy})` : '') +
+    `, ${any.sourceAddresses.length || 'no'} bound source addresses`;
   return [
     {
       label: `(j) ${size}: connections/s while opening`,
@@ -245,8 +252,13 @@ function manyRows(run: Run): Row[] {
       ratio: true,
     },
     {
+      label: '(j) subscriptions/s (until the server idled after the last subscribe)',
+      get: (r) => r.many?.opening.subscriptionsPerSecond,
+      ratio: true,
+    },
+    {
       label:
-        '(j) CPU per connection, µs: server / Postgres / generators; cores busy while opening, %; SYNs dropped at the accept queue',
+        '(j) CPU per connection with its subscriptions, µs: server / Postgres / generators; cores busy while opening, %; SYNs dropped at the accept queue',
       get: (r) =>
         r.many
           ? `${r.many.opening.serverCpuMicrosPerConnection} / ${r.many.opening.dbCpuMicrosPerConnection} / ${r.many.opening.generatorCpuMicrosPerConnection}; ${Object.values(r.many.opening.corePct).join(' / ')}; ${r.many.opening.listenOverflows}`
@@ -255,6 +267,12 @@ function manyRows(run: Run): Row[] {
     {
       label: '(j) RSS per idle subscription, KiB',
       get: (r) => r.many?.idle.kibPerSubscription,
+      ratio: true,
+      digits: 2,
+    },
+    {
+      label: '(j) RSS per socket (with its subscriptions), KiB',
+      get: (r) => r.many?.idle.kibPerSocket,
       ratio: true,
       digits: 2,
     },

@@ -19,6 +19,8 @@ export type Context = {
   specs: SubscriberSpec[];
   /** The lecture's writer (its events all in one course) and subscribers (all of that course). */
   lecture: { writer: Writer; specs: SubscriberSpec[] };
+  /** (j)'s sockets, each with its subscriptions (lib/many.ts `multiplexedSpecs`); empty without (j). */
+  manySpecs: SubscriberSpec[];
   env: Record<string, string>;
   /** `count` workers (default: options.generators), stopped with the run if not before. */
   startGenerators(count?: number, spill?: Spill): Promise<Generators>;
@@ -30,9 +32,13 @@ export type Context = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Subscriptions per course index (a socket's multiplexed ones included): who must get each event. */
 export const perCourse = (specs: SubscriberSpec[], courses: number) => {
   const n = new Array<number>(courses).fill(0);
-  for (const s of specs) n[s.courseIndex] += 1;
+  for (const s of specs) {
+    n[s.courseIndex] += 1;
+    for (const m of s.more ?? []) n[m.courseIndex] += 1;
+  }
   return n;
 };
 

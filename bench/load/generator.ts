@@ -1,33 +1,44 @@
 import { backoffDelay } from '../../app/lib/live/backoff';
 import { type Histogram, monoMicros, newHistogram, record } from '../lib/hist';
-import type { GeneratorCommand, GeneratorReply, SubscriberSpec } from './protocol';
+import type { GeneratorCommand, GeneratorReply, SubscriberSpec, SubscriptionSpec } from './protocol';
 import { readCount, WsClient } from './ws-frames';
 
 /**
- * A load-generator worker: holds many graphql-transport-ws sockets, one subscription each, and
- * measures every event against the time the writer *scheduled* it (the row's note carries
- * `<seq>:<scheduled µs on CLOCK_MONOTONIC>`), so a slow server cannot hide its queueing
- * (open loop). Counts every event per subscriber to find losses and duplicates. A subscription
- * ended with SLOW_CONSUMER resubscribes `after` its last cursor, as a real client would; a dropped
- * socket reconnects to the next URL of its list and resumes the same way.
+ * A load-generator worker: holds many graphql-transport-ws sockets, each with one subscription or
+ * several (multiplexed: each its own operation id, `"<index>.<generation>"`, so a frame is counted
+ * for the subscription it names), and measures every event against the time the writer
+ * *scheduled* it (the row's note carries `<seq>:<scheduled µs on CLOCK_MONOTONIC>`), so a slow
+ * server cannot hide its queueing (open loop). Counts every event per subscription to find losses
+ * and duplicates. A subscription ended with SLOW_CONSUMER resubscribes `after` its last cursor, as
+ * a real client would; a dropped socket reconnects to the next URL of its list and resumes each of
+ * its subscriptions the same way.
  */
-type Sub = {
-  spec: SubscriberSpec;
+type Conn = {
+  token: string;
   /** Where its sockets come from (undefined: the kernel picks). */
   localAddress: string | undefined;
   socket: WsClient | null;
-  opId: number;
-  cursor: string | null;
-  /** The last cursor's bytes (copied out of the read buffer; made a string only to resubscribe). */
-  cursorBytes: Buffer | null;
-  cursorLength: number;
-  counts: Uint8Array;
+  /** Its subscriptions; a frame's operation id starts with the index into this. */
+  subs: Sub[];
   acked: boolean;
   closed: boolean;
   /** Index into the URL list of the instance it talks to (or tries next). */
   urlIndex: number;
   /** Failed attempts since the socket dropped (the backoff's exponent); -1 while connected. */
   attempt: number;
+};
+
+type Sub = {
+  conn: Conn;
+  spec: SubscriptionSpec;
+  /** Its current operation id, `"<index in conn.subs>.<generation>"` (a new generation per resubscribe). */
+  opId: string;
+  generation: number;
+  cursor: string | null;
+  /** The last cursor's bytes (copied out of the read buffer; made a string only to resubscribe). */
+  cursorBytes: Buffer | null;
+  cursorLength: number;
+  counts: Uint8Array;
   /** µs when it resubscribed after its socket dropped, and when it had caught up since (0 = not yet). */
   resubscribedAt: number;
   caughtUpAt: number;
@@ -37,6 +48,7 @@ type Sub = {
   next: number;
 };
 
+const conns: Conn[] = [];
 const subs: Sub[] = [];
 /** Close codes a graphql-ws client retries on: server restarting (1012), try again later (1013). */
 const RETRYABLE = new Set([1012, 1013]);
@@ -70,16 +82,16 @@ const send = (reply: GeneratorReply) => process.send!(reply);
 
 function subscribe(sub: Sub) {
   const cfg = config!;
-  sub.opId += 1;
+  sub.generation += 1;
+  sub.opId = `${sub.conn.subs.indexOf(sub)}.${sub.generation}`;
   const variables: Record<string, unknown> = { c: sub.spec.courseId };
   const cursor = sub.cursorLength ? sub.cursorBytes!.toString('latin1', 0, sub.cursorLength) : sub.cursor;
   if (cfg.resumeWithCursor && cursor) variables.after = cursor;
-  sub.socket!.send(
-    JSON.stringify({ id: String(sub.opId), type: 'subscribe', payload: { query: cfg.query, variables } }),
-  );
+  sub.conn.socket!.send(JSON.stringify({ id: sub.opId, type: 'subscribe', payload: { query: cfg.query, variables } }));
 }
 
 const NEXT = Buffer.from('"type":"next"');
+const OPERATION = Buffer.from('"id":"');
 const NOTE = Buffer.from('"note":"');
 const CURSOR = Buffer.from('"cursor":"');
 const QUOTE = 0x22;
@@ -127,6 +139,23 @@ function digits(data: Buffer, at: number, end: number) {
   return i > at ? value : Number.NaN;
 }
 
+/**
+ * The subscription a `next` frame is for: the index its operation id starts with, read where the
+ * id is (before `"type"`, as every server here writes it; a grade's own `"id"` comes later, in the
+ * payload). A socket with one subscription needs no id: any generation of it is that one.
+ */
+function subOf(conn: Conn, data: Buffer, start: number, next: number): Sub | undefined {
+  if (conn.subs.length === 1) return conn.subs[0];
+  const at = find(data, OPERATION, start, next);
+  return at < 0 ? undefined : conn.subs[digits(data, at + OPERATION.length, next)];
+}
+
+/** The subscription an operation id (as a string) names, if that is its current operation. */
+function currentSub(conn: Conn, id: string | undefined): Sub | undefined {
+  const sub = id ? conn.subs[Number.parseInt(id, 10)] : undefined;
+  return sub?.opId === id ? sub : undefined;
+}
+
 /** Receipt time: one clock reading per socket read (its frames all arrived together). */
 let clockRead = -1;
 let clockNow = 0;
@@ -136,9 +165,16 @@ let clockNow = 0;
  * JSON.parse, no string): one generator core must keep up with over 100,000 frames a second, or
  * it, not the server, sets the ceiling.
  */
-function onMessage(sub: Sub, data: Buffer, start: number, end: number) {
+function onMessage(conn: Conn, data: Buffer, start: number, end: number) {
   const next = find(data, NEXT, start, end);
   if (next >= 0) {
+    const sub = subOf(conn, data, start, next);
+    if (!sub) {
+      stats.errors += 1;
+      if (stats.otherErrors.length < 5)
+        stats.otherErrors.push(`next for no subscription: ${data.toString('utf8', start, Math.min(end, start + 40))}`);
+      return;
+    }
     const reads = readCount();
     if (reads !== clockRead) (clockRead = reads), (clockNow = monoMicros());
     const now = clockNow;
@@ -202,17 +238,21 @@ function onMessage(sub: Sub, data: Buffer, start: number, end: number) {
   }
   const text = data.toString('utf8', start, end);
   const msg = JSON.parse(text) as { type: string; id?: string; payload?: any };
+  const sub = currentSub(conn, msg.id);
   if (msg.type === 'connection_ack') {
-    sub.acked = true;
-    if (sub.attempt >= 0) {
-      sub.resubscribedAt = monoMicros();
-      sub.caughtUpAt = sub.backlogAt = 0;
+    conn.acked = true;
+    const reconnected = conn.attempt >= 0;
+    conn.attempt = -1;
+    for (const s of conn.subs) {
+      if (reconnected) {
+        s.resubscribedAt = monoMicros();
+        s.caughtUpAt = s.backlogAt = 0;
+      }
+      subscribe(s);
     }
-    sub.attempt = -1;
-    subscribe(sub);
   } else if (msg.type === 'ping') {
-    sub.socket?.send('{"type":"pong"}');
-  } else if (msg.type === 'error' && msg.id === String(sub.opId)) {
+    conn.socket?.send('{"type":"pong"}');
+  } else if (msg.type === 'error' && sub) {
     const errors = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
     const slow = errors.some((e: any) => e?.extensions?.code === 'SLOW_CONSUMER');
     if (slow) stats.slowConsumer += 1;
@@ -222,100 +262,113 @@ function onMessage(sub: Sub, data: Buffer, start: number, end: number) {
     }
     // A real client resumes from its cursor (Homeroom; without cursors it can only start over).
     // Any other error is the harness's or the server's bug: counted, not retried.
-    if (slow && !sub.closed) {
+    if (slow && !conn.closed) {
       stats.resumed += 1;
       subscribe(sub);
     }
-  } else if (msg.type === 'complete' && msg.id === String(sub.opId) && !sub.closed) {
+  } else if (msg.type === 'complete' && sub && !conn.closed) {
     stats.resumed += 1;
     subscribe(sub);
   }
 }
 
-function open(sub: Sub): Promise<boolean> {
+function open(conn: Conn): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (ok: boolean) => {
       if (!settled) (settled = true), resolve(ok);
     };
     const socket: WsClient = new WsClient(
-      config!.urls[sub.urlIndex],
+      config!.urls[conn.urlIndex],
       'graphql-transport-ws',
-      { localAddress: sub.localAddress },
+      { localAddress: conn.localAddress },
       {
         open: () =>
-          socket.send(
-            JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${sub.spec.token}` } }),
-          ),
+          socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${conn.token}` } })),
         message: (data, start, end) => {
-          onMessage(sub, data, start, end);
-          if (sub.acked) done(true);
+          onMessage(conn, data, start, end);
+          if (conn.acked) done(true);
         },
         error: () => done(false),
-        close: (code, reason) => onClose(sub, socket, code, reason, done),
+        close: (code, reason) => onClose(conn, socket, code, reason, done),
       },
     );
-    sub.socket = socket;
+    conn.socket = socket;
   });
 }
 
-function onClose(sub: Sub, socket: WsClient, code: number, reason: string, done: (ok: boolean) => void) {
-  const wasAcked = sub.acked;
-  sub.acked = false;
+function onClose(conn: Conn, socket: WsClient, code: number, reason: string, done: (ok: boolean) => void) {
+  const wasAcked = conn.acked;
+  conn.acked = false;
   done(false);
-  if (sub.closed || socket !== sub.socket) return;
+  if (conn.closed || socket !== conn.socket) return;
   stats.closes += 1;
   stats.closeCodes[code] = (stats.closeCodes[code] ?? 0) + 1;
   if (stats.otherErrors.length < 5 && !RETRYABLE.has(code)) stats.otherErrors.push(`close ${code} ${String(reason)}`);
   // Like a real client: reconnect after a jittered pause, to the next instance it knows, and
   // resume from the last cursor it applied (retryable codes and dropped connections only, and
   // attempts that failed while reconnecting; never a refusal).
-  const reconnecting = sub.attempt >= 0;
+  const reconnecting = conn.attempt >= 0;
   if ((wasAcked && (RETRYABLE.has(code) || code === 1006)) || (reconnecting && !wasAcked)) {
-    sub.attempt += 1;
-    if (sub.attempt > MAX_ATTEMPTS) return;
+    conn.attempt += 1;
+    if (conn.attempt > MAX_ATTEMPTS) return;
     stats.reconnects += 1;
-    sub.urlIndex = (sub.urlIndex + 1) % config!.urls.length;
-    const delay = config!.backoff === 'web' ? backoffDelay(sub.attempt - 1) : 100 + Math.random() * 400;
-    setTimeout(() => void open(sub), delay);
+    conn.urlIndex = (conn.urlIndex + 1) % config!.urls.length;
+    const delay = config!.backoff === 'web' ? backoffDelay(conn.attempt - 1) : 100 + Math.random() * 400;
+    setTimeout(() => void open(conn), delay);
   }
 }
 
 async function connectAll(specs: SubscriberSpec[], concurrency: number, localAddresses: string[] = []) {
   const started = Date.now();
-  for (const spec of specs)
-    subs.push({
-      spec,
-      localAddress: localAddresses.length ? localAddresses[subs.length % localAddresses.length] : undefined,
+  const first = conns.length;
+  for (const spec of specs) {
+    const conn: Conn = {
+      token: spec.token,
+      localAddress: localAddresses.length ? localAddresses[conns.length % localAddresses.length] : undefined,
       socket: null,
-      opId: 0,
-      cursor: null,
-      cursorBytes: null,
-      cursorLength: 0,
-      counts: new Uint8Array(0),
+      subs: [],
       acked: false,
       closed: false,
       urlIndex: 0,
       attempt: -1,
-      resubscribedAt: 0,
-      caughtUpAt: 0,
-      backlogAt: 0,
-      next: 0,
-    });
-  let next = 0;
+    };
+    for (const one of [spec, ...(spec.more ?? [])]) {
+      const sub: Sub = {
+        conn,
+        spec: { courseId: one.courseId, courseIndex: one.courseIndex },
+        opId: '',
+        generation: 0,
+        cursor: null,
+        cursorBytes: null,
+        cursorLength: 0,
+        counts: new Uint8Array(0),
+        resubscribedAt: 0,
+        caughtUpAt: 0,
+        backlogAt: 0,
+        next: 0,
+      };
+      conn.subs.push(sub);
+      subs.push(sub);
+    }
+    conns.push(conn);
+  }
+  let next = first;
   let failed = 0;
+  let subscriptions = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < subs.length) {
-        const sub = subs[next++];
-        if (!(await open(sub))) failed += 1;
+      while (next < conns.length) {
+        const conn = conns[next++];
+        if (await open(conn)) subscriptions += conn.subs.length;
+        else failed += 1;
       }
     }),
   );
-  return { connected: subs.length - failed, failed, ms: Date.now() - started };
+  return { connected: conns.length - first - failed, subscriptions, failed, ms: Date.now() - started };
 }
 
-/** Per subscriber: events of its course that never came (lost) and extra copies (duplicated). */
+/** Per subscription: events of its course that never came (lost) and extra copies (duplicated). */
 function account(courseOfSeq: number[], sent: number) {
   let expected = 0;
   let lost = 0;
@@ -366,7 +419,7 @@ process.on('message', async (command: GeneratorCommand) => {
       send({
         type: 'progress',
         received: stats.received,
-        open: subs.filter((s) => s.socket?.isOpen).length,
+        open: conns.filter((c) => c.socket?.isOpen).length,
       });
       break;
     case 'report':
@@ -381,9 +434,9 @@ process.on('message', async (command: GeneratorCommand) => {
       });
       break;
     case 'close': {
-      for (const sub of subs) {
-        sub.closed = true;
-        sub.socket?.terminate();
+      for (const conn of conns) {
+        conn.closed = true;
+        conn.socket?.terminate();
       }
       send({ type: 'closed' });
       setTimeout(() => process.exit(0), 50);

@@ -1,7 +1,16 @@
 import type { Histogram } from '../lib/hist';
 
 /** IPC between the harness and its load-generator workers. */
-export type SubscriberSpec = { token: string; courseId: string; courseIndex: number };
+
+/** One subscription: `gradeChanged` of this course (its index: which events it must get). */
+export type SubscriptionSpec = { courseId: string; courseIndex: number };
+
+/**
+ * One socket: its user's token and its subscription, and with `more` further subscriptions on the
+ * same socket (a web client's several live views multiplexed on one graphql-ws connection, each
+ * its own operation id; scenario (j) past the open-file limit).
+ */
+export type SubscriberSpec = SubscriptionSpec & { token: string; more?: SubscriptionSpec[] };
 
 export type GeneratorCommand =
   | {
@@ -55,7 +64,8 @@ export type GeneratorReport = {
 
 export type GeneratorReply =
   | { type: 'hello' }
-  | { type: 'connected'; connected: number; failed: number; ms: number }
+  /** Sockets acknowledged, and the subscriptions they carry (each subscribe sent right after its socket's ack). */
+  | { type: 'connected'; connected: number; subscriptions: number; failed: number; ms: number }
   | { type: 'phase-ready' }
   | { type: 'progress'; received: number; open: number }
   | ({ type: 'report' } & GeneratorReport)
