@@ -37,6 +37,18 @@ export type Population = {
   manyStaff: { id: string; courseIndex: number; sessionId: string }[];
 };
 
+/** The bench school's size. */
+type PopulationOptions = {
+  staff: number;
+  /** How many of `staff` also teach the lecture (none by default). */
+  lectureStaff?: number;
+  /** Scenario (j)'s instructors, apart from `staff`, and how many courses each teaches (none by default). */
+  manyStaff?: { count: number; coursesEach: number };
+  courses: number;
+  studentsPerCourse: number;
+  assessmentsPerCourse: number;
+};
+
 /**
  * A command line run with its soft open-file limit raised to the hard one (`ulimit -Sn`, which
  * needs no privilege): a server or generator holding 10,000s of sockets needs a descriptor each,
@@ -56,18 +68,7 @@ export function pin(pid: number, cores: string) {
  * seeded like the tests, plus the bench population. Both run on the load core, away from the
  * systems under test.
  */
-export async function startInfra(options: {
-  staff: number;
-  /** How many of `staff` also teach the lecture (none by default). */
-  lectureStaff?: number;
-  /** Scenario (j)'s instructors, apart from `staff`, and how many courses each teaches (none by default). */
-  manyStaff?: { count: number; coursesEach: number };
-  courses: number;
-  studentsPerCourse: number;
-  assessmentsPerCourse: number;
-  loadCore: string;
-  log: (line: string) => void;
-}) {
+export async function startInfra(options: PopulationOptions & { loadCore: string; log: (line: string) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'homeroom-bench-'));
   const pg = await startEmbeddedPostgres({
     dataDir: join(dir, 'pg'),
@@ -112,17 +113,7 @@ export async function startInfra(options: {
 }
 
 /** The bench school, inserted with SQL: passwords are never checked (tokens are minted directly). */
-async function createPopulation(
-  sql: postgres.Sql,
-  o: {
-    staff: number;
-    lectureStaff?: number;
-    manyStaff?: { count: number; coursesEach: number };
-    courses: number;
-    studentsPerCourse: number;
-    assessmentsPerCourse: number;
-  },
-): Promise<Population> {
+async function createPopulation(sql: postgres.Sql, o: PopulationOptions): Promise<Population> {
   // The lecture is the last course created: index `o.courses`, outside `courses`.
   const all = (
     await sql<{ id: string }[]>`
