@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import { CloseCode } from 'graphql-ws';
+import { LRUCache } from 'lru-cache';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Authentication, authErrorMessages } from '../auth/authenticate';
 import { closeReasons } from '../auth/sessions';
@@ -138,11 +139,7 @@ export function attachWebSocket(
   // Documents that parsed and passed validation (the query limits included), by their text: the
   // same answer Yoga's parse and validation caches give for the same text, without running both
   // hooks (and building the rules' cache key) for every subscribe; a socket storm sends one text.
-  const validDocuments = new Map<string, DocumentNode>();
-  const remember = (query: string, document: DocumentNode) => {
-    if (validDocuments.size >= VALID_DOCUMENTS_KEPT) validDocuments.delete(validDocuments.keys().next().value!);
-    validDocuments.set(query, document);
-  };
+  const validDocuments = new LRUCache<string, DocumentNode>({ max: VALID_DOCUMENTS_KEPT });
   // Live frames bypass the result hook below: the same finishing touches, once per result.
   const prepare = (result: ExecutionResult) => withInputErrorCodes(maskResultErrors(result, deps.log));
   const onErrors = deps.metrics && ((result: ExecutionResult) => countErrors(deps.metrics!, result));
@@ -234,7 +231,7 @@ export function attachWebSocket(
             return [error as GraphQLError];
           }
           if (errors.length) return errors.map((error: GraphQLError) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
-          remember(params.query, parsed);
+          validDocuments.set(params.query, parsed);
           document = parsed;
         }
         const operation = getOperationAST(document, params.operationName);
