@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { getFreePort } from '../scripts/lib/ports';
 import { startServerProcess } from '../scripts/lib/server-process';
 import { createTokenService } from '../server/auth/tokens';
+import { controlOf } from './lib/control';
 import {
   analyseGraph,
   classify,
@@ -20,10 +21,10 @@ import { startInfra } from './lib/infra';
 import { type Generators, startGenerators } from './lib/load';
 import { runPhase } from './lib/phase';
 import { round, treeCpuSeconds } from './lib/procfs';
-import { analyseProfile, moduleOf } from './lib/profile';
+import { analyseProfile, type CpuProfile, inclusiveByFunction } from './lib/profile';
 import { QUERIES } from './lib/systems';
 import { createWriter } from './lib/writer';
-import type { AllocationSite, ControlReply, ControlRequest } from './servers/control';
+import type { AllocationSite, ControlReply } from './servers/control';
 
 // Where the memory of an idle graphql-ws subscription goes (scenario (b) of the bench, small).
 //
@@ -267,17 +268,7 @@ async function startServer(env: Record<string, string>) {
   }).finally(() => closeSync(stderr));
   const { child } = server;
   const stop = () => server.stop();
-  // One request at a time; a server that dies meanwhile fails the run instead of hanging it.
-  const ask = <T extends ControlRequest['type']>(request: Extract<ControlRequest, { type: T }>) =>
-    new Promise<Extract<ControlReply, { type: T }>>((resolve, reject) => {
-      const died = (code: number | null) => reject(new Error(`homeroom exited (${code}) during ${request.type}`));
-      child.once('exit', died);
-      child.once('message', (reply) => {
-        child.off('exit', died);
-        resolve(reply as Extract<ControlReply, { type: T }>);
-      });
-      child.send(request);
-    });
+  const ask = controlOf(child, 'homeroom');
   return { child, url: `ws://127.0.0.1:${port}/graphql`, ask, stop };
 }
 
@@ -572,9 +563,7 @@ function printDominatorTree(
 
 /** Self time by function and by module, and inclusive time by function, of the connect profile (per connection with N). */
 function summariseCpuProfile(n: number) {
-  const profile = JSON.parse(readFileSync(CPU_PROFILE, 'utf8')) as Parameters<typeof analyseProfile>[0] & {
-    nodes: { id: number; children?: number[] }[];
-  };
+  const profile = JSON.parse(readFileSync(CPU_PROFILE, 'utf8')) as CpuProfile;
   const summary = analyseProfile(profile, 45);
   const per = (ms: number) => `${String(round((ms * 1000) / n, 1)).padStart(7)} µs`;
   console.log(`\nConnect profile: ${summary.busyMs} ms busy, ${summary.idleMs} ms idle (per connection with N=${n})`);
@@ -582,23 +571,7 @@ function summariseCpuProfile(n: number) {
   for (const m of summary.modules) console.log(`    ${per(m.ms)} ${String(m.pct).padStart(5)} %  ${m.name}`);
   console.log('  self time by function:');
   for (const f of summary.functions) console.log(`    ${per(f.ms)} ${String(f.pct).padStart(5)} %  ${f.name}`);
-  // Inclusive: every function on a sample's stack gets its time once.
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const inclusive = new Map<string, number>();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0;
-    const seen = new Set<string>();
-    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
-      const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-      if (functionName === '(idle)' || functionName === '(root)') break;
-      const key = `${functionName || '(anonymous)'} ${url ? `${moduleOf(url, functionName)}:${lineNumber + 1}` : ''}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
-    }
-  }
+  const inclusive = inclusiveByFunction(profile);
   console.log('  inclusive time by function:');
   for (const [key, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 60))
     console.log(`    ${per(us / 1000)}  ${key}`);

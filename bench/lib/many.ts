@@ -139,26 +139,57 @@ export function socketsPerServer() {
 
 export type ManyResult = Awaited<ReturnType<typeof manySubscriptions>>;
 
-export async function manySubscriptions(ctx: Context, name: SystemName, plan: ManyPlan) {
-  const o = ctx.options;
-  const n = plan.sockets;
-  const specs = ctx.manySpecs;
+/** A server of `name` and the generators for (j)'s sockets (as many as GENERATOR_SOCKETS each allows). */
+export async function manySession(ctx: Context, name: SystemName, plan: ManyPlan, o: { control?: boolean } = {}) {
+  const system = await startSystem(name, {
+    instances: 1,
+    core: ctx.options.serverCore,
+    env: ctx.env,
+    sql: ctx.writer.sql,
+    control: o.control,
+    log: ctx.log,
+  });
+  ctx.track(system.stop);
+  const gens = await ctx.startGenerators(Math.max(ctx.options.generators, Math.ceil(plan.sockets / GENERATOR_SOCKETS)));
+  return { system, gens };
+}
+
+/**
+ * Opens every socket of (j) with its subscriptions; `acked` when the last `connection_ack` came,
+ * `settled` when the server then idled (the last subscribes sent with their acks done).
+ */
+export async function openSockets(
+  ctx: Context,
+  name: SystemName,
+  plan: ManyPlan,
+  s: Awaited<ReturnType<typeof manySession>>,
+) {
   // Only when one range cannot hold them all: a socket bound to a source address takes its port in
   // bind(), whose search for a free port grows with the ports in use (generator CPU per connection
   // 580 µs against 403 at 6,000, 1.2–1.5 ms at 19,700 on two addresses), where an unbound one gets
   // it in connect(), unique per destination and cheap.
-  const spread = Math.ceil(n / PER_ADDRESS);
+  const spread = Math.ceil(plan.sockets / PER_ADDRESS);
   const addresses = spread > 1 ? Array.from({ length: spread }, (_, i) => `127.0.0.${i + 2}`) : [];
-  const system = await startSystem(name, {
-    instances: 1,
-    core: o.serverCore,
-    env: ctx.env,
-    sql: ctx.writer.sql,
-    log: ctx.log,
+  const connected = await s.gens.connect({
+    url: s.system.urls,
+    ...QUERIES[name],
+    courses: ctx.options.courses,
+    subscribers: ctx.manySpecs,
+    concurrency: CONCURRENCY,
+    localAddresses: addresses,
   });
-  ctx.track(system.stop);
+  const acked = Date.now();
+  await serverIdle(s.system.pids[0]);
+  return { ...connected, addresses, acked, settled: Date.now() };
+}
+
+export async function manySubscriptions(ctx: Context, name: SystemName, plan: ManyPlan) {
+  const o = ctx.options;
+  const n = plan.sockets;
+  const specs = ctx.manySpecs;
+  const session = await manySession(ctx, name, plan);
+  const { system, gens } = session;
   const [pid] = system.pids;
-  const gens = await ctx.startGenerators(Math.max(o.generators, Math.ceil(n / GENERATOR_SOCKETS)));
   try {
     const rssBeforeKiB = await settledRssKiB(system.pids);
     const before = {
@@ -169,18 +200,11 @@ export async function manySubscriptions(ctx: Context, name: SystemName, plan: Ma
       load: gens.pids().reduce((s, p) => s + cpuSeconds(p), 0),
       overflows: listenOverflows(),
     };
-    const connected = await gens.connect({
-      url: system.urls,
-      ...QUERIES[name],
-      courses: o.courses,
-      subscribers: specs,
-      concurrency: CONCURRENCY,
-      localAddresses: addresses,
-    });
-    const openSeconds = (Date.now() - before.at) / 1000;
+    const connected = await openSockets(ctx, name, plan, session);
+    const addresses = connected.addresses;
+    const openSeconds = (connected.acked - before.at) / 1000;
     // The last sockets' subscribes were sent with their acks: their work ends when the server idles.
-    await serverIdle(pid);
-    const settledSeconds = (Date.now() - before.at) / 1000;
+    const settledSeconds = (connected.settled - before.at) / 1000;
     const cores = cpuDelta(before.cpu, cpuSnapshot());
     const serverCpu = cpuSeconds(pid) - before.server;
     const dbCpu = treeCpuSeconds(ctx.infra.postmasterPid) - before.db;

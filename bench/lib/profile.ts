@@ -6,9 +6,11 @@ import { round } from './procfs';
 import type { Context } from './scenarios';
 import { PROFILE_DIR, QUERIES, startSystem } from './systems';
 
-type CpuProfile = {
+type CallFrame = { functionName: string; url: string; lineNumber: number };
+export type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
+export type CpuProfile = {
   startTime: number;
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
 };
@@ -28,6 +30,52 @@ export function moduleOf(url: string, fn: string): string {
   return path.startsWith(REPO) ? relative(REPO, path) : path;
 }
 
+/** "fn module:line", how every summary names a function. */
+export function frameKey({ functionName, url, lineNumber }: CallFrame) {
+  return `${functionName || '(anonymous)'} ${url ? `${moduleOf(url, functionName)}:${lineNumber + 1}` : ''}`.trim();
+}
+
+/**
+ * Every busy sample (not `(idle)`) in `window` (µs on the profile's clock), with its stack from the
+ * leaf up to below `(root)` and its time: what inclusive and grouped summaries add up.
+ */
+export function forEachStack(
+  profile: CpuProfile,
+  visit: (stack: ProfileNode[], us: number) => void,
+  window?: { from: number; to: number },
+) {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  let at = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (window && (at < window.from || at > window.to)) continue;
+    const stack: ProfileNode[] = [];
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      const node = byId.get(id)!;
+      if (node.callFrame.functionName === '(root)') break;
+      stack.push(node);
+    }
+    if (stack.length && stack[0].callFrame.functionName !== '(idle)') visit(stack, dt);
+  }
+}
+
+/** Inclusive time (µs) per function: every function on a sample's stack gets its time once. */
+export function inclusiveByFunction(profile: CpuProfile, window?: { from: number; to: number }) {
+  const inclusive = new Map<string, number>();
+  forEachStack(
+    profile,
+    (stack, dt) => {
+      for (const key of new Set(stack.map((node) => frameKey(node.callFrame))))
+        inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+    },
+    window,
+  );
+  return inclusive;
+}
+
 /** Self time per function and per module of a .cpuprofile, as shares of the busy (non-idle) time. */
 export function analyseProfile(profile: CpuProfile, top = 25, window?: { from: number; to: number }) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -41,14 +89,14 @@ export function analyseProfile(profile: CpuProfile, top = 25, window?: { from: n
     const dt = profile.timeDeltas[i] ?? 0;
     at += dt;
     if (!node || (window && (at < window.from || at > window.to))) continue;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName, url } = node.callFrame;
     if (functionName === '(idle)') {
       idle += dt;
       continue;
     }
     total += dt;
     const mod = moduleOf(url, functionName);
-    const key = `${functionName || '(anonymous)'} ${url ? `${mod}:${lineNumber + 1}` : ''}`.trim();
+    const key = frameKey(node.callFrame);
     fnTime.set(key, (fnTime.get(key) ?? 0) + dt);
     modTime.set(mod, (modTime.get(mod) ?? 0) + dt);
   }

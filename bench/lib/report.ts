@@ -347,6 +347,7 @@ export function writeResults(run: Run): string[] {
         `| ${r.rule} | ${r.events} | ${r.wallMicrosPerEvent} | ${r.postgresCpuMicrosPerEvent} | ${r.readableBesideOpenTransaction} |`,
     ),
     '',
+    ...(run.results.homeroom?.many?.connectProfile ? connectSection(run.results.homeroom.many) : []),
     ...(run.chat ? chatSection(run.chat) : []),
     ...(run.access ? accessSection(run.access) : []),
     ...(profile?.functions
@@ -373,6 +374,33 @@ const coresBusy = (corePct: Record<string, number>) =>
   Object.entries(corePct)
     .map(([core, pct]) => `${core} ${pct} %`)
     .join(', ');
+
+/**
+ * (j)'s missed target (5,000 connections/s on one core: ≤ 200 µs each) and where a connection's time
+ * goes: the profile's shares of the measured (unprofiled) server CPU per connection.
+ */
+function connectSection(many: NonNullable<SystemResults['many']>): string[] {
+  const p = many.connectProfile!;
+  const measured = many.opening.serverCpuMicrosPerConnection ?? 0;
+  const of = (pct: number) => fmt((pct * measured) / 100);
+  return [
+    `## Where a connection's time goes ((j), Homeroom's server while ${fmt(p.connections)} sockets open with ${fmt(p.subscriptions)} subscriptions, CPU profile)`,
+    '',
+    `Target 5,000 connections/s on one server core: ≤ 200 µs CPU per connection. Measured (without the profiler): ${fmt(many.opening.connectionsPerSecond)} connections/s, ` +
+      `${fmt(measured)} µs per connection with its subscriptions (×${fmt(measured / 200)} the budget), spread below by the profile's shares. ` +
+      `The profile (the same opening on a fresh server, ${p.sampleMicros} µs sampling, \`${p.file}\`): ${fmt(p.connectionsPerSecond)} connections/s, ${fmt(p.serverCpuMicrosPerConnection)} µs server CPU per connection, ${fmt(p.busyMicrosPerConnection)} of it in samples; ` +
+      'a sample counts for the innermost frame on its stack that a group owns (`lib/connect-profile.ts`).',
+    '',
+    '| where | % of samples | ≈ µs per connection |',
+    '|---|---:|---:|',
+    ...p.groups.map((g) => `| ${g.group} | ${g.pct} | ${of(g.pct)} |`),
+    '',
+    '| function (self time) | % of samples | ≈ µs per connection |',
+    '|---|---:|---:|',
+    ...p.functions.map((f) => `| \`${f.name}\` | ${f.pct} | ${of(f.pct)} |`),
+    '',
+  ];
+}
 
 /** Scenario (h) against its anchors (issue 12); Homeroom only: neither raw ws nor PostGraphile has chat. */
 function chatSection(c: ChatResult): string[] {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
 import { getFreePort } from '../../scripts/lib/ports';
 import { type ServerProcess, startServerProcess } from '../../scripts/lib/server-process';
+import { type Control, controlOf } from './control';
 import { withAllOpenFiles } from './infra';
 
 export type SystemName = 'homeroom' | 'postgraphile' | 'raw-ws';
@@ -53,7 +54,14 @@ async function removePostgraphileTrigger(sql: postgres.Sql) {
   );
 }
 
-export type RunningSystem = { name: SystemName; pids: number[]; urls: string[]; stop(): Promise<void> };
+export type RunningSystem = {
+  name: SystemName;
+  pids: number[];
+  urls: string[];
+  /** The first instance's control channel (servers/control.ts), when started with `control`. */
+  control: Control | null;
+  stop(): Promise<void>;
+};
 
 /**
  * Starts `instances` server processes of a system, each pinned to the server core, each in its
@@ -67,6 +75,8 @@ export async function startSystem(
     env: Record<string, string>;
     sql: postgres.Sql;
     profile?: boolean;
+    /** An IPC channel to each instance, for control requests (a CPU profile of one phase, memory figures). */
+    control?: boolean;
     log: (line: string) => void;
   },
 ): Promise<RunningSystem> {
@@ -108,6 +118,7 @@ export async function startSystem(
           NODE_ENV: 'production',
         },
         stderr,
+        ipc: options.control,
         ready: (line) => {
           const ready = /READY (\d+)/.exec(line);
           return ready ? Number(ready[1]) : undefined;
@@ -123,5 +134,6 @@ export async function startSystem(
   options.log(
     `${name}: ${options.instances} instance(s) on core ${options.core} (pids ${servers.map((s) => s.pid).join(', ')})`,
   );
-  return { name, pids: servers.map((s) => s.pid), urls, stop };
+  const control = options.control ? controlOf(servers[0].child, name) : null;
+  return { name, pids: servers.map((s) => s.pid), urls, control, stop };
 }
