@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { createDatabase } from '../db/client';
 import { authenticate } from './auth/authenticate';
 import { createLoginLimiter } from './auth/login-limiter';
-import { createSessionCache } from './auth/session-cache';
 import { createTokenService } from './auth/tokens';
 import type { Config } from './env';
 import { startKeyPruning } from './idempotency/pruning';
@@ -35,7 +34,6 @@ export async function buildApp(config: Config) {
     log,
     metrics,
   });
-  const sessions = createSessionCache(live.accounts, live.bus.connected);
   const ephemeral = createEphemeral({ ...config.presence, redisUrl: config.redisUrl }, log);
   /** Per-user caps that hold across instances: counted in Redis when there is one. */
   const countPerUser = (what: 'sockets' | 'streams', max: number) =>
@@ -48,7 +46,6 @@ export async function buildApp(config: Config) {
   const yoga = buildYoga({
     db: database.db,
     tokens,
-    sessions,
     live,
     loginLimiter: createLoginLimiter(database.db, config.login),
     writeLimiter,
@@ -68,7 +65,7 @@ export async function buildApp(config: Config) {
     server,
     yoga,
     {
-      authenticate: (token) => authenticate({ db: database.db, tokens, sessions }, token),
+      authenticate: (token) => authenticate({ db: database.db, tokens, sessions: live.sessions }, token),
       accounts: live.accounts,
       socketCount: countPerUser('sockets', config.sockets.maxSocketsPerUser),
     },
@@ -120,7 +117,6 @@ export async function buildApp(config: Config) {
       await pruning?.stop();
       await sseStreamCount.stop();
       await ephemeral.stop();
-      sessions.stop();
       await live.stop();
       await writeLimiter.stop();
       await database.stop();

@@ -2,7 +2,6 @@ import type { Database } from '../db/client';
 import { type Access, createAccess, type Viewer } from './auth/access';
 import { type AuthError, type Authentication, authenticate } from './auth/authenticate';
 import type { LoginLimiter } from './auth/login-limiter';
-import type { SessionCache } from './auth/session-cache';
 import type { TokenService } from './auth/tokens';
 import type { Live } from './live';
 import type { SlowSocket } from './live/stream';
@@ -33,8 +32,6 @@ export type Context = ContextDeps & {
 export type ContextDeps = {
   db: Database;
   tokens: TokenService;
-  /** Active sessions this instance knows, dropped on account events; `forgetUser` after changing one's access. */
-  sessions: SessionCache;
   live: Live;
   loginLimiter: LoginLimiter;
   /** Presence and typing (never in Postgres). */
@@ -79,7 +76,9 @@ export async function createContext(
   let sessionId: string | null = null;
   let authenticatedAt: number | undefined;
   if (token) {
-    const auth = transport.authenticated ?? (await authenticate(deps, token));
+    const auth =
+      transport.authenticated ??
+      (await authenticate({ db: deps.db, tokens: deps.tokens, sessions: deps.live.sessions }, token));
     if (auth.ok) {
       viewer = auth.viewer;
       tokenExpiresAt = auth.expiresAt;
@@ -90,7 +89,6 @@ export async function createContext(
   return {
     db: deps.db,
     tokens: deps.tokens,
-    sessions: deps.sessions,
     live: deps.live,
     loginLimiter: deps.loginLimiter,
     ephemeral: deps.ephemeral,

@@ -77,7 +77,7 @@ export function parseOptions(argv: string[]) {
         // written and read one socket at a time (~10 µs each on each side), so at 5,000 the last
         // reader gets it ~120 ms after the first even on idle cores, over the 100 ms p99 limit.
         lectureSubscribers: 2000,
-        lectureRates: [2, 5, 10, 15, 20, 27, 36, 48, 64, 85, 110],
+        lectureRates: [2, 5, 10, 15, 20, 27, 36, 42, 48, 56, 64, 75, 85, 110],
         stepSeconds: 8,
         overloadSeconds: 30,
         recoverySeconds: 8,

@@ -78,11 +78,11 @@ export type SessionCache = ReturnType<typeof createSessionCache>;
  * them up. Other instances drop theirs when the change's account event arrives.
  */
 export async function changeAccess<T>(
-  ctx: { db: Database; sessions: SessionCache },
+  ctx: { db: Database; live: { sessions: SessionCache } },
   userId: string,
   change: (tx: Transaction) => Promise<T>,
 ): Promise<T> {
   const result = await ctx.db.transaction(change);
-  ctx.sessions.forgetUser(userId);
+  ctx.live.sessions.forgetUser(userId);
   return result;
 }

@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
 import type { Database } from '../../db/client';
 import { type Access, createAccess, type Viewer } from '../auth/access';
+import { createSessionCache } from '../auth/session-cache';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { createAccountWatch } from './accounts';
@@ -66,6 +67,8 @@ export function createLive(
     metrics,
   });
   const accounts = createAccountWatch(hub);
+  // Sessions are remembered only while account events can reach this instance through the bus.
+  const sessions = createSessionCache(accounts, bus.connected);
   const relay = createRelay({
     sql: deps.sql,
     databaseUrl: deps.databaseUrl,
@@ -97,6 +100,8 @@ export function createLive(
     relay,
     bus,
     accounts,
+    /** The active sessions this instance has looked up (auth/session-cache.ts). */
+    sessions,
     async start() {
       await hub.start();
       accounts.start();
@@ -105,6 +110,7 @@ export function createLive(
     async stop() {
       await relay.stop();
       accounts.stop();
+      sessions.stop();
       await hub.stop();
       await bus.stop();
     },
