@@ -58,8 +58,9 @@ export function bearerToken(header: string | null | undefined): string | null {
  * resolvers use, named one by one: a live subscription keeps its context for its whole life, and
  * Yoga merges this object into the transport's own, so every extra key (say, the caller's whole
  * options object spread in) is paid for by every open subscription — and dearly past V8's limit
- * of properties added one by one, when the merged object turns into a dictionary: one key more
- * than now cost ~0.6 KiB per idle subscription (bench/idle-heap.ts, 2026-12-06).
+ * of properties added one by one: envelop's `Object.assign` onto the transport's context turns it
+ * into a dictionary past about 15 keys (`%HasFastProperties`, 2026-12-06). This object is at that
+ * edge: one key more cost ~0.6 KiB per idle subscription (bench/idle-heap.ts).
  */
 export async function createContext(
   deps: ContextDeps,
