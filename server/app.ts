@@ -65,7 +65,7 @@ export async function buildApp(config: Config) {
     server,
     yoga,
     {
-      authenticate: (token) => authenticate({ db: database.db, tokens, sessions: live.sessions }, token),
+      authenticate: (token) => authenticate({ db: database.db, tokens, live }, token),
       accounts: live.accounts,
       socketCount: countPerUser('sockets', config.sockets.maxSocketsPerUser),
     },

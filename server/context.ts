@@ -79,9 +79,7 @@ export async function createContext(
   let sessionId: string | null = null;
   let authenticatedAt: number | undefined;
   if (token) {
-    const auth =
-      transport.authenticated ??
-      (await authenticate({ db: deps.db, tokens: deps.tokens, sessions: deps.live.sessions }, token));
+    const auth = transport.authenticated ?? (await authenticate(deps, token));
     if (auth.ok) {
       viewer = auth.viewer;
       tokenExpiresAt = auth.expiresAt;

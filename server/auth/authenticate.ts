@@ -26,14 +26,14 @@ export type Authentication =
  * once, at connect, and are closed through the event bus when that answer changes.
  */
 export async function authenticate(
-  deps: { db: Database; tokens: TokenService; sessions: SessionCache },
+  deps: { db: Database; tokens: TokenService; live: { sessions: SessionCache } },
   token: string,
 ): Promise<Authentication> {
   const at = Date.now();
   const check = await deps.tokens.verify(token);
   if (!check.ok) return { ok: false, error: check.reason };
   const { claims } = check;
-  const state = await deps.sessions.state(deps.db, claims.sessionId);
+  const state = await deps.live.sessions.state(deps.db, claims.sessionId);
   if (!state || state.userId !== claims.userId) return { ok: false, error: 'invalid' };
   if (state.deactivated) return { ok: false, error: 'deactivated' };
   if (state.ended) return { ok: false, error: 'ended', ended: state.ended };

@@ -113,7 +113,7 @@ describe('session cache', () => {
     const id = await newSession();
     await cache.state(database.db, id);
     expect(cache.size()).toBe(1);
-    await changeAccess({ db: database.db, live: { sessions: cache } }, userId, (tx) =>
+    await changeAccess({ db: database.db, live: { sessions: cache } }, { userId, sessionId: null }, (tx) =>
       tx.execute(`update sessions set ended_at = now(), ended_reason = 'signed-out' where id = '${id}'`),
     );
     expect(cache.size()).toBe(0);

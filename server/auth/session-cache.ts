@@ -4,6 +4,8 @@ import type { AccountWatch } from '../live/accounts';
 import { type SessionState, sessionState } from './sessions';
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Whose access changed: one session of the user's, or (`sessionId` null) all of them. */
+type AccessChange = { userId: string; sessionId: string | null };
 
 /** Sessions remembered per instance: about 100 bytes each. */
 const MAX_SESSIONS = 100_000;
@@ -21,7 +23,7 @@ const MAX_AGE_MS = 10 * 60_000;
  *
  * Every end of a session, deactivation and role change is an account event (triggers on
  * `sessions` and `users`, live/accounts.ts) that reaches every instance and drops what it
- * touches here; the instance that made the change also drops it at once (`forgetUser`). So a
+ * touches here; the instance that made the change also drops it at once (`changeAccess`). So a
  * change bites on the next request of the instance that made it, and on every other instance as
  * soon as its event arrives there — the moment that instance closes the user's sockets
  * (bench (i): p99 ~20 ms) — and a request there answers as of that instance's event log.
@@ -35,13 +37,13 @@ const MAX_AGE_MS = 10 * 60_000;
 export function createSessionCache(accounts: AccountWatch, heard: () => boolean) {
   const known = new LRUCache<string, SessionState>({ max: MAX_SESSIONS, ttl: MAX_AGE_MS });
 
-  function forgetUser(userId: string) {
-    for (const [sessionId, state] of known.entries()) if (state.userId === userId) known.delete(sessionId);
+  /** One session, or (without one: a role change, a deactivation) every session of the user. */
+  function forget(change: AccessChange) {
+    if (change.sessionId) known.delete(change.sessionId);
+    else for (const [id, state] of known.entries()) if (state.userId === change.userId) known.delete(id);
   }
 
-  const unsubscribe = accounts.subscribe((event) =>
-    event.sessionId ? known.delete(event.sessionId) : forgetUser(event.userId),
-  );
+  const unsubscribe = accounts.subscribe(forget);
 
   return {
     /** The session's state: remembered, or looked up (and remembered while it is active). */
@@ -63,8 +65,8 @@ export function createSessionCache(accounts: AccountWatch, heard: () => boolean)
       if (keep) known.set(sessionId, state);
       return state;
     },
-    /** Drops a user's remembered sessions: this instance just changed their access. */
-    forgetUser,
+    /** Drops what a change this instance just made touches. */
+    forget,
     size: () => known.size,
     stop: () => void unsubscribe(),
   };
@@ -73,16 +75,16 @@ export function createSessionCache(accounts: AccountWatch, heard: () => boolean)
 export type SessionCache = ReturnType<typeof createSessionCache>;
 
 /**
- * Runs a change of a user's access (a session ended, deactivation, role, password) in one
- * transaction, then drops their remembered sessions on this instance: its next request looks
- * them up. Other instances drop theirs when the change's account event arrives.
+ * Runs a change of access (a session ended, or a user's deactivation, role or password) in one
+ * transaction, then drops what it touches on this instance: its next request looks it up. Other
+ * instances drop theirs when the change's account event arrives.
  */
 export async function changeAccess<T>(
   ctx: { db: Database; live: { sessions: SessionCache } },
-  userId: string,
+  of: AccessChange,
   change: (tx: Transaction) => Promise<T>,
 ): Promise<T> {
   const result = await ctx.db.transaction(change);
-  ctx.live.sessions.forgetUser(userId);
+  ctx.live.sessions.forget(of);
   return result;
 }

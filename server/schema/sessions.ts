@@ -61,7 +61,7 @@ builder.mutationFields((t) => ({
     description: 'Ends the current session: this token (and its renewals) are refused from now on.',
     authScopes: { signedIn: true },
     resolve: async (_root, _args, ctx) => {
-      const ended = await changeAccess(ctx, ctx.viewer!.id, (tx) =>
+      const ended = await changeAccess(ctx, { userId: ctx.viewer!.id, sessionId: ctx.sessionId! }, (tx) =>
         endSessions(tx, { userId: ctx.viewer!.id, sessionId: ctx.sessionId! }, 'signed-out'),
       );
       return ended.length > 0;
@@ -78,7 +78,7 @@ builder.mutationFields((t) => ({
       const [session] = await ctx.db.select().from(sessions).where(eq(sessions.id, id));
       // Someone else's session is as unknown to a non-admin as one that does not exist.
       if (!session || (session.userId !== ctx.viewer!.id && ctx.viewer!.role !== 'ADMIN')) throw notFound('Session');
-      return changeAccess(ctx, session.userId, async (tx) => {
+      return changeAccess(ctx, { userId: session.userId, sessionId: id }, async (tx) => {
         const ended = await endSessions(tx, { userId: session.userId, sessionId: id }, 'revoked');
         if (ended.length)
           await audit(tx, {
@@ -96,7 +96,7 @@ builder.mutationFields((t) => ({
     description: 'Ends every session of yours, this one included; returns how many ended.',
     authScopes: { signedIn: true },
     resolve: async (_root, _args, ctx) =>
-      changeAccess(ctx, ctx.viewer!.id, async (tx) => {
+      changeAccess(ctx, { userId: ctx.viewer!.id, sessionId: null }, async (tx) => {
         const ended = await endSessions(tx, { userId: ctx.viewer!.id }, 'signed-out-everywhere');
         await audit(tx, {
           actorId: ctx.viewer!.id,
@@ -127,7 +127,7 @@ builder.mutationFields((t) => ({
       if (next === args.currentPassword)
         throw badInput('The new password must differ from the current one', 'newPassword');
       const passwordHash = await hashPassword(next);
-      return changeAccess(ctx, user.id, async (tx) => {
+      return changeAccess(ctx, { userId: user.id, sessionId: null }, async (tx) => {
         await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
         const ended = await endSessions(
           tx,

@@ -198,7 +198,7 @@ builder.mutationFields((t) => ({
           throw badInput('You cannot change your own role', 'role');
         changes.role = args.role;
       }
-      return changeAccess(ctx, id, async (tx) => {
+      return changeAccess(ctx, { userId: id, sessionId: null }, async (tx) => {
         const [before] = await tx.select().from(users).where(eq(users.id, id)).for('update');
         if (!before) throw notFound('User');
         const [after] = Object.keys(changes).length
@@ -228,7 +228,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const target = await otherUser(ctx, args.id, 'deactivate');
-      return changeAccess(ctx, target.id, async (tx) => {
+      return changeAccess(ctx, { userId: target.id, sessionId: null }, async (tx) => {
         const [user] = await tx
           .update(users)
           .set({ deactivatedAt: target.deactivatedAt ?? new Date() })
@@ -272,7 +272,7 @@ builder.mutationFields((t) => ({
       // 15 random bytes: 20 characters a person can type, ~120 bits.
       const temporaryPassword = randomBytes(15).toString('base64url');
       const passwordHash = await hashPassword(temporaryPassword);
-      return changeAccess(ctx, target.id, async (tx) => {
+      return changeAccess(ctx, { userId: target.id, sessionId: null }, async (tx) => {
         const [user] = await tx.update(users).set({ passwordHash }).where(eq(users.id, target.id)).returning();
         const ended = await endSessions(tx, { userId: target.id }, 'password-reset');
         await audit(tx, {
