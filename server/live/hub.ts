@@ -95,6 +95,8 @@ export function createHub(options: {
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe = () => {};
   let dispatched = 0;
+  // Listeners ever added (a route each): unlike `listeners`, it does not fall while others leave.
+  let added = 0;
   let recent: RecentEvents | null = null;
 
   /** Serialises bus deliveries and repairs so events leave in cursor order. */
@@ -171,6 +173,7 @@ export function createHub(options: {
     },
     /** Registers a listener and returns the seam: the last cursor dispatched before it. */
     listen(routes: Route[], listener: HubListener): Cursor {
+      added += routes.length;
       for (const route of routes) listeners.add(route, listener);
       return last!;
     },
@@ -189,7 +192,7 @@ export function createHub(options: {
       if (!last || isAfter(last, after)) return false;
       return !isAfter(after, maxCursor(bound!, reader.orderedBound()));
     },
-    stats: () => ({ dispatched, listeners: listeners.size }),
+    stats: () => ({ dispatched, listeners: listeners.size, added }),
     /** Resolves once everything queued so far has been dispatched (tests, shutdown). */
     settle: () => chain,
     async stop() {

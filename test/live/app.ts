@@ -10,11 +10,12 @@ import type { TestApp } from '../app';
  * (Each stream listens to its topic plus `membership` and `account`: three hub listeners per stream.)
  */
 export function newStreams(app: TestApp) {
-  const listeners = () => app.app.live.hub.stats().listeners;
-  const base = listeners();
+  // Listeners added, not present: a previous test's streams may still be leaving the hub.
+  const added = () => app.app.live.hub.stats().added;
+  const base = added();
   return async (streams: number, timeoutMs = 10_000) => {
     const { waitFor } = await import('./wait');
-    await waitFor(() => listeners() >= base + streams * 3, { timeoutMs, what: `${streams} new live streams` });
+    await waitFor(() => added() >= base + streams * 3, { timeoutMs, what: `${streams} new live streams` });
   };
 }
 
